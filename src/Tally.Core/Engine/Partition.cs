@@ -1,0 +1,326 @@
+using System.Text;
+using System.Threading.Channels;
+using Tally.Events;
+using Tally.Polls;
+using Tally.Projections;
+using Tally.Storage;
+
+namespace Tally.Engine;
+
+/// <summary>
+/// The single writer of a share of the polls. Its loop takes what is queued (up to
+/// <see cref="TallyEngineOptions.MaxBatch"/> votes), decides each item against the polls' state,
+/// appends every event of the batch in one call (the log group-commits batches of all partitions),
+/// then publishes the new results and answers. Dedupe, idempotency and counting therefore need no
+/// locks, and nothing is answered before it is durable.
+/// </summary>
+internal sealed class Partition
+{
+    private readonly Channel<PartitionWork> _queue = Channel.CreateUnbounded<PartitionWork>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<string, PollState> _polls = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<PollState, DateTimeOffset> _closing = new();
+    private readonly List<PartitionWork> _batch = [];
+    private readonly List<PollEvent> _events = [];
+    private readonly HashSet<PollState> _touched = [];
+    private readonly IEventLog _log;
+    private readonly TimeProvider _time;
+    private readonly TallyEngineOptions _options;
+    private readonly Action<Exception> _onFault;
+    private int _queuedVotes;
+    private int _expiryQueued;
+    private long _eventsAppended;
+    private DateTimeOffset _now;
+    private Task? _loop;
+
+    public Partition(int index, IEventLog log, PollCatalog catalog, TimeProvider time, TallyEngineOptions options, Action<Exception> onFault)
+    {
+        Index = index;
+        _log = log;
+        Catalog = catalog;
+        _time = time;
+        _options = options;
+        _onFault = onFault;
+    }
+
+    public int Index { get; }
+
+    public PollCatalog Catalog { get; }
+
+    /// <summary>Events this partition made durable since start (for the snapshot policy).</summary>
+    public long EventsAppended => Interlocked.Read(ref _eventsAppended);
+
+    public int QueuedVotes => Volatile.Read(ref _queuedVotes);
+
+    /// <summary>Adopts a poll's recovered state; only before <see cref="Start"/>.</summary>
+    public void Adopt(PollState state)
+    {
+        _polls.Add(state.Definition.Id, state);
+        if (state.Status == PollStatus.Open && state.Definition.ClosesAt is { } at)
+        {
+            _closing.Enqueue(state, at);
+        }
+    }
+
+    /// <summary>Publishes every adopted poll to the catalog and starts the loop.</summary>
+    public void Start()
+    {
+        foreach (var state in _polls.Values)
+        {
+            Publish(state);
+        }
+
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Takes room for <paramref name="votes"/> votes in the queue, or says it is full.</summary>
+    public bool TryReserve(int votes)
+    {
+        if (Interlocked.Add(ref _queuedVotes, votes) > _options.QueueCapacity)
+        {
+            Interlocked.Add(ref _queuedVotes, -votes);
+            return false;
+        }
+
+        return true;
+    }
+
+    public void Release(int votes) => Interlocked.Add(ref _queuedVotes, -votes);
+
+    /// <summary>Queues <paramref name="work"/> (whose votes were reserved); false once the partition is stopping.</summary>
+    public bool Post(PartitionWork work)
+    {
+        if (_queue.Writer.TryWrite(work))
+        {
+            return true;
+        }
+
+        Release(work.Weight);
+        return false;
+    }
+
+    /// <summary>Queues an expiry sweep unless one is already waiting.</summary>
+    public void PostExpiry()
+    {
+        if (Interlocked.Exchange(ref _expiryQueued, 1) == 0 && !_queue.Writer.TryWrite(new ExpireWork()))
+        {
+            Volatile.Write(ref _expiryQueued, 0);
+        }
+    }
+
+    /// <summary>Stops taking work, finishes what is queued, and returns when the loop has ended.</summary>
+    public Task StopAsync()
+    {
+        _queue.Writer.TryComplete();
+        return _loop ?? Task.CompletedTask;
+    }
+
+    internal VoteOutcome DecideVote(CastVote vote, out bool madeEvent)
+    {
+        madeEvent = false;
+        if (!_polls.TryGetValue(vote.PollId, out var state))
+        {
+            return VoteOutcome.Rejected(new Rejection(RejectionKind.UnknownPoll, $"There is no poll {vote.PollId}."));
+        }
+
+        if (state.IsDue(_now))
+        {
+            Record(state, state.Close(state.Definition.ClosesAt!.Value, CloseReason.Expired));
+        }
+
+        var outcome = state.Decide(vote, _now, out var made);
+        if (made is not null)
+        {
+            Record(state, made);
+            madeEvent = true;
+        }
+
+        return outcome;
+    }
+
+    internal Rejection? DecideCreate(PollDefinition definition)
+    {
+        if (_polls.ContainsKey(definition.Id))
+        {
+            return new Rejection(RejectionKind.Unavailable, $"Poll id {definition.Id} is taken; retry to get another.");
+        }
+
+        var state = new PollState(definition, createdPosition: 0);
+        _polls.Add(definition.Id, state);
+        Record(state, new PollCreated(definition));
+        if (definition.ClosesAt is { } at)
+        {
+            _closing.Enqueue(state, at);
+        }
+
+        return null;
+    }
+
+    internal Rejection? DecideClose(string pollId)
+    {
+        if (!_polls.TryGetValue(pollId, out var state))
+        {
+            return new Rejection(RejectionKind.UnknownPoll, $"There is no poll {pollId}.");
+        }
+
+        if (state.Status == PollStatus.Open)
+        {
+            var reason = state.IsDue(_now) ? CloseReason.Expired : CloseReason.Admin;
+            Record(state, state.Close(reason == CloseReason.Expired ? state.Definition.ClosesAt!.Value : _now, reason));
+        }
+
+        return null;
+    }
+
+    internal void CloseDuePolls()
+    {
+        while (_closing.TryPeek(out var state, out var at) && at <= _now)
+        {
+            _closing.Dequeue();
+            if (_polls.TryGetValue(state.Definition.Id, out var current) && ReferenceEquals(current, state) && state.IsDue(_now))
+            {
+                Record(state, state.Close(at, CloseReason.Expired));
+            }
+        }
+    }
+
+    internal void ExpiryDone() => Volatile.Write(ref _expiryQueued, 0);
+
+    /// <summary>The partition's state in snapshot form; call only between batches (from <see cref="PartitionWork.Complete"/>).</summary>
+    internal Capture CaptureState()
+    {
+        var cutoff = _time.GetUtcNow() - _options.IdempotencyRetention;
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(_polls.Count);
+            foreach (var state in _polls.Values)
+            {
+                state.PruneIdempotencyKeys(cutoff);
+                state.Write(w);
+            }
+        }
+
+        // Every event of this partition at or before the committed position is applied: none is in flight.
+        return new Capture(_log.CommittedPosition, stream.ToArray());
+    }
+
+    internal static Rejection AppendFailed(Exception failure) =>
+        new(RejectionKind.Unavailable, "The vote could not be made durable and was not counted: " + failure.Message);
+
+    /// <summary>The answer to a poll command: its rejection, the append's failure, or the poll's new results.</summary>
+    internal static Outcome<PollResults> Answer(Partition partition, Rejection? rejection, Exception? failure, string pollId) =>
+        rejection is not null ? rejection
+        : failure is not null ? AppendFailed(failure)
+        : partition.Catalog.FindResults(pollId)!;
+
+    private void Record(PollState state, PollEvent e)
+    {
+        _events.Add(e);
+        _touched.Add(state);
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            var votes = 0;
+            while (votes < _options.MaxBatch && reader.TryRead(out var work))
+            {
+                _batch.Add(work);
+                votes += work.Weight;
+            }
+
+            try
+            {
+                await RunBatchAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // A bug, not an I/O fault (those are handled inside): say so, answer, and keep the partition alive.
+                _onFault(ex);
+                foreach (var work in _batch)
+                {
+                    work.Complete(this, ex);
+                }
+            }
+            finally
+            {
+                Release(votes);
+                _batch.Clear();
+                _events.Clear();
+                _touched.Clear();
+            }
+        }
+    }
+
+    private async Task RunBatchAsync()
+    {
+        var now = _time.GetUtcNow();
+        _now = now.AddTicks(-(now.UtcTicks % TimeSpan.TicksPerMillisecond)); // the log keeps milliseconds
+        foreach (var work in _batch)
+        {
+            work.Decide(this);
+        }
+
+        Exception? failure = null;
+        if (_events.Count > 0)
+        {
+            try
+            {
+                var first = await _log.AppendAsync(_events, CancellationToken.None).ConfigureAwait(false);
+                Interlocked.Add(ref _eventsAppended, _events.Count);
+                for (var i = 0; i < _events.Count; i++)
+                {
+                    if (_events[i] is PollCreated created)
+                    {
+                        _polls[created.PollId].CreatedPosition = first + i;
+                    }
+                }
+
+                foreach (var state in _touched)
+                {
+                    Publish(state);
+                }
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+                _onFault(ex);
+                Reverse();
+            }
+        }
+
+        foreach (var work in _batch)
+        {
+            work.Complete(this, failure);
+        }
+    }
+
+    /// <summary>Undoes every event of the failed batch, newest first, so the state equals the durable log again.</summary>
+    private void Reverse()
+    {
+        for (var i = _events.Count - 1; i >= 0; i--)
+        {
+            var e = _events[i];
+            if (e is PollCreated)
+            {
+                _polls.Remove(e.PollId);
+            }
+            else
+            {
+                var state = _polls[e.PollId];
+                state.Unapply(e);
+                if (e is PollClosed { Reason: CloseReason.Expired } closed)
+                {
+                    _closing.Enqueue(state, closed.At); // the sweep dequeued it; let the next one try again
+                }
+            }
+        }
+    }
+
+    private void Publish(PollState state) =>
+        Catalog.Publish(new PollResults(state.Definition, state.Seq, state.Status, state.ClosedAt, state.TotalVotes, state.Counts.ToArray()), state.CreatedPosition);
+
+    internal readonly record struct Capture(long Through, byte[] Data);
+}

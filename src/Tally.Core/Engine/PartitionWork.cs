@@ -1,0 +1,152 @@
+using Tally.Polls;
+using Tally.Projections;
+
+namespace Tally.Engine;
+
+/// <summary>
+/// One item in a partition's queue. <see cref="Decide"/> runs on the partition's loop and may apply
+/// events; <see cref="Complete"/> runs after the batch's append: with null when it is durable, or with
+/// the failure after every event of the batch was reversed.
+/// </summary>
+internal abstract class PartitionWork
+{
+    /// <summary>Votes this item holds against the partition's queue capacity.</summary>
+    public virtual int Weight => 0;
+
+    public abstract void Decide(Partition partition);
+
+    public abstract void Complete(Partition partition, Exception? failure);
+}
+
+/// <summary>One ballot from <c>POST /v1/polls/{id}/votes</c> or a socket.</summary>
+internal sealed class SingleVoteWork(CastVote vote) : PartitionWork
+{
+    private readonly TaskCompletionSource<VoteOutcome> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private VoteOutcome _outcome;
+    private bool _madeEvent;
+
+    public override int Weight => 1;
+
+    public Task<VoteOutcome> Task => _done.Task;
+
+    public override void Decide(Partition partition) => _outcome = partition.DecideVote(vote, out _madeEvent);
+
+    public override void Complete(Partition partition, Exception? failure) =>
+        _done.TrySetResult(failure is not null && _madeEvent ? VoteOutcome.Rejected(Partition.AppendFailed(failure)) : _outcome);
+}
+
+/// <summary>The ballots of one <c>POST /v1/votes/batch</c> that belong to one partition.</summary>
+internal sealed class BatchVoteWork(VoteBatch batch, List<int> indexes) : PartitionWork
+{
+    private bool[]? _made;
+
+    public override int Weight => indexes.Count;
+
+    public override void Decide(Partition partition)
+    {
+        _made = new bool[indexes.Count];
+        for (var i = 0; i < indexes.Count; i++)
+        {
+            var at = indexes[i];
+            batch.Results[at] = partition.DecideVote(batch.Votes[at], out _made[i]);
+        }
+    }
+
+    public override void Complete(Partition partition, Exception? failure)
+    {
+        if (failure is not null)
+        {
+            var rejection = Partition.AppendFailed(failure);
+            for (var i = 0; i < indexes.Count; i++)
+            {
+                if (_made![i])
+                {
+                    batch.Results[indexes[i]] = VoteOutcome.Rejected(rejection);
+                }
+            }
+        }
+
+        batch.PartDone();
+    }
+}
+
+/// <summary>Shared by the <see cref="BatchVoteWork"/> items of one batch; completes when the last part does.</summary>
+internal sealed class VoteBatch(IReadOnlyList<CastVote> votes, VoteOutcome[] results, int parts)
+{
+    private readonly TaskCompletionSource<VoteOutcome[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _remaining = parts;
+
+    public IReadOnlyList<CastVote> Votes => votes;
+
+    public VoteOutcome[] Results => results;
+
+    public Task<VoteOutcome[]> Task => _done.Task;
+
+    public void PartDone()
+    {
+        if (Interlocked.Decrement(ref _remaining) == 0)
+        {
+            _done.TrySetResult(results);
+        }
+    }
+}
+
+/// <summary>Creates a poll.</summary>
+internal sealed class CreatePollWork(PollDefinition definition) : PartitionWork
+{
+    private readonly TaskCompletionSource<Outcome<PollResults>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Rejection? _rejection;
+
+    public Task<Outcome<PollResults>> Task => _done.Task;
+
+    public override void Decide(Partition partition) => _rejection = partition.DecideCreate(definition);
+
+    public override void Complete(Partition partition, Exception? failure) =>
+        _done.TrySetResult(Partition.Answer(partition, _rejection, failure, definition.Id));
+}
+
+/// <summary>Closes a poll at an admin's request.</summary>
+internal sealed class ClosePollWork(string pollId) : PartitionWork
+{
+    private readonly TaskCompletionSource<Outcome<PollResults>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Rejection? _rejection;
+
+    public Task<Outcome<PollResults>> Task => _done.Task;
+
+    public override void Decide(Partition partition) => _rejection = partition.DecideClose(pollId);
+
+    public override void Complete(Partition partition, Exception? failure) =>
+        _done.TrySetResult(Partition.Answer(partition, _rejection, failure, pollId));
+}
+
+/// <summary>Closes the polls whose <c>closesAt</c> has passed.</summary>
+internal sealed class ExpireWork : PartitionWork
+{
+    public override void Decide(Partition partition) => partition.CloseDuePolls();
+
+    public override void Complete(Partition partition, Exception? failure) => partition.ExpiryDone();
+}
+
+/// <summary>Serializes the partition's state for a snapshot, after the batch it came in is durable.</summary>
+internal sealed class CaptureWork : PartitionWork
+{
+    private readonly TaskCompletionSource<Partition.Capture> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<Partition.Capture> Task => _done.Task;
+
+    public override void Decide(Partition partition)
+    {
+    }
+
+    public override void Complete(Partition partition, Exception? failure)
+    {
+        try
+        {
+            _done.TrySetResult(partition.CaptureState());
+        }
+        catch (Exception ex)
+        {
+            _done.TrySetException(ex);
+        }
+    }
+}

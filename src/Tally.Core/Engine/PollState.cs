@@ -1,0 +1,302 @@
+using Tally.Events;
+using Tally.Polls;
+
+namespace Tally.Engine;
+
+/// <summary>
+/// The write-side state of one poll: counts, ballots by voter, idempotency keys. Owned by exactly one
+/// partition, so it needs no locks. Every change goes through <see cref="Apply"/> (live and on replay),
+/// and <see cref="Unapply"/> reverses it when an append fails.
+/// </summary>
+internal sealed class PollState
+{
+    private readonly Dictionary<string, Ballot>? _ballots;
+    private readonly Dictionary<string, RememberedVote> _idempotency = new(StringComparer.Ordinal);
+
+    public PollState(PollDefinition definition, long createdPosition)
+    {
+        Definition = definition;
+        CreatedPosition = createdPosition;
+        Counts = new long[definition.Options.Count];
+        Seq = 1;
+        if (definition.Dedupe == DedupePolicy.Voter)
+        {
+            _ballots = new Dictionary<string, Ballot>(StringComparer.Ordinal);
+        }
+    }
+
+    public PollDefinition Definition { get; }
+
+    public long CreatedPosition { get; set; }
+
+    public PollStatus Status { get; private set; }
+
+    public DateTimeOffset? ClosedAt { get; private set; }
+
+    public long Seq { get; private set; }
+
+    public long[] Counts { get; }
+
+    public long TotalVotes { get; private set; }
+
+    public int BallotCount => _ballots?.Count ?? 0;
+
+    public int IdempotencyKeyCount => _idempotency.Count;
+
+    /// <summary>True when the poll is open but its <c>closesAt</c> has passed.</summary>
+    public bool IsDue(DateTimeOffset now) => Status == PollStatus.Open && Definition.ClosesAt is { } at && at <= now;
+
+    public PollClosed Close(DateTimeOffset now, CloseReason reason)
+    {
+        var e = new PollClosed(Definition.Id, Seq + 1, now, reason);
+        Apply(e);
+        return e;
+    }
+
+    /// <summary>Decides a ballot (already checked against the definition) and applies the event it makes, if any.</summary>
+    public VoteOutcome Decide(CastVote vote, DateTimeOffset now, out PollEvent? made)
+    {
+        made = null;
+        if (vote.IdempotencyKey is { } key && _idempotency.TryGetValue(key, out var first))
+        {
+            if (first.VoterId != vote.VoterId || !SameChoices(first.OptionIds, vote.OptionIds))
+            {
+                return VoteOutcome.Rejected(new Rejection(
+                    RejectionKind.IdempotencyKeyReused,
+                    $"Idempotency key \"{key}\" was used for a different vote on this poll."));
+            }
+
+            return new VoteOutcome(first.Changed ? VoteStatus.Changed : VoteStatus.Counted, VoteIds.Format(Definition.Id, first.BallotSeq), first.Seq, null, Replayed: true);
+        }
+
+        if (Status == PollStatus.Closed)
+        {
+            return VoteOutcome.Rejected(new Rejection(RejectionKind.PollClosed, $"Poll {Definition.Id} is closed."));
+        }
+
+        if (_ballots is not null && _ballots.TryGetValue(vote.VoterId!, out var ballot))
+        {
+            if (!Definition.AllowChange)
+            {
+                return VoteOutcome.Rejected(new Rejection(
+                    RejectionKind.AlreadyVoted,
+                    $"Voter \"{vote.VoterId}\" has already voted on poll {Definition.Id} (vote {VoteIds.Format(Definition.Id, ballot.Seq)}), and this poll does not allow changes."));
+            }
+
+            var changed = new VoteChanged(Definition.Id, Seq + 1, now, vote.VoterId!, vote.OptionIds, ballot.OptionIds, ballot.Seq, vote.IdempotencyKey);
+            Apply(changed);
+            made = changed;
+            return new VoteOutcome(VoteStatus.Changed, changed.VoteId, changed.Seq, null);
+        }
+
+        var cast = new VoteCast(Definition.Id, Seq + 1, now, vote.VoterId, vote.OptionIds, vote.IdempotencyKey);
+        Apply(cast);
+        made = cast;
+        return new VoteOutcome(VoteStatus.Counted, cast.VoteId, cast.Seq, null);
+    }
+
+    /// <summary>Applies the next event of this poll. Throws when <paramref name="e"/> is not the next seq.</summary>
+    public void Apply(PollEvent e)
+    {
+        if (e.Seq != Seq + 1)
+        {
+            throw new InvalidOperationException($"Poll {Definition.Id} is at seq {Seq}; event seq {e.Seq} is not the next one.");
+        }
+
+        switch (e)
+        {
+            case VoteCast v:
+                Add(v.OptionIds, +1);
+                TotalVotes++;
+                if (_ballots is not null && v.VoterId is not null)
+                {
+                    _ballots[v.VoterId] = new Ballot(v.Seq, v.OptionIds);
+                }
+
+                Remember(v.IdempotencyKey, new RememberedVote(v.Seq, v.Seq, false, v.VoterId, v.OptionIds, v.At));
+                break;
+            case VoteChanged v:
+                Add(v.PreviousOptionIds, -1);
+                Add(v.OptionIds, +1);
+                _ballots?[v.VoterId] = new Ballot(v.BallotSeq, v.OptionIds);
+                Remember(v.IdempotencyKey, new RememberedVote(v.Seq, v.BallotSeq, true, v.VoterId, v.OptionIds, v.At));
+                break;
+            case PollClosed c:
+                Status = PollStatus.Closed;
+                ClosedAt = c.At;
+                break;
+            default:
+                throw new InvalidOperationException($"{e.GetType().Name} cannot be applied to an existing poll.");
+        }
+
+        Seq = e.Seq;
+    }
+
+    /// <summary>Reverses <paramref name="e"/>, which must be the last event applied.</summary>
+    public void Unapply(PollEvent e)
+    {
+        if (e.Seq != Seq)
+        {
+            throw new InvalidOperationException($"Poll {Definition.Id} is at seq {Seq}; only its last event can be reversed, not seq {e.Seq}.");
+        }
+
+        switch (e)
+        {
+            case VoteCast v:
+                Add(v.OptionIds, -1);
+                TotalVotes--;
+                if (_ballots is not null && v.VoterId is not null)
+                {
+                    _ballots.Remove(v.VoterId);
+                }
+
+                Forget(v.IdempotencyKey);
+                break;
+            case VoteChanged v:
+                Add(v.OptionIds, -1);
+                Add(v.PreviousOptionIds, +1);
+                _ballots?[v.VoterId] = new Ballot(v.BallotSeq, v.PreviousOptionIds);
+                Forget(v.IdempotencyKey);
+                break;
+            case PollClosed:
+                Status = PollStatus.Open;
+                ClosedAt = null;
+                break;
+            default:
+                throw new InvalidOperationException($"{e.GetType().Name} cannot be reversed on an existing poll.");
+        }
+
+        Seq = e.Seq - 1;
+    }
+
+    /// <summary>Forgets idempotency keys first used before <paramref name="cutoff"/>.</summary>
+    public int PruneIdempotencyKeys(DateTimeOffset cutoff)
+    {
+        var removed = 0;
+        foreach (var (key, value) in _idempotency)
+        {
+            if (value.At < cutoff)
+            {
+                _idempotency.Remove(key);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    public void Write(BinaryWriter w)
+    {
+        EventCodec.WriteDefinition(w, Definition);
+        w.Write(CreatedPosition);
+        w.Write((byte)Status);
+        w.Write(ClosedAt?.ToUnixTimeMilliseconds() ?? long.MinValue);
+        w.Write(Seq);
+        w.Write(TotalVotes);
+        foreach (var c in Counts)
+        {
+            w.Write(c);
+        }
+
+        w.Write(_ballots?.Count ?? 0);
+        if (_ballots is not null)
+        {
+            foreach (var (voter, ballot) in _ballots)
+            {
+                w.Write(voter);
+                w.Write(ballot.Seq);
+                EventCodec.WriteIds(w, ballot.OptionIds);
+            }
+        }
+
+        w.Write(_idempotency.Count);
+        foreach (var (key, r) in _idempotency)
+        {
+            w.Write(key);
+            w.Write(r.Seq);
+            w.Write(r.BallotSeq);
+            w.Write(r.Changed);
+            EventCodec.WriteNullable(w, r.VoterId);
+            EventCodec.WriteIds(w, r.OptionIds);
+            w.Write(r.At.ToUnixTimeMilliseconds());
+        }
+    }
+
+    public static PollState Read(BinaryReader r)
+    {
+        var state = new PollState(EventCodec.ReadDefinition(r), r.ReadInt64());
+        state.Status = (PollStatus)r.ReadByte();
+        var closedAt = r.ReadInt64();
+        state.ClosedAt = closedAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(closedAt);
+        state.Seq = r.ReadInt64();
+        state.TotalVotes = r.ReadInt64();
+        for (var i = 0; i < state.Counts.Length; i++)
+        {
+            state.Counts[i] = r.ReadInt64();
+        }
+
+        var ballots = r.ReadInt32();
+        for (var i = 0; i < ballots; i++)
+        {
+            var voter = r.ReadString();
+            state._ballots![voter] = new Ballot(r.ReadInt64(), EventCodec.ReadIds(r));
+        }
+
+        var keys = r.ReadInt32();
+        for (var i = 0; i < keys; i++)
+        {
+            var key = r.ReadString();
+            state._idempotency[key] = new RememberedVote(
+                r.ReadInt64(), r.ReadInt64(), r.ReadBoolean(), EventCodec.ReadNullable(r), EventCodec.ReadIds(r),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64()));
+        }
+
+        return state;
+    }
+
+    private void Add(int[] optionIds, int delta)
+    {
+        foreach (var id in optionIds)
+        {
+            Counts[id - 1] += delta;
+        }
+    }
+
+    private void Remember(string? key, RememberedVote vote)
+    {
+        if (key is not null)
+        {
+            _idempotency[key] = vote;
+        }
+    }
+
+    private void Forget(string? key)
+    {
+        if (key is not null)
+        {
+            _idempotency.Remove(key);
+        }
+    }
+
+    private static bool SameChoices(int[] a, int[] b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        foreach (var id in a)
+        {
+            if (Array.IndexOf(b, id) < 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private readonly record struct Ballot(long Seq, int[] OptionIds);
+
+    private sealed record RememberedVote(long Seq, long BallotSeq, bool Changed, string? VoterId, int[] OptionIds, DateTimeOffset At);
+}

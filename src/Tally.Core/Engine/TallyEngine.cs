@@ -1,0 +1,406 @@
+using System.Security.Cryptography;
+using System.Text;
+using Tally.Events;
+using Tally.Polls;
+using Tally.Projections;
+using Tally.Storage;
+
+namespace Tally.Engine;
+
+/// <summary>
+/// The engine: routes commands to the single-writer partition that owns each poll, recovers state
+/// from the latest snapshot plus the log's tail at start, and snapshots as it goes. Queries read
+/// <see cref="Catalog"/> and never touch the write path.
+/// </summary>
+public sealed class TallyEngine : IAsyncDisposable
+{
+    private const int SnapshotFormat = 1;
+    private readonly IEventLog _log;
+    private readonly ISnapshotStore _snapshots;
+    private readonly TimeProvider _time;
+    private readonly TallyEngineOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _snapshotGate = new(1, 1);
+    private Partition[] _partitions = [];
+    private Task _background = Task.CompletedTask;
+    private volatile bool _running;
+    private long _eventsAtLastSnapshot;
+    private DateTimeOffset _lastSnapshotAt;
+
+    public TallyEngine(IEventLog log, ISnapshotStore snapshots, TallyEngineOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(snapshots);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _log = log;
+        _snapshots = snapshots;
+        _options = options;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Raised on a fault the engine survives (a failed append, a failed snapshot); the host logs it.</summary>
+    public event Action<string, Exception>? Faulted;
+
+    /// <summary>The read model: every poll's latest results.</summary>
+    public PollCatalog Catalog { get; } = new();
+
+    /// <summary>True between a finished <see cref="StartAsync"/> and <see cref="StopAsync"/>.</summary>
+    public bool IsRunning => _running;
+
+    /// <summary>Events replayed from the log at the last start (after the snapshot).</summary>
+    public long ReplayedEvents { get; private set; }
+
+    /// <summary>Opens the log, restores the latest snapshot, replays the log after it, and starts the partitions.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _log.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var states = new Dictionary<string, PollState>(StringComparer.Ordinal);
+        var snapshot = await _snapshots.LoadLatestAsync(cancellationToken).ConfigureAwait(false);
+        if (snapshot is not null)
+        {
+            ReadSnapshot(snapshot.Data, states);
+        }
+
+        long replayed = 0;
+        await foreach (var stored in _log.ReadAsync(snapshot?.ReplayFrom ?? 0, cancellationToken).ConfigureAwait(false))
+        {
+            var e = stored.Event;
+            if (e is PollCreated created)
+            {
+                states.TryAdd(created.PollId, new PollState(created.Definition, stored.Position));
+            }
+            else if (!states.TryGetValue(e.PollId, out var state))
+            {
+                throw new InvalidDataException($"The log holds event {stored.Position} for poll {e.PollId}, which it never created.");
+            }
+            else if (e.Seq > state.Seq)
+            {
+                state.Apply(e);
+            }
+
+            replayed++;
+        }
+
+        ReplayedEvents = replayed;
+        var cutoff = _time.GetUtcNow() - _options.IdempotencyRetention;
+        _partitions = new Partition[_options.Partitions];
+        for (var i = 0; i < _partitions.Length; i++)
+        {
+            _partitions[i] = new Partition(i, _log, Catalog, _time, _options, ex => OnFault("partition", ex));
+        }
+
+        foreach (var state in states.Values)
+        {
+            state.PruneIdempotencyKeys(cutoff);
+            PartitionOf(state.Definition.Id).Adopt(state);
+        }
+
+        foreach (var partition in _partitions)
+        {
+            partition.Start();
+        }
+
+        _eventsAtLastSnapshot = -replayed; // a long replay makes the next snapshot come sooner
+        _lastSnapshotAt = _time.GetUtcNow();
+        _running = true;
+        _background = Task.Run(() => RunBackgroundAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    /// <summary>Stops taking commands, answers every queued one, writes a final snapshot.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!_running)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _background.ConfigureAwait(false);
+
+        // Take the final snapshot while the partitions still run (capture is a queued item), then drain them.
+        await SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        _running = false;
+        await Task.WhenAll(_partitions.Select(p => p.StopAsync())).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates a poll and answers once it is durable.</summary>
+    public async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        string id;
+        do
+        {
+            id = NewPollId();
+        }
+        while (Catalog.FindPoll(id) is not null);
+
+        var definition = PollRules.TryDefine(command, id, NowMilliseconds(), out var rejection);
+        if (definition is null)
+        {
+            return rejection!;
+        }
+
+        var work = new CreatePollWork(definition);
+        return Post(PartitionOf(id), work) is { } refused ? refused : await work.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Closes a poll (idempotent: closing a closed poll answers its results).</summary>
+    public async Task<Outcome<PollResults>> ClosePollAsync(string pollId)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        if (Catalog.FindPoll(pollId) is null)
+        {
+            return new Rejection(RejectionKind.UnknownPoll, $"There is no poll {pollId}.");
+        }
+
+        var work = new ClosePollWork(pollId);
+        return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Casts one ballot; the outcome is durable unless it is a rejection.</summary>
+    public async ValueTask<VoteOutcome> CastVoteAsync(CastVote vote)
+    {
+        ArgumentNullException.ThrowIfNull(vote);
+        if (Check(vote) is { } rejection)
+        {
+            return VoteOutcome.Rejected(rejection);
+        }
+
+        var partition = PartitionOf(vote.PollId);
+        if (!partition.TryReserve(1))
+        {
+            return VoteOutcome.Rejected(Rejection.Overloaded);
+        }
+
+        var work = new SingleVoteWork(vote);
+        if (Post(partition, work) is { } refused)
+        {
+            return VoteOutcome.Rejected(refused);
+        }
+
+        return await work.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Casts many ballots on any polls. Admission is all or nothing: when any partition's queue lacks
+    /// room, nothing is queued and the call answers <see cref="RejectionKind.Overloaded"/>.
+    /// Otherwise each ballot gets its own outcome, in order.
+    /// </summary>
+    public async Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
+        var results = new VoteOutcome[votes.Count];
+        var byPartition = new List<int>?[_partitions.Length];
+        var parts = 0;
+        for (var i = 0; i < votes.Count; i++)
+        {
+            if (Check(votes[i]) is { } rejection)
+            {
+                results[i] = VoteOutcome.Rejected(rejection);
+                continue;
+            }
+
+            var p = PartitionOf(votes[i].PollId).Index;
+            if (byPartition[p] is null)
+            {
+                byPartition[p] = [];
+                parts++;
+            }
+
+            byPartition[p]!.Add(i);
+        }
+
+        if (parts == 0)
+        {
+            return results;
+        }
+
+        if (!_running)
+        {
+            return Rejection.NotStarted;
+        }
+
+        for (var p = 0; p < byPartition.Length; p++)
+        {
+            if (byPartition[p] is { } indexes && !_partitions[p].TryReserve(indexes.Count))
+            {
+                for (var q = 0; q < p; q++)
+                {
+                    if (byPartition[q] is { } taken)
+                    {
+                        _partitions[q].Release(taken.Count);
+                    }
+                }
+
+                return Rejection.Overloaded;
+            }
+        }
+
+        var batch = new VoteBatch(votes, results, parts);
+        for (var p = 0; p < byPartition.Length; p++)
+        {
+            if (byPartition[p] is { } indexes && !_partitions[p].Post(new BatchVoteWork(batch, indexes)))
+            {
+                // Stopping: answer these as unavailable; the parts already queued still complete.
+                foreach (var i in indexes)
+                {
+                    results[i] = VoteOutcome.Rejected(Rejection.Stopping);
+                }
+
+                batch.PartDone();
+            }
+        }
+
+        return await batch.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a snapshot of every partition's state now.</summary>
+    public async Task SnapshotAsync(CancellationToken cancellationToken)
+    {
+        await _snapshotGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var events = _partitions.Sum(p => p.EventsAppended);
+            var captures = _partitions.Select(p =>
+            {
+                var work = new CaptureWork();
+                return p.Post(work) ? work.Task : Task.FromException<Partition.Capture>(new InvalidOperationException("The partition has stopped."));
+            }).ToArray();
+            var parts = await Task.WhenAll(captures).ConfigureAwait(false);
+            var data = WriteSnapshot(parts);
+            await _snapshots.SaveAsync(new Snapshot(parts.Min(c => c.Through), _time.GetUtcNow(), data), cancellationToken).ConfigureAwait(false);
+            _eventsAtLastSnapshot = events;
+            _lastSnapshotAt = _time.GetUtcNow();
+        }
+        finally
+        {
+            _snapshotGate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _stopping.Dispose();
+        _snapshotGate.Dispose();
+    }
+
+    /// <summary>The votes waiting in every partition's queue (a gauge).</summary>
+    public int QueuedVotes => _partitions.Sum(p => p.QueuedVotes);
+
+    private Rejection? Check(CastVote vote)
+    {
+        if (!_running)
+        {
+            return Rejection.NotStarted;
+        }
+
+        if (Catalog.FindPoll(vote.PollId) is not { } poll)
+        {
+            return new Rejection(RejectionKind.UnknownPoll, $"There is no poll {vote.PollId}.");
+        }
+
+        return PollRules.CheckBallot(poll, vote);
+    }
+
+    private Rejection? Post(Partition partition, PartitionWork work) =>
+        _running && partition.Post(work) ? null : Rejection.Stopping;
+
+    private Partition PartitionOf(string pollId) => _partitions[PartitionIndex(pollId, _partitions.Length)];
+
+    /// <summary>FNV-1a over the id's UTF-16 code units: stable across processes and restarts.</summary>
+    internal static int PartitionIndex(string pollId, int partitions)
+    {
+        var hash = 2166136261u;
+        foreach (var c in pollId)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash % (uint)partitions);
+    }
+
+    private static string NewPollId() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
+
+    private DateTimeOffset NowMilliseconds()
+    {
+        var now = _time.GetUtcNow();
+        return now.AddTicks(-(now.UtcTicks % TimeSpan.TicksPerMillisecond));
+    }
+
+    private async Task RunBackgroundAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(_options.ExpiryCheckInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                foreach (var partition in _partitions)
+                {
+                    partition.PostExpiry();
+                }
+
+                var events = _partitions.Sum(p => p.EventsAppended);
+                var due = events - _eventsAtLastSnapshot >= _options.SnapshotEveryEvents
+                    || (events != _eventsAtLastSnapshot && _time.GetUtcNow() - _lastSnapshotAt >= _options.SnapshotInterval);
+                if (due)
+                {
+                    try
+                    {
+                        await SnapshotAsync(stopping).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        OnFault("snapshot", ex);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void OnFault(string where, Exception ex) => Faulted?.Invoke(where, ex);
+
+    private static byte[] WriteSnapshot(Partition.Capture[] parts)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(SnapshotFormat);
+            w.Write(parts.Length);
+            foreach (var part in parts)
+            {
+                w.Write(part.Data.Length);
+                w.Write(part.Data);
+            }
+        }
+
+        return stream.ToArray();
+    }
+
+    private static void ReadSnapshot(byte[] data, Dictionary<string, PollState> states)
+    {
+        using var r = new BinaryReader(new MemoryStream(data, writable: false), Encoding.UTF8);
+        var format = r.ReadInt32();
+        if (format != SnapshotFormat)
+        {
+            throw new InvalidDataException($"Snapshot format {format} is not known (this build reads {SnapshotFormat}).");
+        }
+
+        var parts = r.ReadInt32();
+        for (var p = 0; p < parts; p++)
+        {
+            var length = r.ReadInt32();
+            using var part = new BinaryReader(new MemoryStream(r.ReadBytes(length), writable: false), Encoding.UTF8);
+            var count = part.ReadInt32();
+            for (var i = 0; i < count; i++)
+            {
+                var state = PollState.Read(part);
+                states.Add(state.Definition.Id, state);
+            }
+        }
+    }
+}

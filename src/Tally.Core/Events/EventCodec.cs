@@ -1,0 +1,172 @@
+using System.Text;
+using Tally.Polls;
+
+namespace Tally.Events;
+
+/// <summary>
+/// The binary form of events in a durable log: one format byte, one type byte, then the fields.
+/// Self-contained (the poll id and seq are inside), so an adapter may store it as one blob.
+/// </summary>
+public static class EventCodec
+{
+    private const byte FormatVersion = 1;
+
+    [ThreadStatic]
+    private static BinaryWriter? t_writer;
+
+    /// <summary>The type code stored beside the blob (handy for queries); the same as byte 1 of the blob.</summary>
+    public static byte TypeOf(PollEvent e) => e switch
+    {
+        PollCreated => 1,
+        PollClosed => 2,
+        VoteCast => 3,
+        VoteChanged => 4,
+        _ => throw new ArgumentException($"Unknown event type {e.GetType().Name}.", nameof(e)),
+    };
+
+    public static byte[] Encode(PollEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var w = t_writer ??= new BinaryWriter(new MemoryStream(256), Encoding.UTF8, leaveOpen: false);
+        var stream = (MemoryStream)w.BaseStream;
+        stream.SetLength(0);
+        Write(w, e);
+        w.Flush();
+        return stream.ToArray();
+    }
+
+    public static void Write(BinaryWriter w, PollEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.Write(FormatVersion);
+        w.Write(TypeOf(e));
+        w.Write(e.PollId);
+        w.Write(e.Seq);
+        w.Write(e.At.ToUnixTimeMilliseconds());
+        switch (e)
+        {
+            case PollCreated c:
+                WriteDefinition(w, c.Definition);
+                break;
+            case PollClosed c:
+                w.Write((byte)c.Reason);
+                break;
+            case VoteCast v:
+                WriteNullable(w, v.VoterId);
+                WriteIds(w, v.OptionIds);
+                WriteNullable(w, v.IdempotencyKey);
+                break;
+            case VoteChanged v:
+                w.Write(v.VoterId);
+                WriteIds(w, v.OptionIds);
+                WriteIds(w, v.PreviousOptionIds);
+                w.Write(v.BallotSeq);
+                WriteNullable(w, v.IdempotencyKey);
+                break;
+        }
+    }
+
+    public static PollEvent Decode(byte[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        using var r = new BinaryReader(new MemoryStream(data, writable: false), Encoding.UTF8);
+        return Read(r);
+    }
+
+    public static PollEvent Read(BinaryReader r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var version = r.ReadByte();
+        if (version != FormatVersion)
+        {
+            throw new InvalidDataException($"Event format {version} is not known (this build reads {FormatVersion}).");
+        }
+
+        var type = r.ReadByte();
+        var pollId = r.ReadString();
+        var seq = r.ReadInt64();
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64());
+        return type switch
+        {
+            1 => new PollCreated(ReadDefinition(r)),
+            2 => new PollClosed(pollId, seq, at, (CloseReason)r.ReadByte()),
+            3 => new VoteCast(pollId, seq, at, ReadNullable(r), ReadIds(r), ReadNullable(r)),
+            4 => new VoteChanged(pollId, seq, at, r.ReadString(), ReadIds(r), ReadIds(r), r.ReadInt64(), ReadNullable(r)),
+            _ => throw new InvalidDataException($"Event type {type} is not known."),
+        };
+    }
+
+    internal static void WriteDefinition(BinaryWriter w, PollDefinition d)
+    {
+        w.Write(d.Id);
+        w.Write(d.Question);
+        w.Write((byte)d.Kind);
+        w.Write(d.MaxChoices);
+        w.Write(d.Options.Count);
+        foreach (var o in d.Options)
+        {
+            w.Write(o.Text);
+        }
+
+        w.Write(d.CreatedAt.ToUnixTimeMilliseconds());
+        w.Write(d.ClosesAt.HasValue);
+        if (d.ClosesAt is { } closesAt)
+        {
+            w.Write(closesAt.ToUnixTimeMilliseconds());
+        }
+
+        w.Write((byte)d.Dedupe);
+        w.Write(d.AllowChange);
+    }
+
+    internal static PollDefinition ReadDefinition(BinaryReader r)
+    {
+        var id = r.ReadString();
+        var question = r.ReadString();
+        var kind = (PollKind)r.ReadByte();
+        var maxChoices = r.ReadInt32();
+        var count = r.ReadInt32();
+        var options = new PollOption[count];
+        for (var i = 0; i < count; i++)
+        {
+            options[i] = new PollOption(i + 1, r.ReadString());
+        }
+
+        var createdAt = DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64());
+        DateTimeOffset? closesAt = r.ReadBoolean() ? DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64()) : null;
+        var dedupe = (DedupePolicy)r.ReadByte();
+        var allowChange = r.ReadBoolean();
+        return new PollDefinition(id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange);
+    }
+
+    internal static void WriteIds(BinaryWriter w, int[] ids)
+    {
+        w.Write((byte)ids.Length);
+        foreach (var id in ids)
+        {
+            w.Write((byte)id);
+        }
+    }
+
+    internal static int[] ReadIds(BinaryReader r)
+    {
+        var ids = new int[r.ReadByte()];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = r.ReadByte();
+        }
+
+        return ids;
+    }
+
+    internal static void WriteNullable(BinaryWriter w, string? s)
+    {
+        w.Write(s is not null);
+        if (s is not null)
+        {
+            w.Write(s);
+        }
+    }
+
+    internal static string? ReadNullable(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
+}

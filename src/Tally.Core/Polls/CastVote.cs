@@ -1,0 +1,8 @@
+namespace Tally.Polls;
+
+/// <summary>The command to cast (or, where allowed, change) one ballot.</summary>
+/// <param name="PollId">The poll voted on.</param>
+/// <param name="OptionIds">The chosen option ids, as sent.</param>
+/// <param name="VoterId">Who votes; required under <see cref="DedupePolicy.Voter"/>.</param>
+/// <param name="IdempotencyKey">Optional client key: a retry with the same key returns the first answer.</param>
+public sealed record CastVote(string PollId, int[] OptionIds, string? VoterId, string? IdempotencyKey);

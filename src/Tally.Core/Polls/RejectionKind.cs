@@ -1,0 +1,29 @@
+namespace Tally.Polls;
+
+/// <summary>Why a command was refused. Each kind maps to one stable problem <c>type</c> and HTTP status in the server.</summary>
+public enum RejectionKind
+{
+    /// <summary>The command is malformed or breaks a rule of the poll (HTTP 422).</summary>
+    Invalid,
+
+    /// <summary>An option id the poll does not have (HTTP 422).</summary>
+    UnknownOption,
+
+    /// <summary>No such poll (HTTP 404).</summary>
+    UnknownPoll,
+
+    /// <summary>The poll no longer accepts votes (HTTP 409).</summary>
+    PollClosed,
+
+    /// <summary>The voter has voted on this poll and changes are not allowed (HTTP 409).</summary>
+    AlreadyVoted,
+
+    /// <summary>The idempotency key was used before for a different request (HTTP 422).</summary>
+    IdempotencyKeyReused,
+
+    /// <summary>The ingest queue is full; try again later (HTTP 503 + Retry-After).</summary>
+    Overloaded,
+
+    /// <summary>The event log could not make the command durable, or the engine is stopping (HTTP 503).</summary>
+    Unavailable,
+}

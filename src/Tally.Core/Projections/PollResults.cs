@@ -1,0 +1,17 @@
+using Tally.Polls;
+
+namespace Tally.Projections;
+
+/// <summary>
+/// An immutable view of a poll's tally at one seq. Replaced as a whole after each durable commit,
+/// so readers never see a half-applied batch and never take a lock.
+/// </summary>
+/// <param name="Counts">Votes per option: <c>Counts[id - 1]</c>. Never mutated after publication.</param>
+/// <param name="TotalVotes">Ballots counted (a multiple-choice ballot counts once here, once per option in <see cref="Counts"/>).</param>
+public sealed record PollResults(
+    PollDefinition Poll,
+    long Seq,
+    PollStatus Status,
+    DateTimeOffset? ClosedAt,
+    long TotalVotes,
+    IReadOnlyList<long> Counts);

@@ -1,0 +1,98 @@
+using Tally.Engine;
+using Tally.Polls;
+using Tally.Projections;
+using Tally.Server.Http;
+
+namespace Tally.Server.Contracts;
+
+/// <summary>Domain → wire shapes.</summary>
+internal static class ContractMapping
+{
+    public static PollResponse ToPollResponse(this PollResults r)
+    {
+        var p = r.Poll;
+        var options = new OptionResponse[p.Options.Count];
+        for (var i = 0; i < options.Length; i++)
+        {
+            options[i] = new OptionResponse(p.Options[i].Id, p.Options[i].Text);
+        }
+
+        return new PollResponse(
+            p.Id, p.Question, Name(p.Kind), p.MaxChoices, options, Name(r.Status), p.CreatedAt, p.ClosesAt, r.ClosedAt,
+            p.Dedupe == DedupePolicy.Voter ? "voter" : "none", p.AllowChange, r.TotalVotes);
+    }
+
+    public static ResultsResponse ToResultsResponse(this PollResults r)
+    {
+        var options = new OptionResultResponse[r.Poll.Options.Count];
+        for (var i = 0; i < options.Length; i++)
+        {
+            options[i] = new OptionResultResponse(r.Poll.Options[i].Id, r.Poll.Options[i].Text, r.Counts[i]);
+        }
+
+        return new ResultsResponse(r.Poll.Id, r.Seq, Name(r.Status), r.TotalVotes, options);
+    }
+
+    public static VoteResponse ToVoteResponse(this VoteOutcome o) => new(o.VoteId!, o.Seq, Name(o.Status));
+
+    public static BatchVoteResult ToBatchResult(this VoteOutcome o)
+    {
+        if (o.Rejection is not { } rejection)
+        {
+            return new BatchVoteResult(Name(o.Status), o.VoteId, o.Seq, null);
+        }
+
+        var (_, slug, title) = Problems.Describe(rejection.Kind);
+        var status = rejection.Kind == RejectionKind.AlreadyVoted ? "duplicate" : "rejected";
+        return new BatchVoteResult(status, null, null, new BatchError(Problems.Prefix + slug, title, rejection.Detail));
+    }
+
+    public static string Name(VoteStatus status) => status switch
+    {
+        VoteStatus.Counted => "counted",
+        VoteStatus.Changed => "changed",
+        _ => "rejected",
+    };
+
+    public static string Name(PollStatus status) => status == PollStatus.Open ? "open" : "closed";
+
+    public static string Name(PollKind kind) => kind == PollKind.Single ? "single" : "multiple";
+
+    /// <summary>Maps the request to the command; unknown enum words become field errors.</summary>
+    public static CreatePoll? ToCommand(this CreatePollRequest request, out Dictionary<string, string[]> errors)
+    {
+        errors = [];
+        var kind = PollKind.Single;
+        switch (request.Kind)
+        {
+            case null or "single":
+                break;
+            case "multiple":
+                kind = PollKind.Multiple;
+                break;
+            default:
+                errors["kind"] = [$"kind is \"single\" or \"multiple\", not \"{Clip(request.Kind)}\"."];
+                break;
+        }
+
+        var dedupe = DedupePolicy.Voter;
+        switch (request.Dedupe)
+        {
+            case null or "voter":
+                break;
+            case "none":
+                dedupe = DedupePolicy.None;
+                break;
+            default:
+                errors["dedupe"] = [$"dedupe is \"voter\" or \"none\", not \"{Clip(request.Dedupe)}\"."];
+                break;
+        }
+
+        return errors.Count > 0
+            ? null
+            : new CreatePoll(request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false);
+    }
+
+    /// <summary>Echoes at most 40 characters of client input in an error.</summary>
+    public static string Clip(string value) => value.Length <= 40 ? value : string.Concat(value.AsSpan(0, 40), "…");
+}

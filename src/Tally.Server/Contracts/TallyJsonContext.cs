@@ -1,0 +1,23 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Tally.Server.Contracts;
+
+/// <summary>Source-generated JSON for every type on the wire: camelCase, unknown properties refused.</summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false)]
+[JsonSerializable(typeof(CreatePollRequest))]
+[JsonSerializable(typeof(VoteRequest))]
+[JsonSerializable(typeof(BatchVoteRequest))]
+[JsonSerializable(typeof(PollResponse))]
+[JsonSerializable(typeof(PollListResponse))]
+[JsonSerializable(typeof(VoteResponse))]
+[JsonSerializable(typeof(BatchVoteResponse))]
+[JsonSerializable(typeof(ResultsResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ProblemDetails))]
+[JsonSerializable(typeof(HttpValidationProblemDetails))]
+internal sealed partial class TallyJsonContext : JsonSerializerContext;

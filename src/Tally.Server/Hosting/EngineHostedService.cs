@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Tally.Engine;
+
+namespace Tally.Server.Hosting;
+
+/// <summary>
+/// Runs the engine with the host: recovery before the server listens; on shutdown (SIGTERM), after
+/// Kestrel has finished in-flight requests, the engine answers what is queued and writes a snapshot.
+/// </summary>
+internal sealed class EngineHostedService(
+    TallyEngine engine,
+    IOptions<TallyServerOptions> options,
+    AdminKeySetup adminKey,
+    ILogger<EngineHostedService> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var server = options.Value; // resolving the options runs AdminKeySetup
+        ServerLog.DataFolder(logger, Path.GetFullPath(server.DataPath));
+        if (adminKey.Generated is { } generated)
+        {
+            ServerLog.AdminKey(logger, generated ? "generated; saved in the data folder" : "from the data folder; set TALLY_ADMIN_KEY to choose one", server.AdminKey!);
+        }
+
+        engine.Faulted += (where, ex) => ServerLog.EngineFault(logger, where, ex);
+        var clock = Stopwatch.StartNew();
+        await engine.StartAsync(cancellationToken).ConfigureAwait(false);
+        ServerLog.Recovered(logger, engine.Catalog.Count, engine.ReplayedEvents, clock.ElapsedMilliseconds);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await engine.StopAsync(cancellationToken).ConfigureAwait(false);
+        ServerLog.Stopped(logger);
+    }
+}

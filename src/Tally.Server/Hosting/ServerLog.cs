@@ -1,0 +1,20 @@
+namespace Tally.Server.Hosting;
+
+/// <summary>The server's log messages. EventIds are fixed and never reused.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Recovered {Polls} polls; replayed {Events} events after the snapshot in {Milliseconds} ms")]
+    public static partial void Recovered(ILogger logger, int polls, long events, long milliseconds);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Engine stopped: queued votes answered, final snapshot written")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Engine fault in {Where}")]
+    public static partial void EngineFault(ILogger logger, string where, Exception exception);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Admin key ({Source}): {AdminKey}")]
+    public static partial void AdminKey(ILogger logger, string source, string adminKey);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Data folder: {DataPath}")]
+    public static partial void DataFolder(ILogger logger, string dataPath);
+}

@@ -1,0 +1,20 @@
+namespace Tally.Server.Hosting;
+
+/// <summary>Settings of the server host (section <c>Tally</c>; <c>TALLY_ADMIN_KEY</c> and <c>TALLY_DATA</c> override).</summary>
+public sealed class TallyServerOptions
+{
+    /// <summary>The admin key for management endpoints. When unset, one is generated, kept in the data folder and printed at start.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>The data folder (event log, snapshots, generated admin key). Default <c>./data</c>.</summary>
+    public string DataPath { get; set; } = "data";
+
+    /// <summary>Largest body of a single request, except batches. Default 64 KiB.</summary>
+    public int MaxBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Largest body of <c>POST /v1/votes/batch</c>. Default 4 MiB.</summary>
+    public int MaxBatchBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Most votes in one batch. Default 10,000 (the contract's limit).</summary>
+    public int MaxBatchVotes { get; set; } = 10_000;
+}

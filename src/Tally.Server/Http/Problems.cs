@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Tally.Polls;
+
+namespace Tally.Server.Http;
+
+/// <summary>
+/// Every error the API returns, as RFC 9457 problem details with a stable <c>type</c> per kind
+/// (<c>urn:tally:problem:&lt;slug&gt;</c>). The README lists them.
+/// </summary>
+internal static class Problems
+{
+    public const string Prefix = "urn:tally:problem:";
+
+    public static ProblemHttpResult InvalidJson(string detail) => Make(StatusCodes.Status400BadRequest, "invalid-json", "The request body is not valid JSON for this endpoint", detail);
+
+    public static ProblemHttpResult UnsupportedMediaType(string? contentType) => Make(
+        StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "The request body must be application/json",
+        contentType is null ? "The request has no Content-Type; send Content-Type: application/json." : $"Content-Type \"{contentType}\" is not accepted; send application/json (UTF-8).");
+
+    public static ProblemHttpResult BodyTooLarge(long limit) => Make(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The request body is too large", $"This endpoint takes at most {limit} bytes.");
+
+    public static ProblemHttpResult BatchTooLarge(int count, int limit) => Make(StatusCodes.Status413PayloadTooLarge, "batch-too-large", "Too many votes in one batch", $"A batch holds at most {limit} votes; this one has {count}.");
+
+    public static ProblemHttpResult InvalidQuery(string detail) => Make(StatusCodes.Status400BadRequest, "invalid-query", "A query parameter is not valid", detail);
+
+    public static ProblemHttpResult Unauthorized(string detail) => Make(StatusCodes.Status401Unauthorized, "unauthorized", "An admin key is required", detail);
+
+    public static ProblemHttpResult Validation(string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
+        From(new Rejection(RejectionKind.Invalid, detail, errors));
+
+    public static ProblemHttpResult From(Rejection rejection)
+    {
+        var (status, slug, title) = Describe(rejection.Kind);
+        var result = Make(status, slug, title, rejection.Detail);
+        if (rejection.Errors is { Count: > 0 } errors)
+        {
+            result.ProblemDetails.Extensions["errors"] = errors;
+        }
+
+        return result;
+    }
+
+    public static (int Status, string Slug, string Title) Describe(RejectionKind kind) => kind switch
+    {
+        RejectionKind.Invalid => (StatusCodes.Status422UnprocessableEntity, "validation", "The request is not valid"),
+        RejectionKind.UnknownOption => (StatusCodes.Status422UnprocessableEntity, "unknown-option", "The poll has no such option"),
+        RejectionKind.UnknownPoll => (StatusCodes.Status404NotFound, "poll-not-found", "No such poll"),
+        RejectionKind.PollClosed => (StatusCodes.Status409Conflict, "poll-closed", "The poll is closed"),
+        RejectionKind.AlreadyVoted => (StatusCodes.Status409Conflict, "already-voted", "The voter has already voted"),
+        RejectionKind.IdempotencyKeyReused => (StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "The idempotency key was used for another request"),
+        RejectionKind.Overloaded => (StatusCodes.Status503ServiceUnavailable, "overloaded", "The server is at capacity"),
+        RejectionKind.Unavailable => (StatusCodes.Status503ServiceUnavailable, "unavailable", "The server cannot take this now"),
+        _ => (StatusCodes.Status500InternalServerError, "internal", "Unexpected error"),
+    };
+
+    private static ProblemHttpResult Make(int status, string slug, string title, string detail) =>
+        TypedResults.Problem(new ProblemDetails { Status = status, Type = Prefix + slug, Title = title, Detail = detail });
+}

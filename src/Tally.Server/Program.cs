@@ -1,0 +1,4 @@
+using Tally.Server;
+
+var app = TallyApp.Build(args);
+await app.RunAsync();

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Options;
+using Tally.Engine;
+using Tally.Server.Contracts;
+using Tally.Server.Endpoints;
+using Tally.Server.Hosting;
+using Tally.Server.Http;
+using Tally.Storage;
+using Tally.Storage.Sqlite;
+
+namespace Tally.Server;
+
+/// <summary>Builds the server: used by <c>Program</c> and by the functional tests (which pass their own services).</summary>
+public static class TallyApp
+{
+    public const string DefaultUrl = "http://localhost:8080";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TallyJsonContext.Default));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+
+        builder.Services.AddOptions<TallyServerOptions>().BindConfiguration("Tally")
+            .Validate(o => o.MaxBodyBytes > 0 && o.MaxBatchBodyBytes > 0 && o.MaxBatchVotes > 0, "Tally body and batch limits must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AdminKeySetup>();
+        builder.Services.AddSingleton<IPostConfigureOptions<TallyServerOptions>>(sp => sp.GetRequiredService<AdminKeySetup>());
+        builder.Services.AddOptions<TallyEngineOptions>().BindConfiguration("Tally:Engine")
+            .Validate(o => { o.Validate(); return true; })
+            .ValidateOnStart();
+
+        builder.Services.AddTallySqlite();
+        builder.Services.AddSingleton<IPostConfigureOptions<SqliteStorageOptions>>(sp =>
+            new PostConfigureOptions<SqliteStorageOptions>(null, o => o.DataPath = sp.GetRequiredService<IOptions<TallyServerOptions>>().Value.DataPath));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new TallyEngine(
+            sp.GetRequiredService<IEventLog>(),
+            sp.GetRequiredService<ISnapshotStore>(),
+            sp.GetRequiredService<IOptions<TallyEngineOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService<EngineHostedService>();
+
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RetryAfterMiddleware>();
+        app.MapOpenApi();
+        app.MapHealthEndpoints();
+        app.MapPollEndpoints();
+        app.MapVoteEndpoints();
+        return app;
+    }
+}

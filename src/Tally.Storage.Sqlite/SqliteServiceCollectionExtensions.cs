@@ -1,0 +1,32 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Tally.Storage;
+using Tally.Storage.Sqlite;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the SQLite adapters (embedded mode).</summary>
+public static class SqliteServiceCollectionExtensions
+{
+    /// <summary>
+    /// Puts Tally's event log and snapshots in a SQLite file, replacing any other <see cref="IEventLog"/>
+    /// and <see cref="ISnapshotStore"/>. Settings bind from <c>Tally:Sqlite</c>.
+    /// </summary>
+    public static IServiceCollection AddTallySqlite(this IServiceCollection services, Action<SqliteStorageOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<SqliteStorageOptions>().BindConfiguration("Tally:Sqlite");
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.Validate(o => !string.IsNullOrWhiteSpace(o.DataPath) && !string.IsNullOrWhiteSpace(o.FileName), "Tally:Sqlite needs a DataPath and a FileName.")
+            .ValidateOnStart();
+        services.RemoveAll<IEventLog>();
+        services.RemoveAll<ISnapshotStore>();
+        services.AddSingleton<IEventLog, SqliteEventLog>();
+        services.AddSingleton<ISnapshotStore, SqliteSnapshotStore>();
+        return services;
+    }
+}
