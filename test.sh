@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test. On a fresh Debian machine with the .NET 10 SDK this is all you need:
+# it installs and starts what the tests need (nothing beyond the SDK yet: embedded mode uses SQLite
+# in-process), builds once in Release, and runs each test project.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+dotnet build Tally.slnx -c Release -nologo -clp:ErrorsOnly
+
+log=$(mktemp)
+status=0
+dotnet test Tally.slnx -c Release --no-build -nologo 2>&1 | tee "$log" || status=$?
+
+# One closing line for any reader: the sum over the test projects.
+count() { grep -E '^(Passed|Failed)!' "$log" | grep -Eo "$1: +[0-9]+" | awk '{s+=$2} END {print s+0}' || true; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
+rm -f "$log"
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then
+  echo "no test ran" >&2
+  exit 1
+fi
+exit "$status"

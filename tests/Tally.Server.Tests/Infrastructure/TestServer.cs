@@ -1,0 +1,110 @@
+using Microsoft.AspNetCore.Http.Features;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Tally.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real server (Kestrel, SQLite, the engine) in this process on a free loopback port, with its own
+/// data folder. Dispose stops it like SIGTERM does; <see cref="RestartAsync"/> starts a new one on the same data.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    public const string AdminKey = "test-admin-key";
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly Action<WebApplicationBuilder>? _configure;
+    private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly bool _ownsData;
+    private WebApplication? _app;
+
+    private TestServer(string dataPath, bool ownsData, IReadOnlyDictionary<string, string> settings, Action<WebApplicationBuilder>? configure)
+    {
+        DataPath = dataPath;
+        _ownsData = ownsData;
+        _settings = settings;
+        _configure = configure;
+    }
+
+    public string DataPath { get; }
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>A client without credentials (public endpoints).</summary>
+    public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>A client that sends the admin key.</summary>
+    public HttpClient Admin { get; private set; } = null!;
+
+    public IServiceProvider Services => _app!.Services;
+
+    /// <summary>Starts a server. <paramref name="settings"/> are configuration keys (e.g. <c>Tally:Engine:QueueCapacity</c>).</summary>
+    public static async Task<TestServer> StartAsync(
+        IReadOnlyDictionary<string, string>? settings = null,
+        Action<WebApplicationBuilder>? configure = null,
+        string? dataPath = null)
+    {
+        var server = new TestServer(dataPath ?? Directory.CreateTempSubdirectory("tally-server-").FullName, dataPath is null, settings ?? new Dictionary<string, string>(), configure);
+        await server.StartAppAsync();
+        return server;
+    }
+
+    /// <summary>Stops gracefully and starts again on the same data folder.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAppAsync();
+        await StartAppAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAppAsync();
+        if (_ownsData)
+        {
+            try
+            {
+                Directory.Delete(DataPath, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private async Task StartAppAsync()
+    {
+        var args = new List<string>
+        {
+            "--urls=http://127.0.0.1:0",
+            $"--TALLY_DATA={DataPath}",
+            $"--TALLY_ADMIN_KEY={AdminKey}",
+            "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:Tally=Information",
+        };
+        args.AddRange(_settings.Select(kv => $"--{kv.Key}={kv.Value}"));
+        _app = TallyApp.Build([.. args], _configure);
+        await _app.StartAsync().WaitAsync(Timeout);
+        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        BaseAddress = new Uri(address);
+        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = Timeout };
+        Admin = new HttpClient { BaseAddress = BaseAddress, Timeout = Timeout };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+    }
+
+    private async Task StopAppAsync()
+    {
+        if (_app is null)
+        {
+            return;
+        }
+
+        Client.Dispose();
+        Admin.Dispose();
+        await _app.StopAsync().WaitAsync(Timeout);
+        await _app.DisposeAsync();
+        _app = null;
+    }
+}
