@@ -1,0 +1,89 @@
+using Tally.Events;
+using Tally.Storage;
+
+namespace Tally.Testing;
+
+/// <summary>
+/// Wraps a real log so a test can hold appends at a gate (to fill queues deterministically) or make
+/// the next appends fail (to test that nothing unacknowledged is half-applied).
+/// </summary>
+public sealed class ControlledEventLog(IEventLog inner) : IEventLog
+{
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _open = CompletedSource();
+    private int _failNext;
+    private int _waiting;
+
+    public long CommittedPosition => inner.CommittedPosition;
+
+    /// <summary>Appends that have arrived and wait at the closed gate.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>Appends from now on wait until <see cref="Open"/>.</summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            if (_open.Task.IsCompleted)
+            {
+                _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    public void Open()
+    {
+        lock (_gate)
+        {
+            _open.TrySetResult();
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> appends fail with an <see cref="IOException"/> and write nothing.</summary>
+    public void FailNext(int count = 1) => Volatile.Write(ref _failNext, count);
+
+    public Task OpenAsync(CancellationToken cancellationToken) => inner.OpenAsync(cancellationToken);
+
+    public async ValueTask<long> AppendAsync(IReadOnlyList<PollEvent> events, CancellationToken cancellationToken)
+    {
+        Task open;
+        lock (_gate)
+        {
+            open = _open.Task;
+        }
+
+        if (!open.IsCompleted)
+        {
+            Interlocked.Increment(ref _waiting);
+            try
+            {
+                await open.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiting);
+            }
+        }
+
+        if (Interlocked.Decrement(ref _failNext) >= 0)
+        {
+            throw new IOException("disk full (injected by the test)");
+        }
+
+        Interlocked.Exchange(ref _failNext, 0);
+        return await inner.AppendAsync(events, cancellationToken).ConfigureAwait(false);
+    }
+
+    public IAsyncEnumerable<StoredEvent> ReadAsync(long afterPosition, CancellationToken cancellationToken) => inner.ReadAsync(afterPosition, cancellationToken);
+
+    public Task<bool> IsHealthyAsync(CancellationToken cancellationToken) => inner.IsHealthyAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+    private static TaskCompletionSource CompletedSource()
+    {
+        var source = new TaskCompletionSource();
+        source.SetResult();
+        return source;
+    }
+}
