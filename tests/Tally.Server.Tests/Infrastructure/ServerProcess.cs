@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+
+namespace Tally.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The server as its own process (<c>dotnet Tally.Server.dll</c>) on a free loopback port, so a test can
+/// kill it with SIGKILL or stop it with SIGTERM like an operator would.
+/// </summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ServerProcess(string dataPath, IReadOnlyDictionary<string, string> settings)
+    {
+        var serverDll = Path.Combine(AppContext.BaseDirectory, "Tally.Server.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(serverDll);
+        start.ArgumentList.Add("--urls=http://127.0.0.1:0");
+        foreach (var (key, value) in settings)
+        {
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        start.Environment["TALLY_DATA"] = dataPath;
+        start.Environment["TALLY_ADMIN_KEY"] = TestServer.AdminKey;
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        start.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException("The server exited before listening:\n" + Output));
+    }
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public HttpClient Admin { get; private set; } = null!;
+
+    public int Id => _process.Id;
+
+    public string Output => string.Join("\n", _output);
+
+    public static async Task<ServerProcess> StartAsync(string dataPath, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var server = new ServerProcess(dataPath, settings ?? new Dictionary<string, string>());
+        server._process.Start();
+        server._process.BeginOutputReadLine();
+        server._process.BeginErrorReadLine();
+        server.BaseAddress = await server._listening.Task.WaitAsync(TestServer.Timeout);
+        server.Client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout };
+        server.Admin = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout };
+        server.Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.AdminKey);
+        return server;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync().WaitAsync(TestServer.Timeout);
+    }
+
+    /// <summary>SIGTERM, as systemd or Kubernetes stop a service; returns the exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        if (SendSignal(_process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException("kill(SIGTERM) failed: " + Marshal.GetLastPInvokeError());
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TestServer.Timeout);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        Admin?.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().WaitAsync(TestServer.Timeout);
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        if (ListeningLine().Match(line) is { Success: true } match)
+        {
+            _listening.TrySetResult(new Uri(match.Groups[1].Value));
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+
+    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    private static partial Regex ListeningLine();
+}
