@@ -13,16 +13,15 @@ namespace Tally.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteEventLog : IEventLog
 {
+    // One row per append: the events of one partition's batch, back to back in EventCodec form.
+    // Binding a row costs microseconds in the ADO.NET layer; encoding an event costs tens of
+    // nanoseconds, so a row per batch rather than per event is what lets one fsync carry 10^5 votes.
     private const string Schema = """
-        CREATE TABLE IF NOT EXISTS events (
-            position INTEGER PRIMARY KEY,
-            poll_id  TEXT    NOT NULL,
-            seq      INTEGER NOT NULL,
-            type     INTEGER NOT NULL,
-            at       INTEGER NOT NULL,
-            data     BLOB    NOT NULL
+        CREATE TABLE IF NOT EXISTS event_batches (
+            first_position INTEGER PRIMARY KEY,
+            last_position  INTEGER NOT NULL,
+            data           BLOB    NOT NULL
         );
-        CREATE UNIQUE INDEX IF NOT EXISTS events_poll_seq ON events (poll_id, seq);
         """;
 
     private readonly SqliteStorageOptions _options;
@@ -56,8 +55,8 @@ public sealed class SqliteEventLog : IEventLog
         await SqliteConnections.ExecuteAsync(_writer, Schema + SqliteSnapshotStore.Schema, cancellationToken).ConfigureAwait(false);
         using (var head = _writer.CreateCommand())
         {
-            head.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events;";
-            _committed = (long)(await head.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            head.CommandText = "SELECT last_position FROM event_batches ORDER BY first_position DESC LIMIT 1;";
+            _committed = await head.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long last ? last : 0;
         }
 
         _loop = Task.Run(WriteLoopAsync, CancellationToken.None);
@@ -84,12 +83,26 @@ public sealed class SqliteEventLog : IEventLog
     {
         await using var connection = await SqliteConnections.OpenAsync(_options, readOnly: true, cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT position, data FROM events WHERE position > $after ORDER BY position;";
+        command.CommandText = """
+            SELECT first_position, last_position, data FROM event_batches
+            WHERE first_position >= COALESCE((SELECT MAX(first_position) FROM event_batches WHERE first_position <= $after), 0)
+            ORDER BY first_position;
+            """;
         command.Parameters.AddWithValue("$after", afterPosition);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return new StoredEvent(reader.GetInt64(0), EventCodec.Decode((byte[])reader.GetValue(1)));
+            var position = reader.GetInt64(0);
+            var last = reader.GetInt64(1);
+            using var events = new BinaryReader(new MemoryStream((byte[])reader.GetValue(2), writable: false), System.Text.Encoding.UTF8);
+            for (; position <= last; position++)
+            {
+                var e = EventCodec.Read(events);
+                if (position > afterPosition)
+                {
+                    yield return new StoredEvent(position, e);
+                }
+            }
         }
     }
 
@@ -104,7 +117,7 @@ public sealed class SqliteEventLog : IEventLog
         {
             await using var connection = await SqliteConnections.OpenAsync(_options, readOnly: true, cancellationToken).ConfigureAwait(false);
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT 1 FROM events LIMIT 1;";
+            command.CommandText = "SELECT 1 FROM event_batches LIMIT 1;";
             await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }
@@ -132,15 +145,13 @@ public sealed class SqliteEventLog : IEventLog
     {
         var reader = _requests.Reader;
         var pending = new List<AppendRequest>();
+        using var buffer = new MemoryStream(64 * 1024);
+        using var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true);
         using var insert = _writer!.CreateCommand();
-        insert.CommandText = "INSERT INTO events (position, poll_id, seq, type, at, data) VALUES ($position, $poll, $seq, $type, $at, $data);";
-        var position = insert.Parameters.Add("$position", SqliteType.Integer);
-        var poll = insert.Parameters.Add("$poll", SqliteType.Text);
-        var seq = insert.Parameters.Add("$seq", SqliteType.Integer);
-        var type = insert.Parameters.Add("$type", SqliteType.Integer);
-        var at = insert.Parameters.Add("$at", SqliteType.Integer);
+        insert.CommandText = "INSERT INTO event_batches (first_position, last_position, data) VALUES ($first, $last, $data);";
+        var first = insert.Parameters.Add("$first", SqliteType.Integer);
+        var last = insert.Parameters.Add("$last", SqliteType.Integer);
         var data = insert.Parameters.Add("$data", SqliteType.Blob);
-        insert.Prepare();
 
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -157,17 +168,19 @@ public sealed class SqliteEventLog : IEventLog
                     insert.Transaction = transaction;
                     foreach (var request in pending)
                     {
-                        request.First = next + 1;
+                        buffer.SetLength(0);
                         foreach (var e in request.Events)
                         {
-                            position.Value = ++next;
-                            poll.Value = e.PollId;
-                            seq.Value = e.Seq;
-                            type.Value = (int)EventCodec.TypeOf(e);
-                            at.Value = e.At.ToUnixTimeMilliseconds();
-                            data.Value = EventCodec.Encode(e);
-                            insert.ExecuteNonQuery();
+                            EventCodec.Write(writer, e);
                         }
+
+                        writer.Flush();
+                        request.First = next + 1;
+                        next += request.Events.Count;
+                        first.Value = request.First;
+                        last.Value = next;
+                        data.Value = buffer.ToArray();
+                        insert.ExecuteNonQuery();
                     }
 
                     transaction.Commit();
