@@ -61,6 +61,7 @@ public static class TallyApp
         app.UseStatusCodePages();
         app.UseMiddleware<RetryAfterMiddleware>();
         app.MapOpenApi();
+        app.MapHomeEndpoints();
         app.MapHealthEndpoints();
         app.MapPollEndpoints();
         app.MapVoteEndpoints();

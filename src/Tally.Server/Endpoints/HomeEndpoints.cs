@@ -1,0 +1,28 @@
+namespace Tally.Server.Endpoints;
+
+/// <summary>A page at <c>/</c> so a new user who opens the server in a browser sees what to do next.</summary>
+internal static class HomeEndpoints
+{
+    private const string Page = """
+        <!doctype html>
+        <html lang="en">
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Tally</title>
+        <style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}code,pre{background:#f3f3f3;border-radius:4px}pre{padding:.75rem;overflow:auto}</style>
+        <h1>Tally is running</h1>
+        <p>A real-time polling backend: votes in, live tallies out. Create a poll with the admin key the server printed at start:</p>
+        <pre>curl -X POST http://localhost:8080/v1/polls \
+          -H "Authorization: Bearer $TALLY_ADMIN_KEY" -H 'Content-Type: application/json' \
+          -d '{"question":"Tabs or spaces?","options":["Tabs","Spaces"]}'</pre>
+        <p>Then vote with <code>POST /v1/polls/{id}/votes</code> and read <code>GET /v1/polls/{id}/results</code>.</p>
+        <ul>
+          <li><a href="/openapi/v1.json">OpenAPI document</a></li>
+          <li><a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></li>
+        </ul>
+        </html>
+        """;
+
+    public static void MapHomeEndpoints(this IEndpointRouteBuilder app) =>
+        app.MapGet("/", () => TypedResults.Content(Page, "text/html; charset=utf-8")).ExcludeFromDescription();
+}
