@@ -54,6 +54,14 @@ internal static class JsonBody
 
             var reader = new Utf8JsonReader(read.Buffer);
             var value = JsonSerializer.Deserialize(ref reader, typeInfo);
+
+            // Deserialize(ref reader) stops after one value and ignores the rest. Read on to the end so that
+            // trailing data is refused: the reader throws on anything but whitespace after a single value.
+            if (reader.Read())
+            {
+                return (null, Problems.InvalidJson($"The body holds more than one JSON value: another one starts at byte {reader.TokenStartIndex + 1}."));
+            }
+
             return value is null
                 ? (null, Problems.InvalidJson("The request body is null; send a JSON object."))
                 : (value, null);
