@@ -136,7 +136,21 @@ internal static class JsonBody
         var where = ex.Path is { Length: > 0 } path && path != "$" ? $" at {path}" : string.Empty;
         if (message.Contains("could not be converted", StringComparison.Ordinal))
         {
-            return $"A value{where} has the wrong type (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).";
+            var at = $"(line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})";
+            if (where.Length == 0)
+            {
+                return $"The body must be a JSON object {at}.";
+            }
+
+            if (ex.InnerException?.Message.Contains("UTF-16", StringComparison.Ordinal) == true)
+            {
+                return $"The string{where} is not valid text: it has an unpaired surrogate escape {at}.";
+            }
+
+            // The serializer names the target type: "to System.Int32." (an option id) or "to System.Nullable`1[System.Int32]." (maxChoices).
+            return message.Contains("to System.Int32.", StringComparison.Ordinal) || message.Contains("[System.Int32].", StringComparison.Ordinal)
+                ? $"The value{where} must be a whole number from {int.MinValue} to {int.MaxValue} {at}."
+                : $"A value{where} has the wrong type {at}.";
         }
 
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
