@@ -21,6 +21,12 @@ internal static class JsonBody
             return (null, Problems.UnsupportedMediaType(request.ContentType));
         }
 
+        // The body is read as it comes: a compressed one would only fail later as "not valid JSON" (RFC 9110 §15.5.16: 415).
+        if (request.Headers.ContentEncoding is { Count: > 0 } encoding && !encoding.ToString().Trim().Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, Problems.UnsupportedContentEncoding(encoding.ToString()));
+        }
+
         if (request.ContentLength > maxBytes)
         {
             return (null, Problems.BodyTooLarge(maxBytes));
