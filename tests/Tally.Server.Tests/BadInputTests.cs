@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -42,6 +43,11 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
             if (c.ContentType is not null)
             {
                 content.Headers.TryAddWithoutValidation("Content-Type", c.ContentType);
+            }
+
+            foreach (var (header, value) in c.ContentHeaders ?? [])
+            {
+                content.Headers.TryAddWithoutValidation(header, value);
             }
 
             request.Content = content;
@@ -141,6 +147,15 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         yield return Bad("vote: form content", Vote, () => Utf8("optionIds=1&voterId=a"), "application/x-www-form-urlencoded", 415, "unsupported-media-type");
         yield return Bad("vote: application/jsonx", Vote, () => Utf8("""{"optionIds":[1],"voterId":"a"}"""), "application/jsonx", 415, "unsupported-media-type");
         yield return Bad("vote: no body and no Content-Type", Vote, null, null, 415, "unsupported-media-type");
+        yield return new BadCase("vote: gzip Content-Encoding", HttpMethod.Post, Vote, () => Gzip("""{"optionIds":[1],"voterId":"gzip"}"""), Json, HttpStatusCode.UnsupportedMediaType, "unsupported-media-type")
+        {
+            ContentHeaders = [("Content-Encoding", "gzip")],
+            DetailContains = "gzip",
+        };
+        yield return new BadCase("batch: gzip Content-Encoding", HttpMethod.Post, Batch, () => Gzip("""{"votes":[{"pollId":"{single}","optionIds":[1],"voterId":"gzip"}]}"""), Json, HttpStatusCode.UnsupportedMediaType, "unsupported-media-type")
+        {
+            ContentHeaders = [("Content-Encoding", "gzip")],
+        };
 
         // ---- the ballot breaks a rule of the poll (422) ----
         yield return Bad("vote: no optionIds", Vote, """{"voterId":"a"}""", 422, "validation");
@@ -160,6 +175,11 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         yield return Bad("vote: duplicate option ids on a multiple poll", MultiVote, """{"optionIds":[2,2],"voterId":"a"}""", 422, "validation");
         yield return Bad("vote: 3 choices on maxChoices 2", MultiVote, """{"optionIds":[1,2,3],"voterId":"a"}""", 422, "validation") with { DetailContains = "at most 2" };
         yield return Bad("vote: unknown option on a multiple poll", MultiVote, """{"optionIds":[1,5],"voterId":"a"}""", 422, "unknown-option");
+        yield return new BadCase("vote: empty Idempotency-Key", HttpMethod.Post, Vote, () => Utf8("""{"optionIds":[1],"voterId":"key-empty"}"""), Json, HttpStatusCode.UnprocessableEntity, "validation")
+        {
+            Headers = [("Idempotency-Key", "")],
+            DetailContains = "idempotency key",
+        };
         yield return new BadCase("vote: Idempotency-Key of 129 chars", HttpMethod.Post, Vote, () => Utf8("""{"optionIds":[1],"voterId":"key-129"}"""), Json, HttpStatusCode.UnprocessableEntity, "validation")
         {
             Headers = [("Idempotency-Key", new string('k', 129))],
@@ -284,6 +304,17 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
 
     private static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
 
+    private static byte[] Gzip(string s)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest))
+        {
+            gzip.Write(Utf8(s));
+        }
+
+        return buffer.ToArray();
+    }
+
     private static byte[] Concat(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> c) => [.. a, .. b, .. c];
 
     /// <summary>A well-formed vote whose voterId pads the body to exactly <paramref name="size"/> bytes.</summary>
@@ -313,6 +344,8 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         public string? DetailContains { get; init; }
 
         public IReadOnlyList<(string Name, string Value)>? Headers { get; init; }
+
+        public IReadOnlyList<(string Name, string Value)>? ContentHeaders { get; init; }
     }
 
     /// <summary>One server with a single-choice poll, a multiple-choice poll (maxChoices 2) and a closed poll that has votes.</summary>
