@@ -36,7 +36,23 @@ internal static class JsonBody
         ReadResult read;
         while (true)
         {
-            read = await body.ReadAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+            try
+            {
+                read = await body.ReadAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException ex)
+            {
+                // The server could not read the body (bad chunked framing, a body shorter than its length, too slow):
+                // a client error, not a 500 from the exception handler.
+                return (null, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? Problems.BodyTooLarge(maxBytes) : Problems.UnreadableBody(ex.StatusCode, ex.Message));
+            }
+            catch (IOException ex)
+            {
+                // Kestrel reports some framing errors this way (a chunk size that overflows: "Bad chunk size data."),
+                // and a connection reset too; either way the client sent what cannot be read.
+                return (null, Problems.UnreadableBody(StatusCodes.Status400BadRequest, ex.Message));
+            }
+
             if (read.Buffer.Length > maxBytes)
             {
                 body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
