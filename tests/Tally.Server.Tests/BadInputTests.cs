@@ -107,6 +107,27 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         Assert.Equal(before, await fixture.StateAsync());
     }
 
+    [Theory]
+    [InlineData("chunk size not hex", "zz\r\n{\"optionIds\":[1],\"voterId\":\"raw-1\"}\r\n0\r\n\r\n")]
+    [InlineData("chunk longer than its size", "3\r\n{\"optionIds\":[1],\"voterId\":\"raw-2\"}\r\n0\r\n\r\n")]
+    [InlineData("chunk size beyond long", "FFFFFFFFFFFFFFFFFF\r\n{}\r\n0\r\n\r\n")]
+    public async Task A_body_with_broken_chunked_framing_is_a_400_problem_not_a_500(string name, string chunkedBody)
+    {
+        var before = await fixture.StateAsync();
+        var head = $"POST {fixture.Resolve(Vote)} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+
+        var (status, contentType, body) = await RawHttp.SendAsync(fixture.Server.BaseAddress, Encoding.ASCII.GetBytes(head + chunkedBody));
+
+        Assert.True(status == 400, $"{name}: {status} {body}");
+        Assert.Equal("application/problem+json", contentType);
+        var problem = JsonNode.Parse(body)!.AsObject();
+        Assert.Equal("urn:tally:problem:malformed-request", (string?)problem["type"]);
+        Assert.Equal(400, (int)problem["status"]!);
+        Assert.False(string.IsNullOrWhiteSpace((string?)problem["title"]));
+        Assert.False(string.IsNullOrWhiteSpace((string?)problem["detail"]));
+        Assert.Equal(before, await fixture.StateAsync());
+    }
+
     private static IEnumerable<BadCase> BuildCases()
     {
         // ---- POST /v1/polls/{id}/votes: the body is not JSON, or not this request's JSON (400) ----
@@ -418,5 +439,49 @@ file sealed class ChunkedContent(byte[] bytes) : HttpContent
     {
         length = 0;
         return false;
+    }
+}
+
+/// <summary>Sends bytes HttpClient would refuse to send, and reads the answer of a <c>Connection: close</c> request.</summary>
+file static class RawHttp
+{
+    public static async Task<(int Status, string? ContentType, string Body)> SendAsync(Uri server, byte[] request)
+    {
+        using var timeout = new CancellationTokenSource(TestServer.Timeout);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port, timeout.Token);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(request, timeout.Token);
+        using var received = new MemoryStream();
+        await stream.CopyToAsync(received, timeout.Token);
+
+        var text = Encoding.UTF8.GetString(received.ToArray());
+        var split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        Assert.True(split > 0, "no HTTP response: " + text);
+        var lines = text[..split].Split("\r\n");
+        var status = int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(h => h[0].Trim(), h => h[1].Trim(), StringComparer.OrdinalIgnoreCase);
+        var body = text[(split + 4)..];
+        if (headers.TryGetValue("Transfer-Encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
+        {
+            var decoded = new StringBuilder();
+            var at = 0;
+            while (true)
+            {
+                var eol = body.IndexOf("\r\n", at, StringComparison.Ordinal);
+                var size = Convert.ToInt32(body[at..eol], 16);
+                if (size == 0)
+                {
+                    break;
+                }
+
+                decoded.Append(body, eol + 2, size); // the problem bodies here are ASCII: chars = bytes
+                at = eol + 2 + size + 2;
+            }
+
+            body = decoded.ToString();
+        }
+
+        return (status, headers.GetValueOrDefault("Content-Type")?.Split(';')[0], body);
     }
 }
