@@ -256,6 +256,24 @@ public sealed class PollApiTests(PollApiTests.Fixture fixture) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Unusual_but_valid_text_round_trips()
+    {
+        var question = "Quelle \u00e9quipe? \U0001F3C6 \u05e9\u05dc\u05d5\u05dd \"quoted\" \\ tab\there \u0000 nul";
+        string[] options = ["\U0001F600", "</script><script>alert(1)</script>", new string('\u00e9', 200)];
+        var poll = await Server.Admin.CreatePollAsync(new { question, options });
+        var id = (string)poll["id"]!;
+        using (var vote = await Server.Client.VoteAsync(id, [1], "\U0001F464 voter \u0000"))
+        {
+            Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+        }
+
+        var read = (await Server.Client.GetFromJsonAsync<JsonObject>($"/v1/polls/{id}"))!;
+        Assert.Equal(question, (string?)read["question"]);
+        Assert.Equal(options, read["options"]!.AsArray().Select(o => (string)o!["text"]!));
+        Assert.Equal(1, (long)(await Server.Client.ResultsAsync(id))["options"]![0]!["votes"]!);
+    }
+
+    [Fact]
     public async Task Reads_of_an_unknown_poll_are_404()
     {
         using var get = await Server.Client.GetAsync("/v1/polls/doesnotexist");
