@@ -4,9 +4,13 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Tally.Server.Contracts;
 
-/// <summary>Source-generated JSON for every type on the wire: camelCase, unknown properties refused.</summary>
+/// <summary>
+/// Source-generated JSON for every type on the wire: camelCase, unknown properties refused, and numbers
+/// only as JSON numbers (the web defaults would also read "2" as 2).
+/// </summary>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
+    NumberHandling = JsonNumberHandling.Strict,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(CreatePollRequest))]

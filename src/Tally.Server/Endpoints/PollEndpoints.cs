@@ -22,7 +22,7 @@ internal static class PollEndpoints
         var admin = polls.MapGroup(string.Empty).AddEndpointFilter<AdminKeyFilter>();
 
         admin.MapPost("/", CreateAsync)
-            .Accepts<CreatePollRequest>("application/json")
+            .DocumentJsonBody<CreatePollRequest>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)

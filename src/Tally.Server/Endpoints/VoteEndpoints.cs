@@ -16,7 +16,7 @@ internal static class VoteEndpoints
     {
         app.MapPost("/v1/polls/{id}/votes", CastAsync)
             .WithTags("Votes")
-            .Accepts<VoteRequest>("application/json")
+            .DocumentJsonBody<VoteRequest>()
             .Produces<VoteResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -28,7 +28,7 @@ internal static class VoteEndpoints
             .WithSummary("Cast a vote; 201 counted, 200 changed; an Idempotency-Key retry returns the first answer");
         app.MapPost("/v1/votes/batch", CastBatchAsync)
             .WithTags("Votes")
-            .Accepts<BatchVoteRequest>("application/json")
+            .DocumentJsonBody<BatchVoteRequest>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)

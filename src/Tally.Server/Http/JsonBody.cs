@@ -21,6 +21,12 @@ internal static class JsonBody
             return (null, Problems.UnsupportedMediaType(request.ContentType));
         }
 
+        // The body is read as it comes: a compressed one would only fail later as "not valid JSON" (RFC 9110 §15.5.16: 415).
+        if (request.Headers.ContentEncoding is { Count: > 0 } encoding && !encoding.ToString().Trim().Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, Problems.UnsupportedContentEncoding(encoding.ToString()));
+        }
+
         if (request.ContentLength > maxBytes)
         {
             return (null, Problems.BodyTooLarge(maxBytes));
@@ -30,7 +36,23 @@ internal static class JsonBody
         ReadResult read;
         while (true)
         {
-            read = await body.ReadAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+            try
+            {
+                read = await body.ReadAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException ex)
+            {
+                // The server could not read the body (bad chunked framing, a body shorter than its length, too slow):
+                // a client error, not a 500 from the exception handler.
+                return (null, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? Problems.BodyTooLarge(maxBytes) : Problems.UnreadableBody(ex.StatusCode, ex.Message));
+            }
+            catch (IOException ex)
+            {
+                // Kestrel reports some framing errors this way (a chunk size that overflows: "Bad chunk size data."),
+                // and a connection reset too; either way the client sent what cannot be read.
+                return (null, Problems.UnreadableBody(StatusCodes.Status400BadRequest, ex.Message));
+            }
+
             if (read.Buffer.Length > maxBytes)
             {
                 body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
@@ -54,6 +76,14 @@ internal static class JsonBody
 
             var reader = new Utf8JsonReader(read.Buffer);
             var value = JsonSerializer.Deserialize(ref reader, typeInfo);
+
+            // Deserialize(ref reader) stops after one value and ignores the rest. Read on to the end so that
+            // trailing data is refused: the reader throws on anything but whitespace after a single value.
+            if (reader.Read())
+            {
+                return (null, Problems.InvalidJson($"The body holds more than one JSON value: another one starts at byte {reader.TokenStartIndex + 1}."));
+            }
+
             return value is null
                 ? (null, Problems.InvalidJson("The request body is null; send a JSON object."))
                 : (value, null);
@@ -128,7 +158,21 @@ internal static class JsonBody
         var where = ex.Path is { Length: > 0 } path && path != "$" ? $" at {path}" : string.Empty;
         if (message.Contains("could not be converted", StringComparison.Ordinal))
         {
-            return $"A value{where} has the wrong type (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).";
+            var at = $"(line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})";
+            if (where.Length == 0)
+            {
+                return $"The body must be a JSON object {at}.";
+            }
+
+            if (ex.InnerException?.Message.Contains("UTF-16", StringComparison.Ordinal) == true)
+            {
+                return $"The string{where} is not valid text: it has an unpaired surrogate escape {at}.";
+            }
+
+            // The serializer names the target type: "to System.Int32." (an option id) or "to System.Nullable`1[System.Int32]." (maxChoices).
+            return message.Contains("to System.Int32.", StringComparison.Ordinal) || message.Contains("[System.Int32].", StringComparison.Ordinal)
+                ? $"The value{where} must be a whole number from {int.MinValue} to {int.MaxValue} {at}."
+                : $"A value{where} has the wrong type {at}.";
         }
 
         if (message.Contains("could not be mapped", StringComparison.Ordinal))

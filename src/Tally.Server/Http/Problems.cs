@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Tally.Polls;
+using Tally.Server.Contracts;
 
 namespace Tally.Server.Http;
 
@@ -17,6 +18,15 @@ internal static class Problems
     public static ProblemHttpResult UnsupportedMediaType(string? contentType) => Make(
         StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "The request body must be application/json",
         contentType is null ? "The request has no Content-Type; send Content-Type: application/json." : $"Content-Type \"{contentType}\" is not accepted; send application/json (UTF-8).");
+
+    public static ProblemHttpResult UnsupportedContentEncoding(string encoding) => Make(
+        StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "The request body must be application/json",
+        $"Content-Encoding \"{ContractMapping.Clip(encoding)}\" is not accepted; send the body uncompressed.");
+
+    /// <summary>The body could not be read at the HTTP level (status 400, or 408 when it came too slowly).</summary>
+    public static ProblemHttpResult UnreadableBody(int status, string reason) => status == StatusCodes.Status408RequestTimeout
+        ? Make(status, "request-timeout", "The request body came too slowly", $"The body was not received in time ({reason.TrimEnd('.')}).")
+        : Make(StatusCodes.Status400BadRequest, "malformed-request", "The request body could not be read", $"The body is not well-formed HTTP ({reason.TrimEnd('.')}).");
 
     public static ProblemHttpResult BodyTooLarge(long limit) => Make(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The request body is too large", $"This endpoint takes at most {limit} bytes.");
 
