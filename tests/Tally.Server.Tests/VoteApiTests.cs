@@ -469,7 +469,7 @@ public sealed class VoteApiTests(VoteApiTests.Fixture fixture) : IClassFixture<V
         Assert.Equal(1, ApiClient.Counts(results).Values.Sum());
     }
 
-    [Fact(Skip = "bug (Tally.Core, PartitionWork.Complete): when a group append fails, only the votes that made an event are answered as failed; an idempotent replay decided in the same batch against the reversed vote is answered 'counted' with a voteId that was never made durable")]
+    [Fact]
     public async Task After_a_failed_append_no_vote_of_that_batch_is_answered_as_counted()
     {
         await using var server = await StartWithFailingLogAsync();
@@ -486,7 +486,7 @@ public sealed class VoteApiTests(VoteApiTests.Fixture fixture) : IClassFixture<V
         Assert.All(results, r => Assert.Equal("rejected", (string?)r!["status"]));
     }
 
-    [Fact(Skip = "bug (Tally.Core, PartitionWork.Complete): when a group append fails, a vote decided in the same batch as 'already voted' against the reversed ballot is still answered 409/duplicate, though that voter has no counted ballot")]
+    [Fact]
     public async Task After_a_failed_append_no_vote_of_that_batch_is_answered_as_a_duplicate()
     {
         await using var server = await StartWithFailingLogAsync();

@@ -114,9 +114,8 @@ internal sealed class Partition
         return _loop ?? Task.CompletedTask;
     }
 
-    internal VoteOutcome DecideVote(CastVote vote, out bool madeEvent)
+    internal VoteOutcome DecideVote(CastVote vote)
     {
-        madeEvent = false;
         if (!_polls.TryGetValue(vote.PollId, out var state))
         {
             return VoteOutcome.Rejected(new Rejection(RejectionKind.UnknownPoll, $"There is no poll {vote.PollId}."));
@@ -131,7 +130,6 @@ internal sealed class Partition
         if (made is not null)
         {
             Record(state, made);
-            madeEvent = true;
         }
 
         return outcome;
@@ -205,7 +203,7 @@ internal sealed class Partition
     }
 
     internal static Rejection AppendFailed(Exception failure) =>
-        new(RejectionKind.Unavailable, "The vote could not be made durable and was not counted: " + failure.Message);
+        new(RejectionKind.Unavailable, "The batch this vote was decided in could not be made durable; nothing of it was counted. Retry: " + failure.Message);
 
     /// <summary>The answer to a poll command: its rejection, the append's failure, or the poll's new results.</summary>
     internal static Outcome<PollResults> Answer(Partition partition, Rejection? rejection, Exception? failure, string pollId) =>

@@ -23,32 +23,29 @@ internal sealed class SingleVoteWork(CastVote vote) : PartitionWork
 {
     private readonly TaskCompletionSource<VoteOutcome> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private VoteOutcome _outcome;
-    private bool _madeEvent;
 
     public override int Weight => 1;
 
     public Task<VoteOutcome> Task => _done.Task;
 
-    public override void Decide(Partition partition) => _outcome = partition.DecideVote(vote, out _madeEvent);
+    public override void Decide(Partition partition) => _outcome = partition.DecideVote(vote);
 
+    // After a failed append every answer of the batch is withdrawn, not only those that made an event:
+    // a replay or an already-voted refusal may rest on an earlier ballot of the same, reversed batch.
     public override void Complete(Partition partition, Exception? failure) =>
-        _done.TrySetResult(failure is not null && _madeEvent ? VoteOutcome.Rejected(Partition.AppendFailed(failure)) : _outcome);
+        _done.TrySetResult(failure is not null ? VoteOutcome.Rejected(Partition.AppendFailed(failure)) : _outcome);
 }
 
 /// <summary>The ballots of one <c>POST /v1/votes/batch</c> that belong to one partition.</summary>
 internal sealed class BatchVoteWork(VoteBatch batch, List<int> indexes) : PartitionWork
 {
-    private bool[]? _made;
-
     public override int Weight => indexes.Count;
 
     public override void Decide(Partition partition)
     {
-        _made = new bool[indexes.Count];
-        for (var i = 0; i < indexes.Count; i++)
+        foreach (var at in indexes)
         {
-            var at = indexes[i];
-            batch.Results[at] = partition.DecideVote(batch.Votes[at], out _made[i]);
+            batch.Results[at] = partition.DecideVote(batch.Votes[at]);
         }
     }
 
@@ -56,13 +53,11 @@ internal sealed class BatchVoteWork(VoteBatch batch, List<int> indexes) : Partit
     {
         if (failure is not null)
         {
-            var rejection = Partition.AppendFailed(failure);
-            for (var i = 0; i < indexes.Count; i++)
+            // As for single votes: no answer decided in a reversed batch stands.
+            var rejection = VoteOutcome.Rejected(Partition.AppendFailed(failure));
+            foreach (var at in indexes)
             {
-                if (_made![i])
-                {
-                    batch.Results[indexes[i]] = VoteOutcome.Rejected(rejection);
-                }
+                batch.Results[at] = rejection;
             }
         }
 

@@ -51,6 +51,30 @@ internal static class Problems
         return result;
     }
 
+    /// <summary>
+    /// Gives the framework's own problems (unknown route, wrong method, an unhandled exception) a Tally
+    /// type and a detail, so that every error a client sees has the same shape.
+    /// </summary>
+    public static void DescribeFrameworkProblem(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Type?.StartsWith(Prefix, StringComparison.Ordinal) == true)
+        {
+            return;
+        }
+
+        var request = context.HttpContext.Request;
+        var (slug, detail) = problem.Status switch
+        {
+            StatusCodes.Status404NotFound => ("not-found", $"There is no endpoint at {request.Path}; see /openapi/v1.json."),
+            StatusCodes.Status405MethodNotAllowed => ("method-not-allowed", $"{request.Method} is not allowed on {request.Path}; see /openapi/v1.json."),
+            StatusCodes.Status500InternalServerError => ("internal", "The server failed to handle this request; it has been logged."),
+            _ => ("http-" + problem.Status, problem.Detail ?? problem.Title ?? "The request failed."),
+        };
+        problem.Type = Prefix + slug;
+        problem.Detail ??= detail;
+    }
+
     public static (int Status, string Slug, string Title) Describe(RejectionKind kind) => kind switch
     {
         RejectionKind.Invalid => (StatusCodes.Status422UnprocessableEntity, "validation", "The request is not valid"),

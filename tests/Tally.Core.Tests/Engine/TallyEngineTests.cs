@@ -85,6 +85,17 @@ public sealed class TallyEngineTests : IAsyncLifetime
         ]);
 
         Assert.All(failed.Value!, o => Assert.Equal(RejectionKind.Unavailable, o.Rejection?.Kind));
+
+        // A replay or a refusal decided against a reversed ballot of the same batch is withdrawn too.
+        _log.FailNext();
+        var sameBatch = await _engine.CastVotesAsync(
+        [
+            new CastVote(poll, [3], "carol", "k3"),
+            new CastVote(poll, [3], "carol", "k3"),   // would be a replay of the line above
+            new CastVote(poll, [2], "dave", null),
+            new CastVote(poll, [2], "dave", null),    // would be already-voted... for a reversed ballot
+        ]);
+        Assert.All(sameBatch.Value!, o => Assert.Equal(RejectionKind.Unavailable, o.Rejection?.Kind));
         var after = _engine.Catalog.FindResults(poll)!;
         Assert.Equal(before.Seq, after.Seq);
         Assert.Equal(before.Counts, after.Counts);
