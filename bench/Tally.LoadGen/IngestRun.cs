@@ -66,7 +66,7 @@ internal static class IngestRun
         }
 
         await Task.WhenAll(tasks);
-        var (serverCpu, loadGenCpu) = await sampler;
+        var cpu = await sampler;
 
         var total = new LoopStats();
         foreach (var stats in loops)
@@ -118,9 +118,11 @@ internal static class IngestRun
             FirstProblem = total.FirstProblem,
             CountedByServer = counted,
             Verified = verified,
-            ServerCpuSeconds = serverCpu,
+            ServerCpuSeconds = cpu.Server,
             ServerPeakRssMiB = args.ServerPid is { } pid ? ProcessStats.PeakRssMiB(pid) : null,
-            LoadGenCpuSeconds = loadGenCpu,
+            LoadGenCpuSeconds = cpu.LoadGen,
+            OtherCpuSeconds = Math.Max(0, cpu.MachineBusy - cpu.LoadGen - (cpu.Server ?? 0)),
+            IoWaitSeconds = cpu.IoWait,
         };
 
         Print(result);
@@ -199,16 +201,22 @@ internal static class IngestRun
         }
     }
 
-    /// <summary>Server and load-generator CPU seconds between the window's start and end.</summary>
-    private static async Task<(double? Server, double LoadGen)> SampleCpuAsync(int? pid, Window window, CancellationToken cancellationToken)
+    /// <summary>Server, load-generator and whole-machine CPU seconds between the window's start and end.</summary>
+    private static async Task<CpuSample> SampleCpuAsync(int? pid, Window window, CancellationToken cancellationToken)
     {
         await DelayUntilAsync(window.Start, cancellationToken);
         var server0 = pid is { } p0 ? ProcessStats.CpuSeconds(p0) : 0;
         var self0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var machine0 = ProcessStats.MachineCpuSeconds();
         await DelayUntilAsync(window.End, cancellationToken);
         var server1 = pid is { } p1 ? ProcessStats.CpuSeconds(p1) : 0;
         var self1 = Process.GetCurrentProcess().TotalProcessorTime;
-        return (pid is null ? null : server1 - server0, (self1 - self0).TotalSeconds);
+        var machine1 = ProcessStats.MachineCpuSeconds();
+        return new CpuSample(
+            pid is null ? null : server1 - server0,
+            (self1 - self0).TotalSeconds,
+            machine1.Busy - machine0.Busy,
+            machine1.IoWait - machine0.IoWait);
     }
 
     private static async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
@@ -236,7 +244,7 @@ internal static class IngestRun
             Console.WriteLine(string.Create(inv, $"server: {cpu:0.00} CPU-s in {r.DurationSeconds:0.#} s ({cpu / r.DurationSeconds * 100:0}% of one core), peak RSS {r.ServerPeakRssMiB:0} MiB"));
         }
 
-        Console.WriteLine(string.Create(inv, $"load generator: {r.LoadGenCpuSeconds:0.00} CPU-s in {r.DurationSeconds:0.#} s"));
+        Console.WriteLine(string.Create(inv, $"load generator: {r.LoadGenCpuSeconds:0.00} CPU-s; other processes: {r.OtherCpuSeconds:0.00} CPU-s; iowait {r.IoWaitSeconds:0.00} s (all cores, in {r.DurationSeconds:0.#} s)"));
         if (r.Verified is { } ok)
         {
             Console.WriteLine(ok && r.Indeterminate == 0
@@ -252,4 +260,6 @@ internal static class IngestRun
     private static double Ms(long microseconds) => microseconds / 1000.0;
 
     private readonly record struct Window(long Start, long End);
+
+    private readonly record struct CpuSample(double? Server, double LoadGen, double MachineBusy, double IoWait);
 }

@@ -26,6 +26,16 @@ internal static partial class ProcessStats
         return (utime + stime) / (double)s_ticksPerSecond.Value;
     }
 
+    /// <summary>The whole machine's busy CPU seconds (all cores; user, nice, system, irq, softirq, steal) and its iowait seconds.</summary>
+    public static (double Busy, double IoWait) MachineCpuSeconds()
+    {
+        // First line of /proc/stat: "cpu  user nice system idle iowait irq softirq steal guest guest_nice".
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long Field(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture);
+        var busy = Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8);
+        return (busy / (double)s_ticksPerSecond.Value, Field(5) / (double)s_ticksPerSecond.Value);
+    }
+
     /// <summary>The peak resident set size (VmHWM) of <paramref name="pid"/>, in MiB.</summary>
     public static double PeakRssMiB(int pid)
     {

@@ -88,11 +88,14 @@ internal static class Report
         md.AppendLine(string.Create(inv,
             $"Errors over all runs: {runs.Sum(r => r.Overloaded):N0} × 503, {runs.Sum(r => r.Errors):N0} other non-2xx, {runs.Sum(r => r.Indeterminate):N0} unanswered, {runs.Sum(r => r.RejectedVotes):N0} votes not counted inside 2xx answers."));
 
+        var cores = Environment.ProcessorCount;
+        md.AppendLine(string.Create(inv,
+            $"Noise: other processes on the machine used a median {Median(runs, r => r.OtherCpuSeconds):0.00} CPU-s per run (most {runs.Max(r => r.OtherCpuSeconds):0.00}) of the {cores} × {runs[0].DurationSeconds:0.#} s a run's window offers; iowait a median {Median(runs, r => r.IoWaitSeconds):0.00} s."));
         md.AppendLine();
         md.AppendLine("Every run, in order:");
         md.AppendLine();
-        md.AppendLine("| # | scenario | target | votes/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | server CPU-s | load-gen CPU-s | server peak RSS MiB | 503 | errors | verified |");
-        md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        md.AppendLine("| # | scenario | target | votes/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | server CPU-s | load-gen CPU-s | other CPU-s | iowait s | server peak RSS MiB | 503 | errors | verified |");
+        md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         var n = 0;
         foreach (var r in runs)
         {
@@ -104,7 +107,7 @@ internal static class Report
                 null => "—",
             };
             md.AppendLine(string.Create(inv,
-                $"| {++n} | {scenario} | {r.Target} | {r.VotesPerSecond:N0} | {r.P50Ms:0.00} | {r.P90Ms:0.00} | {r.P99Ms:0.00} | {r.P999Ms:0.00} | {r.MaxMs:0.00} | {r.ServerCpuSeconds:0.00} | {r.LoadGenCpuSeconds:0.00} | {r.ServerPeakRssMiB:0} | {r.Overloaded} | {r.Errors + r.Indeterminate} | {verified} |"));
+                $"| {++n} | {scenario} | {r.Target} | {r.VotesPerSecond:N0} | {r.P50Ms:0.00} | {r.P90Ms:0.00} | {r.P99Ms:0.00} | {r.P999Ms:0.00} | {r.MaxMs:0.00} | {r.ServerCpuSeconds:0.00} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.IoWaitSeconds:0.00} | {r.ServerPeakRssMiB:0} | {r.Overloaded} | {r.Errors + r.Indeterminate} | {verified} |"));
         }
 
         return md.ToString();

@@ -62,4 +62,10 @@ internal sealed record RunResult
 
     /// <summary>The load generator's own CPU seconds inside the window (it shares the machine's cores with the server).</summary>
     public required double LoadGenCpuSeconds { get; init; }
+
+    /// <summary>CPU seconds the rest of the machine spent inside the window (busy CPU of all cores less server and load generator): noise.</summary>
+    public required double OtherCpuSeconds { get; init; }
+
+    /// <summary>Seconds the machine's cores sat idle waiting on I/O inside the window (all cores).</summary>
+    public required double IoWaitSeconds { get; init; }
 }
