@@ -95,7 +95,7 @@ wait_quiet() { # until the whole machine used < 15% of a core over one second (o
 
 log "building Release (server, ceiling, load generator)"
 for project in src/Tally.Server bench/Tally.Ceiling bench/Tally.LoadGen; do
-  dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q
+  dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
 done
 server_dir=src/Tally.Server/bin/Release/net10.0
 ceiling_dir=bench/Tally.Ceiling/bin/Release/net10.0
