@@ -4,7 +4,7 @@
 # runs ceiling, Tally, ceiling, Tally, ... and prints a markdown table of medians, also saved as
 # bench/results/ingest-<date>.md (raw run JSON and server logs under bench/results/raw/, not committed).
 #
-#   bench/ingest.sh            # full: 3 rounds of each, 10 s measured after 2 s warm-up (~4 min)
+#   bench/ingest.sh            # full: 3 rounds of each, 10 s measured after 2 s warm-up (~3 min)
 #   bench/ingest.sh --quick    # 3 rounds of each, 3 s after 1 s warm-up (~1.5 min)
 #
 # Options: --rounds N, --duration S, --warmup S, --concurrency C (single votes), --batch-concurrency C,

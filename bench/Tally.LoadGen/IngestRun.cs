@@ -54,7 +54,6 @@ internal static class IngestRun
         var startedAt = DateTimeOffset.UtcNow;
         var start = Stopwatch.GetTimestamp();
         var window = new Window(start + Ticks(args.Warmup), start + Ticks(args.Warmup + args.Duration));
-        var perLoopCap = (args.MaxRequests + args.Concurrency - 1) / args.Concurrency;
         var sampler = SampleCpuAsync(args.ServerPid, window, hardStop.Token);
         var loops = new LoopStats[args.Concurrency];
         var tasks = new Task[args.Concurrency];
@@ -62,7 +61,8 @@ internal static class IngestRun
         {
             var loop = i;
             loops[loop] = new LoopStats();
-            tasks[loop] = Task.Run(() => LoopAsync(loop, client, workload, loops[loop], window, perLoopCap, hardStop.Token));
+            var cap = (args.MaxRequests / args.Concurrency) + (loop < args.MaxRequests % args.Concurrency ? 1 : 0); // the caps add up to MaxRequests
+            tasks[loop] = Task.Run(() => LoopAsync(loop, client, workload, loops[loop], window, cap, hardStop.Token));
         }
 
         await Task.WhenAll(tasks);
@@ -126,6 +126,11 @@ internal static class IngestRun
         };
 
         Print(result);
+        if (total.Sent >= args.MaxRequests)
+        {
+            Console.WriteLine($"warning: the cap of {args.MaxRequests:N0} requests was reached before the window ended: votes/s is understated.");
+        }
+
         if (args.JsonPath is { } path)
         {
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result, LoadGenJsonContext.Default.RunResult));

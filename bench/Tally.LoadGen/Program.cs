@@ -32,3 +32,9 @@ catch (ArgumentException ex)
     Console.Error.WriteLine(Usage);
     return 2;
 }
+catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException or IOException)
+{
+    // Setting up or checking a run failed (server down, unexpected answer): say what, and fail the run.
+    Console.Error.WriteLine($"RUN FAILED: {ex.GetType().Name}: {ex.Message}");
+    return 1;
+}
