@@ -1,0 +1,3 @@
+namespace Tally.Ceiling;
+
+internal sealed record HealthResponse(string Status);

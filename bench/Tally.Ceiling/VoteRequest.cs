@@ -1,0 +1,9 @@
+namespace Tally.Ceiling;
+
+/// <summary>The body of a vote, shaped like Tally's.</summary>
+internal sealed class VoteRequest
+{
+    public int[]? OptionIds { get; set; }
+
+    public string? VoterId { get; set; }
+}

@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using HdrHistogram;
+
+namespace Tally.LoadGen;
+
+/// <summary>
+/// One ingest run: C loops post for warm-up + duration seconds (and at most <see cref="LoadArgs.MaxRequests"/>
+/// requests), then, against Tally, the server's totals are checked against every vote it acknowledged.
+/// </summary>
+internal static class IngestRun
+{
+    /// <summary>How long a loop waits after a 503 before it sends again (shorter than Retry-After, so the run measures the server, not the wait).</summary>
+    private static readonly TimeSpan s_overloadBackoff = TimeSpan.FromMilliseconds(50);
+
+    public static async Task<int> RunAsync(string scenario, LoadArgs args)
+    {
+        using var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = args.Concurrency + 1,
+            UseProxy = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+
+        // Nothing may run past warm-up + duration + this grace: a loop stuck on a request is cancelled then.
+        using var hardStop = new CancellationTokenSource(args.Warmup + args.Duration + TimeSpan.FromSeconds(45));
+
+        var api = args.IsTally ? new TallyApi(client, args.Url, args.AdminKey!) : null;
+        var polls = new List<string>();
+        if (api is not null)
+        {
+            for (var i = 0; i < args.Polls; i++)
+            {
+                polls.Add(await api.CreatePollAsync($"bench {scenario} {DateTimeOffset.UtcNow:O} #{i}", hardStop.Token));
+            }
+        }
+        else
+        {
+            polls.Add("ceiling");
+        }
+
+        Workload workload = scenario == Scenarios.IngestSingle
+            ? new SingleVotes(args.Url, polls, args.Concurrency)
+            : new VoteBatches(args.Url, polls, args.Concurrency, args.Batch);
+
+        Console.WriteLine($"{scenario} → {args.Target} {args.Url}: concurrency {args.Concurrency}, {workload.VotesPerRequest} vote(s)/request, "
+            + $"{polls.Count} poll(s), warm-up {args.Warmup.TotalSeconds:0.#} s, measured {args.Duration.TotalSeconds:0.#} s");
+
+        var startedAt = DateTimeOffset.UtcNow;
+        var start = Stopwatch.GetTimestamp();
+        var window = new Window(start + Ticks(args.Warmup), start + Ticks(args.Warmup + args.Duration));
+        var sampler = SampleCpuAsync(args.ServerPid, window, hardStop.Token);
+        var loops = new LoopStats[args.Concurrency];
+        var tasks = new Task[args.Concurrency];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            var loop = i;
+            loops[loop] = new LoopStats();
+            var cap = (args.MaxRequests / args.Concurrency) + (loop < args.MaxRequests % args.Concurrency ? 1 : 0); // the caps add up to MaxRequests
+            tasks[loop] = Task.Run(() => LoopAsync(loop, client, workload, loops[loop], window, cap, hardStop.Token));
+        }
+
+        await Task.WhenAll(tasks);
+        var cpu = await sampler;
+
+        var total = new LoopStats();
+        foreach (var stats in loops)
+        {
+            total.Merge(stats);
+        }
+
+        long? counted = null;
+        bool? verified = null;
+        if (api is not null)
+        {
+            counted = 0;
+            foreach (var poll in polls)
+            {
+                counted += await api.TotalVotesAsync(poll, hardStop.Token);
+            }
+
+            // With no unanswered request the count must be exact; an unanswered one may or may not have been counted.
+            verified = total.Indeterminate == 0
+                ? counted == total.AckedVotes
+                : counted >= total.AckedVotes && counted <= total.AckedVotes + (total.Indeterminate * workload.VotesPerRequest);
+        }
+
+        var seconds = args.Duration.TotalSeconds;
+        var h = total.Latency;
+        var result = new RunResult
+        {
+            Scenario = scenario,
+            Target = args.Target,
+            StartedAt = startedAt,
+            Concurrency = args.Concurrency,
+            Batch = workload.VotesPerRequest,
+            Polls = polls.Count,
+            WarmupSeconds = args.Warmup.TotalSeconds,
+            DurationSeconds = seconds,
+            VotesPerSecond = loops.Sum(l => l.WindowVotes) / seconds,
+            RequestsPerSecond = loops.Sum(l => l.WindowRequests) / seconds,
+            P50Ms = Ms(h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(50)),
+            P90Ms = Ms(h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(90)),
+            P99Ms = Ms(h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(99)),
+            P999Ms = Ms(h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(99.9)),
+            MaxMs = Ms(h.TotalCount == 0 ? 0 : h.GetMaxValue()),
+            Sent = total.Sent,
+            AckedVotes = total.AckedVotes,
+            RejectedVotes = total.RejectedVotes,
+            Overloaded = total.Overloaded,
+            Errors = total.Errors,
+            Indeterminate = total.Indeterminate,
+            FirstProblem = total.FirstProblem,
+            CountedByServer = counted,
+            Verified = verified,
+            ServerCpuSeconds = cpu.Server,
+            ServerPeakRssMiB = args.ServerPid is { } pid ? ProcessStats.PeakRssMiB(pid) : null,
+            LoadGenCpuSeconds = cpu.LoadGen,
+            OtherCpuSeconds = Math.Max(0, cpu.MachineBusy - cpu.LoadGen - (cpu.Server ?? 0)),
+            IoWaitSeconds = cpu.IoWait,
+        };
+
+        Print(result);
+        if (total.Sent >= args.MaxRequests)
+        {
+            Console.WriteLine($"warning: the cap of {args.MaxRequests:N0} requests was reached before the window ended: votes/s is understated.");
+        }
+
+        if (args.JsonPath is { } path)
+        {
+            await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result, LoadGenJsonContext.Default.RunResult));
+        }
+
+        if (verified == false)
+        {
+            await Console.Error.WriteLineAsync(
+                $"VERIFICATION FAILED: the load generator saw {total.AckedVotes} votes acknowledged "
+                + $"({total.Indeterminate} requests unanswered) but the server counts {counted}. This run's figures are worthless.");
+            return 3;
+        }
+
+        return 0;
+    }
+
+    private static async Task LoopAsync(int loop, HttpClient client, Workload workload, LoopStats stats, Window window, long cap, CancellationToken hardStop)
+    {
+        var uri = workload.UriFor(loop);
+        for (long n = 0; n < cap && !hardStop.IsCancellationRequested; n++)
+        {
+            if (Stopwatch.GetTimestamp() >= window.End)
+            {
+                break;
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(workload.BodyFor(loop, n)) };
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+            stats.Sent++;
+            var t0 = Stopwatch.GetTimestamp();
+            int status;
+            byte[] answer;
+            try
+            {
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, hardStop);
+                status = (int)response.StatusCode;
+                answer = await response.Content.ReadAsByteArrayAsync(hardStop);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+            {
+                // No answer: the vote may or may not be counted. Counted, reported, and checked against the server's totals.
+                stats.Indeterminate++;
+                stats.FirstProblem ??= $"no answer: {ex.GetType().Name}: {ex.Message}";
+                continue;
+            }
+
+            var t1 = Stopwatch.GetTimestamp();
+            var inWindow = t1 >= window.Start && t1 <= window.End;
+            if (status is >= 200 and < 300)
+            {
+                var (counted, notCounted, problem) = workload.ReadAck(status, answer);
+                stats.AckedVotes += counted;
+                stats.RejectedVotes += notCounted;
+                stats.FirstProblem ??= problem;
+                if (inWindow)
+                {
+                    stats.WindowRequests++;
+                    stats.WindowVotes += counted;
+                    stats.Latency.RecordValue(Math.Min(LoopStats.MaxMicroseconds, Math.Max(1, (t1 - t0) * 1_000_000 / Stopwatch.Frequency)));
+                }
+            }
+            else if (status == (int)HttpStatusCode.ServiceUnavailable)
+            {
+                stats.Overloaded++;
+                var wait = TimeSpan.FromTicks(Math.Min(s_overloadBackoff.Ticks, Math.Max(0, Stopwatch.GetElapsedTime(t1, window.End).Ticks)));
+                await Task.Delay(wait, CancellationToken.None); // at most 50 ms and never past the window's end
+            }
+            else
+            {
+                stats.Errors++;
+                stats.FirstProblem ??= $"answered {status}: {System.Text.Encoding.UTF8.GetString(answer[..Math.Min(answer.Length, 400)])}";
+            }
+        }
+    }
+
+    /// <summary>Server, load-generator and whole-machine CPU seconds between the window's start and end.</summary>
+    private static async Task<CpuSample> SampleCpuAsync(int? pid, Window window, CancellationToken cancellationToken)
+    {
+        await DelayUntilAsync(window.Start, cancellationToken);
+        var server0 = pid is { } p0 ? ProcessStats.CpuSeconds(p0) : 0;
+        var self0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var machine0 = ProcessStats.MachineCpuSeconds();
+        await DelayUntilAsync(window.End, cancellationToken);
+        var server1 = pid is { } p1 ? ProcessStats.CpuSeconds(p1) : 0;
+        var self1 = Process.GetCurrentProcess().TotalProcessorTime;
+        var machine1 = ProcessStats.MachineCpuSeconds();
+        return new CpuSample(
+            pid is null ? null : server1 - server0,
+            (self1 - self0).TotalSeconds,
+            machine1.Busy - machine0.Busy,
+            machine1.IoWait - machine0.IoWait);
+    }
+
+    private static async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
+    {
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, cancellationToken);
+        }
+    }
+
+    private static void Print(RunResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"throughput: {r.VotesPerSecond:N0} acked votes/s ({r.RequestsPerSecond:N0} requests/s)"));
+        Console.WriteLine(string.Create(inv, $"latency ms: p50 {r.P50Ms:0.###}  p90 {r.P90Ms:0.###}  p99 {r.P99Ms:0.###}  p99.9 {r.P999Ms:0.###}  max {r.MaxMs:0.###}"));
+        Console.WriteLine(string.Create(inv, $"requests sent {r.Sent:N0}; votes acked {r.AckedVotes:N0}; not counted in 2xx answers {r.RejectedVotes:N0}; 503 {r.Overloaded:N0}; other errors {r.Errors:N0}; unanswered {r.Indeterminate:N0}"));
+        if (r.FirstProblem is { } problem)
+        {
+            Console.WriteLine("first problem: " + problem);
+        }
+
+        if (r.ServerCpuSeconds is { } cpu)
+        {
+            Console.WriteLine(string.Create(inv, $"server: {cpu:0.00} CPU-s in {r.DurationSeconds:0.#} s ({cpu / r.DurationSeconds * 100:0}% of one core), peak RSS {r.ServerPeakRssMiB:0} MiB"));
+        }
+
+        Console.WriteLine(string.Create(inv, $"load generator: {r.LoadGenCpuSeconds:0.00} CPU-s; other processes: {r.OtherCpuSeconds:0.00} CPU-s; iowait {r.IoWaitSeconds:0.00} s (all cores, in {r.DurationSeconds:0.#} s)"));
+        if (r.Verified is { } ok)
+        {
+            Console.WriteLine(ok && r.Indeterminate == 0
+                ? string.Create(inv, $"verified: acked {r.AckedVotes} == counted {r.CountedByServer}")
+                : ok
+                    ? string.Create(inv, $"verified within bounds: acked {r.AckedVotes} <= counted {r.CountedByServer} <= acked + unanswered")
+                    : string.Create(inv, $"NOT VERIFIED: acked {r.AckedVotes} != counted {r.CountedByServer}"));
+        }
+    }
+
+    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+
+    private static double Ms(long microseconds) => microseconds / 1000.0;
+
+    private readonly record struct Window(long Start, long End);
+
+    private readonly record struct CpuSample(double? Server, double LoadGen, double MachineBusy, double IoWait);
+}

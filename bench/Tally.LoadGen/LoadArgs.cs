@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Net;
+
+namespace Tally.LoadGen;
+
+/// <summary>The command line of one scenario run: <c>--name value</c> pairs, checked before anything is sent.</summary>
+internal sealed class LoadArgs
+{
+    private readonly Dictionary<string, string> _values;
+
+    private LoadArgs(Dictionary<string, string> values) => _values = values;
+
+    /// <summary>The server's base address; only loopback addresses are accepted.</summary>
+    public Uri Url { get; private init; } = null!;
+
+    /// <summary><c>tally</c> (creates polls, verifies counts) or <c>ceiling</c> (any poll id works).</summary>
+    public string Target { get; private init; } = "tally";
+
+    public int Concurrency { get; private init; }
+
+    public TimeSpan Duration { get; private init; }
+
+    public TimeSpan Warmup { get; private init; }
+
+    /// <summary>Votes per request: 1 for single votes, B for batches.</summary>
+    public int Batch { get; private init; }
+
+    /// <summary>Polls the votes are spread over (Tally only).</summary>
+    public int Polls { get; private init; }
+
+    /// <summary>Most requests the whole run may send, whatever the duration: every loop is bounded in count as well as time.</summary>
+    public long MaxRequests { get; private init; }
+
+    public string? AdminKey { get; private init; }
+
+    public int? ServerPid { get; private init; }
+
+    /// <summary>Where to write the run's result as JSON (for <c>report</c>).</summary>
+    public string? JsonPath { get; private init; }
+
+    public bool IsTally => Target == "tally";
+
+    public static LoadArgs Parse(string scenario, string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"Expected --name value, got '{name}'.");
+            }
+
+            values[name[2..]] = args[++i];
+        }
+
+        var single = scenario == Scenarios.IngestSingle;
+        var parsed = new LoadArgs(values)
+        {
+            Url = LoopbackUrl(values.GetValueOrDefault("url") ?? throw new ArgumentException("--url is required.")),
+            Target = values.GetValueOrDefault("target") ?? "tally",
+            Concurrency = Int(values, "concurrency", single ? 64 : 4, 1, 1024),
+            Duration = TimeSpan.FromSeconds(Double(values, "duration", 10, 0.5, 600)),
+            Warmup = TimeSpan.FromSeconds(Double(values, "warmup", 2, 0, 120)),
+            Batch = single ? 1 : Int(values, "batch", 1000, 1, 10_000),
+            Polls = Int(values, "polls", single ? 1 : 4, 1, 64),
+            MaxRequests = Long(values, "max-requests", single ? 20_000_000 : 200_000, 1, 100_000_000),
+            AdminKey = values.GetValueOrDefault("admin-key") ?? Environment.GetEnvironmentVariable("TALLY_ADMIN_KEY"),
+            ServerPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
+            JsonPath = values.GetValueOrDefault("json"),
+        };
+
+        if (parsed.Target is not ("tally" or "ceiling"))
+        {
+            throw new ArgumentException("--target is tally or ceiling.");
+        }
+
+        if (!single && !parsed.IsTally)
+        {
+            throw new ArgumentException("The ceiling has no batch endpoint: ingest-batch runs against Tally only.");
+        }
+
+        if (parsed.IsTally && string.IsNullOrEmpty(parsed.AdminKey))
+        {
+            throw new ArgumentException("Against Tally, --admin-key (or TALLY_ADMIN_KEY) is required to create the polls.");
+        }
+
+        var known = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "url", "target", "concurrency", "duration", "warmup", "batch", "polls", "max-requests", "admin-key", "server-pid", "json",
+        };
+        if (values.Keys.FirstOrDefault(n => !known.Contains(n)) is { } unknown)
+        {
+            throw new ArgumentException($"Unknown option --{unknown}.");
+        }
+
+        return parsed;
+    }
+
+    /// <summary>The load generator sends only to this machine: a loopback IP literal or <c>localhost</c>.</summary>
+    private static Uri LoopbackUrl(string text)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
+        {
+            throw new ArgumentException($"--url must be an absolute http:// address, got '{text}'.");
+        }
+
+        var loopback = uri.IsLoopback && (uri.Host == "localhost" || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip)));
+        if (!loopback)
+        {
+            throw new ArgumentException($"--url must point at a loopback address (127.0.0.1), got '{uri.Host}'.");
+        }
+
+        return new Uri(uri.GetLeftPart(UriPartial.Authority));
+    }
+
+    private static int Int(Dictionary<string, string> values, string name, int fallback, int min, int max) =>
+        (int)Long(values, name, fallback, min, max);
+
+    private static long Long(Dictionary<string, string> values, string name, long fallback, long min, long max)
+    {
+        var value = values.TryGetValue(name, out var text) ? long.Parse(text, CultureInfo.InvariantCulture) : fallback;
+        return value < min || value > max ? throw new ArgumentException($"--{name} must be within {min}..{max}, got {value}.") : value;
+    }
+
+    private static double Double(Dictionary<string, string> values, string name, double fallback, double min, double max)
+    {
+        var value = values.TryGetValue(name, out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
+        return value < min || value > max ? throw new ArgumentException($"--{name} must be within {min}..{max}, got {value}.") : value;
+    }
+}

@@ -1,0 +1,9 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tally.LoadGen;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(RunResult))]
+[JsonSerializable(typeof(string))]
+internal sealed partial class LoadGenJsonContext : JsonSerializerContext;

@@ -1,0 +1,40 @@
+using Tally.LoadGen;
+
+const string Usage = """
+    usage:
+      Tally.LoadGen ingest-single --url http://127.0.0.1:PORT [--target tally|ceiling] [--concurrency 64] [--duration 10] [--warmup 2]
+                                  [--polls 1] [--max-requests N] [--admin-key K] [--server-pid PID] [--json FILE]
+      Tally.LoadGen ingest-batch  --url http://127.0.0.1:PORT [--batch 1000] [--concurrency 4] [--duration 10] [--warmup 2]
+                                  [--polls 4] [--max-requests N] [--admin-key K] [--server-pid PID] [--json FILE]
+      Tally.LoadGen report --dir FOLDER
+    Only loopback addresses are accepted. Against Tally the run creates its polls (dedupe "none") and then checks
+    that the server counted exactly the votes it acknowledged; it exits 3 when it did not.
+    """;
+
+if (args.Length == 0)
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+try
+{
+    return args[0] switch
+    {
+        Scenarios.IngestSingle or Scenarios.IngestBatch => await IngestRun.RunAsync(args[0], LoadArgs.Parse(args[0], args[1..])),
+        Scenarios.Report => Report.Run(args[1..]),
+        _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
+    };
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException or IOException)
+{
+    // Setting up or checking a run failed (server down, unexpected answer): say what, and fail the run.
+    Console.Error.WriteLine($"RUN FAILED: {ex.GetType().Name}: {ex.Message}");
+    return 1;
+}

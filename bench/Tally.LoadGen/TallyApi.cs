@@ -1,0 +1,42 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Tally.LoadGen;
+
+/// <summary>The few Tally calls around a run: create the polls before, read their totals after.</summary>
+internal sealed class TallyApi(HttpClient client, Uri baseUrl, string adminKey)
+{
+    public async Task<string> CreatePollAsync(string question, CancellationToken cancellationToken)
+    {
+        var body = $$"""{"question":{{JsonSerializer.Serialize(question, LoadGenJsonContext.Default.String)}},"options":["A","B","C"],"dedupe":"none"}""";
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "/v1/polls"))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+        using var response = await client.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"Creating a poll answered {(int)response.StatusCode}: {text}");
+        }
+
+        using var json = JsonDocument.Parse(text);
+        return json.RootElement.GetProperty("id").GetString() ?? throw new InvalidOperationException("The created poll has no id: " + text);
+    }
+
+    public async Task<long> TotalVotesAsync(string pollId, CancellationToken cancellationToken)
+    {
+        using var response = await client.GetAsync(new Uri(baseUrl, $"/v1/polls/{pollId}/results"), cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"Reading the results of {pollId} answered {(int)response.StatusCode}: {text}");
+        }
+
+        using var json = JsonDocument.Parse(text);
+        return json.RootElement.GetProperty("totalVotes").GetInt64();
+    }
+}

@@ -1,0 +1,17 @@
+namespace Tally.LoadGen;
+
+/// <summary>What a loop sends and how it reads the answer. Bodies are made before the run so the load generator spends its CPU on sockets.</summary>
+internal abstract class Workload
+{
+    /// <summary>Distinct bodies each loop cycles through (voter ids differ between them).</summary>
+    protected const int BodiesPerLoop = 4;
+
+    public abstract int VotesPerRequest { get; }
+
+    public abstract Uri UriFor(int loop);
+
+    public abstract byte[] BodyFor(int loop, long request);
+
+    /// <summary>Reads a 2xx answer: the votes it acknowledged as counted, those it did not, and what was wrong with it, if anything.</summary>
+    public abstract (long Counted, long NotCounted, string? Problem) ReadAck(int status, byte[] answer);
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Ingest benchmark: Tally against the ceiling (Kestrel + JSON doing nothing else), then Tally's batch
+# endpoint. Builds Release, starts both servers on free 127.0.0.1 ports (Tally on a fresh data folder),
+# runs ceiling, Tally, ceiling, Tally, ... and prints a markdown table of medians, also saved as
+# bench/results/ingest-<date>.md (raw run JSON and server logs under bench/results/raw/, not committed).
+#
+#   bench/ingest.sh            # full: 3 rounds of each, 10 s measured after 2 s warm-up (~3 min)
+#   bench/ingest.sh --quick    # 3 rounds of each, 3 s after 1 s warm-up (~1.5 min)
+#
+# Options: --rounds N, --duration S, --warmup S, --concurrency C (single votes), --batch-concurrency C,
+# --quiet-wait S (how long to wait before each run for other processes to go quiet; default 120).
+# The machine has 2 cores shared by the servers and the load generator (and by whatever else runs on it:
+# each run reports the CPU other processes took, and waits first, bounded, for the machine to be quiet).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+rounds=3 duration=10 warmup=2 concurrency=64 batch_concurrency=4 quick=0 quiet_wait=120
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 duration=3 warmup=1; shift ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --batch-concurrency) batch_concurrency=$2; shift 2 ;;
+    --quiet-wait) quiet_wait=$2; shift 2 ;;
+    *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
+  esac
+done
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+raw="bench/results/raw/$stamp"
+mkdir -p "$raw"
+data=$(mktemp -d -t tally-bench-data.XXXXXX)
+admin_key="bench-$RANDOM$RANDOM"
+ceiling_pid="" tally_pid=""
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+stop_server() { # pid name: SIGTERM, then wait (bounded) for the process to end
+  local pid=$1 name=$2 deadline=$((SECONDS + 45))
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid"
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "$name (pid $pid) still running 45 s after SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  stop_server "$ceiling_pid" ceiling
+  stop_server "$tally_pid" Tally
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+free_port() { # a port nobody listens on, in 20000-59999
+  local port
+  for _ in $(seq 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  echo "no free port found" >&2; return 1
+}
+
+wait_ready() { # pid url name: poll /readyz until 200, for at most 60 s
+  local pid=$1 url=$2 name=$3 deadline=$((SECONDS + 60))
+  until curl -sf -o /dev/null "$url/readyz"; do
+    kill -0 "$pid" 2>/dev/null || { log "$name exited during start-up; its log:"; cat "$raw/$name.log" >&2; exit 1; }
+    [ $SECONDS -lt $deadline ] || { log "$name not ready after 60 s; its log:"; cat "$raw/$name.log" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+
+wait_quiet() { # until the whole machine used < 15% of a core over one second (our servers idle), at most $quiet_wait s
+  local deadline=$((SECONDS + quiet_wait)) before after hz
+  hz=$(getconf CLK_TCK)
+  while :; do
+    before=$(busy_ticks); sleep 1; after=$(busy_ticks)
+    if [ $(((after - before) * 100)) -lt $((hz * 15)) ]; then return 0; fi
+    if [ $SECONDS -ge $deadline ]; then
+      log "machine still busy after ${quiet_wait} s ($(((after - before) * 100 / hz))% of a core): running anyway; the run's 'other CPU-s' shows the noise"
+      return 0
+    fi
+  done
+}
+
+log "building Release (server, ceiling, load generator)"
+for project in src/Tally.Server bench/Tally.Ceiling bench/Tally.LoadGen; do
+  dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
+done
+server_dir=src/Tally.Server/bin/Release/net10.0
+ceiling_dir=bench/Tally.Ceiling/bin/Release/net10.0
+loadgen="dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+
+# Each server runs from its output folder, as a deployment does, so its appsettings.json (request logging
+# at Warning) is read: the content root is the working directory.
+ceiling_port=$(free_port)
+tally_port=$(free_port)
+[ "$ceiling_port" != "$tally_port" ] || tally_port=$(free_port)
+ceiling_url="http://127.0.0.1:$ceiling_port"
+tally_url="http://127.0.0.1:$tally_port"
+(cd "$ceiling_dir" && exec dotnet Tally.Ceiling.dll --urls "$ceiling_url") >"$raw/ceiling.log" 2>&1 &
+ceiling_pid=$!
+(cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" exec dotnet Tally.Server.dll --urls "$tally_url") >"$raw/tally.log" 2>&1 &
+tally_pid=$!
+wait_ready "$ceiling_pid" "$ceiling_url" ceiling
+wait_ready "$tally_pid" "$tally_url" tally
+log "ceiling pid $ceiling_pid on $ceiling_url; Tally pid $tally_pid on $tally_url, data in $data"
+
+# Prime both servers (JIT, connection pools) with short unrecorded runs, so round 1 is not a cold start.
+log "priming both servers (not recorded)"
+$loadgen ingest-single --url "$ceiling_url" --target ceiling --duration 2 --warmup 1 >"$raw/prime.log" 2>&1
+$loadgen ingest-single --url "$tally_url" --target tally --admin-key "$admin_key" --duration 2 --warmup 1 >>"$raw/prime.log" 2>&1
+$loadgen ingest-batch --url "$tally_url" --target tally --admin-key "$admin_key" --duration 1 --warmup 1 >>"$raw/prime.log" 2>&1
+
+failed=0
+n=0
+run() { # scenario target url pid [extra args]: one load-generator run, its JSON kept in $raw
+  local scenario=$1 target=$2 url=$3 pid=$4; shift 4
+  n=$((n + 1))
+  local json; json=$(printf '%s/run-%02d-%s-%s.json' "$raw" "$n" "$scenario" "$target")
+  wait_quiet
+  if ! kill -0 "$pid" 2>/dev/null; then
+    log "run $n: the $target server (pid $pid) is gone; its log ends:"
+    tail -5 "$raw/$target.log" >&2
+    failed=1
+    return 0
+  fi
+  log "run $n: $scenario against $target $*"
+  local status=0
+  $loadgen "$scenario" --url "$url" --target "$target" --server-pid "$pid" --admin-key "$admin_key" \
+    --duration "$duration" --warmup "$warmup" --json "$json" "$@" >&2 || status=$?
+  if [ $status -ne 0 ]; then
+    log "run $n FAILED (exit $status)"
+    failed=1
+  fi
+}
+
+for round in $(seq "$rounds"); do
+  run ingest-single ceiling "$ceiling_url" "$ceiling_pid" --concurrency "$concurrency"
+  run ingest-single tally "$tally_url" "$tally_pid" --concurrency "$concurrency"
+done
+# The ceiling has no batch endpoint; the two batch sizes alternate so both see a log of similar size.
+for round in $(seq "$rounds"); do
+  run ingest-batch tally "$tally_url" "$tally_pid" --batch 1000 --concurrency "$batch_concurrency"
+  run ingest-batch tally "$tally_url" "$tally_pid" --batch 10000 --concurrency "$batch_concurrency"
+done
+
+data_size=$(du -sh "$data" | cut -f1)
+tally_rss=$(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$tally_pid/status" 2>/dev/null || echo "unknown (the process is gone)")
+stop_server "$ceiling_pid" ceiling
+stop_server "$tally_pid" Tally
+tally_problems=$(grep -cE '^(warn|fail|crit):' "$raw/tally.log" || true)
+
+suffix=""
+[ $quick -eq 1 ] && suffix="-quick"
+out="bench/results/ingest-$(date -u +%F)$suffix.md"
+cmd="bench/ingest.sh"
+[ $quick -eq 1 ] && cmd="$cmd --quick"
+{
+  echo "# Ingest benchmark, $(date -u '+%F %H:%M UTC')"
+  echo
+  echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo ', with uncommitted changes'))."
+  echo
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK."
+  echo "The servers and the load generator share these cores: the load generator's own CPU is in the per-run table."
+  echo
+  echo "Settings: $rounds rounds, each run ${duration} s measured after ${warmup} s warm-up; ceiling and Tally alternate."
+  echo "Single votes: $concurrency concurrent loops (one connection each), one poll, dedupe \"none\"."
+  echo "Batches: $batch_concurrency concurrent loops, votes spread over 4 polls and distinct voter ids, dedupe \"none\"."
+  echo "Tally: default settings (SQLite WAL, synchronous=FULL, group commit), one process for all runs, fresh data folder."
+  echo
+} >"$out"
+report_status=0
+$loadgen report --dir "$raw" >>"$out" || report_status=$?
+{
+  echo
+  echo "After all runs: Tally's data folder holds $data_size; Tally's peak RSS was $tally_rss;"
+  echo "Tally's log has $tally_problems warn/fail/crit entries (log kept in \`$raw/tally.log\`)."
+} >>"$out"
+
+cat "$out"
+echo
+log "saved $out (raw runs in $raw)"
+if [ $failed -ne 0 ] || [ $report_status -ne 0 ]; then
+  log "SOME RUNS FAILED (see above): the figures are not to be trusted"
+  exit 1
+fi
