@@ -38,4 +38,4 @@ public sealed record OptionResultResponse(int Id, string Text, long Votes);
 /// <summary><c>GET /v1/polls/{id}/results</c>.</summary>
 public sealed record ResultsResponse(string PollId, long Seq, string Status, long TotalVotes, IReadOnlyList<OptionResultResponse> Options);
 
-public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, string>? Checks = null);
+public sealed record HealthResponse(string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Checks = null);
