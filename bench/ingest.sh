@@ -169,7 +169,7 @@ cmd="bench/ingest.sh"
 {
   echo "# Ingest benchmark, $(date -u '+%F %H:%M UTC')"
   echo
-  echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo ', with uncommitted changes'))."
+  echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench ':!bench/results' || echo ', with uncommitted changes'))."
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK."
   echo "The servers and the load generator share these cores: the load generator's own CPU is in the per-run table."
