@@ -3,13 +3,9 @@ using Tally.Server.Tests.Infrastructure;
 
 namespace Tally.Server.Tests;
 
-public sealed class ApiWalkthroughTests : IAsyncLifetime
+public sealed class ApiWalkthroughTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
-    private TestServer _server = null!;
-
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync();
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    private readonly TestServer _server = fixture.Server;
 
     [Fact]
     public async Task Create_vote_and_read_results()

@@ -169,19 +169,15 @@ public sealed class AuthTests(AuthTests.Fixture fixture) : IClassFixture<AuthTes
 
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 
-    public sealed class Fixture : IAsyncLifetime
+    public sealed class Fixture : ServerFixture
     {
-        public TestServer Server { get; private set; } = null!;
-
         public string PollId { get; private set; } = null!;
 
-        public async Task InitializeAsync()
+        public override async Task InitializeAsync()
         {
-            Server = await TestServer.StartAsync();
+            await base.InitializeAsync();
             PollId = (string)(await Server.Admin.CreatePollAsync(options: 2))["id"]!;
         }
-
-        public async Task DisposeAsync() => await Server.DisposeAsync();
 
         public async Task<int> PollCountAsync() => (await Server.Admin.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/v1/polls?limit=100"))!["items"]!.AsArray().Count;
     }

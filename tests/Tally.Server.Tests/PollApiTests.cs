@@ -6,7 +6,7 @@ using Tally.Server.Tests.Infrastructure;
 namespace Tally.Server.Tests;
 
 /// <summary>Polls: create, read, list with cursor pagination, close (by an admin and by <c>closesAt</c>), results.</summary>
-public sealed class PollApiTests(PollApiTests.Fixture fixture) : IClassFixture<PollApiTests.Fixture>
+public sealed class PollApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private static readonly string[] PollFields = ["id", "question", "kind", "maxChoices", "options", "status", "createdAt", "closesAt", "dedupe", "allowChange"];
 
@@ -300,14 +300,5 @@ public sealed class PollApiTests(PollApiTests.Fixture fixture) : IClassFixture<P
         }
 
         return pages;
-    }
-
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public TestServer Server { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Server = await TestServer.StartAsync();
-
-        public async Task DisposeAsync() => await Server.DisposeAsync();
     }
 }

@@ -4,13 +4,9 @@ using Tally.Server.Tests.Infrastructure;
 namespace Tally.Server.Tests;
 
 /// <summary>Errors the framework raises (no such route, wrong method) have Tally's problem shape too.</summary>
-public sealed class RoutingProblemTests : IAsyncLifetime
+public sealed class RoutingProblemTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
-    private TestServer _server = null!;
-
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync();
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    private readonly TestServer _server = fixture.Server;
 
     [Fact]
     public async Task An_unknown_route_is_a_not_found_problem()

@@ -2,17 +2,14 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Tally.Events;
 using Tally.Server.Tests.Infrastructure;
-using Tally.Storage;
-using Tally.Storage.Sqlite;
+using Tally.Testing;
 
 namespace Tally.Server.Tests;
 
 /// <summary>Voting: single votes, changes, dedupe policies, multiple choice, idempotency, batches, and concurrency.</summary>
-public sealed class VoteApiTests(VoteApiTests.Fixture fixture) : IClassFixture<VoteApiTests.Fixture>
+public sealed class VoteApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private TestServer Server => fixture.Server;
 
@@ -472,10 +469,10 @@ public sealed class VoteApiTests(VoteApiTests.Fixture fixture) : IClassFixture<V
     [Fact]
     public async Task After_a_failed_append_no_vote_of_that_batch_is_answered_as_counted()
     {
-        await using var server = await StartWithFailingLogAsync();
+        await using var server = await TestServer.StartWithControlledLogAsync();
         var id = (string)(await server.Admin.CreatePollAsync(options: 2))["id"]!;
         var vote = new { pollId = id, optionIds = new[] { 1 }, voterId = "una", idempotencyKey = "same-key" };
-        server.Services.GetRequiredService<FailingEventLog>().FailNextAppend();
+        server.Services.GetRequiredService<ControlledEventLog>().FailNext();
 
         // The same ballot twice with one key (a client retry inside one batch): one partition batch, one append.
         using var response = await server.Client.PostAsJsonAsync("/v1/votes/batch", new { votes = new[] { vote, vote } });
@@ -489,9 +486,9 @@ public sealed class VoteApiTests(VoteApiTests.Fixture fixture) : IClassFixture<V
     [Fact]
     public async Task After_a_failed_append_no_vote_of_that_batch_is_answered_as_a_duplicate()
     {
-        await using var server = await StartWithFailingLogAsync();
+        await using var server = await TestServer.StartWithControlledLogAsync();
         var id = (string)(await server.Admin.CreatePollAsync(options: 2))["id"]!;
-        server.Services.GetRequiredService<FailingEventLog>().FailNextAppend();
+        server.Services.GetRequiredService<ControlledEventLog>().FailNext();
 
         using var response = await server.Client.PostAsJsonAsync("/v1/votes/batch", new
         {
@@ -511,9 +508,9 @@ public sealed class VoteApiTests(VoteApiTests.Fixture fixture) : IClassFixture<V
     [Fact]
     public async Task After_a_failed_append_the_vote_is_not_counted_and_a_retry_counts_it()
     {
-        await using var server = await StartWithFailingLogAsync();
+        await using var server = await TestServer.StartWithControlledLogAsync();
         var id = (string)(await server.Admin.CreatePollAsync(options: 2))["id"]!;
-        server.Services.GetRequiredService<FailingEventLog>().FailNextAppend();
+        server.Services.GetRequiredService<ControlledEventLog>().FailNext();
 
         using (var failed = await server.Client.VoteAsync(id, [1], "wes", idempotencyKey: "k1"))
         {
@@ -532,46 +529,6 @@ public sealed class VoteApiTests(VoteApiTests.Fixture fixture) : IClassFixture<V
     private static Dictionary<int, long> ExpectedCounts(int voters) =>
         Enumerable.Range(1, 3).ToDictionary(option => option, option => (long)Enumerable.Range(0, voters).Count(v => (v % 3) + 1 == option));
 
-    private static Task<TestServer> StartWithFailingLogAsync() => TestServer.StartAsync(configure: builder =>
-    {
-        builder.Services.AddSingleton<SqliteEventLog>();
-        builder.Services.AddSingleton(sp => new FailingEventLog(sp.GetRequiredService<SqliteEventLog>()));
-        builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<FailingEventLog>());
-    });
-
     private async Task<string> CreatePollAsync(int options, string dedupe = "voter", bool allowChange = false, string kind = "single") =>
         (string)(await Server.Admin.CreatePollAsync(options, dedupe, allowChange, kind))["id"]!;
-
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public TestServer Server { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Server = await TestServer.StartAsync();
-
-        public async Task DisposeAsync() => await Server.DisposeAsync();
-    }
-}
-
-/// <summary>The real SQLite log, except that the append after <see cref="FailNextAppend"/> fails without writing.</summary>
-file sealed class FailingEventLog(IEventLog inner) : IEventLog
-{
-    private int _failNext;
-
-    public long CommittedPosition => inner.CommittedPosition;
-
-    public void FailNextAppend() => Volatile.Write(ref _failNext, 1);
-
-    public Task OpenAsync(CancellationToken cancellationToken) => inner.OpenAsync(cancellationToken);
-
-    public ValueTask<long> AppendAsync(IReadOnlyList<PollEvent> events, CancellationToken cancellationToken) =>
-        Interlocked.Exchange(ref _failNext, 0) == 1
-            ? ValueTask.FromException<long>(new IOException("The disk is full (injected by the test)."))
-            : inner.AppendAsync(events, cancellationToken);
-
-    public IAsyncEnumerable<StoredEvent> ReadAsync(long afterPosition, CancellationToken cancellationToken) => inner.ReadAsync(afterPosition, cancellationToken);
-
-    public Task<bool> IsHealthyAsync(CancellationToken cancellationToken) => inner.IsHealthyAsync(cancellationToken);
-
-    /// <summary>The container created the inner log and disposes it.</summary>
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

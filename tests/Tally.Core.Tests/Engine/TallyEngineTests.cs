@@ -127,7 +127,7 @@ public sealed class TallyEngineTests : IAsyncLifetime
         // The first vote is taken by the loop and waits at the closed log, still holding its room
         // (capacity counts votes queued or being appended); two more fill the queue.
         var first = engine.CastVoteAsync(new CastVote(poll, [1], null, null)).AsTask();
-        await WaitUntilAsync(() => _log.Waiting == 1);
+        await Eventually.WaitUntilAsync(() => _log.Waiting == 1);
         var queued = Enumerable.Range(0, 2).Select(_ => engine.CastVoteAsync(new CastVote(poll, [1], null, null)).AsTask()).ToArray();
         var refused = await engine.CastVoteAsync(new CastVote(poll, [1], null, null));
         var refusedBatch = await engine.CastVotesAsync([new CastVote(poll, [1], null, null)]);
@@ -147,7 +147,7 @@ public sealed class TallyEngineTests : IAsyncLifetime
         var poll = await CreatePollAsync(engine, dedupe: DedupePolicy.None);
         _log.Close();
         var queued = Enumerable.Range(0, 50).Select(_ => engine.CastVoteAsync(new CastVote(poll, [1], null, null)).AsTask()).ToArray();
-        await WaitUntilAsync(() => _log.Waiting == 1);
+        await Eventually.WaitUntilAsync(() => _log.Waiting == 1);
 
         var stopping = engine.StopAsync(CancellationToken.None);
         _log.Open();
@@ -212,7 +212,7 @@ public sealed class TallyEngineTests : IAsyncLifetime
         Assert.Equal(VoteStatus.Counted, (await engine.CastVoteAsync(new CastVote(poll, [1], "a", null))).Status);
 
         clock.Advance(TimeSpan.FromMinutes(1));
-        await WaitUntilAsync(() => engine.Catalog.FindResults(poll)!.Status == PollStatus.Closed);
+        await Eventually.WaitUntilAsync(() => engine.Catalog.FindResults(poll)!.Status == PollStatus.Closed);
 
         Assert.Equal(TestEvents.Epoch.AddMinutes(1), engine.Catalog.FindResults(poll)!.ClosedAt);
         Assert.Equal(RejectionKind.PollClosed, (await engine.CastVoteAsync(new CastVote(poll, [1], "b", null))).Rejection?.Kind);
@@ -308,13 +308,4 @@ public sealed class TallyEngineTests : IAsyncLifetime
 
     private static string Describe(PollCatalog catalog, IEnumerable<string> polls) =>
         string.Join("\n", polls.Select(id => catalog.FindResults(id)!).Select(r => $"{r.Poll.Id} seq={r.Seq} {r.Status} total={r.TotalVotes} [{string.Join(",", r.Counts)}]"));
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(5, deadline.Token);
-        }
-    }
 }

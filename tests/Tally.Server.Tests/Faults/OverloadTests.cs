@@ -1,8 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Tally.Server.Tests.Infrastructure;
-using Tally.Storage;
-using Tally.Storage.Sqlite;
 using Tally.Testing;
 
 namespace Tally.Server.Tests.Faults;
@@ -15,19 +13,12 @@ public sealed class OverloadTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = await TestServer.StartAsync(
-            new Dictionary<string, string>
-            {
-                ["Tally:Engine:Partitions"] = "1",
-                ["Tally:Engine:QueueCapacity"] = "2",
-                ["Tally:Engine:MaxBatch"] = "1",
-            },
-            builder =>
-            {
-                builder.Services.AddSingleton<SqliteEventLog>();
-                builder.Services.AddSingleton(sp => new ControlledEventLog(sp.GetRequiredService<SqliteEventLog>()));
-                builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<ControlledEventLog>());
-            });
+        _server = await TestServer.StartWithControlledLogAsync(new Dictionary<string, string>
+        {
+            ["Tally:Engine:Partitions"] = "1",
+            ["Tally:Engine:QueueCapacity"] = "2",
+            ["Tally:Engine:MaxBatch"] = "1",
+        });
         _log = _server.Services.GetRequiredService<ControlledEventLog>();
     }
 
@@ -44,9 +35,9 @@ public sealed class OverloadTests : IAsyncLifetime
         _log.Close();
 
         var first = _server.Client.VoteAsync(poll, [1], null);
-        await WaitUntilAsync(() => _log.Waiting == 1);
+        await Eventually.WaitUntilAsync(() => _log.Waiting == 1);
         var second = _server.Client.VoteAsync(poll, [2], null);
-        await WaitUntilAsync(() => _server.Services.GetRequiredService<Tally.Engine.TallyEngine>().QueuedVotes == 2);
+        await Eventually.WaitUntilAsync(() => _server.Services.GetRequiredService<Tally.Engine.TallyEngine>().QueuedVotes == 2);
 
         using var refused = await _server.Client.VoteAsync(poll, [3], null);
         await ApiClient.AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "overloaded");
@@ -88,14 +79,5 @@ public sealed class OverloadTests : IAsyncLifetime
         using var retried = await _server.Client.VoteAsync(poll, [1], "alice", "k1");
         Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
         Assert.Equal(2, (long)(await retried.ReadJsonAsync())["seq"]!);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(TestServer.Timeout);
-        while (!condition())
-        {
-            await Task.Delay(5, deadline.Token);
-        }
     }
 }

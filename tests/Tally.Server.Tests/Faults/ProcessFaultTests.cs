@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using Tally.Server.Tests.Infrastructure;
+using Tally.Testing;
 
 namespace Tally.Server.Tests.Faults;
 
@@ -115,14 +116,7 @@ public sealed class ProcessFaultTests : IDisposable
             })));
         }
 
-        public async Task WaitForAcksAsync(int count)
-        {
-            using var deadline = new CancellationTokenSource(TestServer.Timeout);
-            while (Acked.Count < count)
-            {
-                await Task.Delay(10, deadline.Token);
-            }
-        }
+        public Task WaitForAcksAsync(int count) => Eventually.WaitUntilAsync(() => Acked.Count >= count);
 
         /// <summary>
         /// Acknowledged votes are all counted; retrying every attempted vote with its key returns the first

@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Tally.Storage;
+using Tally.Storage.Sqlite;
+using Tally.Testing;
 
 namespace Tally.Server.Tests.Infrastructure;
 
@@ -51,6 +54,18 @@ public sealed class TestServer : IAsyncDisposable
         await server.StartAppAsync();
         return server;
     }
+
+    /// <summary>
+    /// Starts a server whose SQLite log sits behind a <see cref="ControlledEventLog"/> (resolve it from
+    /// <see cref="Services"/>), so the test can hold appends at a gate or make them fail.
+    /// </summary>
+    public static Task<TestServer> StartWithControlledLogAsync(IReadOnlyDictionary<string, string>? settings = null) =>
+        StartAsync(settings, builder =>
+        {
+            builder.Services.AddSingleton<SqliteEventLog>();
+            builder.Services.AddSingleton(sp => new ControlledEventLog(sp.GetRequiredService<SqliteEventLog>()));
+            builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<ControlledEventLog>());
+        });
 
     /// <summary>Stops gracefully and starts again on the same data folder.</summary>
     public async Task RestartAsync()

@@ -1,0 +1,18 @@
+namespace Tally.Testing;
+
+/// <summary>Waiting for a condition in tests: polled, and bounded by a deadline, never a fixed sleep.</summary>
+public static class Eventually
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Returns once <paramref name="condition"/> holds; throws <see cref="OperationCanceledException"/> past the deadline.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        using var deadline = new CancellationTokenSource(timeout ?? DefaultTimeout);
+        while (!condition())
+        {
+            await Task.Delay(5, deadline.Token).ConfigureAwait(false);
+        }
+    }
+}
