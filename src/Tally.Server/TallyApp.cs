@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Options;
 using Tally.Engine;
+using Tally.Live;
+using Tally.Server.Transports.Sse;
 using Tally.Server.Contracts;
 using Tally.Server.Endpoints;
 using Tally.Server.Hosting;
@@ -54,6 +56,14 @@ public static class TallyApp
             sp.GetRequiredService<ISnapshotStore>(),
             sp.GetRequiredService<IOptions<TallyEngineOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live")
+            .Validate(o => { o.Validate(); return true; })
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => new LiveHub(
+            sp.GetRequiredService<TallyEngine>().Catalog,
+            sp.GetRequiredService<IOptions<LiveOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService<LiveHostedService>(); // before the engine: the hub sees recovery's results
         builder.Services.AddHostedService<EngineHostedService>();
 
         configure?.Invoke(builder);
@@ -67,6 +77,7 @@ public static class TallyApp
         app.MapHealthEndpoints();
         app.MapPollEndpoints();
         app.MapVoteEndpoints();
+        app.MapSseEndpoints();
         return app;
     }
 }

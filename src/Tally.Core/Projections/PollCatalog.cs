@@ -15,6 +15,9 @@ public sealed class PollCatalog
 
     public int Count => _polls.Count;
 
+    /// <summary>Raised on the committing partition's thread after every publication; handlers must not block.</summary>
+    internal event Action<PollResults>? Published;
+
     /// <summary>The poll's definition, or null when no such poll is durable.</summary>
     public PollDefinition? FindPoll(string pollId) => _polls.TryGetValue(pollId, out var e) ? e.Results.Poll : null;
 
@@ -43,6 +46,7 @@ public sealed class PollCatalog
         if (_polls.TryGetValue(results.Poll.Id, out var existing))
         {
             existing.Results = results;
+            Published?.Invoke(results);
             return;
         }
 
@@ -54,6 +58,8 @@ public sealed class PollCatalog
             var at = IndexAtOrAfter(createdPosition);
             _byPosition.Insert(at, entry);
         }
+
+        Published?.Invoke(results);
     }
 
     /// <summary>The index of the first entry whose position is at least <paramref name="position"/>.</summary>

@@ -1,0 +1,195 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace Tally.Live;
+
+/// <summary>
+/// One watcher's connection (an SSE response, a WebSocket, a gRPC stream), subscribed to one or more
+/// polls. The hub offers messages without ever waiting: they go into a bounded queue that
+/// <see cref="RunAsync"/> drains into the transport. When the queue is full the connection is collapsed
+/// to "latest state": what is queued is dropped and, once the transport drains, each subscribed poll
+/// gets one fresh snapshot. A single write that takes longer than <see cref="LiveOptions.StuckTimeout"/>
+/// ends the connection as too slow. So a slow watcher never slows the others nor grows memory.
+/// </summary>
+public abstract class LiveConnection
+{
+    private readonly Channel<Outbound> _queue;
+    private readonly ConcurrentDictionary<string, PollStream> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _resyncedAt = new(StringComparer.Ordinal);
+    private readonly TimeSpan _stuckTimeout;
+    private int _overflowed;
+    private long _overflows;
+
+    protected LiveConnection(LiveOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _stuckTimeout = options.StuckTimeout;
+        _queue = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(options.ConnectionQueueCapacity)
+        {
+            SingleWriter = false,
+            SingleReader = false, // the offering thread drains it on overflow
+            FullMode = BoundedChannelFullMode.Wait, // never waited on: Offer uses TryWrite
+        });
+    }
+
+    /// <summary>Times the queue overflowed and the connection was collapsed to latest state.</summary>
+    public long Overflows => Interlocked.Read(ref _overflows);
+
+    /// <summary>The polls this connection watches.</summary>
+    public ICollection<string> Polls => _subscriptions.Keys;
+
+    /// <summary>
+    /// Writes queued messages to the transport until <paramref name="cancellationToken"/> fires or
+    /// <see cref="Complete"/> is called. Throws <see cref="SlowConsumerException"/> when a write is stuck.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var reader = _queue.Reader;
+        using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        while (true)
+        {
+            bool more;
+            if (HeartbeatInterval is { } interval)
+            {
+                var waiting = reader.WaitToReadAsync(cancellationToken).AsTask();
+                if (!waiting.IsCompleted && await Task.WhenAny(waiting, Task.Delay(interval, cancellationToken)).ConfigureAwait(false) != waiting)
+                {
+                    await BoundedAsync(static (c, t) => c.WriteHeartbeatAsync(t), writeTimeout, cancellationToken).ConfigureAwait(false);
+                    await BoundedAsync(static (c, t) => c.FlushAsync(t), writeTimeout, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                more = await waiting.ConfigureAwait(false);
+            }
+            else
+            {
+                more = await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!more)
+            {
+                return;
+            }
+
+            while (reader.TryRead(out var item))
+            {
+                if (Interlocked.Exchange(ref _overflowed, 0) == 1)
+                {
+                    await ResyncAsync(writeTimeout, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (item.Message is { } message && ShouldWrite(message))
+                {
+                    await WriteBoundedAsync(message, writeTimeout, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await BoundedAsync(static (c, t) => c.FlushAsync(t), writeTimeout, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops <see cref="RunAsync"/> after what is queued.</summary>
+    public void Complete() => _queue.Writer.TryComplete();
+
+    /// <summary>Writes one message to the transport (may buffer until <see cref="FlushAsync"/>).</summary>
+    protected abstract ValueTask WriteAsync(LiveMessage message, CancellationToken cancellationToken);
+
+    /// <summary>Called after each run of writes; SSE flushes the response here.</summary>
+    protected virtual ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>When set, <see cref="WriteHeartbeatAsync"/> runs after this long without a message (SSE comments).</summary>
+    protected virtual TimeSpan? HeartbeatInterval => null;
+
+    protected virtual ValueTask WriteHeartbeatAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    internal void Offer(LiveMessage message)
+    {
+        if (_queue.Writer.TryWrite(new Outbound(message)))
+        {
+            return;
+        }
+
+        // Full: collapse to latest state. Flag first, then drop what waits, then make sure the writer wakes.
+        Interlocked.Exchange(ref _overflowed, 1);
+        Interlocked.Increment(ref _overflows);
+        while (_queue.Reader.TryRead(out _))
+        {
+        }
+
+        _queue.Writer.TryWrite(default);
+    }
+
+    internal bool Add(string pollId, PollStream stream) => _subscriptions.TryAdd(pollId, stream);
+
+    internal PollStream? Remove(string pollId) => _subscriptions.TryRemove(pollId, out var stream) ? stream : null;
+
+    /// <summary>Unsubscribes from every poll (the connection ended).</summary>
+    public void Detach()
+    {
+        foreach (var pollId in _subscriptions.Keys)
+        {
+            if (Remove(pollId) is { } stream)
+            {
+                stream.Unsubscribe(this);
+            }
+        }
+
+        Complete();
+    }
+
+    private bool ShouldWrite(LiveMessage message)
+    {
+        if (!_subscriptions.ContainsKey(message.PollId))
+        {
+            return false; // unsubscribed since it was queued
+        }
+
+        if (message.Kind == LiveMessageKind.Delta && _resyncedAt.TryGetValue(message.PollId, out var resynced))
+        {
+            if (message.Seq < resynced || (message.Seq == resynced && !message.IsPresenceOnly))
+            {
+                return false; // the resync snapshot already holds it
+            }
+
+            _resyncedAt.Remove(message.PollId);
+        }
+
+        return true;
+    }
+
+    private async Task ResyncAsync(CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
+    {
+        foreach (var stream in _subscriptions.Values)
+        {
+            var snapshot = stream.CurrentSnapshot();
+            _resyncedAt[snapshot.PollId] = snapshot.Seq;
+            await WriteBoundedAsync(snapshot, writeTimeout, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private Task WriteBoundedAsync(LiveMessage message, CancellationTokenSource writeTimeout, CancellationToken cancellationToken) =>
+        BoundedAsync((c, t) => c.WriteAsync(message, t), writeTimeout, cancellationToken);
+
+    /// <summary>Runs one transport operation; past the stuck timeout the connection is too slow.</summary>
+    private async Task BoundedAsync(Func<LiveConnection, CancellationToken, ValueTask> operation, CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
+    {
+        writeTimeout.CancelAfter(_stuckTimeout);
+        try
+        {
+            await operation(this, writeTimeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new SlowConsumerException($"A write did not complete within {_stuckTimeout.TotalSeconds:0.#} s.");
+        }
+
+        if (!writeTimeout.TryReset())
+        {
+            // Cancelled during the write: by the caller (the watcher left), or the timer fired just now.
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new SlowConsumerException($"A write did not complete within {_stuckTimeout.TotalSeconds:0.#} s.");
+        }
+    }
+
+    private readonly record struct Outbound(LiveMessage? Message);
+}

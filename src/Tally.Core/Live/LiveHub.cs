@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using Tally.Engine;
+using Tally.Projections;
+
+namespace Tally.Live;
+
+/// <summary>
+/// Local subscriptions and fan-out, sharded by poll id: each shard's loop conflates its polls' changes
+/// into deltas and hands each message, encoded once per wire format, to every watcher's queue.
+/// Transports plug in as <see cref="LiveConnection"/>s.
+/// </summary>
+public sealed class LiveHub : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, PollStream> _streams = new(StringComparer.Ordinal);
+    private readonly PollCatalog _catalog;
+    private readonly LiveOptions _options;
+    private readonly PublisherShard[] _shards;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _closing = new();
+    private bool _started;
+    private int _stopped;
+
+    public LiveHub(PollCatalog catalog, LiveOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _catalog = catalog;
+        _options = options;
+        _shards = new PublisherShard[options.Shards];
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            _shards[i] = new PublisherShard(time ?? TimeProvider.System, options.Tick, ex => Faulted?.Invoke("publisher", ex));
+        }
+
+        // Attached before the engine starts, every committed change (recovery included) reaches a stream.
+        catalog.Published += OnPublished;
+    }
+
+    /// <summary>Raised on a fault the hub survives; the host logs it.</summary>
+    public event Action<string, Exception>? Faulted;
+
+    public LiveOptions Options => _options;
+
+    /// <summary>Fires when the host begins to shut down: transports end their watchers' streams.</summary>
+    public CancellationToken Closing => _closing.Token;
+
+    /// <summary>Asks every transport to end its watchers' streams (the host is stopping).</summary>
+    public void BeginShutdown()
+    {
+        if (Volatile.Read(ref _stopped) == 0)
+        {
+            _closing.Cancel();
+        }
+    }
+
+    /// <summary>Deltas sent over all shards since start.</summary>
+    public long DeltasSent => _shards.Sum(s => s.DeltasSent);
+
+    public void Start()
+    {
+        if (_started)
+        {
+            return;
+        }
+
+        _started = true;
+        foreach (var shard in _shards)
+        {
+            shard.Start(_stopping.Token);
+        }
+    }
+
+    /// <summary>Watchers of a poll on this node.</summary>
+    public int WatcherCount(string pollId) => _streams.TryGetValue(pollId, out var stream) ? stream.WatcherCount : 0;
+
+    /// <summary>Subscribes <paramref name="connection"/> to a poll; false when there is no such poll.</summary>
+    public bool Subscribe(LiveConnection connection, string pollId, long? since)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(pollId);
+        if (StreamOf(pollId) is not { } stream)
+        {
+            return false;
+        }
+
+        if (connection.Add(pollId, stream))
+        {
+            stream.Subscribe(connection, since);
+        }
+
+        return true;
+    }
+
+    public void Unsubscribe(LiveConnection connection, string pollId)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (connection.Remove(pollId) is { } stream)
+        {
+            stream.Unsubscribe(connection);
+        }
+    }
+
+    /// <summary>Stops the publisher loops (idempotent).</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
+        _catalog.Published -= OnPublished;
+        await _closing.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_shards.Select(s => s.StopAsync())).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+        _closing.Dispose();
+    }
+
+    private PollStream? StreamOf(string pollId)
+    {
+        if (_streams.TryGetValue(pollId, out var stream))
+        {
+            return stream;
+        }
+
+        if (_catalog.FindResults(pollId) is not { } current)
+        {
+            return null;
+        }
+
+        return _streams.GetOrAdd(pollId, id => new PollStream(current, ShardOf(id), _options.HistoryLength));
+    }
+
+    private void OnPublished(PollResults results)
+    {
+        if (_streams.TryGetValue(results.Poll.Id, out var stream))
+        {
+            stream.OnChanged(results);
+            return;
+        }
+
+        // The first results seen of a poll (its creation, or recovery) start its stream; nobody watches it yet.
+        var created = _streams.GetOrAdd(results.Poll.Id, id => new PollStream(results, ShardOf(id), _options.HistoryLength));
+        created.OnChanged(results);
+    }
+
+    private PublisherShard ShardOf(string pollId) => _shards[TallyEngine.PartitionIndex(pollId, _shards.Length)];
+}

@@ -1,0 +1,29 @@
+namespace Tally.Live;
+
+/// <summary>Settings of live results delivery (section <c>Tally:Live</c>).</summary>
+public sealed class LiveOptions
+{
+    /// <summary>At most one delta per poll per tick; a change after a quiet tick goes out at once. Default 50 ms.</summary>
+    public TimeSpan Tick { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Publisher loops polls are spread over by id. Default: the processor count.</summary>
+    public int Shards { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Recent deltas kept per poll for resume; older resumes get a snapshot. Default 256.</summary>
+    public int HistoryLength { get; set; } = 256;
+
+    /// <summary>Messages waiting for one connection; past it the connection is collapsed to "latest state". Default 64.</summary>
+    public int ConnectionQueueCapacity { get; set; } = 64;
+
+    /// <summary>A connection whose single write takes longer than this is closed as too slow. Default 10 s.</summary>
+    public TimeSpan StuckTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Tick, TimeSpan.FromMilliseconds(1), nameof(Tick));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Shards, 1, nameof(Shards));
+        ArgumentOutOfRangeException.ThrowIfLessThan(HistoryLength, 1, nameof(HistoryLength));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ConnectionQueueCapacity, 2, nameof(ConnectionQueueCapacity));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(StuckTimeout, TimeSpan.Zero, nameof(StuckTimeout));
+    }
+}

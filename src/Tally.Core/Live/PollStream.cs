@@ -1,0 +1,235 @@
+using Tally.Polls;
+using Tally.Projections;
+
+namespace Tally.Live;
+
+/// <summary>
+/// One poll's live stream: its watchers, the results last sent to them, and a bounded history of
+/// deltas for resume. Changes arrive from the engine (any thread) as "latest results"; the shard's
+/// loop turns them into at most one delta per tick. Everything that orders messages happens under
+/// one lock, so a watcher that subscribes never misses or doubles a change.
+/// </summary>
+internal sealed class PollStream
+{
+    private readonly Lock _gate = new();
+    private readonly HashSet<LiveConnection> _watchers = [];
+    private readonly LiveMessage?[] _history;
+    private readonly PublisherShard _shard;
+    private PollResults _sent;
+    private PollResults _latest;
+    private int _historyStart;
+    private int _historyCount;
+    private int _sentWatchers;
+    private bool _closedSent;
+    private LiveMessage? _snapshot;
+    private int _dirty;
+
+    public PollStream(PollResults current, PublisherShard shard, int historyLength)
+    {
+        _sent = _latest = current;
+        _shard = shard;
+        _history = new LiveMessage?[historyLength];
+        _closedSent = current.Status == PollStatus.Closed;
+    }
+
+    public string PollId => _sent.Poll.Id;
+
+    /// <summary>When the next delta may go out (a timestamp of the shard's clock).</summary>
+    public long NextAllowed { get; set; }
+
+    /// <summary>True while the stream waits in the shard's due queue.</summary>
+    public bool Scheduled { get; set; }
+
+    public int WatcherCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _watchers.Count;
+            }
+        }
+    }
+
+    /// <summary>The engine committed new results (called on a partition's thread; never blocks).</summary>
+    public void OnChanged(PollResults results)
+    {
+        Volatile.Write(ref _latest, results);
+        MarkDirty();
+    }
+
+    /// <summary>Called by the shard when it takes the stream from its dirty queue.</summary>
+    public void ClearDirty() => Volatile.Write(ref _dirty, 0);
+
+    /// <summary>
+    /// Sends what changed since the last message: a delta (absolute counts of changed options, the
+    /// watcher count if it changed), then <c>closed</c> if the poll just closed. False when nothing changed.
+    /// </summary>
+    public bool Flush()
+    {
+        lock (_gate)
+        {
+            var latest = Volatile.Read(ref _latest);
+            if (latest.Seq < _sent.Seq)
+            {
+                latest = _sent; // never go back: results arrive in seq order, but be safe
+            }
+
+            var changes = Diff(_sent, latest);
+            var watchers = _watchers.Count;
+            var presenceChanged = watchers != _sentWatchers && !_closedSent; // nothing follows "closed"
+
+            if (changes.Count == 0 && latest.Seq == _sent.Seq && !presenceChanged && (_closedSent || latest.Status != PollStatus.Closed))
+            {
+                return false;
+            }
+
+            var delta = LiveMessage.Delta(latest, _sent.Seq, changes, presenceChanged ? watchers : null);
+            if (!delta.IsPresenceOnly)
+            {
+                Remember(delta);
+            }
+
+            _sent = latest;
+            _sentWatchers = watchers;
+            _snapshot = null;
+            Broadcast(delta);
+            if (latest.Status == PollStatus.Closed && !_closedSent)
+            {
+                _closedSent = true;
+                Broadcast(LiveMessage.Closed(latest));
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Adds a watcher and queues what it needs to catch up: the deltas after <paramref name="since"/>
+    /// when the history still has them all, else a snapshot (then <c>closed</c> for a closed poll).
+    /// </summary>
+    public void Subscribe(LiveConnection connection, long? since)
+    {
+        lock (_gate)
+        {
+            _watchers.Add(connection);
+            if (since is { } from && from <= _sent.Seq && TryCatchUp(connection, from))
+            {
+                MarkDirty();
+                return;
+            }
+
+            connection.Offer(SnapshotLocked(_watchers.Count));
+            if (_closedSent)
+            {
+                connection.Offer(LiveMessage.Closed(_sent));
+            }
+
+            MarkDirty();
+        }
+    }
+
+    public void Unsubscribe(LiveConnection connection)
+    {
+        lock (_gate)
+        {
+            if (_watchers.Remove(connection))
+            {
+                MarkDirty();
+            }
+        }
+    }
+
+    /// <summary>The results last sent, as a snapshot (shared while nothing changes).</summary>
+    public LiveMessage CurrentSnapshot()
+    {
+        lock (_gate)
+        {
+            return SnapshotLocked(_watchers.Count);
+        }
+    }
+
+    private LiveMessage SnapshotLocked(int watchers)
+    {
+        if (_snapshot is null || _snapshot.Watchers != watchers)
+        {
+            _snapshot = LiveMessage.Snapshot(_sent, watchers);
+        }
+
+        return _snapshot;
+    }
+
+    private bool TryCatchUp(LiveConnection connection, long since)
+    {
+        if (since == _sent.Seq)
+        {
+            return true; // up to date: the next delta continues the stream
+        }
+
+        // The oldest delta kept must start at or before `since`; then every later change is in the history.
+        if (_historyCount == 0 || _history[_historyStart]!.PreviousSeq > since)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _historyCount; i++)
+        {
+            var delta = _history[(_historyStart + i) % _history.Length]!;
+            if (delta.Seq > since)
+            {
+                connection.Offer(delta);
+            }
+        }
+
+        if (_closedSent)
+        {
+            connection.Offer(LiveMessage.Closed(_sent));
+        }
+
+        return true;
+    }
+
+    private void Remember(LiveMessage delta)
+    {
+        var at = (_historyStart + _historyCount) % _history.Length;
+        _history[at] = delta;
+        if (_historyCount < _history.Length)
+        {
+            _historyCount++;
+        }
+        else
+        {
+            _historyStart = (_historyStart + 1) % _history.Length;
+        }
+    }
+
+    private void Broadcast(LiveMessage message)
+    {
+        foreach (var watcher in _watchers)
+        {
+            watcher.Offer(message);
+        }
+    }
+
+    private void MarkDirty()
+    {
+        if (Interlocked.Exchange(ref _dirty, 1) == 0)
+        {
+            _shard.Enqueue(this);
+        }
+    }
+
+    private static List<OptionCount> Diff(PollResults from, PollResults to)
+    {
+        var changes = new List<OptionCount>();
+        for (var i = 0; i < to.Counts.Count; i++)
+        {
+            if (to.Counts[i] != from.Counts[i])
+            {
+                changes.Add(new OptionCount(i + 1, to.Counts[i]));
+            }
+        }
+
+        return changes;
+    }
+}

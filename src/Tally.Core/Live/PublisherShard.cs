@@ -1,0 +1,104 @@
+using System.Threading.Channels;
+
+namespace Tally.Live;
+
+/// <summary>
+/// The loop that conflates the changes of a share of the polls: a stream whose last delta went out at
+/// least a tick ago is flushed at once (leading edge: low latency when quiet); otherwise it waits until
+/// a tick has passed since its last delta (bounded message rate under load).
+/// </summary>
+internal sealed class PublisherShard
+{
+    private readonly Channel<PollStream> _dirty = Channel.CreateUnbounded<PollStream>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly PriorityQueue<PollStream, long> _due = new();
+    private readonly TimeProvider _time;
+    private readonly long _tick;
+    private readonly Action<Exception> _onFault;
+    private Task? _loop;
+
+    public PublisherShard(TimeProvider time, TimeSpan tick, Action<Exception> onFault)
+    {
+        _time = time;
+        _tick = (long)(tick.TotalSeconds * time.TimestampFrequency);
+        _onFault = onFault;
+    }
+
+    /// <summary>Deltas sent by this shard (a counter for metrics and tests).</summary>
+    public long DeltasSent { get; private set; }
+
+    public void Enqueue(PollStream stream) => _dirty.Writer.TryWrite(stream);
+
+    public void Start(CancellationToken stopping) => _loop = Task.Run(() => RunAsync(stopping), CancellationToken.None);
+
+    public Task StopAsync()
+    {
+        _dirty.Writer.TryComplete();
+        return _loop ?? Task.CompletedTask;
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var reader = _dirty.Reader;
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                var now = _time.GetTimestamp();
+                while (reader.TryRead(out var stream))
+                {
+                    stream.ClearDirty();
+                    if (now >= stream.NextAllowed)
+                    {
+                        Flush(stream, now);
+                    }
+                    else if (!stream.Scheduled)
+                    {
+                        stream.Scheduled = true;
+                        _due.Enqueue(stream, stream.NextAllowed);
+                    }
+                }
+
+                while (_due.TryPeek(out var stream, out var at) && at <= now)
+                {
+                    _due.Dequeue();
+                    stream.Scheduled = false;
+                    Flush(stream, now);
+                }
+
+                if (_due.TryPeek(out _, out var next))
+                {
+                    var wait = _time.GetElapsedTime(now, next);
+                    var ready = reader.WaitToReadAsync(stopping).AsTask();
+                    if (!ready.IsCompleted)
+                    {
+                        await Task.WhenAny(ready, Task.Delay(wait, _time, stopping)).ConfigureAwait(false);
+                    }
+                }
+                else if (!await reader.WaitToReadAsync(stopping).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Flush(PollStream stream, long now)
+    {
+        try
+        {
+            if (stream.Flush())
+            {
+                DeltasSent++;
+                stream.NextAllowed = now + _tick;
+            }
+        }
+        catch (Exception ex)
+        {
+            _onFault(ex); // one stream's bug must not stop the others' deltas
+        }
+    }
+}

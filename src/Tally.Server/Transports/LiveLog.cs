@@ -1,0 +1,11 @@
+namespace Tally.Server.Transports;
+
+/// <summary>Log messages of the live transports. EventIds are fixed and never reused.</summary>
+internal static partial class LiveLog
+{
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "Closed a slow {Transport} watcher of poll {PollId}: {Reason}")]
+    public static partial void SlowWatcherClosed(ILogger logger, string transport, string pollId, string reason);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Live fault in {Where}")]
+    public static partial void LiveFault(ILogger logger, string where, Exception exception);
+}

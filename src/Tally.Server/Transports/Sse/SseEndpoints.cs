@@ -1,0 +1,68 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Tally.Live;
+using Tally.Server.Endpoints;
+using Tally.Server.Http;
+
+namespace Tally.Server.Transports.Sse;
+
+/// <summary><c>GET /v1/polls/{id}/events</c>: a snapshot, then deltas, then <c>closed</c>; resume with <c>Last-Event-ID</c> or <c>?since=</c>.</summary>
+internal static class SseEndpoints
+{
+    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
+
+    public static void MapSseEndpoints(this IEndpointRouteBuilder app) =>
+        app.MapGet("/v1/polls/{id}/events", WatchAsync)
+            .WithTags("Live")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Watch a poll's results: server-sent events snapshot, delta, closed; id is the seq");
+
+    private static async Task WatchAsync(string id, HttpContext context, LiveHub hub, IOptions<LiveOptions> options, ILogger<SseConnection> logger)
+    {
+        var since = context.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } header ? header : context.Request.Query["since"].ToString();
+        long? from = null;
+        if (since.Length > 0)
+        {
+            if (!long.TryParse(since, NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
+            {
+                await Problems.InvalidQuery("since (or Last-Event-ID) is a seq: a whole number from a previous event's id.").ExecuteAsync(context);
+                return;
+            }
+
+            from = seq;
+        }
+
+        var response = context.Response;
+        var connection = new SseConnection(response, options.Value, Heartbeat);
+        if (!hub.Subscribe(connection, id, from))
+        {
+            await PollEndpoints.NotFound(id).ExecuteAsync(context);
+            return;
+        }
+
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, hub.Closing);
+        try
+        {
+            await response.StartAsync(ending.Token);
+            await connection.RunAsync(ending.Token);
+        }
+        catch (OperationCanceledException) when (ending.IsCancellationRequested)
+        {
+            // the watcher went away, or the server is stopping
+        }
+        catch (SlowConsumerException ex)
+        {
+            LiveLog.SlowWatcherClosed(logger, "sse", id, ex.Message);
+            context.Abort();
+        }
+        finally
+        {
+            connection.Detach();
+        }
+    }
+}
