@@ -40,6 +40,9 @@ internal sealed class PollStream
     /// <summary>True while the stream waits in the shard's due queue.</summary>
     public bool Scheduled { get; set; }
 
+    /// <summary>The seq of the results last sent to watchers.</summary>
+    public long SentSeq => Volatile.Read(ref _sent).Seq;
+
     public int WatcherCount
     {
         get
