@@ -178,3 +178,32 @@ internal static class SnapshotShape
         return results;
     }
 }
+
+public sealed class SseHeartbeatTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync(new Dictionary<string, string> { ["Tally:Live:SseHeartbeat"] = "00:00:00.050" });
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_quiet_stream_sends_heartbeat_comments()
+    {
+        var poll = (string)(await _server.Admin.CreatePollAsync())["id"]!;
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/polls/{poll}/events");
+        using var response = await _server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        using var timeout = new CancellationTokenSource(TestServer.Timeout);
+
+        var comments = 0;
+        while (comments < 2)
+        {
+            var line = await reader.ReadLineAsync(timeout.Token) ?? throw new EndOfStreamException();
+            if (line.StartsWith(':'))
+            {
+                comments++;
+            }
+        }
+    }
+}
