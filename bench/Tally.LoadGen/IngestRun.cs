@@ -53,8 +53,8 @@ internal static class IngestRun
 
         var startedAt = DateTimeOffset.UtcNow;
         var start = Stopwatch.GetTimestamp();
-        var window = new Window(start + Ticks(args.Warmup), start + Ticks(args.Warmup + args.Duration));
-        var sampler = SampleCpuAsync(args.ServerPid, window, hardStop.Token);
+        var window = MeasuredWindow.After(start, args.Warmup, args.Duration);
+        var sampler = window.SampleCpuAsync(args.ServerPid, hardStop.Token);
         var loops = new LoopStats[args.Concurrency];
         var tasks = new Task[args.Concurrency];
         for (var i = 0; i < loops.Length; i++)
@@ -121,7 +121,7 @@ internal static class IngestRun
             ServerCpuSeconds = cpu.Server,
             ServerPeakRssMiB = args.ServerPid is { } pid ? ProcessStats.PeakRssMiB(pid) : null,
             LoadGenCpuSeconds = cpu.LoadGen,
-            OtherCpuSeconds = Math.Max(0, cpu.MachineBusy - cpu.LoadGen - (cpu.Server ?? 0)),
+            OtherCpuSeconds = cpu.Other,
             IoWaitSeconds = cpu.IoWait,
         };
 
@@ -147,7 +147,7 @@ internal static class IngestRun
         return 0;
     }
 
-    private static async Task LoopAsync(int loop, HttpClient client, Workload workload, LoopStats stats, Window window, long cap, CancellationToken hardStop)
+    private static async Task LoopAsync(int loop, HttpClient client, Workload workload, LoopStats stats, MeasuredWindow window, long cap, CancellationToken hardStop)
     {
         var uri = workload.UriFor(loop);
         for (long n = 0; n < cap && !hardStop.IsCancellationRequested; n++)
@@ -206,33 +206,6 @@ internal static class IngestRun
         }
     }
 
-    /// <summary>Server, load-generator and whole-machine CPU seconds between the window's start and end.</summary>
-    private static async Task<CpuSample> SampleCpuAsync(int? pid, Window window, CancellationToken cancellationToken)
-    {
-        await DelayUntilAsync(window.Start, cancellationToken);
-        var server0 = pid is { } p0 ? ProcessStats.CpuSeconds(p0) : 0;
-        var self0 = Process.GetCurrentProcess().TotalProcessorTime;
-        var machine0 = ProcessStats.MachineCpuSeconds();
-        await DelayUntilAsync(window.End, cancellationToken);
-        var server1 = pid is { } p1 ? ProcessStats.CpuSeconds(p1) : 0;
-        var self1 = Process.GetCurrentProcess().TotalProcessorTime;
-        var machine1 = ProcessStats.MachineCpuSeconds();
-        return new CpuSample(
-            pid is null ? null : server1 - server0,
-            (self1 - self0).TotalSeconds,
-            machine1.Busy - machine0.Busy,
-            machine1.IoWait - machine0.IoWait);
-    }
-
-    private static async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
-    {
-        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, cancellationToken);
-        }
-    }
-
     private static void Print(RunResult r)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -260,11 +233,5 @@ internal static class IngestRun
         }
     }
 
-    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
-
     private static double Ms(long microseconds) => microseconds / 1000.0;
-
-    private readonly record struct Window(long Start, long End);
-
-    private readonly record struct CpuSample(double? Server, double LoadGen, double MachineBusy, double IoWait);
 }

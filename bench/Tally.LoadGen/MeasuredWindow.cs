@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace Tally.LoadGen;
+
+/// <summary>The measured part of a run, as <see cref="Stopwatch"/> timestamps: what happens before <see cref="Start"/> is warm-up.</summary>
+internal readonly record struct MeasuredWindow(long Start, long End)
+{
+    public static MeasuredWindow After(long start, TimeSpan warmup, TimeSpan duration) =>
+        new(start + Ticks(warmup), start + Ticks(warmup + duration));
+
+    public bool Contains(long timestamp) => timestamp >= Start && timestamp <= End;
+
+    /// <summary>Server, load-generator and whole-machine CPU seconds between the window's start and end.</summary>
+    public async Task<CpuSample> SampleCpuAsync(int? pid, CancellationToken cancellationToken)
+    {
+        await DelayUntilAsync(Start, cancellationToken);
+        var server0 = pid is { } p0 ? ProcessStats.CpuSeconds(p0) : 0;
+        var self0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var machine0 = ProcessStats.MachineCpuSeconds();
+        await DelayUntilAsync(End, cancellationToken);
+        var server1 = pid is { } p1 ? ProcessStats.CpuSeconds(p1) : 0;
+        var self1 = Process.GetCurrentProcess().TotalProcessorTime;
+        var machine1 = ProcessStats.MachineCpuSeconds();
+        return new CpuSample(
+            pid is null ? null : server1 - server0,
+            (self1 - self0).TotalSeconds,
+            machine1.Busy - machine0.Busy,
+            machine1.IoWait - machine0.IoWait);
+    }
+
+    public static async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
+    {
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, cancellationToken);
+        }
+    }
+
+    public static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+}
+
+/// <summary>CPU seconds spent inside a window: by the server (when its pid is known), by this process, by the whole machine (all cores), and idle in iowait.</summary>
+internal readonly record struct CpuSample(double? Server, double LoadGen, double MachineBusy, double IoWait)
+{
+    /// <summary>What the rest of the machine took: noise.</summary>
+    public double Other => Math.Max(0, MachineBusy - LoadGen - (Server ?? 0));
+}
