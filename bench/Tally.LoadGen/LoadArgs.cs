@@ -42,18 +42,7 @@ internal sealed class LoadArgs
 
     public static LoadArgs Parse(string scenario, string[] args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i++)
-        {
-            var name = args[i];
-            if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-            {
-                throw new ArgumentException($"Expected --name value, got '{name}'.");
-            }
-
-            values[name[2..]] = args[++i];
-        }
-
+        var values = Pairs(args);
         var single = scenario == Scenarios.IngestSingle;
         var parsed = new LoadArgs(values)
         {
@@ -85,20 +74,38 @@ internal sealed class LoadArgs
             throw new ArgumentException("Against Tally, --admin-key (or TALLY_ADMIN_KEY) is required to create the polls.");
         }
 
-        var known = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "url", "target", "concurrency", "duration", "warmup", "batch", "polls", "max-requests", "admin-key", "server-pid", "json",
-        };
-        if (values.Keys.FirstOrDefault(n => !known.Contains(n)) is { } unknown)
-        {
-            throw new ArgumentException($"Unknown option --{unknown}.");
-        }
-
+        RejectUnknown(values, "url", "target", "concurrency", "duration", "warmup", "batch", "polls", "max-requests", "admin-key", "server-pid", "json");
         return parsed;
     }
 
+    /// <summary><c>--name value</c> pairs; a later pair of the same name wins.</summary>
+    internal static Dictionary<string, string> Pairs(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"Expected --name value, got '{name}'.");
+            }
+
+            values[name[2..]] = args[++i];
+        }
+
+        return values;
+    }
+
+    internal static void RejectUnknown(Dictionary<string, string> values, params string[] known)
+    {
+        if (values.Keys.FirstOrDefault(n => !known.Contains(n, StringComparer.Ordinal)) is { } unknown)
+        {
+            throw new ArgumentException($"Unknown option --{unknown}.");
+        }
+    }
+
     /// <summary>The load generator sends only to this machine: a loopback IP literal or <c>localhost</c>.</summary>
-    private static Uri LoopbackUrl(string text)
+    internal static Uri LoopbackUrl(string text)
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
         {
@@ -114,16 +121,16 @@ internal sealed class LoadArgs
         return new Uri(uri.GetLeftPart(UriPartial.Authority));
     }
 
-    private static int Int(Dictionary<string, string> values, string name, int fallback, int min, int max) =>
+    internal static int Int(Dictionary<string, string> values, string name, int fallback, int min, int max) =>
         (int)Long(values, name, fallback, min, max);
 
-    private static long Long(Dictionary<string, string> values, string name, long fallback, long min, long max)
+    internal static long Long(Dictionary<string, string> values, string name, long fallback, long min, long max)
     {
         var value = values.TryGetValue(name, out var text) ? long.Parse(text, CultureInfo.InvariantCulture) : fallback;
         return value < min || value > max ? throw new ArgumentException($"--{name} must be within {min}..{max}, got {value}.") : value;
     }
 
-    private static double Double(Dictionary<string, string> values, string name, double fallback, double min, double max)
+    internal static double Double(Dictionary<string, string> values, string name, double fallback, double min, double max)
     {
         var value = values.TryGetValue(name, out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
         return value < min || value > max ? throw new ArgumentException($"--{name} must be within {min}..{max}, got {value}.") : value;

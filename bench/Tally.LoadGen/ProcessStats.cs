@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace Tally.LoadGen;
 
-/// <summary>A server process's CPU time and peak memory, read from <c>/proc</c> (Linux).</summary>
+/// <summary>A server process's CPU time and memory, read from <c>/proc</c> (Linux).</summary>
 internal static partial class ProcessStats
 {
     private const int ScClkTck = 2; // _SC_CLK_TCK in glibc's unistd.h
@@ -37,18 +37,46 @@ internal static partial class ProcessStats
     }
 
     /// <summary>The peak resident set size (VmHWM) of <paramref name="pid"/>, in MiB.</summary>
-    public static double PeakRssMiB(int pid)
+    public static double PeakRssMiB(int pid) => StatusKiB(pid, "VmHWM:") / 1024.0;
+
+    /// <summary>The resident set size now (VmRSS) of <paramref name="pid"/>, in MiB.</summary>
+    public static double RssMiB(int pid) => StatusKiB(pid, "VmRSS:") / 1024.0;
+
+    /// <summary>
+    /// The resident set size once it stopped moving: sampled every 250 ms until two samples in a row are within
+    /// 0.25 MiB of each other, for at most <paramref name="maxWait"/> (then the last sample). There is no signal for
+    /// "the server's memory settled", so this polls with a deadline.
+    /// </summary>
+    public static async Task<double> SettledRssMiBAsync(int pid, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var deadline = System.Diagnostics.Stopwatch.GetTimestamp() + MeasuredWindow.Ticks(maxWait);
+        var previous = RssMiB(pid);
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(250, cancellationToken);
+            var now = RssMiB(pid);
+            if (Math.Abs(now - previous) < 0.25)
+            {
+                return now;
+            }
+
+            previous = now;
+        }
+
+        return previous;
+    }
+
+    private static long StatusKiB(int pid, string field)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
-                var kib = long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-                return kib / 1024.0;
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
             }
         }
 
-        throw new InvalidDataException($"/proc/{pid}/status has no VmHWM line.");
+        throw new InvalidDataException($"/proc/{pid}/status has no {field} line.");
     }
 
     [LibraryImport("libc", EntryPoint = "sysconf")]

@@ -6,9 +6,17 @@ const string Usage = """
                                   [--polls 1] [--max-requests N] [--admin-key K] [--server-pid PID] [--json FILE]
       Tally.LoadGen ingest-batch  --url http://127.0.0.1:PORT [--batch 1000] [--concurrency 4] [--duration 10] [--warmup 2]
                                   [--polls 4] [--max-requests N] [--admin-key K] [--server-pid PID] [--json FILE]
+      Tally.LoadGen fanout        --url http://127.0.0.1:PORT --admin-key K [--transport sse|ws] [--watchers 1000] [--rate 1000]
+                                  [--senders 16] [--duration 10] [--warmup 2] [--connect-concurrency 64] [--source-addresses 1]
+                                  [--connect-timeout 120] [--server-pid PID] [--json FILE]
+      Tally.LoadGen idle          --url http://127.0.0.1:PORT --admin-key K [--transport sse|ws] [--watchers 10000] [--polls 4]
+                                  [--duration 5] [--connect-concurrency 64] [--source-addresses 1] [--connect-timeout 120]
+                                  [--server-pid PID] [--json FILE]
       Tally.LoadGen report --dir FOLDER
+      Tally.LoadGen report-fanout --dir FOLDER
     Only loopback addresses are accepted. Against Tally the run creates its polls (dedupe "none") and then checks
-    that the server counted exactly the votes it acknowledged; it exits 3 when it did not.
+    that the server counted exactly the votes it acknowledged (ingest), or that every watcher ends with exactly
+    the counts GET /results serves (fanout, idle); it exits 3 when it did not.
     """;
 
 if (args.Length == 0)
@@ -22,7 +30,10 @@ try
     return args[0] switch
     {
         Scenarios.IngestSingle or Scenarios.IngestBatch => await IngestRun.RunAsync(args[0], LoadArgs.Parse(args[0], args[1..])),
+        Scenarios.Fanout => await FanoutRun.RunAsync(WatchArgs.Parse(args[0], args[1..])),
+        Scenarios.Idle => await IdleRun.RunAsync(WatchArgs.Parse(args[0], args[1..])),
         Scenarios.Report => Report.Run(args[1..]),
+        Scenarios.ReportFanout => FanoutReport.Run(args[1..]),
         _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
     };
 }

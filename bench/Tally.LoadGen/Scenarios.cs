@@ -4,5 +4,8 @@ internal static class Scenarios
 {
     public const string IngestSingle = "ingest-single";
     public const string IngestBatch = "ingest-batch";
+    public const string Fanout = "fanout";
+    public const string Idle = "idle";
     public const string Report = "report";
+    public const string ReportFanout = "report-fanout";
 }

@@ -39,4 +39,43 @@ internal sealed class TallyApi(HttpClient client, Uri baseUrl, string adminKey)
         using var json = JsonDocument.Parse(text);
         return json.RootElement.GetProperty("totalVotes").GetInt64();
     }
+
+    /// <summary><c>GET /v1/polls/{id}/results</c>: the seq, the total and each option's votes (indexed by option id).</summary>
+    public async Task<ServedResults> ResultsAsync(string pollId, CancellationToken cancellationToken)
+    {
+        using var response = await client.GetAsync(new Uri(baseUrl, $"/v1/polls/{pollId}/results"), cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"Reading the results of {pollId} answered {(int)response.StatusCode}: {text}");
+        }
+
+        using var json = JsonDocument.Parse(text);
+        var root = json.RootElement;
+        var counts = new long[Watcher.MaxOptionId + 1];
+        foreach (var option in root.GetProperty("options").EnumerateArray())
+        {
+            counts[option.GetProperty("id").GetInt32()] = option.GetProperty("votes").GetInt64();
+        }
+
+        return new ServedResults(root.GetProperty("seq").GetInt64(), root.GetProperty("totalVotes").GetInt64(), counts);
+    }
+
+    /// <summary>One vote for <paramref name="optionId"/> (the polls have dedupe "none"); returns the seq its 201 answer carries.</summary>
+    public async Task<long> VoteAsync(string pollId, int optionId, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent($$"""{"optionIds":[{{optionId}}]}""", Encoding.UTF8, "application/json");
+        using var response = await client.PostAsync(new Uri(baseUrl, $"/v1/polls/{pollId}/votes"), content, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"A vote on {pollId} answered {(int)response.StatusCode}: {text}");
+        }
+
+        using var json = JsonDocument.Parse(text);
+        return json.RootElement.GetProperty("seq").GetInt64();
+    }
 }
+
+/// <summary>What <c>GET /results</c> served: <see cref="Counts"/> is indexed by option id.</summary>
+internal sealed record ServedResults(long Seq, long TotalVotes, long[] Counts);

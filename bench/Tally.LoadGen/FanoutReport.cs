@@ -1,0 +1,6 @@
+namespace Tally.LoadGen;
+
+internal static class FanoutReport
+{
+    public static int Run(string[] args) => throw new NotImplementedException();
+}

@@ -1,0 +1,92 @@
+namespace Tally.LoadGen;
+
+/// <summary>One <c>fanout</c> run, as written with <c>--json</c> and read back by <c>report-fanout</c>. Latencies in ms, memory in MiB.</summary>
+internal sealed record FanoutResult
+{
+    public required string Transport { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required int Watchers { get; init; }
+
+    /// <summary>Votes per second asked for (the schedule).</summary>
+    public required double Rate { get; init; }
+
+    public required int Senders { get; init; }
+
+    public required double WarmupSeconds { get; init; }
+
+    public required double DurationSeconds { get; init; }
+
+    public required double ConnectSeconds { get; init; }
+
+    /// <summary>Votes acknowledged whose send fell in the measured window, per second.</summary>
+    public required double VotesPerSecond { get; init; }
+
+    public required long VotesSent { get; init; }
+
+    public required long VotesAcked { get; init; }
+
+    public required long VoteErrors { get; init; }
+
+    public required long VotesUnanswered { get; init; }
+
+    /// <summary>Sends later than 5 ms after their due time, and the latest one: whether the schedule held.</summary>
+    public required long LateSends { get; init; }
+
+    public required double MaxSendLatenessMs { get; init; }
+
+    /// <summary>A vote's own HTTP round trip (send → 201), for votes sent in the window.</summary>
+    public required double AckP50Ms { get; init; }
+
+    public required double AckP99Ms { get; init; }
+
+    /// <summary>(vote, watcher) pairs measured: votes sent in the window × watchers.</summary>
+    public required long Pairs { get; init; }
+
+    /// <summary>Pairs whose watcher never saw the vote's seq (must be 0).</summary>
+    public required long MissingPairs { get; init; }
+
+    /// <summary>Vote sent → watcher received, over every (vote, watcher) pair of the window.</summary>
+    public required double P50Ms { get; init; }
+
+    public required double P90Ms { get; init; }
+
+    public required double P99Ms { get; init; }
+
+    public required double P999Ms { get; init; }
+
+    public required double MaxMs { get; init; }
+
+    /// <summary>Messages (deltas, presence included) received by all watchers in the window, per second.</summary>
+    public required double MessagesPerSecond { get; init; }
+
+    public required double? ServerCpuSeconds { get; init; }
+
+    public required double LoadGenCpuSeconds { get; init; }
+
+    public required double OtherCpuSeconds { get; init; }
+
+    public required double IoWaitSeconds { get; init; }
+
+    /// <summary>Server RSS before the watchers connected, once they all had their snapshot and presence settled, and after the votes.</summary>
+    public required double? ServerRssBeforeMiB { get; init; }
+
+    public required double? ServerRssWatchingMiB { get; init; }
+
+    public required double? ServerRssAfterMiB { get; init; }
+
+    /// <summary>(RSS watching − RSS before) / watchers.</summary>
+    public required double? KiBPerWatcher { get; init; }
+
+    public required double LoadGenRssMiB { get; init; }
+
+    /// <summary>What <c>GET /results</c> served after the run, and whether every watcher ended with exactly those counts.</summary>
+    public required long ServedSeq { get; init; }
+
+    public required long ServedTotalVotes { get; init; }
+
+    public required bool Verified { get; init; }
+
+    public string? Problem { get; init; }
+}

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using HdrHistogram;
+
+namespace Tally.LoadGen;
+
+/// <summary>
+/// <c>fanout</c>: N watchers on one poll while votes arrive over HTTP at a fixed rate. Latency is vote
+/// sent → watcher received, from this process's clock, for every (vote, watcher) pair of the measured
+/// window: a vote's ack gives its seq, and a watcher saw the vote when it first saw a seq ≥ that one.
+/// After the votes every watcher must end with exactly the counts <c>GET /results</c> serves.
+/// </summary>
+internal static class FanoutRun
+{
+    /// <summary>How long the watchers may take to reach the served seq after the last ack.</summary>
+    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(15);
+
+    public static async Task<int> RunAsync(WatchArgs args)
+    {
+        // Nothing may run past connecting + warm-up + duration + this grace.
+        using var hardStop = new CancellationTokenSource(args.ConnectTimeout + args.Warmup + args.Duration + TimeSpan.FromSeconds(90));
+        using var apiHandler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = args.Senders + 2,
+            UseProxy = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        };
+        using var apiClient = new HttpClient(apiHandler) { Timeout = TimeSpan.FromSeconds(30) };
+        var api = new TallyApi(apiClient, args.Url, args.AdminKey);
+        var poll = await api.CreatePollAsync($"bench fanout {DateTimeOffset.UtcNow:O}", hardStop.Token);
+        var pid = args.ServerPid;
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"fanout → {args.Url} over {args.Transport}: {args.Watchers:N0} watchers of poll {poll}, {args.Rate:N1} votes/s from {args.Senders} senders, warm-up {args.Warmup.TotalSeconds:0.#} s, measured {args.Duration.TotalSeconds:0.#} s"));
+
+        var rssBefore = pid is { } p0 ? await ProcessStats.SettledRssMiBAsync(p0, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
+        using var factory = new WatcherFactory(args.Url, args.Transport, args.SourceAddresses);
+        await using var group = new WatcherGroup(factory);
+        var connectSeconds = await group.ConnectAsync([poll], args.Watchers, args.ConnectConcurrency, args.ConnectTimeout, stopAtFirstFailure: false, hardStop.Token);
+        if (group.Watchers.Count < args.Watchers)
+        {
+            throw new InvalidOperationException(
+                $"Only {group.Watchers.Count} of {args.Watchers} watchers connected in {connectSeconds:0.0} s ({group.ConnectFailures} failed; first: {group.FirstConnectProblem ?? "none, out of time"}).");
+        }
+
+        var presence = await group.WaitForPresenceAsync(_ => args.Watchers, TimeSpan.FromSeconds(30), hardStop.Token);
+        var rssWatching = pid is { } p1 ? await ProcessStats.SettledRssMiBAsync(p1, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"connected {group.Watchers.Count:N0} watchers in {connectSeconds:0.0} s{(presence ? "" : " (presence did not settle within 30 s)")}; server RSS {rssBefore:0.0} → {rssWatching:0.0} MiB"));
+
+        var votes = new PacedVotes(args.MaxVotes);
+        var start = Stopwatch.GetTimestamp() + MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(100));
+        var window = MeasuredWindow.After(start, args.Warmup, args.Duration);
+        var sampler = window.SampleCpuAsync(pid, hardStop.Token);
+        await votes.RunAsync(apiClient, new Uri(args.Url, $"/v1/polls/{poll}/votes"), start, args.Rate, args.Senders, hardStop.Token);
+        var cpu = await sampler;
+
+        // Every watcher must reach the served seq and hold exactly the served counts.
+        var served = await api.ResultsAsync(poll, hardStop.Token);
+        var behind = await group.WaitForSeqAsync(_ => served.Seq, s_drainTimeout, hardStop.Token);
+        var problem = Check(group.Watchers, behind, served);
+        var rssAfter = pid is { } p2 ? ProcessStats.RssMiB(p2) : (double?)null;
+        var loadGenRss = Environment.WorkingSet / (1024.0 * 1024);
+        await group.DisposeAsync(); // stops the read loops: what they saw can be read now
+
+        var latency = new LongHistogram(1, LoopStats.MaxMicroseconds, 3);
+        var ack = new LongHistogram(1, LoopStats.MaxMicroseconds, 3);
+        var windowVotes = WindowVotes(votes, window, ack);
+        var missing = 0L;
+        foreach (var watcher in group.Watchers)
+        {
+            missing += Record(windowVotes, watcher.Seen, latency);
+        }
+
+        var messages = group.Watchers.Sum(w => w.MessageTimes.Count(window.Contains));
+        var seconds = args.Duration.TotalSeconds;
+        if (missing > 0)
+        {
+            problem ??= $"{missing} (vote, watcher) pairs were never delivered";
+        }
+
+        var result = new FanoutResult
+        {
+            Transport = args.Transport,
+            StartedAt = DateTimeOffset.UtcNow,
+            Watchers = group.Watchers.Count,
+            Rate = args.Rate,
+            Senders = args.Senders,
+            WarmupSeconds = args.Warmup.TotalSeconds,
+            DurationSeconds = seconds,
+            ConnectSeconds = connectSeconds,
+            VotesPerSecond = windowVotes.Count / seconds,
+            VotesSent = votes.Sent,
+            VotesAcked = Enumerable.Range(0, (int)votes.Count).Count(i => votes[i].Seq > 0),
+            VoteErrors = votes.Errors,
+            VotesUnanswered = votes.Unanswered,
+            LateSends = votes.LateSends,
+            MaxSendLatenessMs = votes.MaxLatenessMs,
+            AckP50Ms = Percentile(ack, 50),
+            AckP99Ms = Percentile(ack, 99),
+            Pairs = (long)windowVotes.Count * group.Watchers.Count,
+            MissingPairs = missing,
+            P50Ms = Percentile(latency, 50),
+            P90Ms = Percentile(latency, 90),
+            P99Ms = Percentile(latency, 99),
+            P999Ms = Percentile(latency, 99.9),
+            MaxMs = latency.TotalCount == 0 ? 0 : latency.GetMaxValue() / 1000.0,
+            MessagesPerSecond = messages / seconds,
+            ServerCpuSeconds = cpu.Server,
+            LoadGenCpuSeconds = cpu.LoadGen,
+            OtherCpuSeconds = cpu.Other,
+            IoWaitSeconds = cpu.IoWait,
+            ServerRssBeforeMiB = rssBefore,
+            ServerRssWatchingMiB = rssWatching,
+            ServerRssAfterMiB = rssAfter,
+            KiBPerWatcher = rssBefore is { } b && rssWatching is { } w ? (w - b) * 1024 / group.Watchers.Count : null,
+            LoadGenRssMiB = loadGenRss,
+            ServedSeq = served.Seq,
+            ServedTotalVotes = served.TotalVotes,
+            Verified = problem is null,
+            Problem = problem,
+        };
+
+        Print(result, votes.FirstProblem);
+        if (args.JsonPath is { } path)
+        {
+            await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result, LoadGenJsonContext.Default.FanoutResult));
+        }
+
+        if (problem is not null)
+        {
+            await Console.Error.WriteLineAsync($"VERIFICATION FAILED: {problem}. This run's figures are worthless.");
+            return 3;
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// The first difference between what the watchers hold and what the server serves, or null. A watcher that did not
+    /// reach the served seq, ended its stream early, broke a rule, or holds other counts is a failure.
+    /// </summary>
+    internal static string? Check(IReadOnlyList<Watcher> watchers, List<Watcher> behind, ServedResults served) =>
+        CheckAll(watchers, behind, _ => served);
+
+    internal static string? CheckAll(IReadOnlyList<Watcher> watchers, List<Watcher> behind, Func<string, ServedResults> servedOf)
+    {
+        var problems = new List<string>();
+        if (behind.Count > 0)
+        {
+            var first = behind[0];
+            problems.Add($"{behind.Count} watchers did not reach the served seq {servedOf(first.PollId).Seq} (one is at {first.Seq}{(first.EndedEarly is { } e ? $", its stream ended: {e}" : "")})");
+        }
+
+        var ended = watchers.Where(w => w.EndedEarly is not null).ToList();
+        if (ended.Count > 0)
+        {
+            problems.Add($"{ended.Count} watchers' streams ended early (first: {ended[0].EndedEarly})");
+        }
+
+        var broken = watchers.Where(w => w.Anomalies > 0).ToList();
+        if (broken.Count > 0)
+        {
+            problems.Add($"{broken.Count} watchers got out-of-order or unexpected messages (first: {broken[0].FirstAnomaly})");
+        }
+
+        var wrong = watchers.Where(w => !Matches(w, servedOf(w.PollId))).ToList();
+        if (wrong.Count > 0)
+        {
+            var w = wrong[0];
+            var served = servedOf(w.PollId);
+            problems.Add($"{wrong.Count} watchers hold counts other than GET /results (one has total {w.TotalVotes} [{w.Count(1)}, {w.Count(2)}, {w.Count(3)}] at seq {w.Seq}; served total {served.TotalVotes} [{served.Counts[1]}, {served.Counts[2]}, {served.Counts[3]}] at seq {served.Seq})");
+        }
+
+        return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
+
+    private static bool Matches(Watcher watcher, ServedResults served)
+    {
+        if (watcher.TotalVotes != served.TotalVotes || watcher.Seq != served.Seq)
+        {
+            return false;
+        }
+
+        for (var id = 1; id <= Watcher.MaxOptionId; id++)
+        {
+            if (watcher.Count(id) != served.Counts[id])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The acknowledged votes sent inside the window, ordered by seq (their ack round trips go into <paramref name="ack"/>).</summary>
+    private static List<(long Seq, long SentAt)> WindowVotes(PacedVotes votes, MeasuredWindow window, LongHistogram ack)
+    {
+        var list = new List<(long Seq, long SentAt)>();
+        for (long i = 0; i < votes.Count; i++)
+        {
+            var (sentAt, ackedAt, seq) = votes[i];
+            if (seq > 0 && window.Contains(sentAt))
+            {
+                list.Add((seq, sentAt));
+                ack.RecordValue(Micros(ackedAt - sentAt));
+            }
+        }
+
+        list.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        return list;
+    }
+
+    /// <summary>For each vote, the first time the watcher saw a seq ≥ the vote's: one merge walk. Returns the votes it never saw.</summary>
+    private static long Record(List<(long Seq, long SentAt)> votes, IReadOnlyList<SeqSeen> seen, LongHistogram latency)
+    {
+        var j = 0;
+        for (var i = 0; i < votes.Count; i++)
+        {
+            while (j < seen.Count && seen[j].Seq < votes[i].Seq)
+            {
+                j++;
+            }
+
+            if (j == seen.Count)
+            {
+                return votes.Count - i;
+            }
+
+            latency.RecordValue(Micros(seen[j].At - votes[i].SentAt));
+        }
+
+        return 0;
+    }
+
+    private static long Micros(long ticks) => Math.Clamp(ticks * 1_000_000 / Stopwatch.Frequency, 1, LoopStats.MaxMicroseconds);
+
+    private static double Percentile(LongHistogram h, double percentile) => h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(percentile) / 1000.0;
+
+    private static void Print(FanoutResult r, string? firstVoteProblem)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"votes: {r.VotesPerSecond:N1}/s acked in the window; sent {r.VotesSent:N0}, acked {r.VotesAcked:N0}, errors {r.VoteErrors}, unanswered {r.VotesUnanswered}; late sends (>5 ms) {r.LateSends}, latest {r.MaxSendLatenessMs:0.0} ms; ack p50 {r.AckP50Ms:0.###} p99 {r.AckP99Ms:0.###} ms"));
+        if (firstVoteProblem is not null)
+        {
+            Console.WriteLine("first vote problem: " + firstVoteProblem);
+        }
+
+        Console.WriteLine(string.Create(inv, $"vote sent → watcher received ms, over {r.Pairs:N0} pairs: p50 {r.P50Ms:0.###}  p90 {r.P90Ms:0.###}  p99 {r.P99Ms:0.###}  p99.9 {r.P999Ms:0.###}  max {r.MaxMs:0.###}"));
+        Console.WriteLine(string.Create(inv, $"messages delivered: {r.MessagesPerSecond:N0}/s (all watchers)"));
+        Console.WriteLine(string.Create(inv, $"server: {r.ServerCpuSeconds:0.00} CPU-s in {r.DurationSeconds:0.#} s; RSS {r.ServerRssBeforeMiB:0.0} MiB before, {r.ServerRssWatchingMiB:0.0} watching ({r.KiBPerWatcher:0.0} KiB/watcher), {r.ServerRssAfterMiB:0.0} after"));
+        Console.WriteLine(string.Create(inv, $"load generator: {r.LoadGenCpuSeconds:0.00} CPU-s, RSS {r.LoadGenRssMiB:0} MiB; other processes: {r.OtherCpuSeconds:0.00} CPU-s; iowait {r.IoWaitSeconds:0.00} s"));
+        Console.WriteLine(r.Verified
+            ? string.Create(inv, $"verified: all {r.Watchers:N0} watchers hold the served results (seq {r.ServedSeq}, {r.ServedTotalVotes:N0} votes)")
+            : "NOT VERIFIED: " + r.Problem);
+    }
+}

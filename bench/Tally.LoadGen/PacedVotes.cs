@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Tally.LoadGen;
+
+/// <summary>
+/// Votes on one poll on a fixed schedule (open loop): vote i is due at start + i / rate whatever the
+/// earlier answers did; K sender loops share the schedule (loop k sends votes k, k + K, …), so a slow
+/// answer delays at most its own loop's next vote. Each vote's send and ack timestamps and the seq its
+/// ack returned are kept by index; a loop writes only its own indices, so no locks.
+/// </summary>
+internal sealed class PacedVotes
+{
+    /// <summary>A send this much later than its due time counts as late (the schedule slipped).</summary>
+    private static readonly long s_lateTicks = MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(5));
+
+    private static readonly byte[][] s_bodies = [.. Enumerable.Range(1, 3).Select(option => Encoding.UTF8.GetBytes($$"""{"optionIds":[{{option}}]}"""))];
+
+    private readonly long[] _sentAt;
+    private readonly long[] _ackedAt;
+    private readonly long[] _seq;
+    private readonly long[] _lateness;
+
+    public PacedVotes(long count)
+    {
+        _sentAt = new long[count];
+        _ackedAt = new long[count];
+        _seq = new long[count];
+        _lateness = new long[count];
+    }
+
+    public long Count => _sentAt.Length;
+
+    public long Sent { get; private set; }
+
+    /// <summary>Non-201 answers.</summary>
+    public long Errors { get; private set; }
+
+    /// <summary>Requests with no answer (transport error, timeout): they may or may not have been counted.</summary>
+    public long Unanswered { get; private set; }
+
+    public string? FirstProblem { get; private set; }
+
+    /// <summary>Sends later than 5 ms after their due time.</summary>
+    public long LateSends { get; private set; }
+
+    public double MaxLatenessMs { get; private set; }
+
+    /// <summary>Vote i: when it was sent, when its ack arrived, and the seq the ack returned (0 when it was not acknowledged).</summary>
+    public (long SentAt, long AckedAt, long Seq) this[long i] => (_sentAt[i], _ackedAt[i], _seq[i]);
+
+    public async Task RunAsync(HttpClient client, Uri votesUri, long start, double rate, int senders, CancellationToken hardStop)
+    {
+        var stats = new SenderStats[senders];
+        var loops = new Task[senders];
+        for (var k = 0; k < senders; k++)
+        {
+            var loop = k;
+            stats[loop] = new SenderStats();
+            loops[loop] = Task.Run(() => LoopAsync(client, votesUri, start, rate, loop, senders, stats[loop], hardStop), CancellationToken.None);
+        }
+
+        await Task.WhenAll(loops);
+        foreach (var s in stats)
+        {
+            Sent += s.Sent;
+            Errors += s.Errors;
+            Unanswered += s.Unanswered;
+            LateSends += s.Late;
+            FirstProblem ??= s.FirstProblem;
+        }
+
+        MaxLatenessMs = _lateness.Max() * 1000.0 / Stopwatch.Frequency;
+    }
+
+    private async Task LoopAsync(HttpClient client, Uri uri, long start, double rate, int loop, int senders, SenderStats stats, CancellationToken hardStop)
+    {
+        for (long i = loop; i < _sentAt.Length && !hardStop.IsCancellationRequested; i += senders)
+        {
+            var due = start + (long)(i * Stopwatch.Frequency / rate);
+            try
+            {
+                await MeasuredWindow.DelayUntilAsync(due, hardStop);
+            }
+            catch (OperationCanceledException)
+            {
+                break; // the hard stop: the run is over
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(s_bodies[i % s_bodies.Length]) };
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+            var sentAt = Stopwatch.GetTimestamp();
+            _sentAt[i] = sentAt;
+            _lateness[i] = Math.Max(0, sentAt - due);
+            if (sentAt - due > s_lateTicks)
+            {
+                stats.Late++;
+            }
+
+            stats.Sent++;
+            try
+            {
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, hardStop);
+                var answer = await response.Content.ReadAsByteArrayAsync(hardStop);
+                var ackedAt = Stopwatch.GetTimestamp();
+                if ((int)response.StatusCode != 201)
+                {
+                    stats.Errors++;
+                    stats.FirstProblem ??= $"a vote answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(answer[..Math.Min(answer.Length, 400)])}";
+                    continue;
+                }
+
+                _ackedAt[i] = ackedAt;
+                _seq[i] = ReadSeq(answer);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+            {
+                stats.Unanswered++;
+                stats.FirstProblem ??= $"no answer: {ex.GetType().Name}: {ex.Message}";
+            }
+        }
+    }
+
+    /// <summary>The <c>seq</c> of a 201 answer <c>{voteId, seq, status}</c>.</summary>
+    private static long ReadSeq(byte[] answer)
+    {
+        var reader = new Utf8JsonReader(answer);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("seq"u8))
+            {
+                reader.Read();
+                return reader.GetInt64();
+            }
+        }
+
+        throw new InvalidDataException("A vote's 201 answer has no seq: " + Encoding.UTF8.GetString(answer));
+    }
+
+    private sealed class SenderStats
+    {
+        public long Sent;
+        public long Errors;
+        public long Unanswered;
+        public long Late;
+        public string? FirstProblem;
+    }
+}

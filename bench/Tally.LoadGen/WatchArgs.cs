@@ -1,0 +1,87 @@
+using System.Globalization;
+
+namespace Tally.LoadGen;
+
+/// <summary>The command line of a <c>fanout</c> or <c>idle</c> run: watchers of live results, checked before anything connects.</summary>
+internal sealed class WatchArgs
+{
+    /// <summary>The server's base address; only loopback addresses are accepted.</summary>
+    public Uri Url { get; private init; } = null!;
+
+    public string AdminKey { get; private init; } = null!;
+
+    /// <summary><c>sse</c> (<c>GET /v1/polls/{id}/events</c>) or <c>ws</c> (<c>GET /v1/ws</c>, subprotocol <c>tally.json.v1</c>).</summary>
+    public string Transport { get; private init; } = WatchTransports.Sse;
+
+    /// <summary>fanout: watchers of the one poll. idle: the most watchers to connect (fewer when the machine refuses more).</summary>
+    public int Watchers { get; private init; }
+
+    /// <summary>idle: polls the watchers are spread over.</summary>
+    public int Polls { get; private init; }
+
+    /// <summary>fanout: votes per second, sent on a fixed schedule whatever the answers do (open loop).</summary>
+    public double Rate { get; private init; }
+
+    /// <summary>fanout: concurrent sender loops (one connection each) that share the schedule.</summary>
+    public int Senders { get; private init; }
+
+    public TimeSpan Duration { get; private init; }
+
+    public TimeSpan Warmup { get; private init; }
+
+    /// <summary>Watchers connecting at once.</summary>
+    public int ConnectConcurrency { get; private init; }
+
+    /// <summary>Watcher sockets are bound to 127.0.0.1 … 127.0.0.N in turn, each with its own ~28k ephemeral ports.</summary>
+    public int SourceAddresses { get; private init; }
+
+    /// <summary>How long connecting all watchers may take before the run goes on with those connected.</summary>
+    public TimeSpan ConnectTimeout { get; private init; }
+
+    public int? ServerPid { get; private init; }
+
+    /// <summary>Where to write the run's result as JSON (for <c>report-fanout</c>).</summary>
+    public string? JsonPath { get; private init; }
+
+    /// <summary>Most votes the run may send, whatever the duration: rate × (warm-up + duration), rounded up.</summary>
+    public long MaxVotes => (long)Math.Ceiling(Rate * (Warmup + Duration).TotalSeconds);
+
+    public static WatchArgs Parse(string scenario, string[] args)
+    {
+        var values = LoadArgs.Pairs(args);
+        var fanout = scenario == Scenarios.Fanout;
+        var parsed = new WatchArgs
+        {
+            Url = LoadArgs.LoopbackUrl(values.GetValueOrDefault("url") ?? throw new ArgumentException("--url is required.")),
+            AdminKey = values.GetValueOrDefault("admin-key") ?? Environment.GetEnvironmentVariable("TALLY_ADMIN_KEY")
+                ?? throw new ArgumentException("--admin-key (or TALLY_ADMIN_KEY) is required to create the polls."),
+            Transport = values.GetValueOrDefault("transport") ?? WatchTransports.Sse,
+            Watchers = LoadArgs.Int(values, "watchers", fanout ? 1000 : 10_000, 1, 200_000),
+            Polls = fanout ? 1 : LoadArgs.Int(values, "polls", 4, 1, 64),
+            Rate = fanout ? LoadArgs.Double(values, "rate", 1000, 0.1, 50_000) : 0,
+            Senders = fanout ? LoadArgs.Int(values, "senders", 16, 1, 256) : 0,
+            Duration = TimeSpan.FromSeconds(LoadArgs.Double(values, "duration", fanout ? 10 : 5, 0.5, 600)),
+            Warmup = TimeSpan.FromSeconds(LoadArgs.Double(values, "warmup", fanout ? 2 : 0, 0, 120)),
+            ConnectConcurrency = LoadArgs.Int(values, "connect-concurrency", 64, 1, 1024),
+            SourceAddresses = LoadArgs.Int(values, "source-addresses", 1, 1, 250),
+            ConnectTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "connect-timeout", 120, 1, 600)),
+            ServerPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
+            JsonPath = values.GetValueOrDefault("json"),
+        };
+
+        if (parsed.Transport is not (WatchTransports.Sse or WatchTransports.WebSocket))
+        {
+            throw new ArgumentException("--transport is sse or ws.");
+        }
+
+        if (parsed.MaxVotes > 10_000_000)
+        {
+            throw new ArgumentException("--rate × (--warmup + --duration) must stay within 10,000,000 votes.");
+        }
+
+        LoadArgs.RejectUnknown(values, fanout
+            ? ["url", "admin-key", "transport", "watchers", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]
+            : ["url", "admin-key", "transport", "watchers", "polls", "duration", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]);
+        return parsed;
+    }
+}
