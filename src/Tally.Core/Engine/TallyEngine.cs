@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Tally.Events;
 using Tally.Polls;
 using Tally.Projections;
