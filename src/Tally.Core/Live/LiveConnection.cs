@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 
 namespace Tally.Live;
@@ -14,7 +13,9 @@ namespace Tally.Live;
 public abstract class LiveConnection
 {
     private readonly Channel<Outbound> _queue;
-    private readonly ConcurrentDictionary<string, PollStream> _subscriptions = new(StringComparer.Ordinal);
+    // A plain dictionary under a lock: a connection watches few polls, and an idle watcher should cost little memory.
+    private readonly Dictionary<string, PollStream> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Lock _subscriptionsGate = new();
     private readonly Dictionary<string, long> _resyncedAt = new(StringComparer.Ordinal);
     private readonly TimeSpan _stuckTimeout;
     private int _overflowed;
@@ -35,8 +36,17 @@ public abstract class LiveConnection
     /// <summary>Times the queue overflowed and the connection was collapsed to latest state.</summary>
     public long Overflows => Interlocked.Read(ref _overflows);
 
-    /// <summary>The polls this connection watches.</summary>
-    public ICollection<string> Polls => _subscriptions.Keys;
+    /// <summary>The polls this connection watches (a copy).</summary>
+    public IReadOnlyCollection<string> Polls
+    {
+        get
+        {
+            lock (_subscriptionsGate)
+            {
+                return [.. _subscriptions.Keys];
+            }
+        }
+    }
 
     /// <summary>
     /// Writes queued messages to the transport until <paramref name="cancellationToken"/> fires or
@@ -119,14 +129,42 @@ public abstract class LiveConnection
         _queue.Writer.TryWrite(default);
     }
 
-    internal bool Add(string pollId, PollStream stream) => _subscriptions.TryAdd(pollId, stream);
+    internal bool Add(string pollId, PollStream stream)
+    {
+        lock (_subscriptionsGate)
+        {
+            return _subscriptions.TryAdd(pollId, stream);
+        }
+    }
 
-    internal PollStream? Remove(string pollId) => _subscriptions.TryRemove(pollId, out var stream) ? stream : null;
+    internal PollStream? Remove(string pollId)
+    {
+        lock (_subscriptionsGate)
+        {
+            return _subscriptions.Remove(pollId, out var stream) ? stream : null;
+        }
+    }
+
+    private bool IsSubscribed(string pollId)
+    {
+        lock (_subscriptionsGate)
+        {
+            return _subscriptions.ContainsKey(pollId);
+        }
+    }
+
+    private PollStream[] Streams()
+    {
+        lock (_subscriptionsGate)
+        {
+            return [.. _subscriptions.Values];
+        }
+    }
 
     /// <summary>Unsubscribes from every poll (the connection ended).</summary>
     public void Detach()
     {
-        foreach (var pollId in _subscriptions.Keys)
+        foreach (var pollId in Polls)
         {
             if (Remove(pollId) is { } stream)
             {
@@ -139,7 +177,7 @@ public abstract class LiveConnection
 
     private bool ShouldWrite(LiveMessage message)
     {
-        if (!_subscriptions.ContainsKey(message.PollId))
+        if (!IsSubscribed(message.PollId))
         {
             return false; // unsubscribed since it was queued
         }
@@ -159,7 +197,7 @@ public abstract class LiveConnection
 
     private async Task ResyncAsync(CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
     {
-        foreach (var stream in _subscriptions.Values)
+        foreach (var stream in Streams())
         {
             var snapshot = stream.CurrentSnapshot();
             _resyncedAt[snapshot.PollId] = snapshot.Seq;
