@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Fan-out benchmark: how fast live results reach many watchers, and what an idle watcher costs.
+# Builds Release, starts Tally from its output folder on a free 127.0.0.1 port with a fresh data folder, and runs
+#   (a) 1,000 watchers of one poll × 1,000 votes/s   (goal: vote sent → watcher received p99 ≤ 50 ms)
+#   (b) 1,000 watchers of one poll × 1 vote/s        (goal: p50 ≤ 5 ms — the leading edge, not the tick)
+#   (c) idle watchers, up to 10,000 over 4 polls, each round on a fresh server (goal: ≤ 8 KiB server memory per
+#       idle WebSocket watcher)
+# then prints a markdown table of medians, also saved as bench/results/fanout-<date>.md (raw run JSON and the
+# server logs under bench/results/raw/, not committed).
+#
+#   bench/fanout.sh            # full: 3 rounds of each; (a) 10 s after 2 s warm-up, (b) 10 s after 1 s (~4-5 min)
+#   bench/fanout.sh --quick    # 1 round of each, shorter runs, idle cap 2,000 (~1.5 min)
+#
+# Options: --rounds N, --duration S (a), --quiet-duration S (b), --watchers N, --rate R (a), --idle-watchers N,
+# --idle-rounds N, --transport auto|sse|ws (auto: ws when the server has /v1/ws, else sse), --quiet-wait S (how long
+# to wait before each run for other processes to go quiet; default 60).
+# The machine has 2 cores shared by the server and the load generator (and whatever else runs on it): each run
+# reports the CPU the load generator and other processes took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+rounds=3 idle_rounds=3 duration=10 warmup=2 quiet_duration=10 watchers=1000 rate=1000 idle_watchers=10000
+transport=auto quick=0 quiet_wait=60
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 rounds=1 idle_rounds=1 duration=3 warmup=1 quiet_duration=5 idle_watchers=2000; shift ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --idle-rounds) idle_rounds=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --quiet-duration) quiet_duration=$2; shift 2 ;;
+    --watchers) watchers=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --idle-watchers) idle_watchers=$2; shift 2 ;;
+    --transport) transport=$2; shift 2 ;;
+    --quiet-wait) quiet_wait=$2; shift 2 ;;
+    *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
+  esac
+done
+
+# Every watcher is a socket in the server and one in the load generator: raise the open-file limit (root may raise
+# the hard limit too). The idle run stops at the first watcher the machine refuses, and says why.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# Above ~28k watchers one source address runs out of ephemeral ports: bind the watchers to several 127.0.0.x.
+source_addresses=$(( (idle_watchers + 19999) / 20000 ))
+
+started=$SECONDS
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+raw="bench/results/raw/fanout-$stamp"
+mkdir -p "$raw"
+admin_key="bench-$RANDOM$RANDOM"
+tally_pid="" data=""
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+stop_server() { # pid name: SIGTERM, then wait (bounded) for the process to end
+  local pid=$1 name=$2 deadline=$((SECONDS + 45))
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid"
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "$name (pid $pid) still running 45 s after SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  stop_server "$tally_pid" Tally
+  [ -z "$data" ] || rm -rf "$data"
+}
+trap cleanup EXIT
+
+free_port() { # a port nobody listens on, in 20000-59999
+  local port
+  for _ in $(seq 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  echo "no free port found" >&2; return 1
+}
+
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+
+wait_quiet() { # until the whole machine used < 15% of a core over one second (our server idle), at most $quiet_wait s
+  local deadline=$((SECONDS + quiet_wait)) before after hz
+  hz=$(getconf CLK_TCK)
+  while :; do
+    before=$(busy_ticks); sleep 1; after=$(busy_ticks)
+    if [ $(((after - before) * 100)) -lt $((hz * 15)) ]; then return 0; fi
+    if [ $SECONDS -ge $deadline ]; then
+      log "machine still busy after ${quiet_wait} s ($(((after - before) * 100 / hz))% of a core): running anyway; the run's 'other CPU-s' shows the noise"
+      return 0
+    fi
+  done
+}
+
+log "building Release (server, load generator)"
+for project in src/Tally.Server bench/Tally.LoadGen; do
+  dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
+done
+server_dir=src/Tally.Server/bin/Release/net10.0
+loadgen="dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+
+servers=0
+start_tally() { # a fresh Tally (new data folder, new port) from its output folder: sets tally_pid, tally_url, data
+  servers=$((servers + 1))
+  [ -z "$data" ] || rm -rf "$data"
+  data=$(mktemp -d -t tally-fanout-data.XXXXXX)
+  local port; port=$(free_port)
+  tally_url="http://127.0.0.1:$port"
+  local server_log="$raw/tally-$servers.log"
+  (cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" exec dotnet Tally.Server.dll --urls "$tally_url") >"$server_log" 2>&1 &
+  tally_pid=$!
+  local deadline=$((SECONDS + 60))
+  until curl -sf -o /dev/null "$tally_url/readyz"; do
+    kill -0 "$tally_pid" 2>/dev/null || { log "Tally exited during start-up; its log:"; cat "$server_log" >&2; exit 1; }
+    [ $SECONDS -lt $deadline ] || { log "Tally not ready after 60 s; its log:"; cat "$server_log" >&2; exit 1; }
+    sleep 0.2
+  done
+  log "Tally pid $tally_pid on $tally_url, data in $data"
+}
+
+failed=0
+n=0
+run() { # kind (fanout|idle) [args]: one load-generator run, its JSON kept in $raw
+  local kind=$1; shift
+  n=$((n + 1))
+  local json; json=$(printf '%s/%s-%02d.json' "$raw" "$kind" "$n")
+  wait_quiet
+  if ! kill -0 "$tally_pid" 2>/dev/null; then
+    log "run $n: Tally (pid $tally_pid) is gone; its log ends:"
+    tail -5 "$raw/tally-$servers.log" >&2
+    failed=1
+    return 0
+  fi
+  log "run $n: $kind $*"
+  local status=0
+  $loadgen "$kind" --url "$tally_url" --admin-key "$admin_key" --server-pid "$tally_pid" --transport "$transport" --json "$json" "$@" >&2 || status=$?
+  if [ $status -ne 0 ]; then
+    log "run $n FAILED (exit $status)"
+    failed=1
+  fi
+}
+
+start_tally
+if [ "$transport" = auto ]; then
+  # The WebSocket endpoint answers a plain GET with 400 (not a WebSocket request); a server without it, 404.
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$tally_url/v1/ws" || true)
+  if [ "$code" = 404 ]; then transport=sse; else transport=ws; fi
+  log "transport: $transport (GET /v1/ws answered $code)"
+fi
+
+log "priming Tally (JIT, pools; not recorded)"
+$loadgen fanout --url "$tally_url" --admin-key "$admin_key" --transport "$transport" --watchers 100 --rate 200 \
+  --duration 1 --warmup 1 >"$raw/prime.log" 2>&1 || { log "priming failed:"; cat "$raw/prime.log" >&2; exit 1; }
+
+for round in $(seq "$rounds"); do
+  run fanout --watchers "$watchers" --rate "$rate" --senders 16 --duration "$duration" --warmup "$warmup"
+  run fanout --watchers "$watchers" --rate 1 --senders 1 --duration "$quiet_duration" --warmup 1
+done
+fanout_peak_rss=$(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$tally_pid/status" 2>/dev/null || echo "unknown (the process is gone)")
+stop_server "$tally_pid" Tally
+
+# Idle watchers: each round on a fresh server, primed with a few watchers, so the memory read is the watchers' own
+# and not reuse of a heap that earlier runs grew.
+for round in $(seq "$idle_rounds"); do
+  start_tally
+  $loadgen idle --url "$tally_url" --admin-key "$admin_key" --transport "$transport" --watchers 200 --duration 0.5 \
+    >>"$raw/prime.log" 2>&1 || { log "priming failed:"; tail -20 "$raw/prime.log" >&2; exit 1; }
+  run idle --watchers "$idle_watchers" --polls 4 --duration 5 --source-addresses "$source_addresses" --connect-concurrency 64
+  stop_server "$tally_pid" Tally
+done
+
+problems=$(cat "$raw"/tally-*.log | grep -cE '^(warn|fail|crit):' || true)
+
+suffix=""
+[ $quick -eq 1 ] && suffix="-quick"
+out="bench/results/fanout-$(date -u +%F)$suffix.md"
+cmd="bench/fanout.sh"
+[ $quick -eq 1 ] && cmd="$cmd --quick"
+{
+  echo "# Fan-out benchmark, $(date -u '+%F %H:%M UTC')"
+  echo
+  echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench ':!bench/results' || echo ', with uncommitted changes'))."
+  echo
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK."
+  echo "**The server and the load generator share these $(nproc) cores**: the load generator's own CPU is in the tables; it parses every message every watcher gets."
+  echo
+  echo "Settings: transport $transport; $rounds rounds of (a) $watchers watchers × $rate votes/s (16 sender loops, open loop), ${duration} s measured after ${warmup} s warm-up, and (b) $watchers watchers × 1 vote/s, ${quiet_duration} s after 1 s, alternating on one server;"
+  echo "$idle_rounds rounds of (c) up to $idle_watchers idle watchers over 4 polls, 5 s idle, each on a fresh server. Open-file limit $(ulimit -n); $source_addresses source address(es)."
+  echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL, group commit), fresh data folder, started from its output folder."
+  echo
+} >"$out"
+report_status=0
+$loadgen report-fanout --dir "$raw" >>"$out" || report_status=$?
+{
+  echo
+  echo "Tally's peak RSS over the fan-out runs was $fanout_peak_rss; the servers' logs have $problems warn/fail/crit entries (logs kept in \`$raw/\`)."
+  echo "The whole script took $((SECONDS - started)) s."
+} >>"$out"
+
+cat "$out"
+echo
+log "saved $out (raw runs in $raw)"
+if [ $failed -ne 0 ] || [ $report_status -ne 0 ]; then
+  log "SOME RUNS FAILED (see above): the figures are not to be trusted"
+  exit 1
+fi
