@@ -48,14 +48,14 @@ internal static class FanoutReport
         {
             md.AppendLine("**Fan-out** — N watchers of one poll, votes over HTTP at a fixed rate; latency is vote sent → watcher received (client clock) over every (vote, watcher) pair of the measured window.");
             md.AppendLine();
-            md.AppendLine("| workload | transport | runs | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | vote ack p50 / p99 ms | votes/s | messages/s delivered | server CPU-s | load-gen CPU-s | server KiB/watcher |");
-            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| workload | transport | runs | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | first watcher p50 / p99 ms | last watcher p50 / p99 ms | vote ack p50 / p99 ms | votes/s | messages/s delivered | server CPU-s | load-gen CPU-s | load-gen CPU µs/message | server KiB/watcher |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var group in fanouts.GroupBy(r => (r.Watchers, r.Rate, r.Transport)))
             {
                 var runs = group.ToList();
                 var name = string.Create(inv, $"{group.Key.Watchers:N0} watchers × {group.Key.Rate:N0} vote{(group.Key.Rate == 1 ? "" : "s")}/s");
                 md.AppendLine(string.Create(inv,
-                    $"| {name} | {group.Key.Transport} | {runs.Count} | {M(runs, r => r.P50Ms):0.00} | {M(runs, r => r.P90Ms):0.00} | {M(runs, r => r.P99Ms):0.00} | {M(runs, r => r.P999Ms):0.00} | {M(runs, r => r.MaxMs):0.00} | {M(runs, r => r.AckP50Ms):0.00} / {M(runs, r => r.AckP99Ms):0.00} | {M(runs, r => r.VotesPerSecond):N0} | {M(runs, r => r.MessagesPerSecond):N0} | {M(runs, r => r.ServerCpuSeconds ?? double.NaN):0.00} | {M(runs, r => r.LoadGenCpuSeconds):0.00} | {M(runs, r => r.KiBPerWatcher ?? double.NaN):0.0} |"));
+                    $"| {name} | {group.Key.Transport} | {runs.Count} | {M(runs, r => r.P50Ms):0.00} | {M(runs, r => r.P90Ms):0.00} | {M(runs, r => r.P99Ms):0.00} | {M(runs, r => r.P999Ms):0.00} | {M(runs, r => r.MaxMs):0.00} | {M(runs, r => r.FirstWatcherP50Ms):0.00} / {M(runs, r => r.FirstWatcherP99Ms):0.00} | {M(runs, r => r.LastWatcherP50Ms):0.00} / {M(runs, r => r.LastWatcherP99Ms):0.00} | {M(runs, r => r.AckP50Ms):0.00} / {M(runs, r => r.AckP99Ms):0.00} | {M(runs, r => r.VotesPerSecond):N0} | {M(runs, r => r.MessagesPerSecond):N0} | {M(runs, r => r.ServerCpuSeconds ?? double.NaN):0.00} | {M(runs, r => r.LoadGenCpuSeconds):0.00} | {M(runs, r => r.LoadGenCpuSeconds * 1e6 / Math.Max(1, r.MessagesPerSecond * r.DurationSeconds)):0.0} | {M(runs, r => r.KiBPerWatcher ?? double.NaN):0.0} |"));
                 if (group.Key.Watchers >= 1000 && group.Key.Rate >= 1000)
                 {
                     var p99 = M(runs, r => r.P99Ms);
@@ -69,7 +69,7 @@ internal static class FanoutReport
             }
 
             md.AppendLine();
-            md.AppendLine("Medians over the runs of each row (each percentile is the median of the runs' percentiles). Vote ack: the vote's own HTTP round trip (send → 201, after the group commit's fsync), which the delivery latency includes. Messages/s: every message all watchers received in the window (deltas, presence included). CPU-s: user + system CPU seconds inside the measured window, server and load generator apart (they share the cores). KiB/watcher: (server RSS once the watchers are connected − RSS before) / watchers, on a server that has served earlier runs (see the idle rows for memory on a fresh one).");
+            md.AppendLine("Medians over the runs of each row (each percentile is the median of the runs' percentiles). First / last watcher: per vote, when the first and the last of the N watchers saw it — the first is the server's path from the HTTP request to one socket (the leading edge), the gap to the last is the fan-out to N sockets *and* the load generator reading N sockets on the same 2 cores. Vote ack: the vote's own HTTP round trip (send → 201, after the group commit's fsync), which the delivery latency includes. Messages/s: every message all watchers received in the window (deltas, presence included). CPU-s: user + system CPU seconds inside the measured window, server and load generator apart (they share the cores). KiB/watcher: (server RSS once the watchers are connected − RSS before) / watchers, on a server that has served earlier runs (see the idle rows for memory on a fresh one).");
             md.AppendLine();
         }
 

@@ -58,6 +58,15 @@ internal sealed record FanoutResult
 
     public required double MaxMs { get; init; }
 
+    /// <summary>Per vote, when its first watcher saw it (the server's path to one socket) and when its last did (the whole fan-out), sent → received.</summary>
+    public required double FirstWatcherP50Ms { get; init; }
+
+    public required double FirstWatcherP99Ms { get; init; }
+
+    public required double LastWatcherP50Ms { get; init; }
+
+    public required double LastWatcherP99Ms { get; init; }
+
     /// <summary>Messages (deltas, presence included) received by all watchers in the window, per second.</summary>
     public required double MessagesPerSecond { get; init; }
 

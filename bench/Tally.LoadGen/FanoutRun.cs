@@ -17,6 +17,9 @@ internal static class FanoutRun
     /// <summary>How long the watchers may take to reach the served seq after the last ack.</summary>
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>The exit code of a run that other processes disturbed past <see cref="WatchArgs.NoiseLimit"/>.</summary>
+    public const int NoisyExitCode = 4;
+
     public static async Task<int> RunAsync(WatchArgs args)
     {
         // Nothing may run past connecting + warm-up + duration + this grace.
@@ -69,11 +72,26 @@ internal static class FanoutRun
 
         var latency = new LongHistogram(1, LoopStats.MaxMicroseconds, 3);
         var ack = new LongHistogram(1, LoopStats.MaxMicroseconds, 3);
-        var windowVotes = WindowVotes(votes, window, ack);
+        var windowVotes = WindowVotes(votes, window, ack, out var lateSends, out var maxLateness);
+        var firstAt = new long[windowVotes.Count];
+        var lastAt = new long[windowVotes.Count];
+        Array.Fill(firstAt, long.MaxValue);
         var missing = 0L;
         foreach (var watcher in group.Watchers)
         {
-            missing += Record(windowVotes, watcher.Seen, latency);
+            missing += Record(windowVotes, watcher.Seen, latency, firstAt, lastAt);
+        }
+
+        // Per vote: its first watcher (the server's path to the first socket) and its last (the whole fan-out).
+        var first = new LongHistogram(1, LoopStats.MaxMicroseconds, 3);
+        var last = new LongHistogram(1, LoopStats.MaxMicroseconds, 3);
+        for (var i = 0; i < windowVotes.Count; i++)
+        {
+            if (lastAt[i] > 0)
+            {
+                first.RecordValue(Micros(firstAt[i] - windowVotes[i].SentAt));
+                last.RecordValue(Micros(lastAt[i] - windowVotes[i].SentAt));
+            }
         }
 
         var messages = group.Watchers.Sum(w => w.MessageTimes.Count(window.Contains));
@@ -98,8 +116,8 @@ internal static class FanoutRun
             VotesAcked = Enumerable.Range(0, (int)votes.Count).Count(i => votes[i].Seq > 0),
             VoteErrors = votes.Errors,
             VotesUnanswered = votes.Unanswered,
-            LateSends = votes.LateSends,
-            MaxSendLatenessMs = votes.MaxLatenessMs,
+            LateSends = lateSends,
+            MaxSendLatenessMs = maxLateness * 1000.0 / Stopwatch.Frequency,
             AckP50Ms = Percentile(ack, 50),
             AckP99Ms = Percentile(ack, 99),
             Pairs = (long)windowVotes.Count * group.Watchers.Count,
@@ -109,6 +127,10 @@ internal static class FanoutRun
             P99Ms = Percentile(latency, 99),
             P999Ms = Percentile(latency, 99.9),
             MaxMs = latency.TotalCount == 0 ? 0 : latency.GetMaxValue() / 1000.0,
+            FirstWatcherP50Ms = Percentile(first, 50),
+            FirstWatcherP99Ms = Percentile(first, 99),
+            LastWatcherP50Ms = Percentile(last, 50),
+            LastWatcherP99Ms = Percentile(last, 99),
             MessagesPerSecond = messages / seconds,
             ServerCpuSeconds = cpu.Server,
             LoadGenCpuSeconds = cpu.LoadGen,
@@ -126,6 +148,13 @@ internal static class FanoutRun
         };
 
         Print(result, votes.FirstProblem);
+        if (problem is null && args.NoiseLimit is { } limit && cpu.Other > limit * seconds)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"NOISY: other processes took {cpu.Other:0.00} CPU-s in the {seconds:0.#} s window (more than {limit:0.##} of a core): not recorded."));
+            return NoisyExitCode;
+        }
+
         if (args.JsonPath is { } path)
         {
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result, LoadGenJsonContext.Default.FanoutResult));
@@ -197,13 +226,24 @@ internal static class FanoutRun
         return true;
     }
 
-    /// <summary>The acknowledged votes sent inside the window, ordered by seq (their ack round trips go into <paramref name="ack"/>).</summary>
-    private static List<(long Seq, long SentAt)> WindowVotes(PacedVotes votes, MeasuredWindow window, LongHistogram ack)
+    /// <summary>
+    /// The acknowledged votes sent inside the window, ordered by seq (their ack round trips go into <paramref name="ack"/>),
+    /// and how many of the window's sends were more than 5 ms behind schedule, and the latest.
+    /// </summary>
+    private static List<(long Seq, long SentAt)> WindowVotes(PacedVotes votes, MeasuredWindow window, LongHistogram ack, out long lateSends, out long maxLateness)
     {
+        var late = MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(5));
         var list = new List<(long Seq, long SentAt)>();
+        lateSends = maxLateness = 0;
         for (long i = 0; i < votes.Count; i++)
         {
-            var (sentAt, ackedAt, seq) = votes[i];
+            var (sentAt, lateness, ackedAt, seq) = votes[i];
+            if (sentAt > 0 && window.Contains(sentAt))
+            {
+                lateSends += lateness > late ? 1 : 0;
+                maxLateness = Math.Max(maxLateness, lateness);
+            }
+
             if (seq > 0 && window.Contains(sentAt))
             {
                 list.Add((seq, sentAt));
@@ -215,8 +255,11 @@ internal static class FanoutRun
         return list;
     }
 
-    /// <summary>For each vote, the first time the watcher saw a seq ≥ the vote's: one merge walk. Returns the votes it never saw.</summary>
-    private static long Record(List<(long Seq, long SentAt)> votes, IReadOnlyList<SeqSeen> seen, LongHistogram latency)
+    /// <summary>
+    /// For each vote, the first time the watcher saw a seq ≥ the vote's (one merge walk), into the histogram and the
+    /// per-vote earliest and latest delivery. Returns the votes it never saw.
+    /// </summary>
+    private static long Record(List<(long Seq, long SentAt)> votes, IReadOnlyList<SeqSeen> seen, LongHistogram latency, long[] firstAt, long[] lastAt)
     {
         var j = 0;
         for (var i = 0; i < votes.Count; i++)
@@ -232,6 +275,8 @@ internal static class FanoutRun
             }
 
             latency.RecordValue(Micros(seen[j].At - votes[i].SentAt));
+            firstAt[i] = Math.Min(firstAt[i], seen[j].At);
+            lastAt[i] = Math.Max(lastAt[i], seen[j].At);
         }
 
         return 0;
@@ -251,6 +296,7 @@ internal static class FanoutRun
         }
 
         Console.WriteLine(string.Create(inv, $"vote sent → watcher received ms, over {r.Pairs:N0} pairs: p50 {r.P50Ms:0.###}  p90 {r.P90Ms:0.###}  p99 {r.P99Ms:0.###}  p99.9 {r.P999Ms:0.###}  max {r.MaxMs:0.###}"));
+        Console.WriteLine(string.Create(inv, $"per vote, its first watcher: p50 {r.FirstWatcherP50Ms:0.###} p99 {r.FirstWatcherP99Ms:0.###} ms; its last watcher: p50 {r.LastWatcherP50Ms:0.###} p99 {r.LastWatcherP99Ms:0.###} ms"));
         Console.WriteLine(string.Create(inv, $"messages delivered: {r.MessagesPerSecond:N0}/s (all watchers)"));
         Console.WriteLine(string.Create(inv, $"server: {r.ServerCpuSeconds:0.00} CPU-s in {r.DurationSeconds:0.#} s; RSS {r.ServerRssBeforeMiB:0.0} MiB before, {r.ServerRssWatchingMiB:0.0} watching ({r.KiBPerWatcher:0.0} KiB/watcher), {r.ServerRssAfterMiB:0.0} after"));
         Console.WriteLine(string.Create(inv, $"load generator: {r.LoadGenCpuSeconds:0.00} CPU-s, RSS {r.LoadGenRssMiB:0} MiB; other processes: {r.OtherCpuSeconds:0.00} CPU-s; iowait {r.IoWaitSeconds:0.00} s"));

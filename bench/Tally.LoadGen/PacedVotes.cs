@@ -12,9 +12,6 @@ namespace Tally.LoadGen;
 /// </summary>
 internal sealed class PacedVotes
 {
-    /// <summary>A send this much later than its due time counts as late (the schedule slipped).</summary>
-    private static readonly long s_lateTicks = MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(5));
-
     private static readonly byte[][] s_bodies = [.. Enumerable.Range(1, 3).Select(option => Encoding.UTF8.GetBytes($$"""{"optionIds":[{{option}}]}"""))];
 
     private readonly long[] _sentAt;
@@ -42,13 +39,8 @@ internal sealed class PacedVotes
 
     public string? FirstProblem { get; private set; }
 
-    /// <summary>Sends later than 5 ms after their due time.</summary>
-    public long LateSends { get; private set; }
-
-    public double MaxLatenessMs { get; private set; }
-
-    /// <summary>Vote i: when it was sent, when its ack arrived, and the seq the ack returned (0 when it was not acknowledged).</summary>
-    public (long SentAt, long AckedAt, long Seq) this[long i] => (_sentAt[i], _ackedAt[i], _seq[i]);
+    /// <summary>Vote i: when it was sent, how late that was against its due time, when its ack arrived, and the seq the ack returned (0 when it was not acknowledged).</summary>
+    public (long SentAt, long Lateness, long AckedAt, long Seq) this[long i] => (_sentAt[i], _lateness[i], _ackedAt[i], _seq[i]);
 
     public async Task RunAsync(HttpClient client, Uri votesUri, long start, double rate, int senders, CancellationToken hardStop)
     {
@@ -67,11 +59,8 @@ internal sealed class PacedVotes
             Sent += s.Sent;
             Errors += s.Errors;
             Unanswered += s.Unanswered;
-            LateSends += s.Late;
             FirstProblem ??= s.FirstProblem;
         }
-
-        MaxLatenessMs = _lateness.Max() * 1000.0 / Stopwatch.Frequency;
     }
 
     private async Task LoopAsync(HttpClient client, Uri uri, long start, double rate, int loop, int senders, SenderStats stats, CancellationToken hardStop)
@@ -93,11 +82,6 @@ internal sealed class PacedVotes
             var sentAt = Stopwatch.GetTimestamp();
             _sentAt[i] = sentAt;
             _lateness[i] = Math.Max(0, sentAt - due);
-            if (sentAt - due > s_lateTicks)
-            {
-                stats.Late++;
-            }
-
             stats.Sent++;
             try
             {
@@ -143,7 +127,6 @@ internal sealed class PacedVotes
         public long Sent;
         public long Errors;
         public long Unanswered;
-        public long Late;
         public string? FirstProblem;
     }
 }

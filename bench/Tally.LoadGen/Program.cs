@@ -8,7 +8,7 @@ const string Usage = """
                                   [--polls 4] [--max-requests N] [--admin-key K] [--server-pid PID] [--json FILE]
       Tally.LoadGen fanout        --url http://127.0.0.1:PORT --admin-key K [--transport sse|ws] [--watchers 1000] [--rate 1000]
                                   [--senders 16] [--duration 10] [--warmup 2] [--connect-concurrency 64] [--source-addresses 1]
-                                  [--connect-timeout 120] [--server-pid PID] [--json FILE]
+                                  [--connect-timeout 120] [--server-pid PID] [--json FILE] [--noise-limit 0.25]
       Tally.LoadGen idle          --url http://127.0.0.1:PORT --admin-key K [--transport sse|ws] [--watchers 10000] [--polls 4]
                                   [--duration 5] [--connect-concurrency 64] [--source-addresses 1] [--connect-timeout 120]
                                   [--server-pid PID] [--json FILE]
@@ -16,7 +16,8 @@ const string Usage = """
       Tally.LoadGen report-fanout --dir FOLDER
     Only loopback addresses are accepted. Against Tally the run creates its polls (dedupe "none") and then checks
     that the server counted exactly the votes it acknowledged (ingest), or that every watcher ends with exactly
-    the counts GET /results serves (fanout, idle); it exits 3 when it did not.
+    the counts GET /results serves (fanout, idle); it exits 3 when it did not. With --noise-limit F a fanout run
+    that other processes disturbed (more than F of a core in its window) is not recorded and exits 4.
     """;
 
 if (args.Length == 0)

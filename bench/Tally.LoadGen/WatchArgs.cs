@@ -40,6 +40,12 @@ internal sealed class WatchArgs
 
     public int? ServerPid { get; private init; }
 
+    /// <summary>
+    /// fanout: when other processes took more than this share of one core during the measured window, the run is
+    /// not recorded and exits 4 (the script runs it again once the machine is quiet). Null: always recorded.
+    /// </summary>
+    public double? NoiseLimit { get; private init; }
+
     /// <summary>Where to write the run's result as JSON (for <c>report-fanout</c>).</summary>
     public string? JsonPath { get; private init; }
 
@@ -67,6 +73,7 @@ internal sealed class WatchArgs
             ConnectTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "connect-timeout", 120, 1, 600)),
             ServerPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
             JsonPath = values.GetValueOrDefault("json"),
+            NoiseLimit = values.ContainsKey("noise-limit") ? LoadArgs.Double(values, "noise-limit", 0.25, 0.01, 2) : null,
         };
 
         if (parsed.Transport is not (WatchTransports.Sse or WatchTransports.WebSocket))
@@ -80,7 +87,7 @@ internal sealed class WatchArgs
         }
 
         LoadArgs.RejectUnknown(values, fanout
-            ? ["url", "admin-key", "transport", "watchers", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]
+            ? ["url", "admin-key", "transport", "watchers", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json", "noise-limit"]
             : ["url", "admin-key", "transport", "watchers", "polls", "duration", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]);
         return parsed;
     }
