@@ -34,6 +34,19 @@ internal sealed record IdleResult
     /// <summary>(RSS idle − RSS before) / watchers, in KiB.</summary>
     public required double? KiBPerWatcher { get; init; }
 
+    /// <summary>Server RSS once the full collection below was done (watchers still connected).</summary>
+    public double? ServerRssAfterGcMiB { get; init; }
+
+    /// <summary>The server's managed heap right after an induced full GC, before the watchers connected and with them idle (null when it could not be read).</summary>
+    public double? ServerHeapBeforeMiB { get; init; }
+
+    public double? ServerHeapIdleMiB { get; init; }
+
+    /// <summary>(heap idle − heap before) / watchers, in KiB: the managed memory a watcher keeps, garbage excluded.</summary>
+    public double? HeapKiBPerWatcher { get; init; }
+
+    public double? GcHandlesPerWatcher { get; init; }
+
     /// <summary>Server CPU seconds while the watchers sat idle (keep-alives, timers).</summary>
     public required double? ServerIdleCpuSeconds { get; init; }
 

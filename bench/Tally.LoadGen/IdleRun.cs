@@ -31,6 +31,7 @@ internal static class IdleRun
         Console.WriteLine(string.Create(inv, $"idle → {args.Url} over {args.Transport}: up to {args.Watchers:N0} watchers over {polls.Count} polls, {args.SourceAddresses} source address(es)"));
 
         var rssBefore = pid is { } p0 ? await ProcessStats.SettledRssMiBAsync(p0, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
+        var heapBefore = pid is { } g0 ? await GcProbe.CollectAsync(g0, TimeSpan.FromSeconds(30)) : null;
         using var factory = new WatcherFactory(args.Url, args.Transport, args.SourceAddresses);
         await using var group = new WatcherGroup(factory);
         var connectSeconds = await group.ConnectAsync(polls, args.Watchers, args.ConnectConcurrency, args.ConnectTimeout, stopAtFirstFailure: true, hardStop.Token);
@@ -49,6 +50,8 @@ internal static class IdleRun
         var idleCpu = pid is { } pc1 ? ProcessStats.CpuSeconds(pc1) - idleStart : (double?)null;
         var rssIdle = pid is { } p1 ? await ProcessStats.SettledRssMiBAsync(p1, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
         var loadGenRss = Environment.WorkingSet / (1024.0 * 1024);
+        var heapIdle = pid is { } g1 ? await GcProbe.CollectAsync(g1, TimeSpan.FromSeconds(30)) : null;
+        var rssAfterGc = pid is { } p3 ? await ProcessStats.SettledRssMiBAsync(p3, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
 
         // Wake each poll with one vote; every watcher must see it.
         var sentAt = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -93,6 +96,11 @@ internal static class IdleRun
             ServerRssBeforeMiB = rssBefore,
             ServerRssIdleMiB = rssIdle,
             ServerRssAfterCloseMiB = rssAfterClose,
+            ServerRssAfterGcMiB = rssAfterGc,
+            ServerHeapBeforeMiB = heapBefore?.HeapMiB,
+            ServerHeapIdleMiB = heapIdle?.HeapMiB,
+            HeapKiBPerWatcher = heapBefore is { } hb && heapIdle is { } hi ? (hi.HeapMiB - hb.HeapMiB) * 1024 / group.Watchers.Count : null,
+            GcHandlesPerWatcher = heapBefore is { } cb && heapIdle is { } ci ? (ci.Handles - cb.Handles) / (double)group.Watchers.Count : null,
             KiBPerWatcher = rssBefore is { } b && rssIdle is { } idle ? (idle - b) * 1024 / group.Watchers.Count : null,
             ServerIdleCpuSeconds = idleCpu,
             LoadGenRssMiB = loadGenRss,
@@ -104,6 +112,7 @@ internal static class IdleRun
         };
 
         Console.WriteLine(string.Create(inv, $"server RSS: {result.ServerRssBeforeMiB:0.0} MiB before, {result.ServerRssIdleMiB:0.0} with {result.Watchers:N0} idle watchers ({result.KiBPerWatcher:0.00} KiB each), {result.ServerRssAfterCloseMiB:0.0} after they closed; server CPU while idle {result.ServerIdleCpuSeconds:0.00} s in {result.IdleSeconds:0.#} s"));
+        Console.WriteLine(string.Create(inv, $"server managed heap after a full GC: {result.ServerHeapBeforeMiB:0.0} MiB before, {result.ServerHeapIdleMiB:0.0} idle ({result.HeapKiBPerWatcher:0.00} KiB and {result.GcHandlesPerWatcher:0.0} GC handles per watcher); RSS after that GC {result.ServerRssAfterGcMiB:0.0} MiB"));
         Console.WriteLine(string.Create(inv, $"presence {(presence ? "settled" : "DID NOT settle within 60 s")}; load generator RSS {result.LoadGenRssMiB:0} MiB"));
         Console.WriteLine(string.Create(inv, $"one vote per poll → every watcher: p50 {result.WakeP50Ms:0.###} ms, p99 {result.WakeP99Ms:0.###} ms, max {result.WakeMaxMs:0.###} ms"));
         Console.WriteLine(problem is null ? string.Create(inv, $"verified: all {result.Watchers:N0} watchers hold the served results") : "NOT VERIFIED: " + problem);
