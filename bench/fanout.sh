@@ -9,10 +9,11 @@
 # server logs under bench/results/raw/, not committed).
 #
 #   bench/fanout.sh            # full: 3 rounds of each; (a) 10 s after 2 s warm-up, (b) 10 s after 1 s (~4-5 min)
-#   bench/fanout.sh --quick    # 1 round of each, shorter runs, idle cap 2,000 (~1.5 min)
+#   bench/fanout.sh --quick    # 1 round of each, shorter runs, idle cap 2,000 (~2 min)
 #
 # Options: --rounds N, --duration S (a), --quiet-duration S (b), --watchers N, --rate R (a), --idle-watchers N,
-# --idle-rounds N, --transport auto|sse|ws (auto: ws when the server has /v1/ws, else sse), --quiet-wait S (how long
+# --idle-rounds N, --idle-seconds S (how long the idle watchers sit before memory is read; default 20, longer than
+# the server's 15 s SSE heartbeat, so timers that connecting left behind have expired), --transport auto|sse|ws (auto: ws when the server has /v1/ws, else sse), --quiet-wait S (how long
 # to wait before each run for other processes to go quiet; default 60), --noisy-retries N (how often a fan-out run that
 # other processes disturbed is run again; default 2).
 # The machine has 2 cores shared by the server and the load generator (and whatever else runs on it): each run
@@ -21,11 +22,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-rounds=3 idle_rounds=3 duration=10 warmup=2 quiet_duration=10 watchers=1000 rate=1000 idle_watchers=10000
+rounds=3 idle_rounds=3 duration=10 warmup=2 quiet_duration=10 watchers=1000 rate=1000 idle_watchers=10000 idle_seconds=20
 transport=auto quick=0 quiet_wait=60 noisy_retries=2
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) quick=1 rounds=1 idle_rounds=1 duration=3 warmup=1 quiet_duration=5 idle_watchers=2000; shift ;;
+    --quick) quick=1 rounds=1 idle_rounds=1 duration=3 warmup=1 quiet_duration=5 idle_watchers=2000 idle_seconds=16; shift ;;
     --rounds) rounds=$2; shift 2 ;;
     --idle-rounds) idle_rounds=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
@@ -33,6 +34,7 @@ while [ $# -gt 0 ]; do
     --watchers) watchers=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --idle-watchers) idle_watchers=$2; shift 2 ;;
+    --idle-seconds) idle_seconds=$2; shift 2 ;;
     --transport) transport=$2; shift 2 ;;
     --quiet-wait) quiet_wait=$2; shift 2 ;;
     --noisy-retries) noisy_retries=$2; shift 2 ;;
@@ -184,7 +186,7 @@ for round in $(seq "$idle_rounds"); do
   start_tally
   $loadgen idle --url "$tally_url" --admin-key "$admin_key" --transport "$transport" --watchers 200 --duration 0.5 \
     >>"$raw/prime.log" 2>&1 || { log "priming failed:"; tail -20 "$raw/prime.log" >&2; exit 1; }
-  run idle --watchers "$idle_watchers" --polls 4 --duration 5 --source-addresses "$source_addresses" --connect-concurrency 64
+  run idle --watchers "$idle_watchers" --polls 4 --duration "$idle_seconds" --source-addresses "$source_addresses" --connect-concurrency 64
   stop_server "$tally_pid" Tally
 done
 
@@ -204,7 +206,7 @@ cmd="bench/fanout.sh"
   echo "**The server and the load generator share these $(nproc) cores**: the load generator's own CPU is in the tables; it parses every message every watcher gets."
   echo
   echo "Settings: transport $transport; $rounds rounds of (a) $watchers watchers × $rate votes/s (16 sender loops, open loop), ${duration} s measured after ${warmup} s warm-up, and (b) $watchers watchers × 1 vote/s, ${quiet_duration} s after 1 s, alternating on one server;"
-  echo "$idle_rounds rounds of (c) up to $idle_watchers idle watchers over 4 polls, 5 s idle, each on a fresh server. Open-file limit $(ulimit -n); $source_addresses source address(es)."
+  echo "$idle_rounds rounds of (c) up to $idle_watchers idle watchers over 4 polls, ${idle_seconds} s idle, each on a fresh server. Open-file limit $(ulimit -n); $source_addresses source address(es)."
   echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL, group commit), fresh data folder, started from its output folder."
   echo
 } >"$out"
