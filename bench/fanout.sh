@@ -14,7 +14,7 @@
 # Options: --rounds N, --duration S (a), --quiet-duration S (b), --watchers N, --rate R (a), --idle-watchers N,
 # --idle-rounds N, --idle-seconds S (how long the idle watchers sit before memory is read; default 20, longer than
 # the server's 15 s SSE heartbeat, so timers that connecting left behind have expired), --transport auto|sse|ws (auto: ws when the server has /v1/ws, else sse), --quiet-wait S (how long
-# to wait before each run for other processes to go quiet; default 60), --noisy-retries N (how often a fan-out run that
+# to wait before each run for other processes to go quiet; default 30), --noisy-retries N (how often a fan-out run that
 # other processes disturbed is run again; default 2).
 # The machine has 2 cores shared by the server and the load generator (and whatever else runs on it): each run
 # reports the CPU the load generator and other processes took.
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 rounds=3 idle_rounds=3 duration=10 warmup=2 quiet_duration=10 watchers=1000 rate=1000 idle_watchers=10000 idle_seconds=20
-transport=auto quick=0 quiet_wait=60 noisy_retries=2
+transport=auto quick=0 quiet_wait=30 noisy_retries=2
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 rounds=1 idle_rounds=1 duration=3 warmup=1 quiet_duration=5 idle_watchers=2000 idle_seconds=16; shift ;;
@@ -77,6 +77,7 @@ cleanup() {
   [ -z "$data" ] || rm -rf "$data"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM # so that cleanup runs
 
 free_port() { # a port nobody listens on, in 20000-59999
   local port
@@ -176,6 +177,8 @@ $loadgen fanout --url "$tally_url" --admin-key "$admin_key" --transport "$transp
 for round in $(seq "$rounds"); do
   run fanout --watchers "$watchers" --rate "$rate" --senders 16 --duration "$duration" --warmup "$warmup"
   run fanout --watchers "$watchers" --rate 1 --senders 1 --duration "$quiet_duration" --warmup 1
+  # Once: a single watcher at 1 vote/s, the floor under (b) — the vote's durable commit plus the publish path, no fan-out.
+  [ "$round" -ne 1 ] || run fanout --watchers 1 --rate 1 --senders 1 --duration "$quiet_duration" --warmup 1
 done
 fanout_peak_rss=$(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$tally_pid/status" 2>/dev/null || echo "unknown (the process is gone)")
 stop_server "$tally_pid" Tally
@@ -205,7 +208,7 @@ cmd="bench/fanout.sh"
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK."
   echo "**The server and the load generator share these $(nproc) cores**: the load generator's own CPU is in the tables; it parses every message every watcher gets."
   echo
-  echo "Settings: transport $transport; $rounds rounds of (a) $watchers watchers × $rate votes/s (16 sender loops, open loop), ${duration} s measured after ${warmup} s warm-up, and (b) $watchers watchers × 1 vote/s, ${quiet_duration} s after 1 s, alternating on one server;"
+  echo "Settings: transport $transport; $rounds rounds of (a) $watchers watchers × $rate votes/s (16 sender loops, open loop), ${duration} s measured after ${warmup} s warm-up, and (b) $watchers watchers × 1 vote/s, ${quiet_duration} s after 1 s, alternating on one server (with, once, 1 watcher × 1 vote/s: the floor under (b));"
   echo "$idle_rounds rounds of (c) up to $idle_watchers idle watchers over 4 polls, ${idle_seconds} s idle, each on a fresh server. Open-file limit $(ulimit -n); $source_addresses source address(es)."
   echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL, group commit), fresh data folder, started from its output folder."
   echo
