@@ -139,6 +139,10 @@ public sealed class GrpcTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     {
         var id = await CreatePollAsync(options: 2, dedupe: "none");
         var seq = await VoteOverGrpcAsync(id, 1);
+        using (var published = new GrpcWatcher(Client, id))
+        {
+            await published.ReadUntilSeqAsync(seq); // the vote has reached watchers: `seq` is a seq of the stream
+        }
 
         using var resumed = new GrpcWatcher(Client, id, sinceSeq: seq);
         var next = await VoteOverGrpcAsync(id, 2);
