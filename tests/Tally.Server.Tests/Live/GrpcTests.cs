@@ -1,6 +1,9 @@
 using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Tally.Server.Tests.Infrastructure;
 using Tally.V1;
 using LiveClient = Tally.V1.Live.LiveClient;
@@ -329,6 +332,15 @@ public sealed class GrpcTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         // Cleartext HTTP/2 with prior knowledge (what a gRPC client sends) is not taken there: hence the gRPC port.
         using var h2c = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact, Timeout = TestServer.Timeout };
         await Assert.ThrowsAsync<HttpRequestException>(() => h2c.GetAsync(new Uri(Server.BaseAddress, "/healthz")));
+    }
+
+    [Fact]
+    public void Idle_HTTP2_connections_get_keep_alive_pings_so_dead_watchers_are_found()
+    {
+        var limits = Server.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits.Http2;
+
+        Assert.Equal(TimeSpan.FromSeconds(30), limits.KeepAlivePingDelay);
+        Assert.Equal(TimeSpan.FromSeconds(20), limits.KeepAlivePingTimeout);
     }
 
     private async Task AssertRefusedAsync(VoteRequest request, StatusCode code, string slug)

@@ -8,6 +8,12 @@ namespace Tally.Server.Transports.Grpc;
 /// <summary>Registers the gRPC transport: its own HTTP/2 endpoints, the <c>tally.v1.Live</c> service, and the port rule.</summary>
 internal static class GrpcSetup
 {
+    /// <summary>An HTTP/2 connection that received nothing for this long gets a ping.</summary>
+    public static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>A ping unanswered this long closes the connection.</summary>
+    public static readonly TimeSpan KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+
     /// <summary>
     /// Makes the server listen on the main URLs and on <c>TALLY_GRPC_URLS</c> (see <see cref="ServerListeners"/>),
     /// and adds gRPC's services.
@@ -15,7 +21,15 @@ internal static class GrpcSetup
     public static void AddGrpcTransport(this WebApplicationBuilder builder, string defaultHttpUrl)
     {
         ServerListeners.Configure(builder, defaultHttpUrl);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // A watcher of a quiet poll gets no update for a long time: HTTP/2 pings keep idle connections open
+            // through proxies, and find dead peers, whose watches then end. Kestrel's default is no ping.
+            kestrel.Limits.Http2.KeepAlivePingDelay = KeepAlivePingDelay;
+            kestrel.Limits.Http2.KeepAlivePingTimeout = KeepAlivePingTimeout;
+        });
         builder.Services.AddGrpc();
+        builder.Services.AddSingleton<LiveService>(); // stateless: one for every call
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<LiveService>, LiveMethods>());
     }
 
