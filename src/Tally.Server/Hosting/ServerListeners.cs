@@ -6,8 +6,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Tally.Server.Hosting;
 
 /// <summary>
-/// Where the server listens: the main URLs (<c>--urls</c> / <c>ASPNETCORE_URLS</c>) take HTTP/1.1 and
-/// HTTP/2, the gRPC URLs (<c>TALLY_GRPC_URLS</c>) take HTTP/2 only. Cleartext gRPC clients open with
+/// Where the server listens: the main URLs (<c>--urls</c> / <c>ASPNETCORE_URLS</c>) take HTTP/1.1, and
+/// HTTP/2 too over TLS; the gRPC URLs (<c>TALLY_GRPC_URLS</c>) take HTTP/2 only. Cleartext gRPC clients open with
 /// HTTP/2 prior knowledge (h2c), which Kestrel refuses on a cleartext endpoint that also takes HTTP/1.1,
 /// so gRPC gets its own port. Both sets are configured here as Kestrel endpoints, because Kestrel
 /// ignores <c>UseUrls</c> once any endpoint is configured in code.
