@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Options;
 using Tally.Engine;
 using Tally.Live;
+using Tally.Server.Transports.Grpc;
 using Tally.Server.Transports.Sse;
 using Tally.Server.Contracts;
 using Tally.Server.Endpoints;
@@ -26,6 +27,8 @@ public static class TallyApp
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
+
+        builder.AddGrpcTransport(DefaultUrl); // listens on the main URLs and on TALLY_GRPC_URLS (HTTP/2 only)
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -78,6 +81,7 @@ public static class TallyApp
         app.MapPollEndpoints();
         app.MapVoteEndpoints();
         app.MapSseEndpoints();
+        app.MapGrpcTransport();
         return app;
     }
 }

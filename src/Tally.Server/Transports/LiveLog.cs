@@ -8,4 +8,7 @@ internal static partial class LiveLog
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Live fault in {Where}")]
     public static partial void LiveFault(ILogger logger, string where, Exception exception);
+
+    [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "gRPC (HTTP/2 only) listening on: {Address}")]
+    public static partial void GrpcListening(ILogger logger, string address);
 }
