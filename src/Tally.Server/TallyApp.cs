@@ -82,6 +82,7 @@ public static class TallyApp
         app.MapVoteEndpoints();
         app.MapSseEndpoints();
         app.MapGrpcTransport();
+        app.UseResultsPage();
         return app;
     }
 }
