@@ -40,6 +40,7 @@ public static class TallyApp
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TallyJsonContext.Default));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.DescribeFrameworkProblem);
         builder.Services.AddOpenApi();
+        builder.Services.AddTallyResponseCompression();
 
         builder.Services.AddOptions<TallyServerOptions>().BindConfiguration("Tally")
             .Validate(o => o.MaxBodyBytes > 0 && o.MaxBatchBodyBytes > 0 && o.MaxBatchVotes > 0, "Tally body and batch limits must be positive.")
@@ -72,6 +73,7 @@ public static class TallyApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseTallyResponseCompression();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RetryAfterMiddleware>();
