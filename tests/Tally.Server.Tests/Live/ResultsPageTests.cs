@@ -121,6 +121,28 @@ public sealed class ResultsPageTests(BrowserFixture fixture) : IClassFixture<Bro
     }
 
     [Fact]
+    public async Task The_form_works_with_the_keyboard_alone()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Keyboard?", options = new[] { "First", "Second" } });
+        var page = await OpenAsync((string)poll["id"]!);
+        await ExpectRowAsync(page, 2, "Second", 0, "0%");
+
+        // Tab past the "Tally" link to the radio group, arrow to the second option, Tab to Vote, Enter.
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Tally" })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(page.GetByLabel("First")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("ArrowDown");
+        await Expect(page.GetByLabel("Second")).ToBeCheckedAsync();
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Vote" })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
+
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+        await ExpectRowAsync(page, 2, "Second", 1, "100%");
+    }
+
+    [Fact]
     public async Task A_multiple_choice_poll_has_checkboxes_limited_to_max_choices()
     {
         var poll = await _server.Admin.CreatePollAsync(new { question = "Pick two", options = new[] { "Red", "Green", "Blue" }, kind = "multiple", maxChoices = 2 });
