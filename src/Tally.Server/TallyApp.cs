@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Tally.Engine;
 using Tally.Live;
 using Tally.Server.Transports.Sse;
+using Tally.Server.Transports.WebSockets;
 using Tally.Server.Contracts;
 using Tally.Server.Endpoints;
 using Tally.Server.Hosting;
@@ -63,6 +64,7 @@ public static class TallyApp
             sp.GetRequiredService<TallyEngine>().Catalog,
             sp.GetRequiredService<IOptions<LiveOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddWebSocketTransport();
         builder.Services.AddHostedService<LiveHostedService>(); // before the engine: the hub sees recovery's results
         builder.Services.AddHostedService<EngineHostedService>();
 
@@ -78,6 +80,7 @@ public static class TallyApp
         app.MapPollEndpoints();
         app.MapVoteEndpoints();
         app.MapSseEndpoints();
+        app.MapWebSocketEndpoints();
         return app;
     }
 }
