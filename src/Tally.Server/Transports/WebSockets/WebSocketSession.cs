@@ -26,6 +26,8 @@ internal sealed class WebSocketSession : IDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _writerStop;
     private readonly CancellationTokenSource _receiveStop;
+    private readonly Lock _subscribing = new();
+    private bool _detached; // under _subscribing
     private int _closing;
     private Task _closed = Task.CompletedTask;
 
@@ -61,7 +63,7 @@ internal sealed class WebSocketSession : IDisposable
         }
         finally
         {
-            _connection.Detach();
+            Detach();
             await _writerStop.CancelAsync().ConfigureAwait(false);
             await writer.ConfigureAwait(false);
             await shutdown.DisposeAsync().ConfigureAwait(false); // after this nothing calls BeginClose
@@ -94,7 +96,7 @@ internal sealed class WebSocketSession : IDisposable
 
         _receiveStop.CancelAfter(_options.CloseTimeout * 2); // our close frame out, theirs back
         _writerStop.Cancel();
-        _connection.Detach(); // a closing socket watches nothing (RunAsync detaches again, after any subscribe racing this)
+        Detach(); // a closing socket watches nothing, even while the client takes its time to answer the close
         Volatile.Write(ref _closed, CloseAsync(status, reason));
     }
 
@@ -114,6 +116,15 @@ internal sealed class WebSocketSession : IDisposable
         }
 
         _socket.Abort();
+    }
+
+    private void Detach()
+    {
+        lock (_subscribing)
+        {
+            _detached = true;
+            _connection.Detach();
+        }
     }
 
     private void CloseSlow(SlowConsumerException exception)
@@ -339,7 +350,14 @@ internal sealed class WebSocketSession : IDisposable
             return;
         }
 
-        if (!_hub.Subscribe(_connection, pollId, op.Since))
+        bool found;
+        lock (_subscribing)
+        {
+            // BeginClose may detach from another thread (the writer, the shutdown); a subscribe must not follow it.
+            found = _detached || _hub.Subscribe(_connection, pollId, op.Since);
+        }
+
+        if (!found)
         {
             await SendErrorAsync(OpError.PollNotFound(op, pollId)).ConfigureAwait(false);
         }
