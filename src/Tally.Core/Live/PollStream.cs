@@ -161,26 +161,26 @@ internal sealed class PollStream
 
     private bool TryCatchUp(LiveConnection connection, long since)
     {
-        if (since == _sent.Seq)
+        // Up to date, the next delta continues the stream. Otherwise the oldest delta kept must start at or
+        // before `since`; then every later change is in the history.
+        if (since < _sent.Seq)
         {
-            return true; // up to date: the next delta continues the stream
-        }
-
-        // The oldest delta kept must start at or before `since`; then every later change is in the history.
-        if (_historyCount == 0 || _history[_historyStart]!.PreviousSeq > since)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < _historyCount; i++)
-        {
-            var delta = _history[(_historyStart + i) % _history.Length]!;
-            if (delta.Seq > since)
+            if (_historyCount == 0 || _history[_historyStart]!.PreviousSeq > since)
             {
-                connection.Offer(delta);
+                return false;
+            }
+
+            for (var i = 0; i < _historyCount; i++)
+            {
+                var delta = _history[(_historyStart + i) % _history.Length]!;
+                if (delta.Seq > since)
+                {
+                    connection.Offer(delta);
+                }
             }
         }
 
+        // Also when up to date: a watcher that got the last delta but not "closed" must still learn it.
         if (_closedSent)
         {
             connection.Offer(LiveMessage.Closed(_sent));

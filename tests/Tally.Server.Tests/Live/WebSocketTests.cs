@@ -266,6 +266,13 @@ public sealed class WebSocketTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Equal("snapshot", (string?)snapshot["type"]);
         Assert.Equal("closed", (string?)snapshot["status"]);
         Assert.Equal("closed", (string?)(await late.ReceiveAsync())["type"]);
+
+        // A watcher that saw the last delta but dropped before "closed" resumes at the last seq: it still learns.
+        await using var resumed = await LiveSocket.ConnectAsync(Server, protocol);
+        await resumed.SubscribeAsync(pollId, since: (long)closed["seq"]!);
+        var afterResume = await resumed.ReceiveAsync();
+        Assert.Equal("closed", (string?)afterResume["type"]);
+        Assert.Equal((long)closed["seq"]!, (long)afterResume["seq"]!);
     }
 
     [Theory]
