@@ -2,32 +2,26 @@ using System.Buffers;
 using System.Net.WebSockets;
 using Tally.Engine;
 using Tally.Live;
-using Tally.Polls;
 
 namespace Tally.Server.Transports.WebSockets;
 
 /// <summary>
-/// One accepted <c>/v1/ws</c> socket: reads the client's ops one at a time, in order (a vote's ack is sent
-/// before the next op is read), while <see cref="WebSocketConnection"/> writes the hub's messages. Either
-/// side may end the socket; <see cref="BeginClose"/> makes sure it is ended once, with one close code.
+/// One accepted <c>/v1/ws</c> socket, from accept to close: reads the client's messages and hands them to
+/// <see cref="WebSocketOps"/> one at a time, in order (a vote's ack is sent before the next op is read),
+/// while <see cref="WebSocketConnection"/> writes the hub's messages. Either side may end the socket;
+/// <see cref="BeginClose"/> makes sure it is ended once, with one close code.
 /// </summary>
 internal sealed class WebSocketSession : IDisposable
 {
-    /// <summary>Longest requestId echoed back.</summary>
-    public const int MaxRequestIdLength = 128;
-
     private readonly WebSocket _socket;
     private readonly WebSocketConnection _connection;
+    private readonly WebSocketOps _ops;
     private readonly WebSocketProtocol _protocol;
     private readonly LiveHub _hub;
-    private readonly TallyEngine _engine;
     private readonly WebSocketTransportOptions _options;
-    private readonly TimeSpan _stuckTimeout;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _writerStop;
     private readonly CancellationTokenSource _receiveStop;
-    private readonly Lock _subscribing = new();
-    private bool _detached; // under _subscribing
     private int _closing;
     private Task _closed = Task.CompletedTask;
 
@@ -43,11 +37,10 @@ internal sealed class WebSocketSession : IDisposable
         _socket = socket;
         _protocol = protocol;
         _hub = hub;
-        _engine = engine;
         _options = options;
-        _stuckTimeout = hub.Options.StuckTimeout;
         _logger = logger;
         _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold);
+        _ops = new WebSocketOps(_connection, hub, engine, options, BeginClose);
         _writerStop = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         _receiveStop = CancellationTokenSource.CreateLinkedTokenSource(aborted);
     }
@@ -63,7 +56,7 @@ internal sealed class WebSocketSession : IDisposable
         }
         finally
         {
-            Detach();
+            _ops.Detach();
             await _writerStop.CancelAsync().ConfigureAwait(false);
             await writer.ConfigureAwait(false);
             await shutdown.DisposeAsync().ConfigureAwait(false); // after this nothing calls BeginClose
@@ -96,7 +89,7 @@ internal sealed class WebSocketSession : IDisposable
 
         _receiveStop.CancelAfter(_options.CloseTimeout * 2); // our close frame out, theirs back
         _writerStop.Cancel();
-        Detach(); // a closing socket watches nothing, even while the client takes its time to answer the close
+        _ops.Detach(); // a closing socket watches nothing, even while the client takes its time to answer the close
         Volatile.Write(ref _closed, CloseAsync(status, reason));
     }
 
@@ -116,15 +109,6 @@ internal sealed class WebSocketSession : IDisposable
         }
 
         _socket.Abort();
-    }
-
-    private void Detach()
-    {
-        lock (_subscribing)
-        {
-            _detached = true;
-            _connection.Detach();
-        }
     }
 
     private void CloseSlow(SlowConsumerException exception)
@@ -254,7 +238,7 @@ internal sealed class WebSocketSession : IDisposable
     {
         try
         {
-            await HandleAsync(message).ConfigureAwait(false);
+            await _ops.HandleAsync(message).ConfigureAwait(false);
         }
         catch (SlowConsumerException ex)
         {
@@ -284,135 +268,6 @@ internal sealed class WebSocketSession : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private async Task HandleAsync(ReadOnlyMemory<byte> message)
-    {
-        var op = new ClientOp();
-        if (!_protocol.TryRead(message, op, out var malformed))
-        {
-            await SendErrorAsync(OpError.InvalidMessage(op, malformed!)).ConfigureAwait(false);
-            return;
-        }
-
-        if (op.RequestId is { Length: > MaxRequestIdLength })
-        {
-            op.RequestId = null;
-            await SendErrorAsync(OpError.Validation(op, $"requestId is at most {MaxRequestIdLength} characters.")).ConfigureAwait(false);
-            return;
-        }
-
-        switch (op.Op)
-        {
-            case "subscribe":
-                await SubscribeAsync(op).ConfigureAwait(false);
-                break;
-            case "unsubscribe":
-                if (op.PollId is null)
-                {
-                    await SendErrorAsync(OpError.Validation(op, "pollId is required.")).ConfigureAwait(false);
-                    break;
-                }
-
-                _hub.Unsubscribe(_connection, op.PollId);
-                break;
-            case "vote":
-                await VoteAsync(op).ConfigureAwait(false);
-                break;
-            case "ping":
-                await SendAsync(static (protocol, buffer, op) => protocol.WritePong(buffer, op.RequestId), op).ConfigureAwait(false);
-                break;
-            default:
-                await SendErrorAsync(OpError.UnknownOp(op)).ConfigureAwait(false);
-                break;
-        }
-    }
-
-    private async Task SubscribeAsync(ClientOp op)
-    {
-        if (op.PollId is not { } pollId)
-        {
-            await SendErrorAsync(OpError.Validation(op, "pollId is required.")).ConfigureAwait(false);
-            return;
-        }
-
-        if (op.Since < 0)
-        {
-            await SendErrorAsync(OpError.Validation(op, "since is a seq: 0 or more.")).ConfigureAwait(false);
-            return;
-        }
-
-        var polls = _connection.Polls;
-        if (polls.Count >= _options.MaxSubscriptions && !polls.Contains(pollId))
-        {
-            BeginClose(WebSocketCloseCodes.Policy, $"at most {_options.MaxSubscriptions} subscriptions per socket");
-            return;
-        }
-
-        bool found;
-        lock (_subscribing)
-        {
-            // BeginClose may detach from another thread (the writer, the shutdown); a subscribe must not follow it.
-            found = _detached || _hub.Subscribe(_connection, pollId, op.Since);
-        }
-
-        if (!found)
-        {
-            await SendErrorAsync(OpError.PollNotFound(op, pollId)).ConfigureAwait(false);
-        }
-    }
-
-    private async Task VoteAsync(ClientOp op)
-    {
-        var missing = op switch
-        {
-            { RequestId: null } => "requestId is required: the ack or error of the vote carries it back.",
-            { PollId: null } => "pollId is required.",
-            { OptionIds: null } => "optionIds is required: an array of option ids.",
-            _ => null,
-        };
-        if (missing is not null)
-        {
-            await SendErrorAsync(OpError.Validation(op, missing)).ConfigureAwait(false);
-            return;
-        }
-
-        if (_engine.Catalog.FindPoll(op.PollId!) is null)
-        {
-            await SendErrorAsync(OpError.PollNotFound(op, op.PollId!)).ConfigureAwait(false);
-            return;
-        }
-
-        var outcome = await _engine.CastVoteAsync(new CastVote(op.PollId!, op.OptionIds!, op.VoterId, op.IdempotencyKey)).ConfigureAwait(false);
-        if (outcome.Rejection is { } rejection)
-        {
-            await SendErrorAsync(OpError.From(op, rejection)).ConfigureAwait(false);
-            return;
-        }
-
-        await SendAsync(static (protocol, buffer, state) => protocol.WriteAck(buffer, state.RequestId, state.Outcome), (RequestId: op.RequestId!, Outcome: outcome)).ConfigureAwait(false);
-    }
-
-    private Task SendErrorAsync(OpError error) =>
-        SendAsync(static (protocol, buffer, error) => protocol.WriteError(buffer, error), error);
-
-    /// <summary>
-    /// Sends an answer through the connection's send lock, bounded like the hub's writes: stuck past
-    /// <see cref="LiveOptions.StuckTimeout"/>, the client is too slow. After the close frame, answers are dropped.
-    /// </summary>
-    private async Task SendAsync<TState>(Action<WebSocketProtocol, IBufferWriter<byte>, TState> write, TState state)
-    {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        write(_protocol, buffer, state);
-        using var stuck = new CancellationTokenSource(_stuckTimeout);
-        try
-        {
-            await _connection.SendAsync(buffer.WrittenMemory, stuck.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stuck.IsCancellationRequested)
-        {
-            throw new SlowConsumerException($"An answer was not sent within {_stuckTimeout.TotalSeconds:0.#} s.");
         }
     }
 }
