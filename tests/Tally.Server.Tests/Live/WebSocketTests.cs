@@ -182,6 +182,9 @@ public sealed class WebSocketTests(ServerFixture fixture) : IClassFixture<Server
         await socket.SendAsync(new JsonObject { ["op"] = "subscribe" });
         await ExpectErrorAsync(socket, "validation");
 
+        await socket.SendAsync(new JsonObject { ["op"] = "ping", ["requestId"] = new string('r', 129) });
+        Assert.Null((await ExpectErrorAsync(socket, "validation"))["requestId"]); // too long to echo
+
         await socket.SendRawAsync([], socket.IsMessagePack ? WebSocketMessageType.Binary : WebSocketMessageType.Text);
         await ExpectErrorAsync(socket, "invalid-message");
 

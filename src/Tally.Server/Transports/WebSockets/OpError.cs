@@ -10,13 +10,16 @@ namespace Tally.Server.Transports.WebSockets;
 /// </summary>
 internal sealed record OpError(string? RequestId, string? PollId, string Type, string Title, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
 {
+    /// <summary>Longest requestId or pollId echoed back; a longer one is left out of the error.</summary>
+    public const int MaxEcho = 128;
+
     /// <summary>Not a message of the subprotocol: not JSON / MessagePack, not an object / map, a key of the wrong type.</summary>
     public static OpError InvalidMessage(ClientOp op, string detail) =>
-        new(op.RequestId, op.PollId, Problems.Prefix + "invalid-message", "The message is not a valid op", detail);
+        new(Echo(op.RequestId), Echo(op.PollId), Problems.Prefix + "invalid-message", "The message is not a valid op", detail);
 
     public static OpError UnknownOp(ClientOp op) => new(
-        op.RequestId,
-        op.PollId,
+        Echo(op.RequestId),
+        Echo(op.PollId),
         Problems.Prefix + "unknown-op",
         "No such op",
         op.Op is null
@@ -32,6 +35,8 @@ internal sealed record OpError(string? RequestId, string? PollId, string Type, s
     public static OpError From(ClientOp op, Rejection rejection)
     {
         var (_, slug, title) = Problems.Describe(rejection.Kind);
-        return new OpError(op.RequestId, op.PollId, Problems.Prefix + slug, title, rejection.Detail, rejection.Errors);
+        return new OpError(Echo(op.RequestId), Echo(op.PollId), Problems.Prefix + slug, title, rejection.Detail, rejection.Errors);
     }
+
+    private static string? Echo(string? value) => value is { Length: <= MaxEcho } ? value : null;
 }

@@ -18,9 +18,6 @@ internal sealed class WebSocketOps(
     WebSocketTransportOptions options,
     Action<WebSocketCloseStatus, string> close)
 {
-    /// <summary>Longest requestId echoed back.</summary>
-    public const int MaxRequestIdLength = 128;
-
     private readonly TimeSpan _stuckTimeout = hub.Options.StuckTimeout;
     private readonly Lock _subscribing = new();
     private bool _detached; // under _subscribing
@@ -48,10 +45,9 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        if (op.RequestId is { Length: > MaxRequestIdLength })
+        if (op.RequestId is { Length: > OpError.MaxEcho })
         {
-            op.RequestId = null;
-            await SendErrorAsync(OpError.Validation(op, $"requestId is at most {MaxRequestIdLength} characters.")).ConfigureAwait(false);
+            await SendErrorAsync(OpError.Validation(op, $"requestId is at most {OpError.MaxEcho} characters.")).ConfigureAwait(false);
             return;
         }
 
