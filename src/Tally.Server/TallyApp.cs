@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Options;
 using Tally.Engine;
 using Tally.Live;
+using Tally.Server.Transports.Grpc;
 using Tally.Server.Transports.Sse;
 using Tally.Server.Transports.WebSockets;
 using Tally.Server.Contracts;
@@ -28,6 +29,8 @@ public static class TallyApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        builder.AddGrpcTransport(DefaultUrl); // listens on the main URLs and on TALLY_GRPC_URLS (HTTP/2 only)
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -38,6 +41,7 @@ public static class TallyApp
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TallyJsonContext.Default));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.DescribeFrameworkProblem);
         builder.Services.AddOpenApi();
+        builder.Services.AddTallyResponseCompression();
 
         builder.Services.AddOptions<TallyServerOptions>().BindConfiguration("Tally")
             .Validate(o => o.MaxBodyBytes > 0 && o.MaxBatchBodyBytes > 0 && o.MaxBatchVotes > 0, "Tally body and batch limits must be positive.")
@@ -71,6 +75,7 @@ public static class TallyApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseTallyResponseCompression();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RetryAfterMiddleware>();
@@ -81,6 +86,8 @@ public static class TallyApp
         app.MapVoteEndpoints();
         app.MapSseEndpoints();
         app.MapWebSocketEndpoints();
+        app.MapGrpcTransport();
+        app.UseResultsPage();
         return app;
     }
 }

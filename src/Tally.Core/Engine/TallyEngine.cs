@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Tally.Events;
 using Tally.Polls;
 using Tally.Projections;
@@ -14,7 +13,6 @@ namespace Tally.Engine;
 /// </summary>
 public sealed class TallyEngine : IAsyncDisposable
 {
-    private const int SnapshotFormat = 1;
     private readonly IEventLog _log;
     private readonly ISnapshotStore _snapshots;
     private readonly TimeProvider _time;
@@ -59,7 +57,7 @@ public sealed class TallyEngine : IAsyncDisposable
         var snapshot = await _snapshots.LoadLatestAsync(cancellationToken).ConfigureAwait(false);
         if (snapshot is not null)
         {
-            ReadSnapshot(snapshot.Data, states);
+            SnapshotFormat.Read(snapshot.Data, states);
         }
 
         long replayed = 0;
@@ -268,7 +266,7 @@ public sealed class TallyEngine : IAsyncDisposable
                 return p.Post(work) ? work.Task : Task.FromException<Partition.Capture>(new InvalidOperationException("The partition has stopped."));
             }).ToArray();
             var parts = await Task.WhenAll(captures).ConfigureAwait(false);
-            var data = WriteSnapshot(parts);
+            var data = SnapshotFormat.Write(parts);
             await _snapshots.SaveAsync(new Snapshot(parts.Min(c => c.Through), _time.GetUtcNow(), data), cancellationToken).ConfigureAwait(false);
             _eventsAtLastSnapshot = events;
             _lastSnapshotAt = _time.GetUtcNow();
@@ -363,44 +361,4 @@ public sealed class TallyEngine : IAsyncDisposable
     }
 
     private void OnFault(string where, Exception ex) => Faulted?.Invoke(where, ex);
-
-    private static byte[] WriteSnapshot(Partition.Capture[] parts)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(SnapshotFormat);
-            w.Write(parts.Length);
-            foreach (var part in parts)
-            {
-                w.Write(part.Data.Length);
-                w.Write(part.Data);
-            }
-        }
-
-        return stream.ToArray();
-    }
-
-    private static void ReadSnapshot(byte[] data, Dictionary<string, PollState> states)
-    {
-        using var r = new BinaryReader(new MemoryStream(data, writable: false), Encoding.UTF8);
-        var format = r.ReadInt32();
-        if (format != SnapshotFormat)
-        {
-            throw new InvalidDataException($"Snapshot format {format} is not known (this build reads {SnapshotFormat}).");
-        }
-
-        var parts = r.ReadInt32();
-        for (var p = 0; p < parts; p++)
-        {
-            var length = r.ReadInt32();
-            using var part = new BinaryReader(new MemoryStream(r.ReadBytes(length), writable: false), Encoding.UTF8);
-            var count = part.ReadInt32();
-            for (var i = 0; i < count; i++)
-            {
-                var state = PollState.Read(part);
-                states.Add(state.Definition.Id, state);
-            }
-        }
-    }
 }

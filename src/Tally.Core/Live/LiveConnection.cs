@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Tally.Polls;
 
 namespace Tally.Live;
 
@@ -14,8 +14,11 @@ namespace Tally.Live;
 public abstract class LiveConnection
 {
     private readonly Channel<Outbound> _queue;
-    private readonly ConcurrentDictionary<string, PollStream> _subscriptions = new(StringComparer.Ordinal);
+    // A plain dictionary under a lock: a connection watches few polls, and an idle watcher should cost little memory.
+    private readonly Dictionary<string, PollStream> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Lock _subscriptionsGate = new();
     private readonly Dictionary<string, long> _resyncedAt = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _closedWritten = new(StringComparer.Ordinal);
     private readonly TimeSpan _stuckTimeout;
     private int _overflowed;
     private long _overflows;
@@ -35,8 +38,17 @@ public abstract class LiveConnection
     /// <summary>Times the queue overflowed and the connection was collapsed to latest state.</summary>
     public long Overflows => Interlocked.Read(ref _overflows);
 
-    /// <summary>The polls this connection watches.</summary>
-    public ICollection<string> Polls => _subscriptions.Keys;
+    /// <summary>The polls this connection watches (a copy).</summary>
+    public IReadOnlyCollection<string> Polls
+    {
+        get
+        {
+            lock (_subscriptionsGate)
+            {
+                return [.. _subscriptions.Keys];
+            }
+        }
+    }
 
     /// <summary>
     /// Writes queued messages to the transport until <paramref name="cancellationToken"/> fires or
@@ -119,14 +131,42 @@ public abstract class LiveConnection
         _queue.Writer.TryWrite(default);
     }
 
-    internal bool Add(string pollId, PollStream stream) => _subscriptions.TryAdd(pollId, stream);
+    internal bool Add(string pollId, PollStream stream)
+    {
+        lock (_subscriptionsGate)
+        {
+            return _subscriptions.TryAdd(pollId, stream);
+        }
+    }
 
-    internal PollStream? Remove(string pollId) => _subscriptions.TryRemove(pollId, out var stream) ? stream : null;
+    internal PollStream? Remove(string pollId)
+    {
+        lock (_subscriptionsGate)
+        {
+            return _subscriptions.Remove(pollId, out var stream) ? stream : null;
+        }
+    }
+
+    private bool IsSubscribed(string pollId)
+    {
+        lock (_subscriptionsGate)
+        {
+            return _subscriptions.ContainsKey(pollId);
+        }
+    }
+
+    private PollStream[] Streams()
+    {
+        lock (_subscriptionsGate)
+        {
+            return [.. _subscriptions.Values];
+        }
+    }
 
     /// <summary>Unsubscribes from every poll (the connection ended).</summary>
     public void Detach()
     {
-        foreach (var pollId in _subscriptions.Keys)
+        foreach (var pollId in Polls)
         {
             if (Remove(pollId) is { } stream)
             {
@@ -139,9 +179,14 @@ public abstract class LiveConnection
 
     private bool ShouldWrite(LiveMessage message)
     {
-        if (!_subscriptions.ContainsKey(message.PollId))
+        if (!IsSubscribed(message.PollId))
         {
             return false; // unsubscribed since it was queued
+        }
+
+        if (message.Kind == LiveMessageKind.Closed && _closedWritten.Contains(message.PollId))
+        {
+            return false; // a resync already said so
         }
 
         if (message.Kind == LiveMessageKind.Delta && _resyncedAt.TryGetValue(message.PollId, out var resynced))
@@ -159,16 +204,32 @@ public abstract class LiveConnection
 
     private async Task ResyncAsync(CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
     {
-        foreach (var stream in _subscriptions.Values)
+        foreach (var stream in Streams())
         {
             var snapshot = stream.CurrentSnapshot();
             _resyncedAt[snapshot.PollId] = snapshot.Seq;
             await WriteBoundedAsync(snapshot, writeTimeout, cancellationToken).ConfigureAwait(false);
+            if (snapshot.Status == PollStatus.Closed)
+            {
+                // The poll's "closed" may have been among the dropped messages: it follows a closed poll's snapshot.
+                await WriteBoundedAsync(LiveMessage.Closed(snapshot.Results), writeTimeout, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
-    private Task WriteBoundedAsync(LiveMessage message, CancellationTokenSource writeTimeout, CancellationToken cancellationToken) =>
-        BoundedAsync((c, t) => c.WriteAsync(message, t), writeTimeout, cancellationToken);
+    private async Task WriteBoundedAsync(LiveMessage message, CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
+    {
+        await BoundedAsync((c, t) => c.WriteAsync(message, t), writeTimeout, cancellationToken).ConfigureAwait(false);
+        switch (message.Kind)
+        {
+            case LiveMessageKind.Snapshot:
+                _closedWritten.Remove(message.PollId); // a new run of the poll's stream (a resubscription or a resync)
+                break;
+            case LiveMessageKind.Closed:
+                _closedWritten.Add(message.PollId);
+                break;
+        }
+    }
 
     /// <summary>Runs one transport operation; past the stuck timeout the connection is too slow.</summary>
     private async Task BoundedAsync(Func<LiveConnection, CancellationToken, ValueTask> operation, CancellationTokenSource writeTimeout, CancellationToken cancellationToken)

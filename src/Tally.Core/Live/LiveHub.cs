@@ -122,6 +122,9 @@ public sealed class LiveHub : IAsyncDisposable
         _closing.Dispose();
     }
 
+    /// <summary>The poll's stream if it has one (tests look at its scheduling).</summary>
+    internal PollStream? FindStream(string pollId) => _streams.GetValueOrDefault(pollId);
+
     private PollStream? StreamOf(string pollId)
     {
         if (_streams.TryGetValue(pollId, out var stream))

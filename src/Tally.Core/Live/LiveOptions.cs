@@ -18,6 +18,9 @@ public sealed class LiveOptions
     /// <summary>A connection whose single write takes longer than this is closed as too slow. Default 10 s.</summary>
     public TimeSpan StuckTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>An SSE stream with nothing to say sends a comment this often, so proxies keep it open. Default 15 s.</summary>
+    public TimeSpan SseHeartbeat { get; set; } = TimeSpan.FromSeconds(15);
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Tick, TimeSpan.FromMilliseconds(1), nameof(Tick));
@@ -25,5 +28,6 @@ public sealed class LiveOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(HistoryLength, 1, nameof(HistoryLength));
         ArgumentOutOfRangeException.ThrowIfLessThan(ConnectionQueueCapacity, 2, nameof(ConnectionQueueCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(StuckTimeout, TimeSpan.Zero, nameof(StuckTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SseHeartbeat, TimeSpan.Zero, nameof(SseHeartbeat));
     }
 }

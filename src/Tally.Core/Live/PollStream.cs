@@ -40,6 +40,9 @@ internal sealed class PollStream
     /// <summary>True while the stream waits in the shard's due queue.</summary>
     public bool Scheduled { get; set; }
 
+    /// <summary>The seq of the results last sent to watchers.</summary>
+    public long SentSeq => Volatile.Read(ref _sent).Seq;
+
     public int WatcherCount
     {
         get
@@ -161,26 +164,33 @@ internal sealed class PollStream
 
     private bool TryCatchUp(LiveConnection connection, long since)
     {
-        // Up to date, the next delta continues the stream. Otherwise the oldest delta kept must start at or
-        // before `since`; then every later change is in the history.
-        if (since < _sent.Seq)
+        if (since == _sent.Seq)
         {
-            if (_historyCount == 0 || _history[_historyStart]!.PreviousSeq > since)
+            // Up to date: the next delta continues the stream. But a closed poll's last delta and its
+            // "closed" share this seq, and the watcher may have dropped between the two: repeat "closed".
+            if (_closedSent)
             {
-                return false;
+                connection.Offer(LiveMessage.Closed(_sent));
             }
 
-            for (var i = 0; i < _historyCount; i++)
+            return true;
+        }
+
+        // The oldest delta kept must start at or before `since`; then every later change is in the history.
+        if (_historyCount == 0 || _history[_historyStart]!.PreviousSeq > since)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _historyCount; i++)
+        {
+            var delta = _history[(_historyStart + i) % _history.Length]!;
+            if (delta.Seq > since)
             {
-                var delta = _history[(_historyStart + i) % _history.Length]!;
-                if (delta.Seq > since)
-                {
-                    connection.Offer(delta);
-                }
+                connection.Offer(delta);
             }
         }
 
-        // Also when up to date: a watcher that got the last delta but not "closed" must still learn it.
         if (_closedSent)
         {
             connection.Offer(LiveMessage.Closed(_sent));

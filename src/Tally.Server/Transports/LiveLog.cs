@@ -14,4 +14,7 @@ internal static partial class LiveLog
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Debug, Message = "Closing a WebSocket with {Status}: {Reason}")]
     public static partial void WebSocketClosing(ILogger logger, int status, string reason);
+
+    [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "gRPC (HTTP/2 only) listening on: {Address}")]
+    public static partial void GrpcListening(ILogger logger, string address);
 }

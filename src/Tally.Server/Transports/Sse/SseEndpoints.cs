@@ -9,8 +9,6 @@ namespace Tally.Server.Transports.Sse;
 /// <summary><c>GET /v1/polls/{id}/events</c>: a snapshot, then deltas, then <c>closed</c>; resume with <c>Last-Event-ID</c> or <c>?since=</c>.</summary>
 internal static class SseEndpoints
 {
-    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
-
     public static void MapSseEndpoints(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/polls/{id}/events", WatchAsync)
             .WithTags("Live")
@@ -35,7 +33,7 @@ internal static class SseEndpoints
         }
 
         var response = context.Response;
-        var connection = new SseConnection(response, options.Value, Heartbeat);
+        var connection = new SseConnection(response, options.Value, options.Value.SseHeartbeat);
         if (!hub.Subscribe(connection, id, from))
         {
             await PollEndpoints.NotFound(id).ExecuteAsync(context);

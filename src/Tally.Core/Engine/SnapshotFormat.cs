@@ -1,0 +1,52 @@
+using System.Text;
+
+namespace Tally.Engine;
+
+/// <summary>
+/// The engine's snapshot data: a version, then one part per partition, each the count of its polls
+/// and each poll's <see cref="PollState"/> form. Partition count may change between writing and reading.
+/// </summary>
+internal static class SnapshotFormat
+{
+    public const int Version = 1;
+
+    public static byte[] Write(Partition.Capture[] parts)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Version);
+            w.Write(parts.Length);
+            foreach (var part in parts)
+            {
+                w.Write(part.Data.Length);
+                w.Write(part.Data);
+            }
+        }
+
+        return stream.ToArray();
+    }
+
+    public static void Read(byte[] data, Dictionary<string, PollState> states)
+    {
+        using var r = new BinaryReader(new MemoryStream(data, writable: false), Encoding.UTF8);
+        var format = r.ReadInt32();
+        if (format != Version)
+        {
+            throw new InvalidDataException($"Snapshot format {format} is not known (this build reads {Version}).");
+        }
+
+        var parts = r.ReadInt32();
+        for (var p = 0; p < parts; p++)
+        {
+            var length = r.ReadInt32();
+            using var part = new BinaryReader(new MemoryStream(r.ReadBytes(length), writable: false), Encoding.UTF8);
+            var count = part.ReadInt32();
+            for (var i = 0; i < count; i++)
+            {
+                var state = PollState.Read(part);
+                states.Add(state.Definition.Id, state);
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.Json.Nodes;
+
+namespace Tally.Server.Tests.Infrastructure;
+
+/// <summary>A server-sent-events reader over HttpClient, parsing as a browser's EventSource does (event, id, data).</summary>
+public sealed class SseClient : IAsyncDisposable
+{
+    private readonly HttpResponseMessage _response;
+    private readonly StreamReader _reader;
+
+    private SseClient(HttpResponseMessage response, Stream body)
+    {
+        _response = response;
+        _reader = new StreamReader(body);
+    }
+
+    public HttpResponseMessage Response => _response;
+
+    /// <param name="configure">Changes the request before it is sent (e.g. adds <c>Accept-Encoding</c>).</param>
+    public static async Task<SseClient> ConnectAsync(HttpClient client, string path, string? lastEventId = null, Action<HttpRequestMessage>? configure = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+
+        configure?.Invoke(request);
+
+        using var timeout = new CancellationTokenSource(TestServer.Timeout);
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        return new SseClient(response, await response.Content.ReadAsStreamAsync(timeout.Token));
+    }
+
+    /// <summary>The next event (comments skipped), or a timeout.</summary>
+    public async Task<SseEvent> NextAsync()
+    {
+        using var timeout = new CancellationTokenSource(TestServer.Timeout);
+        string? name = null, id = null, data = null;
+        while (true)
+        {
+            var line = await _reader.ReadLineAsync(timeout.Token) ?? throw new EndOfStreamException("The event stream ended.");
+            if (line.Length == 0)
+            {
+                if (data is not null)
+                {
+                    return new SseEvent(name ?? "message", id, JsonNode.Parse(data)!.AsObject());
+                }
+
+                continue;
+            }
+
+            if (line.StartsWith(':'))
+            {
+                continue;
+            }
+
+            var colon = line.IndexOf(':');
+            var field = colon < 0 ? line : line[..colon];
+            var value = colon < 0 ? string.Empty : line[(colon + 1)..].TrimStart(' ');
+            switch (field)
+            {
+                case "event":
+                    name = value;
+                    break;
+                case "id":
+                    id = value;
+                    break;
+                case "data":
+                    data = data is null ? value : data + "\n" + value;
+                    break;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _reader.Dispose();
+        _response.Dispose();
+        await Task.CompletedTask;
+    }
+}
+
+public sealed record SseEvent(string Name, string? Id, JsonObject Data)
+{
+    public long Seq => (long)Data["seq"]!;
+}
