@@ -4,6 +4,7 @@ using Tally.Engine;
 using Tally.Live;
 using Tally.Server.Transports.Grpc;
 using Tally.Server.Transports.Sse;
+using Tally.Server.Transports.WebSockets;
 using Tally.Server.Contracts;
 using Tally.Server.Endpoints;
 using Tally.Server.Hosting;
@@ -67,6 +68,7 @@ public static class TallyApp
             sp.GetRequiredService<TallyEngine>().Catalog,
             sp.GetRequiredService<IOptions<LiveOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddWebSocketTransport();
         builder.Services.AddHostedService<LiveHostedService>(); // before the engine: the hub sees recovery's results
         builder.Services.AddHostedService<EngineHostedService>();
 
@@ -83,6 +85,7 @@ public static class TallyApp
         app.MapPollEndpoints();
         app.MapVoteEndpoints();
         app.MapSseEndpoints();
+        app.MapWebSocketEndpoints();
         app.MapGrpcTransport();
         app.UseResultsPage();
         return app;
