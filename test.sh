@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # Runs every test. On a fresh Debian machine with the .NET 10 SDK this is all you need:
-# it installs and starts what the tests need (nothing beyond the SDK yet: embedded mode uses SQLite
-# in-process), builds once in Release, and runs each test project.
+# it installs and starts what the tests need (Debian's chromium for the results page's browser test;
+# embedded mode uses SQLite in-process), builds once in Release, and runs each test project.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# The results page's Playwright test drives Debian's chromium (never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing chromium (apt-get) for the browser test"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
 
 dotnet build Tally.slnx -c Release -nologo -clp:ErrorsOnly
 

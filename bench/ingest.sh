@@ -110,7 +110,7 @@ ceiling_url="http://127.0.0.1:$ceiling_port"
 tally_url="http://127.0.0.1:$tally_port"
 (cd "$ceiling_dir" && exec dotnet Tally.Ceiling.dll --urls "$ceiling_url") >"$raw/ceiling.log" 2>&1 &
 ceiling_pid=$!
-(cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" exec dotnet Tally.Server.dll --urls "$tally_url") >"$raw/tally.log" 2>&1 &
+(cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 exec dotnet Tally.Server.dll --urls "$tally_url") >"$raw/tally.log" 2>&1 &
 tally_pid=$!
 wait_ready "$ceiling_pid" "$ceiling_url" ceiling
 wait_ready "$tally_pid" "$tally_url" tally

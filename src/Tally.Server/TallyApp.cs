@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Options;
 using Tally.Engine;
 using Tally.Live;
+using Tally.Server.Transports.Grpc;
 using Tally.Server.Transports.Sse;
+using Tally.Server.Transports.WebSockets;
 using Tally.Server.Contracts;
 using Tally.Server.Endpoints;
 using Tally.Server.Hosting;
@@ -27,6 +29,8 @@ public static class TallyApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        builder.AddGrpcTransport(DefaultUrl); // listens on the main URLs and on TALLY_GRPC_URLS (HTTP/2 only)
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -37,6 +41,7 @@ public static class TallyApp
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TallyJsonContext.Default));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.DescribeFrameworkProblem);
         builder.Services.AddOpenApi();
+        builder.Services.AddTallyResponseCompression();
 
         builder.Services.AddOptions<TallyServerOptions>().BindConfiguration("Tally")
             .Validate(o => o.MaxBodyBytes > 0 && o.MaxBatchBodyBytes > 0 && o.MaxBatchVotes > 0, "Tally body and batch limits must be positive.")
@@ -63,12 +68,14 @@ public static class TallyApp
             sp.GetRequiredService<TallyEngine>().Catalog,
             sp.GetRequiredService<IOptions<LiveOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddWebSocketTransport();
         builder.Services.AddHostedService<LiveHostedService>(); // before the engine: the hub sees recovery's results
         builder.Services.AddHostedService<EngineHostedService>();
 
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseTallyResponseCompression();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RetryAfterMiddleware>();
@@ -78,6 +85,9 @@ public static class TallyApp
         app.MapPollEndpoints();
         app.MapVoteEndpoints();
         app.MapSseEndpoints();
+        app.MapWebSocketEndpoints();
+        app.MapGrpcTransport();
+        app.UseResultsPage();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Tally.Polls;
 
 namespace Tally.Live;
 
@@ -17,6 +18,7 @@ public abstract class LiveConnection
     private readonly Dictionary<string, PollStream> _subscriptions = new(StringComparer.Ordinal);
     private readonly Lock _subscriptionsGate = new();
     private readonly Dictionary<string, long> _resyncedAt = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _closedWritten = new(StringComparer.Ordinal);
     private readonly TimeSpan _stuckTimeout;
     private int _overflowed;
     private long _overflows;
@@ -182,6 +184,11 @@ public abstract class LiveConnection
             return false; // unsubscribed since it was queued
         }
 
+        if (message.Kind == LiveMessageKind.Closed && _closedWritten.Contains(message.PollId))
+        {
+            return false; // a resync already said so
+        }
+
         if (message.Kind == LiveMessageKind.Delta && _resyncedAt.TryGetValue(message.PollId, out var resynced))
         {
             if (message.Seq < resynced || (message.Seq == resynced && !message.IsPresenceOnly))
@@ -202,11 +209,27 @@ public abstract class LiveConnection
             var snapshot = stream.CurrentSnapshot();
             _resyncedAt[snapshot.PollId] = snapshot.Seq;
             await WriteBoundedAsync(snapshot, writeTimeout, cancellationToken).ConfigureAwait(false);
+            if (snapshot.Status == PollStatus.Closed)
+            {
+                // The poll's "closed" may have been among the dropped messages: it follows a closed poll's snapshot.
+                await WriteBoundedAsync(LiveMessage.Closed(snapshot.Results), writeTimeout, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
-    private Task WriteBoundedAsync(LiveMessage message, CancellationTokenSource writeTimeout, CancellationToken cancellationToken) =>
-        BoundedAsync((c, t) => c.WriteAsync(message, t), writeTimeout, cancellationToken);
+    private async Task WriteBoundedAsync(LiveMessage message, CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
+    {
+        await BoundedAsync((c, t) => c.WriteAsync(message, t), writeTimeout, cancellationToken).ConfigureAwait(false);
+        switch (message.Kind)
+        {
+            case LiveMessageKind.Snapshot:
+                _closedWritten.Remove(message.PollId); // a new run of the poll's stream (a resubscription or a resync)
+                break;
+            case LiveMessageKind.Closed:
+                _closedWritten.Add(message.PollId);
+                break;
+        }
+    }
 
     /// <summary>Runs one transport operation; past the stuck timeout the connection is too slow.</summary>
     private async Task BoundedAsync(Func<LiveConnection, CancellationToken, ValueTask> operation, CancellationTokenSource writeTimeout, CancellationToken cancellationToken)

@@ -166,7 +166,14 @@ internal sealed class PollStream
     {
         if (since == _sent.Seq)
         {
-            return true; // up to date: the next delta continues the stream
+            // Up to date: the next delta continues the stream. But a closed poll's last delta and its
+            // "closed" share this seq, and the watcher may have dropped between the two: repeat "closed".
+            if (_closedSent)
+            {
+                connection.Offer(LiveMessage.Closed(_sent));
+            }
+
+            return true;
         }
 
         // The oldest delta kept must start at or before `since`; then every later change is in the history.

@@ -15,7 +15,9 @@ internal static class HomeEndpoints
         <pre>curl -X POST http://localhost:8080/v1/polls \
           -H "Authorization: Bearer $TALLY_ADMIN_KEY" -H 'Content-Type: application/json' \
           -d '{"question":"Tabs or spaces?","options":["Tabs","Spaces"]}'</pre>
-        <p>Then vote with <code>POST /v1/polls/{id}/votes</code> and read <code>GET /v1/polls/{id}/results</code>.</p>
+        <p>Then open <code>/polls/{id}</code> with the id it returned: the live results page, whose bars move as votes
+        arrive and which has a vote form. Over the API, vote with <code>POST /v1/polls/{id}/votes</code>, read
+        <code>GET /v1/polls/{id}/results</code>, or follow <code>GET /v1/polls/{id}/events</code> (server-sent events).</p>
         <ul>
           <li><a href="/openapi/v1.json">OpenAPI document</a></li>
           <li><a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></li>

@@ -226,6 +226,22 @@ public sealed class LiveHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resuming_a_closed_poll_from_its_last_seq_gets_closed_again()
+    {
+        var watcher = await WatchQuietAsync();
+        await _engine.ClosePollAsync(_poll);
+        var delta = await watcher.NextAsync();
+        Assert.Equal(LiveMessageKind.Closed, (await watcher.NextAsync()).Kind);
+
+        // Dropped after the delta, before "closed" (same seq): the resume must still say closed.
+        var resumed = Watch(_poll, since: delta.Seq);
+
+        var closed = await resumed.NextAsync();
+        Assert.Equal(LiveMessageKind.Closed, closed.Kind);
+        Assert.Equal(delta.Seq, closed.Seq);
+    }
+
+    [Fact]
     public void Subscribing_to_an_unknown_poll_is_refused() =>
         Assert.False(_hub.Subscribe(new RecordingConnection(_options), "nope", null));
 

@@ -28,6 +28,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(serverDll);
         start.ArgumentList.Add("--urls=http://127.0.0.1:0");
+        start.ArgumentList.Add("--TALLY_GRPC_URLS=http://127.0.0.1:0"); // not the default 8081: servers run side by side
         foreach (var (key, value) in settings)
         {
             start.ArgumentList.Add($"--{key}={value}");
@@ -115,6 +116,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SendSignal(int pid, int signal);
 
+    /// <summary>The host logs one such line per endpoint, the main URLs first (the gRPC ones follow).</summary>
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
     private static partial Regex ListeningLine();
 }

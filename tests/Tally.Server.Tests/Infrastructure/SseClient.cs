@@ -16,7 +16,8 @@ public sealed class SseClient : IAsyncDisposable
 
     public HttpResponseMessage Response => _response;
 
-    public static async Task<SseClient> ConnectAsync(HttpClient client, string path, string? lastEventId = null)
+    /// <param name="configure">Changes the request before it is sent (e.g. adds <c>Accept-Encoding</c>).</param>
+    public static async Task<SseClient> ConnectAsync(HttpClient client, string path, string? lastEventId = null, Action<HttpRequestMessage>? configure = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Accept.ParseAdd("text/event-stream");
@@ -24,6 +25,8 @@ public sealed class SseClient : IAsyncDisposable
         {
             request.Headers.Add("Last-Event-ID", lastEventId);
         }
+
+        configure?.Invoke(request);
 
         using var timeout = new CancellationTokenSource(TestServer.Timeout);
         var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);

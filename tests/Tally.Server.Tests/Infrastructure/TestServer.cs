@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Tally.Server.Hosting;
 using Tally.Storage;
 using Tally.Storage.Sqlite;
 using Tally.Testing;
@@ -35,6 +36,9 @@ public sealed class TestServer : IAsyncDisposable
     public string DataPath { get; }
 
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The gRPC endpoint (cleartext HTTP/2 only), for <c>GrpcChannel.ForAddress</c>.</summary>
+    public Uri GrpcAddress { get; private set; } = null!;
 
     /// <summary>A client without credentials (public endpoints).</summary>
     public HttpClient Client { get; private set; } = null!;
@@ -94,6 +98,7 @@ public sealed class TestServer : IAsyncDisposable
         var args = new List<string>
         {
             "--urls=http://127.0.0.1:0",
+            $"--{ServerListeners.GrpcUrlsKey}=http://127.0.0.1:0",
             $"--TALLY_DATA={DataPath}",
             $"--TALLY_ADMIN_KEY={AdminKey}",
             "--Logging:LogLevel:Default=Warning",
@@ -104,6 +109,7 @@ public sealed class TestServer : IAsyncDisposable
         await _app.StartAsync().WaitAsync(Timeout);
         var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         BaseAddress = new Uri(address);
+        GrpcAddress = _app.Services.GetRequiredService<ServerListeners>().GrpcAddresses[0];
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = Timeout };
         Admin = new HttpClient { BaseAddress = BaseAddress, Timeout = Timeout };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);

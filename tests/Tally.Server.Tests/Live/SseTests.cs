@@ -101,6 +101,44 @@ public sealed class SseTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal(3, tally.Seq);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Resuming_a_closed_poll_from_its_last_seq_gets_closed_again(bool lastEventIdHeader)
+    {
+        // The last delta and "closed" share the PollClosed seq: a watcher that dropped between the two
+        // resumes from that seq and must still learn the poll closed.
+        var poll = (string)(await Server.Admin.CreatePollAsync(options: 2))["id"]!;
+        long last;
+        await using (var sse = await SseClient.ConnectAsync(Server.Client, $"/v1/polls/{poll}/events"))
+        {
+            var tally = new LiveTally();
+            tally.Apply(await sse.NextAsync());
+            using (await Server.Client.VoteAsync(poll, [2], "v1"))
+            using (await Server.Admin.PostAsync($"/v1/polls/{poll}/close", null))
+            {
+            }
+
+            while (!tally.Closed)
+            {
+                tally.Apply(await sse.NextAsync());
+            }
+
+            last = tally.Seq;
+        }
+
+        var since = last.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var resumed = lastEventIdHeader
+            ? await SseClient.ConnectAsync(Server.Client, $"/v1/polls/{poll}/events", lastEventId: since)
+            : await SseClient.ConnectAsync(Server.Client, $"/v1/polls/{poll}/events?since={since}");
+
+        var closed = await resumed.NextAsync();
+        Assert.Equal("closed", closed.Name);
+        Assert.Equal(since, closed.Id);
+        Assert.Equal("closed", (string?)closed.Data["status"]);
+        Assert.Equal(1, (long)closed.Data["totalVotes"]!);
+    }
+
     [Fact]
     public async Task Unknown_polls_and_bad_resume_points_are_problems()
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Tally.Live;
@@ -47,6 +48,7 @@ internal static class SseEndpoints
         try
         {
             await response.StartAsync(ending.Token);
+            response.BodyWriter.Write("retry: 1000\n\n"u8); // reconnect after 1 s instead of the browsers' ~3 s
             await connection.RunAsync(ending.Token);
         }
         catch (OperationCanceledException) when (ending.IsCancellationRequested)

@@ -1,0 +1,82 @@
+using Grpc.Core;
+using Tally.Engine;
+using Tally.Live;
+using Tally.Polls;
+using Tally.V1;
+
+namespace Tally.Server.Transports.Grpc;
+
+/// <summary><c>tally.v1.Live</c>: <c>Watch</c> streams a poll's results through the hub; <c>Vote</c> casts a ballot through the engine.</summary>
+internal sealed class LiveService(LiveHub hub, TallyEngine engine, ILogger<LiveService> logger)
+{
+    public async Task WatchAsync(WatchRequest request, IServerStreamWriter<byte[]> stream, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.PollId))
+        {
+            throw GrpcErrors.Invalid("poll_id is required.");
+        }
+
+        if (request.HasSinceSeq && request.SinceSeq < 0)
+        {
+            throw GrpcErrors.Invalid("since_seq is a seq from a previous update: zero or more.");
+        }
+
+        var connection = new GrpcConnection(stream, hub.Options);
+        if (!hub.Subscribe(connection, request.PollId, request.HasSinceSeq ? request.SinceSeq : null))
+        {
+            throw GrpcErrors.PollNotFound(request.PollId); // before any update: a trailers-only answer
+        }
+
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, hub.Closing);
+        try
+        {
+            await connection.RunAsync(ending.Token);
+        }
+        catch (OperationCanceledException) when (ending.IsCancellationRequested)
+        {
+            if (!context.CancellationToken.IsCancellationRequested)
+            {
+                throw GrpcErrors.ShuttingDown(); // the watcher is still there: tell it to come back and resume
+            }
+
+            // else the watcher cancelled the call or its deadline passed: nobody to answer
+        }
+        catch (SlowConsumerException ex)
+        {
+            LiveLog.SlowWatcherClosed(logger, "grpc", request.PollId, ex.Message);
+            context.GetHttpContext().Abort(); // a stuck stream cannot take a status either: reset it
+        }
+        finally
+        {
+            connection.Detach();
+        }
+    }
+
+    public async Task<VoteReply> VoteAsync(VoteRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.PollId))
+        {
+            throw GrpcErrors.Invalid("poll_id is required.");
+        }
+
+        var outcome = await engine.CastVoteAsync(new CastVote(
+            request.PollId,
+            [.. request.OptionIds],
+            NullIfEmpty(request.VoterId),
+            NullIfEmpty(request.IdempotencyKey)));
+        if (outcome.Rejection is { } rejection)
+        {
+            throw GrpcErrors.From(rejection);
+        }
+
+        return new VoteReply
+        {
+            VoteId = outcome.VoteId,
+            Seq = outcome.Seq,
+            Status = outcome.Status == Engine.VoteStatus.Changed ? V1.VoteStatus.Changed : V1.VoteStatus.Counted,
+        };
+    }
+
+    /// <summary>proto3 strings have no null: empty means "not given".</summary>
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+}

@@ -1,0 +1,72 @@
+using System.Text;
+
+namespace Tally.Server.Transports.WebSockets;
+
+/// <summary>
+/// One client message, read from either subprotocol: a JSON object or a MessagePack map with the same keys.
+/// A key the message does not have stays null; which keys an op needs is checked by the session.
+/// </summary>
+internal sealed class ClientOp
+{
+    public const string Keys = "op, pollId, since, optionIds, voterId, requestId, idempotencyKey";
+
+    private Field _seen;
+
+    [Flags]
+    public enum Field
+    {
+        None = 0,
+        Op = 1,
+        PollId = 2,
+        Since = 4,
+        OptionIds = 8,
+        VoterId = 16,
+        RequestId = 32,
+        IdempotencyKey = 64,
+    }
+
+    public string? Op { get; set; }
+
+    public string? PollId { get; set; }
+
+    public long? Since { get; set; }
+
+    public int[]? OptionIds { get; set; }
+
+    public string? VoterId { get; set; }
+
+    public string? RequestId { get; set; }
+
+    public string? IdempotencyKey { get; set; }
+
+    public static Field FieldOf(ReadOnlySpan<byte> utf8Name) => utf8Name switch
+    {
+        _ when utf8Name.SequenceEqual("op"u8) => Field.Op,
+        _ when utf8Name.SequenceEqual("pollId"u8) => Field.PollId,
+        _ when utf8Name.SequenceEqual("since"u8) => Field.Since,
+        _ when utf8Name.SequenceEqual("optionIds"u8) => Field.OptionIds,
+        _ when utf8Name.SequenceEqual("voterId"u8) => Field.VoterId,
+        _ when utf8Name.SequenceEqual("requestId"u8) => Field.RequestId,
+        _ when utf8Name.SequenceEqual("idempotencyKey"u8) => Field.IdempotencyKey,
+        _ => Field.None,
+    };
+
+    /// <summary>The error for a key that is not one of <see cref="Keys"/>, or is there twice; null when it is fine.</summary>
+    public string? Accept(Field field, ReadOnlySpan<byte> utf8Name)
+    {
+        if (field == Field.None)
+        {
+            return $"Unknown key \"{Clip(utf8Name)}\"; a message has only these keys: {Keys}.";
+        }
+
+        if ((_seen & field) != 0)
+        {
+            return $"The key \"{Clip(utf8Name)}\" appears twice.";
+        }
+
+        _seen |= field;
+        return null;
+    }
+
+    private static string Clip(ReadOnlySpan<byte> utf8Name) => Contracts.ContractMapping.Clip(Encoding.UTF8.GetString(utf8Name));
+}

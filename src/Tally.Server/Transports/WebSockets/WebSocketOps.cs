@@ -1,0 +1,166 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Tally.Engine;
+using Tally.Live;
+using Tally.Polls;
+
+namespace Tally.Server.Transports.WebSockets;
+
+/// <summary>
+/// The ops of one socket's client: subscribe and unsubscribe through the hub, vote through the engine
+/// (the path the HTTP API takes), ping; and their answers (ack, error, pong), sent through the
+/// connection's send lock.
+/// </summary>
+internal sealed class WebSocketOps(
+    WebSocketConnection connection,
+    LiveHub hub,
+    TallyEngine engine,
+    WebSocketTransportOptions options,
+    Action<WebSocketCloseStatus, string> close)
+{
+    private readonly TimeSpan _stuckTimeout = hub.Options.StuckTimeout;
+    private readonly Lock _subscribing = new();
+    private bool _detached; // under _subscribing
+
+    /// <summary>
+    /// Unsubscribes from every poll, for good: the socket is closing. Called from any thread (the writer's,
+    /// the shutdown's), so a subscribe in progress on the receive loop either ends before it or is refused.
+    /// </summary>
+    public void Detach()
+    {
+        lock (_subscribing)
+        {
+            _detached = true;
+            connection.Detach();
+        }
+    }
+
+    /// <summary>Reads and carries out one client message; throws <see cref="SlowConsumerException"/> when its answer cannot be sent.</summary>
+    public async Task HandleAsync(ReadOnlyMemory<byte> message)
+    {
+        var op = new ClientOp();
+        if (!connection.Protocol.TryRead(message, op, out var malformed))
+        {
+            await SendErrorAsync(OpError.InvalidMessage(op, malformed!)).ConfigureAwait(false);
+            return;
+        }
+
+        if (op.RequestId is { Length: > OpError.MaxEcho })
+        {
+            await SendErrorAsync(OpError.Validation(op, $"requestId is at most {OpError.MaxEcho} characters.")).ConfigureAwait(false);
+            return;
+        }
+
+        switch (op.Op)
+        {
+            case "subscribe":
+                await SubscribeAsync(op).ConfigureAwait(false);
+                break;
+            case "unsubscribe":
+                if (op.PollId is null)
+                {
+                    await SendErrorAsync(OpError.Validation(op, "pollId is required.")).ConfigureAwait(false);
+                    break;
+                }
+
+                hub.Unsubscribe(connection, op.PollId);
+                break;
+            case "vote":
+                await VoteAsync(op).ConfigureAwait(false);
+                break;
+            case "ping":
+                await SendAsync(static (protocol, buffer, op) => protocol.WritePong(buffer, op.RequestId), op).ConfigureAwait(false);
+                break;
+            default:
+                await SendErrorAsync(OpError.UnknownOp(op)).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private async Task SubscribeAsync(ClientOp op)
+    {
+        if (op.PollId is not { } pollId)
+        {
+            await SendErrorAsync(OpError.Validation(op, "pollId is required.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (op.Since < 0)
+        {
+            await SendErrorAsync(OpError.Validation(op, "since is a seq: 0 or more.")).ConfigureAwait(false);
+            return;
+        }
+
+        var polls = connection.Polls;
+        if (polls.Count >= options.MaxSubscriptions && !polls.Contains(pollId))
+        {
+            close(WebSocketCloseCodes.Policy, $"at most {options.MaxSubscriptions} subscriptions per socket");
+            return;
+        }
+
+        bool found;
+        lock (_subscribing)
+        {
+            // Detach may run on another thread (the session closing); a subscribe must not slip in after it.
+            found = _detached || hub.Subscribe(connection, pollId, op.Since);
+        }
+
+        if (!found)
+        {
+            await SendErrorAsync(OpError.PollNotFound(op, pollId)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task VoteAsync(ClientOp op)
+    {
+        var missing = op switch
+        {
+            { RequestId: null } => "requestId is required: the ack or error of the vote carries it back.",
+            { PollId: null } => "pollId is required.",
+            { OptionIds: null } => "optionIds is required: an array of option ids.",
+            _ => null,
+        };
+        if (missing is not null)
+        {
+            await SendErrorAsync(OpError.Validation(op, missing)).ConfigureAwait(false);
+            return;
+        }
+
+        if (engine.Catalog.FindPoll(op.PollId!) is null)
+        {
+            await SendErrorAsync(OpError.PollNotFound(op, op.PollId!)).ConfigureAwait(false);
+            return;
+        }
+
+        var outcome = await engine.CastVoteAsync(new CastVote(op.PollId!, op.OptionIds!, op.VoterId, op.IdempotencyKey)).ConfigureAwait(false);
+        if (outcome.Rejection is { } rejection)
+        {
+            await SendErrorAsync(OpError.From(op, rejection)).ConfigureAwait(false);
+            return;
+        }
+
+        await SendAsync(static (protocol, buffer, state) => protocol.WriteAck(buffer, state.RequestId, state.Outcome), (RequestId: op.RequestId!, Outcome: outcome)).ConfigureAwait(false);
+    }
+
+    private Task SendErrorAsync(OpError error) =>
+        SendAsync(static (protocol, buffer, error) => protocol.WriteError(buffer, error), error);
+
+    /// <summary>
+    /// Sends an answer through the connection's send lock, bounded like the hub's writes: stuck past
+    /// <see cref="LiveOptions.StuckTimeout"/>, the client is too slow. After the close frame, answers are dropped.
+    /// </summary>
+    private async Task SendAsync<TState>(Action<WebSocketProtocol, IBufferWriter<byte>, TState> write, TState state)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        write(connection.Protocol, buffer, state);
+        using var stuck = new CancellationTokenSource(_stuckTimeout);
+        try
+        {
+            await connection.SendAsync(buffer.WrittenMemory, stuck.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stuck.IsCancellationRequested)
+        {
+            throw new SlowConsumerException($"An answer was not sent within {_stuckTimeout.TotalSeconds:0.#} s.");
+        }
+    }
+}

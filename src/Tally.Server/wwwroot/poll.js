@@ -1,0 +1,360 @@
+// Tally's live results page: /polls/{id}. Plain JavaScript, no build step.
+// Reads the poll over HTTP, then follows GET /v1/polls/{id}/events (server-sent events):
+// a snapshot (the whole tally), then deltas (absolute counts of the options that changed), then closed.
+'use strict';
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const number = new Intl.NumberFormat();
+  const plural = (n, one, many) => `${number.format(n)} ${n === 1 ? one : many}`;
+
+  const pollId = (() => {
+    const match = /^\/polls\/([^/]+)\/?$/.exec(location.pathname);
+    return match ? decodeURIComponent(match[1]) : null;
+  })();
+  const api = pollId && `/v1/polls/${encodeURIComponent(pollId)}`;
+
+  // What the page shows. seq is the last one applied; -1 until the first snapshot.
+  const state = { poll: null, seq: -1, status: 'open', total: 0, watchers: 0, counts: new Map() };
+  const rows = new Map(); // option id → { row, fill, votes, share }
+
+  // ---------- loading the poll ----------
+
+  function notice(title, text, canRetry) {
+    $('poll').hidden = true;
+    $('notice').hidden = false;
+    $('notice-title').textContent = title;
+    $('notice-text').textContent = text;
+    $('notice-retry').hidden = !canRetry;
+    document.title = `${title} · Tally`;
+  }
+
+  async function load() {
+    if (!pollId) {
+      connection('idle', 'No poll');
+      notice('Which poll?', 'Open /polls/{id} with the id that POST /v1/polls returned, e.g. /polls/k3x9q2m7pa.', false);
+      return;
+    }
+
+    notice('Loading…', '', false);
+    let response;
+    try {
+      response = await fetch(api, { headers: { Accept: 'application/json' } });
+    } catch {
+      connection('offline', 'Offline');
+      notice('Cannot reach the server', 'The poll could not be loaded. Check the connection and try again.', true);
+      return;
+    }
+
+    if (response.status === 404) {
+      connection('idle', 'No poll');
+      notice('Poll not found', `There is no poll with the id “${pollId}”. Check the link: the id is the one POST /v1/polls returned.`, false);
+      return;
+    }
+
+    if (!response.ok) {
+      connection('offline', 'Error');
+      notice('The poll could not be loaded', await problemText(response), true);
+      return;
+    }
+
+    state.poll = await response.json();
+    state.status = state.poll.status;
+    state.total = state.poll.totalVotes;
+    build(state.poll);
+    $('notice').hidden = true;
+    $('poll').hidden = false;
+    document.title = `${state.poll.question} · Tally`;
+    watch();
+  }
+
+  function build(poll) {
+    $('question').textContent = poll.question;
+
+    const results = $('results');
+    results.replaceChildren();
+    for (const option of poll.options) {
+      const row = el('li', 'option');
+      row.dataset.optionId = option.id;
+      const head = el('div', 'option-head');
+      const text = el('span', 'option-text', option.text);
+      const figures = el('span', 'figures');
+      const votes = el('span', 'votes', '0');
+      const share = el('span', 'share', '0%');
+      figures.append(votes, el('span', 'visually-hidden', ' votes, '), share);
+      head.append(text, figures);
+      const track = el('div', 'track');
+      track.setAttribute('aria-hidden', 'true');
+      const fill = el('div', 'fill');
+      track.append(fill);
+      row.append(head, track);
+      results.append(row);
+      rows.set(option.id, { row, fill, votes, share });
+      state.counts.set(option.id, 0);
+    }
+
+    const choices = $('choices');
+    choices.replaceChildren();
+    const multiple = poll.kind === 'multiple';
+    for (const option of poll.options) {
+      const label = el('label', 'choice');
+      const input = document.createElement('input');
+      input.type = multiple ? 'checkbox' : 'radio';
+      input.name = 'option';
+      input.value = String(option.id);
+      label.append(input, el('span', null, option.text));
+      choices.append(label);
+    }
+
+    $('vote-hint').textContent = multiple && poll.maxChoices < poll.options.length
+      ? `Choose up to ${poll.maxChoices}.`
+      : multiple ? 'Choose one or more.' : 'Choose one.';
+    render();
+  }
+
+  // ---------- the live stream ----------
+
+  let source = null;
+  let retryTimer = 0;
+  let retryDelay = 1000;
+  let finished = false;
+
+  function watch() {
+    clearTimeout(retryTimer);
+    // A new EventSource does not send Last-Event-ID, so a fresh one resumes with ?since=.
+    // The browser's own reconnects (same EventSource) send Last-Event-ID, which the server prefers.
+    const url = `${api}/events${state.seq >= 0 ? `?since=${state.seq}` : ''}`;
+    source = new EventSource(url);
+    connection('connecting', state.seq >= 0 ? 'Reconnecting…' : 'Connecting…');
+
+    source.onopen = () => {
+      retryDelay = 1000;
+      connection('live', 'Live');
+    };
+    source.addEventListener('snapshot', (e) => applySnapshot(JSON.parse(e.data)));
+    source.addEventListener('delta', (e) => applyDelta(JSON.parse(e.data)));
+    source.addEventListener('closed', (e) => applyClosed(JSON.parse(e.data)));
+    source.onerror = () => {
+      if (finished) {
+        return;
+      }
+
+      if (source.readyState === EventSource.CONNECTING) {
+        connection('connecting', 'Reconnecting…'); // the browser retries by itself, with Last-Event-ID
+        return;
+      }
+
+      // The browser gave up (an HTTP error such as 503 while the server starts): retry ourselves, backing off.
+      source.close();
+      connection('offline', 'Offline — retrying');
+      retryTimer = setTimeout(watch, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 30000);
+    };
+  }
+
+  function applySnapshot(message) {
+    // A snapshot is the whole tally: it replaces what the page shows, whatever came before.
+    state.seq = message.seq;
+    state.status = message.status;
+    state.total = message.totalVotes;
+    state.watchers = message.watchers;
+    for (const option of message.options) {
+      state.counts.set(option.id, option.votes);
+    }
+
+    render();
+  }
+
+  function applyDelta(message) {
+    // Deltas carry absolute counts, so applying one twice is harmless; one older than what the page
+    // shows would move counts back, so it is ignored. A delta with the same seq and no changes only
+    // brings a new watcher count.
+    if (state.seq < 0 || message.seq < state.seq) {
+      return;
+    }
+
+    state.seq = message.seq;
+    state.total = message.totalVotes;
+    for (const change of message.changes) {
+      state.counts.set(change.id, change.votes);
+    }
+
+    if (typeof message.watchers === 'number') {
+      state.watchers = message.watchers;
+    }
+
+    render();
+  }
+
+  function applyClosed(message) {
+    if (message.seq >= state.seq) {
+      state.seq = message.seq;
+      state.total = message.totalVotes;
+    }
+
+    state.status = 'closed';
+    // Nothing follows "closed": stop watching, so the browser does not reconnect forever.
+    finished = true;
+    source.close();
+    connection('done', 'Final results');
+    render();
+  }
+
+  function render() {
+    const total = state.total;
+    let leader = 0;
+    for (const votes of state.counts.values()) {
+      leader = Math.max(leader, votes);
+    }
+
+    for (const [id, parts] of rows) {
+      const votes = state.counts.get(id) ?? 0;
+      // Share of ballots: in a multiple-choice poll the shares add up to more than 100%.
+      const share = total > 0 ? votes / total : 0;
+      parts.votes.textContent = number.format(votes);
+      parts.share.textContent = `${Math.round(share * 100)}%`;
+      parts.fill.style.transform = `scaleX(${Math.min(share, 1)})`;
+      parts.row.dataset.votes = String(votes);
+      parts.row.classList.toggle('leading', votes > 0 && votes === leader);
+    }
+
+    $('total').textContent = plural(total, 'vote', 'votes');
+    $('watchers').textContent = `${number.format(state.watchers)} watching`;
+    const status = $('status');
+    status.dataset.status = state.status;
+    status.textContent = state.status === 'closed' ? 'Closed' : 'Open';
+    $('vote-fieldset').disabled = state.status === 'closed';
+    $('vote-form').setAttribute('aria-busy', String(voting));
+    if (state.status === 'closed') {
+      $('vote-hint').textContent = 'This poll is closed.';
+    }
+
+    limitChoices();
+  }
+
+  // ---------- voting ----------
+
+  const voterId = (() => {
+    // One id per browser, kept across visits: the server's dedupe ("voter") counts it once per poll.
+    const key = 'tally.voterId';
+    try {
+      let id = localStorage.getItem(key);
+      if (!id) {
+        id = 'web-' + randomHex(16);
+        localStorage.setItem(key, id);
+      }
+      return id;
+    } catch {
+      return 'web-' + randomHex(16); // storage blocked: this visit only
+    }
+  })();
+
+  let voting = false;
+  let pending = null; // { ballot, key } of a submission whose answer never arrived: a retry reuses its key
+
+  function chosen() {
+    return [...$('choices').querySelectorAll('input:checked')].map((input) => Number(input.value));
+  }
+
+  function limitChoices() {
+    const poll = state.poll;
+    if (!poll || poll.kind !== 'multiple' || state.status === 'closed') {
+      return;
+    }
+
+    const inputs = [...$('choices').querySelectorAll('input')];
+    const full = inputs.filter((input) => input.checked).length >= poll.maxChoices;
+    for (const input of inputs) {
+      input.disabled = full && !input.checked;
+    }
+  }
+
+  async function vote(event) {
+    event.preventDefault();
+    if (voting) {
+      return;
+    }
+
+    const optionIds = chosen();
+    $('vote-outcome').textContent = '';
+    $('vote-error').textContent = '';
+    if (optionIds.length === 0) {
+      $('vote-error').textContent = 'Choose an option first.';
+      return;
+    }
+
+    const ballot = optionIds.join(',');
+    if (!pending || pending.ballot !== ballot) {
+      pending = { ballot, key: randomHex(16) }; // one Idempotency-Key per submission
+    }
+
+    voting = true;
+    $('vote-button').textContent = 'Voting…';
+    render();
+    try {
+      const response = await fetch(`${api}/votes`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': pending.key, Accept: 'application/json' },
+        body: JSON.stringify({ optionIds, voterId }),
+      });
+      pending = null; // answered: a new submission gets a new key
+      if (response.ok) {
+        const result = await response.json();
+        $('vote-outcome').textContent = result.status === 'changed' ? 'Your vote was changed.' : 'Your vote was counted.';
+      } else {
+        $('vote-error').textContent = await problemText(response);
+      }
+    } catch {
+      // No answer: the vote may or may not have been taken. Sending the same ballot again reuses the key,
+      // so the server counts it at most once.
+      $('vote-error').textContent = 'No answer from the server. Your vote may not have been counted; try again.';
+    } finally {
+      voting = false;
+      $('vote-button').textContent = 'Vote';
+      render();
+    }
+  }
+
+  // ---------- small helpers ----------
+
+  async function problemText(response) {
+    try {
+      const problem = await response.json(); // application/problem+json
+      return problem.detail || problem.title || `The server answered ${response.status}.`;
+    } catch {
+      return `The server answered ${response.status}.`;
+    }
+  }
+
+  function connection(stateName, text) {
+    $('connection').dataset.state = stateName;
+    $('connection-text').textContent = text;
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function randomHex(bytes) {
+    // crypto.getRandomValues works on plain http too (randomUUID needs a secure context).
+    return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  $('vote-form').addEventListener('submit', vote);
+  $('choices').addEventListener('change', limitChoices);
+  $('notice-retry').addEventListener('click', load);
+  window.addEventListener('online', () => {
+    if (!finished && source && source.readyState === EventSource.CLOSED) {
+      retryDelay = 1000;
+      watch();
+    }
+  });
+
+  load();
+})();

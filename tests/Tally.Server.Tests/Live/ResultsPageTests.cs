@@ -1,0 +1,294 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Tally.Server.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace Tally.Server.Tests.Live;
+
+/// <summary>
+/// The live results page at <c>/polls/{id}</c> in a real (headless) Chromium against the real server:
+/// it shows the poll, its bars follow votes cast elsewhere without a reload, its form votes.
+/// Every wait is Playwright's expect/wait with a deadline; nothing sleeps.
+/// </summary>
+public sealed class ResultsPageTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>, IAsyncLifetime
+{
+    private readonly TestServer _server = fixture.Server;
+    private readonly ConcurrentQueue<IBrowserContext> _contexts = new();
+    private readonly ConcurrentQueue<string> _scriptErrors = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Closes this test's browser contexts; an uncaught script error on any page fails the test (an HTTP error status is not one).</summary>
+    public async Task DisposeAsync()
+    {
+        foreach (var context in _contexts)
+        {
+            await context.CloseAsync();
+        }
+
+        Assert.Empty(_scriptErrors);
+    }
+
+    [Fact]
+    public async Task The_page_shows_the_poll_and_its_bars_follow_votes_cast_over_HTTP()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Tabs or spaces?", options = new[] { "Tabs", "Spaces", "Both" } });
+        var id = (string)poll["id"]!;
+        var page = await OpenAsync(id);
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Tabs or spaces?" })).ToBeVisibleAsync();
+        await Expect(page.Locator("#connection")).ToHaveTextAsync("Live");
+        await ExpectRowAsync(page, 1, "Tabs", 0, "0%");
+        await ExpectRowAsync(page, 2, "Spaces", 0, "0%");
+        await ExpectRowAsync(page, 3, "Both", 0, "0%");
+        await Expect(page.Locator("#total")).ToHaveTextAsync("0 votes");
+        await Expect(page.Locator("#total")).ToHaveAttributeAsync("aria-live", "polite");
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Open");
+        await Expect(page.Locator("#watchers")).ToHaveTextAsync("1 watching");
+
+        await VoteOverHttpAsync(id, 1, "alice");
+        await VoteOverHttpAsync(id, 1, "bob");
+        await VoteOverHttpAsync(id, 2, "carol");
+
+        await ExpectRowAsync(page, 1, "Tabs", 2, "67%");
+        await ExpectRowAsync(page, 2, "Spaces", 1, "33%");
+        await ExpectRowAsync(page, 3, "Both", 0, "0%");
+        await Expect(page.Locator("#total")).ToHaveTextAsync("3 votes");
+        await Expect(Row(page, 1).Locator(".fill")).ToHaveAttributeAsync("style", new Regex(@"scaleX\(0\.66"));
+        await Expect(Row(page, 2).Locator(".fill")).ToHaveAttributeAsync("style", new Regex(@"scaleX\(0\.33"));
+        await Expect(Row(page, 1)).ToHaveClassAsync(new Regex(@"\bleading\b"));
+
+        // A second watcher shows in the first one's count, and the close reaches both.
+        var second = await OpenAsync(id);
+        await ExpectRowAsync(second, 1, "Tabs", 2, "67%");
+        await Expect(page.Locator("#watchers")).ToHaveTextAsync("2 watching");
+        using (var close = await _server.Admin.PostAsync($"/v1/polls/{id}/close", null))
+        {
+            close.EnsureSuccessStatusCode();
+        }
+
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Closed");
+        await Expect(page.Locator("#connection")).ToHaveTextAsync("Final results");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Vote" })).ToBeDisabledAsync();
+        await Expect(second.Locator("#status")).ToHaveTextAsync("Closed");
+        await SaveScreenshotAsync(page, "results-closed");
+    }
+
+    [Fact]
+    public async Task The_page_form_votes_once_and_shows_the_servers_already_voted_error_on_a_second_vote()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Lunch?", options = new[] { "Pizza", "Salad" } });
+        var id = (string)poll["id"]!;
+        var page = await OpenAsync(id);
+        await ExpectRowAsync(page, 1, "Pizza", 0, "0%");
+        await VoteOverHttpAsync(id, 1, "someone-else");
+        await ExpectRowAsync(page, 1, "Pizza", 1, "100%");
+
+        var keys = new ConcurrentQueue<string>();
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.Url.EndsWith("/votes", StringComparison.Ordinal))
+            {
+                keys.Enqueue(request.Headers.TryGetValue("idempotency-key", out var key) ? key : "");
+            }
+        };
+
+        await page.GetByLabel("Salad").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+        await ExpectRowAsync(page, 2, "Salad", 1, "50%");
+        await Expect(page.Locator("#total")).ToHaveTextAsync("2 votes");
+        await SaveScreenshotAsync(page, "results-voted");
+
+        // The same browser (same voter id, kept in localStorage) votes again: the server's 409 detail shows.
+        await page.GetByLabel("Pizza").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-error")).ToContainTextAsync("has already voted");
+        await Expect(page.Locator("#vote-outcome")).ToBeEmptyAsync();
+
+        var counts = ApiClient.Counts(await _server.Client.ResultsAsync(id));
+        Assert.Equal(1, counts[1]);
+        Assert.Equal(1, counts[2]);
+
+        var voterId = await page.EvaluateAsync<string>("localStorage.getItem('tally.voterId')");
+        Assert.StartsWith("web-", voterId, StringComparison.Ordinal);
+        Assert.Equal(2, keys.Count);
+        Assert.All(keys, key => Assert.Matches("^[0-9a-f]{32}$", key));
+        Assert.Equal(2, keys.Distinct().Count()); // one Idempotency-Key per submission
+        await SaveScreenshotAsync(page, "results-already-voted");
+    }
+
+    [Fact]
+    public async Task The_form_works_with_the_keyboard_alone()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Keyboard?", options = new[] { "First", "Second" } });
+        var page = await OpenAsync((string)poll["id"]!);
+        await ExpectRowAsync(page, 2, "Second", 0, "0%");
+
+        // Tab past the "Tally" link to the radio group, arrow to the second option, Tab to Vote, Enter.
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Tally" })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(page.GetByLabel("First")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("ArrowDown");
+        await Expect(page.GetByLabel("Second")).ToBeCheckedAsync();
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Vote" })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
+
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+        await ExpectRowAsync(page, 2, "Second", 1, "100%");
+    }
+
+    [Fact]
+    public async Task A_multiple_choice_poll_has_checkboxes_limited_to_max_choices()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Pick two", options = new[] { "Red", "Green", "Blue" }, kind = "multiple", maxChoices = 2 });
+        var page = await OpenAsync((string)poll["id"]!);
+
+        await Expect(page.Locator("#vote-hint")).ToHaveTextAsync("Choose up to 2.");
+        await page.GetByLabel("Red").CheckAsync();
+        await page.GetByLabel("Blue").CheckAsync();
+        await Expect(page.GetByLabel("Green")).ToBeDisabledAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+        await ExpectRowAsync(page, 1, "Red", 1, "100%");
+        await ExpectRowAsync(page, 2, "Green", 0, "0%");
+        await ExpectRowAsync(page, 3, "Blue", 1, "100%");
+        await Expect(page.Locator("#total")).ToHaveTextAsync("1 vote");
+    }
+
+    [Fact]
+    public async Task An_unknown_poll_says_so()
+    {
+        var page = await OpenAsync("no-such-poll");
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Poll not found" })).ToBeVisibleAsync();
+        await Expect(page.Locator("#notice-text")).ToContainTextAsync("no-such-poll");
+        await Expect(page.Locator("#poll")).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task After_a_network_drop_the_page_reconnects_resumes_from_its_last_seq_and_catches_up()
+    {
+        await using var network = new LoopbackProxy(_server.BaseAddress);
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Still there?", options = new[] { "Yes", "No" } });
+        var id = (string)poll["id"]!;
+        var page = await OpenAsync(id, network.BaseAddress);
+        await VoteOverHttpAsync(id, 1, "before");
+        await ExpectRowAsync(page, 1, "Yes", 1, "100%");
+        var seenSeq = (long)(await _server.Client.ResultsAsync(id))["seq"]!;
+
+        // The network under the browser goes away; votes cast meanwhile must all show once it is back.
+        network.Drop();
+        await Expect(page.Locator("#connection")).Not.ToHaveTextAsync("Live");
+        await VoteOverHttpAsync(id, 2, "during-1");
+        await VoteOverHttpAsync(id, 2, "during-2");
+        await VoteOverHttpAsync(id, 1, "during-3");
+        network.Restore();
+
+        await Expect(page.Locator("#connection")).ToHaveTextAsync("Live");
+        await ExpectRowAsync(page, 1, "Yes", 2, "50%");
+        await ExpectRowAsync(page, 2, "No", 2, "50%");
+        await Expect(page.Locator("#total")).ToHaveTextAsync("4 votes");
+
+        // It resumed (the server sent the missed deltas) rather than starting over.
+        // (Chromium's own reconnect sends Last-Event-ID; the page's fallback, a new EventSource, sends ?since=.)
+        Assert.Matches(new Regex($@"(?im)^Last-Event-ID: {seenSeq}\r$|[?&]since={seenSeq}\b"), network.Sent);
+    }
+
+    [Fact]
+    public async Task The_page_applies_absolute_deltas_ignores_older_ones_and_keeps_state_across_a_reconnect()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Scripted stream", options = new[] { "A", "B", "C" } });
+        var id = (string)poll["id"]!;
+        var page = await NewPageAsync();
+
+        // The server's stream is replaced by a scripted one, to send what a real server sends only in
+        // rare races: a delta older than one already applied, and a presence-only delta with the same seq.
+        // (What the browser sends on reconnect is checked on the wire by the network-drop test: an
+        // intercepted request does not show the Last-Event-ID header Chromium adds.)
+        var requests = 0;
+        await page.RouteAsync($"**/v1/polls/{id}/events*", async route =>
+        {
+            var body = Interlocked.Increment(ref requests) == 1
+                ? "retry: 100\n\n"
+                  + Event("snapshot", 5, $$"""{"type":"snapshot","pollId":"{{id}}","seq":5,"status":"open","totalVotes":4,"options":[{"id":1,"text":"A","votes":3},{"id":2,"text":"B","votes":1},{"id":3,"text":"C","votes":0}],"watchers":2}""")
+                  + Event("delta", 7, $$"""{"type":"delta","pollId":"{{id}}","seq":7,"totalVotes":6,"changes":[{"id":1,"votes":5}]}""")
+                  + Event("delta", 6, $$"""{"type":"delta","pollId":"{{id}}","seq":6,"totalVotes":5,"changes":[{"id":1,"votes":4}]}""")
+                  + Event("delta", 7, $$"""{"type":"delta","pollId":"{{id}}","seq":7,"totalVotes":6,"changes":[],"watchers":3}""")
+                : Event("delta", 8, $$"""{"type":"delta","pollId":"{{id}}","seq":8,"totalVotes":7,"changes":[{"id":2,"votes":2}]}""")
+                  + Event("closed", 9, $$"""{"type":"closed","pollId":"{{id}}","seq":9,"status":"closed","totalVotes":7}""");
+            await route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/event-stream", Body = body });
+        });
+
+        await page.GotoAsync($"/polls/{id}");
+
+        // The stream ended after the first script; the browser reconnected and got the rest.
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Closed");
+        await ExpectRowAsync(page, 1, "A", 5, "71%");
+        await ExpectRowAsync(page, 2, "B", 2, "29%");
+        await ExpectRowAsync(page, 3, "C", 0, "0%");
+        await Expect(page.Locator("#total")).ToHaveTextAsync("7 votes");
+        await Expect(page.Locator("#watchers")).ToHaveTextAsync("3 watching");
+        Assert.Equal(2, Volatile.Read(ref requests)); // after "closed" the page stops watching
+
+        static string Event(string type, long seq, string data) => $"event: {type}\nid: {seq}\ndata: {data}\n\n";
+    }
+
+    [Fact]
+    public async Task The_home_page_says_where_the_results_page_is()
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync("/");
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Tally is running" })).ToBeVisibleAsync();
+        await Expect(page.Locator("body")).ToContainTextAsync("/polls/{id}");
+    }
+
+    private async Task<IPage> OpenAsync(string pollId, Uri? baseAddress = null)
+    {
+        var page = await NewPageAsync(baseAddress);
+        var response = await page.GotoAsync($"/polls/{Uri.EscapeDataString(pollId)}");
+        Assert.NotNull(response);
+        Assert.True(response.Ok, $"GET /polls/{pollId}: {response.Status}");
+        return page;
+    }
+
+    private async Task<IPage> NewPageAsync(Uri? baseAddress = null)
+    {
+        var page = await fixture.NewPageAsync(baseAddress);
+        _contexts.Enqueue(page.Context);
+        page.PageError += (_, error) => _scriptErrors.Enqueue(error);
+        return page;
+    }
+
+    private async Task VoteOverHttpAsync(string pollId, int optionId, string voterId)
+    {
+        using var response = await _server.Client.VoteAsync(pollId, [optionId], voterId);
+        Assert.True(response.IsSuccessStatusCode, $"vote: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private static ILocator Row(IPage page, int optionId) => page.Locator($"#results li[data-option-id='{optionId}']");
+
+    private static async Task ExpectRowAsync(IPage page, int optionId, string text, long votes, string share)
+    {
+        var row = Row(page, optionId);
+        await Expect(row.Locator(".option-text")).ToHaveTextAsync(text);
+        await Expect(row.Locator(".votes")).ToHaveTextAsync(votes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(row.Locator(".share")).ToHaveTextAsync(share);
+    }
+
+    /// <summary>With <c>TALLY_PAGE_SCREENSHOTS</c> set to a folder, saves what the page looks like there (to look at, not to compare).</summary>
+    private static async Task SaveScreenshotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("TALLY_PAGE_SCREENSHOTS") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name + ".png"), FullPage = true });
+        }
+    }
+}
