@@ -79,10 +79,13 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 130" INT TERM # so that cleanup runs
 
-free_port() { # a port nobody listens on, in 20000-59999
+# Listening ports come from below the ephemeral range (thousands of watcher sockets, and their TIME_WAITs, take ports
+# from that range, and a port one of them holds cannot be listened on).
+ephemeral_low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range)
+free_port() { # a port nobody listens on, in 10000 .. the ephemeral range's start
   local port
   for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (ephemeral_low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
   done
   echo "no free port found" >&2; return 1
