@@ -24,6 +24,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 rounds=3 idle_rounds=3 duration=10 warmup=2 quiet_duration=10 watchers=1000 rate=1000 idle_watchers=10000 idle_seconds=20
 transport=auto quick=0 quiet_wait=30 noisy_retries=2
+args_given="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 rounds=1 idle_rounds=1 duration=3 warmup=1 quiet_duration=5 idle_watchers=2000 idle_seconds=16; shift ;;
@@ -199,10 +200,10 @@ done
 problems=$(cat "$raw"/tally-*.log | grep -cE '^(warn|fail|crit):' || true)
 
 suffix=""
-[ $quick -eq 1 ] && suffix="-quick"
+[ "$transport" = ws ] || suffix="-$transport"
+[ $quick -eq 1 ] && suffix="$suffix-quick"
 out="bench/results/fanout-$(date -u +%F)$suffix.md"
-cmd="bench/fanout.sh"
-[ $quick -eq 1 ] && cmd="$cmd --quick"
+cmd="bench/fanout.sh${args_given:+ $args_given}"
 {
   echo "# Fan-out benchmark, $(date -u '+%F %H:%M UTC')"
   echo

@@ -53,9 +53,9 @@ internal static class FanoutReport
             foreach (var group in fanouts.GroupBy(r => (r.Watchers, r.Rate, r.Transport)))
             {
                 var runs = group.ToList();
-                var name = string.Create(inv, $"{group.Key.Watchers:N0} watchers × {group.Key.Rate:N0} vote{(group.Key.Rate == 1 ? "" : "s")}/s");
+                var name = string.Create(inv, $"{group.Key.Watchers:N0} watcher{(group.Key.Watchers == 1 ? "" : "s")} × {group.Key.Rate:N0} vote{(group.Key.Rate == 1 ? "" : "s")}/s");
                 md.AppendLine(string.Create(inv,
-                    $"| {name} | {group.Key.Transport} | {runs.Count} | {M(runs, r => r.P50Ms):0.00} | {M(runs, r => r.P90Ms):0.00} | {M(runs, r => r.P99Ms):0.00} | {M(runs, r => r.P999Ms):0.00} | {M(runs, r => r.MaxMs):0.00} | {M(runs, r => r.FirstWatcherP50Ms):0.00} / {M(runs, r => r.FirstWatcherP99Ms):0.00} | {M(runs, r => r.LastWatcherP50Ms):0.00} / {M(runs, r => r.LastWatcherP99Ms):0.00} | {M(runs, r => r.AckP50Ms):0.00} / {M(runs, r => r.AckP99Ms):0.00} | {M(runs, r => r.VotesPerSecond):N0} | {M(runs, r => r.MessagesPerSecond):N0} | {M(runs, r => r.ServerCpuSeconds ?? double.NaN):0.00} | {M(runs, r => r.LoadGenCpuSeconds):0.00} | {M(runs, r => r.LoadGenCpuSeconds * 1e6 / Math.Max(1, r.MessagesPerSecond * r.DurationSeconds)):0.0} | {M(runs, r => r.KiBPerWatcher ?? double.NaN):0.0} |"));
+                    $"| {name} | {group.Key.Transport} | {runs.Count} | {M(runs, r => r.P50Ms):0.00} | {M(runs, r => r.P90Ms):0.00} | {M(runs, r => r.P99Ms):0.00} | {M(runs, r => r.P999Ms):0.00} | {M(runs, r => r.MaxMs):0.00} | {M(runs, r => r.FirstWatcherP50Ms):0.00} / {M(runs, r => r.FirstWatcherP99Ms):0.00} | {M(runs, r => r.LastWatcherP50Ms):0.00} / {M(runs, r => r.LastWatcherP99Ms):0.00} | {M(runs, r => r.AckP50Ms):0.00} / {M(runs, r => r.AckP99Ms):0.00} | {M(runs, r => r.VotesPerSecond):N0} | {M(runs, r => r.MessagesPerSecond):N0} | {M(runs, r => r.ServerCpuSeconds ?? double.NaN):0.00} | {M(runs, r => r.LoadGenCpuSeconds):0.00} | {PerMessage(runs)} | {M(runs, r => r.KiBPerWatcher ?? double.NaN):0.0} |"));
                 if (group.Key.Watchers >= 1000 && group.Key.Rate >= 1000)
                 {
                     var p99 = M(runs, r => r.P99Ms);
@@ -149,6 +149,11 @@ internal static class FanoutReport
 
         return md.ToString();
     }
+
+    /// <summary>The load generator's CPU per message received; "—" when so few arrived that its fixed costs (HTTP votes, timers) dominate.</summary>
+    private static string PerMessage(List<FanoutResult> runs) => runs.All(r => r.MessagesPerSecond >= 100)
+        ? M(runs, r => r.LoadGenCpuSeconds * 1e6 / (r.MessagesPerSecond * r.DurationSeconds)).ToString("0.0", CultureInfo.InvariantCulture)
+        : "—";
 
     private static double M<T>(List<T> runs, Func<T, double> metric)
     {
