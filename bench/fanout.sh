@@ -9,7 +9,7 @@
 # server logs under bench/results/raw/, not committed).
 #
 #   bench/fanout.sh            # full: 3 rounds of each; (a) 10 s after 2 s warm-up, (b) 10 s after 1 s (~4-5 min)
-#   bench/fanout.sh --quick    # 1 round of each, shorter runs, idle cap 2,000 (~2 min)
+#   bench/fanout.sh --quick    # 1 round of each, shorter runs, idle cap 2,000 (1-2 min)
 #
 # Options: --rounds N, --duration S (a), --quiet-duration S (b), --watchers N, --rate R (a), --idle-watchers N,
 # --idle-rounds N, --idle-seconds S (how long the idle watchers sit before memory is read; default 20, longer than
