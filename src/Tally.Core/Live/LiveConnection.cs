@@ -90,7 +90,13 @@ public abstract class LiveConnection
                     await ResyncAsync(writeTimeout, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (item.Message is { } message && ShouldWrite(message))
+                if (item.StartOf is { } started)
+                {
+                    // What this connection wrote for an earlier subscription to the poll no longer applies.
+                    _resyncedAt.Remove(started);
+                    _closedWritten.Remove(started);
+                }
+                else if (item.Message is { } message && ShouldWrite(message))
                 {
                     await WriteBoundedAsync(message, writeTimeout, cancellationToken).ConfigureAwait(false);
                 }
@@ -114,9 +120,14 @@ public abstract class LiveConnection
 
     protected virtual ValueTask WriteHeartbeatAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    internal void Offer(LiveMessage message)
+    internal void Offer(LiveMessage message) => Offer(new Outbound(message));
+
+    /// <summary>Queued by the stream before a subscription's first messages (under the stream's lock).</summary>
+    internal void OfferStart(string pollId) => Offer(new Outbound(null, pollId));
+
+    private void Offer(Outbound item)
     {
-        if (_queue.Writer.TryWrite(new Outbound(message)))
+        if (_queue.Writer.TryWrite(item))
         {
             return;
         }
@@ -147,7 +158,7 @@ public abstract class LiveConnection
         }
     }
 
-    private bool IsSubscribed(string pollId)
+    internal bool IsSubscribed(string pollId)
     {
         lock (_subscriptionsGate)
         {
@@ -219,7 +230,17 @@ public abstract class LiveConnection
 
     private async Task WriteBoundedAsync(LiveMessage message, CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
     {
-        await BoundedAsync((c, t) => c.WriteAsync(message, t), writeTimeout, cancellationToken).ConfigureAwait(false);
+        writeTimeout.CancelAfter(_stuckTimeout);
+        try
+        {
+            await WriteAsync(message, writeTimeout.Token).ConfigureAwait(false); // no closure: this runs per message per watcher
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Stuck();
+        }
+
+        EndBounded(writeTimeout, cancellationToken);
         switch (message.Kind)
         {
             case LiveMessageKind.Snapshot:
@@ -241,16 +262,24 @@ public abstract class LiveConnection
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new SlowConsumerException($"A write did not complete within {_stuckTimeout.TotalSeconds:0.#} s.");
+            throw Stuck();
         }
 
+        EndBounded(writeTimeout, cancellationToken);
+    }
+
+    private void EndBounded(CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
+    {
         if (!writeTimeout.TryReset())
         {
             // Cancelled during the write: by the caller (the watcher left), or the timer fired just now.
             cancellationToken.ThrowIfCancellationRequested();
-            throw new SlowConsumerException($"A write did not complete within {_stuckTimeout.TotalSeconds:0.#} s.");
+            throw Stuck();
         }
     }
 
-    private readonly record struct Outbound(LiveMessage? Message);
+    private SlowConsumerException Stuck() => new($"A write did not complete within {_stuckTimeout.TotalSeconds:0.#} s.");
+
+    /// <summary>A queued item: a message; or, with <see cref="StartOf"/>, the start of a (re)subscription to that poll; or neither: "resync".</summary>
+    private readonly record struct Outbound(LiveMessage? Message, string? StartOf = null);
 }

@@ -115,7 +115,13 @@ internal sealed class PollStream
     {
         lock (_gate)
         {
+            if (!connection.IsSubscribed(PollId))
+            {
+                return; // the connection was detached (or unsubscribed) since the hub added the subscription
+            }
+
             _watchers.Add(connection);
+            connection.OfferStart(PollId);
             if (since is { } from && from <= _sent.Seq && TryCatchUp(connection, from))
             {
                 MarkDirty();

@@ -198,6 +198,46 @@ public sealed class LiveHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resubscribing_after_a_resync_gets_every_catch_up_delta_it_asks_for()
+    {
+        var watcher = await WatchQuietAsync();
+        watcher.Hold();
+        for (var i = 0; i < _options.ConnectionQueueCapacity + 2; i++)
+        {
+            await VoteAsync(1);
+            await FlushAsync();
+        }
+
+        Assert.True(watcher.Overflows > 0);
+        watcher.Release();
+        var resyncedAt = _engine.Catalog.FindResults(_poll)!.Seq;
+        LiveMessage read;
+        do
+        {
+            read = await watcher.NextAsync();
+        }
+        while (read.Kind != LiveMessageKind.Snapshot || read.Seq != resyncedAt);
+
+        _hub.Unsubscribe(watcher, _poll);
+        await VoteAsync(2);
+        await FlushAsync();
+
+        // Resume from before the resync point: the deltas at or below it must not be taken for stale ones.
+        Assert.True(_hub.Subscribe(watcher, _poll, resyncedAt - 2));
+        var caughtUp = new List<LiveMessage>();
+        while (caughtUp.Count == 0 || caughtUp[^1].Seq < resyncedAt + 1)
+        {
+            var message = await watcher.NextAsync();
+            if (!message.IsPresenceOnly)
+            {
+                caughtUp.Add(message);
+            }
+        }
+
+        Assert.Equal([resyncedAt - 1, resyncedAt, resyncedAt + 1], caughtUp.Select(m => m.Seq));
+    }
+
+    [Fact]
     public async Task A_watcher_stuck_past_the_timeout_is_ended_as_too_slow()
     {
         var options = new LiveOptions { Tick = Tick, StuckTimeout = TimeSpan.FromMilliseconds(100) };
