@@ -13,12 +13,7 @@ public sealed class OverloadTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = await TestServer.StartWithControlledLogAsync(new Dictionary<string, string>
-        {
-            ["Tally:Engine:Partitions"] = "1",
-            ["Tally:Engine:QueueCapacity"] = "2",
-            ["Tally:Engine:MaxBatch"] = "1",
-        });
+        _server = await TestServer.StartWithControlledLogAsync(TestServer.TinyQueue);
         _log = _server.Services.GetRequiredService<ControlledEventLog>();
     }
 

@@ -59,6 +59,14 @@ public sealed class TestServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>One partition with room for two votes, one vote per batch: with the log held at its gate, the third vote is refused.</summary>
+    public static IReadOnlyDictionary<string, string> TinyQueue { get; } = new Dictionary<string, string>
+    {
+        ["Tally:Engine:Partitions"] = "1",
+        ["Tally:Engine:QueueCapacity"] = "2",
+        ["Tally:Engine:MaxBatch"] = "1",
+    };
+
     /// <summary>
     /// Starts a server whose SQLite log sits behind a <see cref="ControlledEventLog"/> (resolve it from
     /// <see cref="Services"/>), so the test can hold appends at a gate or make them fail.
