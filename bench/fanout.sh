@@ -20,6 +20,7 @@
 # reports the CPU the load generator and other processes took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 rounds=3 idle_rounds=3 duration=10 warmup=2 quiet_duration=10 watchers=1000 rate=1000 idle_watchers=10000 idle_seconds=20
@@ -56,23 +57,6 @@ mkdir -p "$raw"
 admin_key="bench-$RANDOM$RANDOM"
 tally_pid="" data=""
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
-
-stop_server() { # pid name: SIGTERM, then wait (bounded) for the process to end
-  local pid=$1 name=$2 deadline=$((SECONDS + 45))
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid"
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ $SECONDS -ge $deadline ]; then
-      log "$name (pid $pid) still running 45 s after SIGTERM; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   stop_server "$tally_pid" Tally
   [ -z "$data" ] || rm -rf "$data"
@@ -90,21 +74,6 @@ free_port() { # a port nobody listens on, in 10000 .. the ephemeral range's star
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
   done
   echo "no free port found" >&2; return 1
-}
-
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
-
-wait_quiet() { # until the whole machine used < 15% of a core over one second (our server idle), at most $quiet_wait s
-  local deadline=$((SECONDS + quiet_wait)) before after hz
-  hz=$(getconf CLK_TCK)
-  while :; do
-    before=$(busy_ticks); sleep 1; after=$(busy_ticks)
-    if [ $(((after - before) * 100)) -lt $((hz * 15)) ]; then return 0; fi
-    if [ $SECONDS -ge $deadline ]; then
-      log "machine still busy after ${quiet_wait} s ($(((after - before) * 100 / hz))% of a core): running anyway; the run's 'other CPU-s' shows the noise"
-      return 0
-    fi
-  done
 }
 
 log "building Release (server, load generator)"

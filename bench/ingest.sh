@@ -13,6 +13,7 @@
 # each run reports the CPU other processes took, and waits first, bounded, for the machine to be quiet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 rounds=3 duration=10 warmup=2 concurrency=64 batch_concurrency=4 quick=0 quiet_wait=120
@@ -36,23 +37,6 @@ data=$(mktemp -d -t tally-bench-data.XXXXXX)
 admin_key="bench-$RANDOM$RANDOM"
 ceiling_pid="" tally_pid=""
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
-
-stop_server() { # pid name: SIGTERM, then wait (bounded) for the process to end
-  local pid=$1 name=$2 deadline=$((SECONDS + 45))
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid"
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ $SECONDS -ge $deadline ]; then
-      log "$name (pid $pid) still running 45 s after SIGTERM; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   stop_server "$ceiling_pid" ceiling
   stop_server "$tally_pid" Tally
@@ -75,21 +59,6 @@ wait_ready() { # pid url name: poll /readyz until 200, for at most 60 s
     kill -0 "$pid" 2>/dev/null || { log "$name exited during start-up; its log:"; cat "$raw/$name.log" >&2; exit 1; }
     [ $SECONDS -lt $deadline ] || { log "$name not ready after 60 s; its log:"; cat "$raw/$name.log" >&2; exit 1; }
     sleep 0.2
-  done
-}
-
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
-
-wait_quiet() { # until the whole machine used < 15% of a core over one second (our servers idle), at most $quiet_wait s
-  local deadline=$((SECONDS + quiet_wait)) before after hz
-  hz=$(getconf CLK_TCK)
-  while :; do
-    before=$(busy_ticks); sleep 1; after=$(busy_ticks)
-    if [ $(((after - before) * 100)) -lt $((hz * 15)) ]; then return 0; fi
-    if [ $SECONDS -ge $deadline ]; then
-      log "machine still busy after ${quiet_wait} s ($(((after - before) * 100 / hz))% of a core): running anyway; the run's 'other CPU-s' shows the noise"
-      return 0
-    fi
   done
 }
 
