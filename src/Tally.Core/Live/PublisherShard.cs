@@ -68,7 +68,13 @@ internal sealed class PublisherShard
 
                 if (_due.TryPeek(out _, out var next))
                 {
-                    var wait = _time.GetElapsedTime(now, next);
+                    // From the clock now, not from the top of the loop (time may have moved while flushing).
+                    var wait = _time.GetElapsedTime(_time.GetTimestamp(), next);
+                    if (wait < TimeSpan.Zero)
+                    {
+                        continue;
+                    }
+
                     var ready = reader.WaitToReadAsync(stopping).AsTask();
                     if (!ready.IsCompleted)
                     {

@@ -84,7 +84,7 @@ public sealed class LiveHubTests : IAsyncLifetime
         await Eventually.WaitUntilAsync(() => _hub.FindStream(_poll)!.Scheduled);
         Assert.False(watcher.HasMore); // held until a tick has passed since the last delta
 
-        _clock.Advance(Tick);
+        await AdvanceUntilAsync(() => watcher.HasMore);
         var conflated = await watcher.NextAsync();
 
         Assert.Equal(5, conflated.Seq);
@@ -99,7 +99,7 @@ public sealed class LiveHubTests : IAsyncLifetime
         var first = await WatchQuietAsync();
         var second = Watch(_poll);
         await second.NextAsync(); // snapshot
-        _clock.Advance(Tick);
+        await AdvanceUntilAsync(() => first.HasMore);
         await first.NextAsync(); // presence: two watchers now
         await second.NextAsync();
         _clock.Advance(Tick);
@@ -301,6 +301,21 @@ public sealed class LiveHubTests : IAsyncLifetime
             return false;
         });
     }
+
+    /// <summary>
+    /// Moves the clock a tick at a time until <paramref name="condition"/> holds. One step is not enough:
+    /// the shard may arm its timer just after the clock moved, and a fake timer counts from when it is made.
+    /// </summary>
+    private Task AdvanceUntilAsync(Func<bool> condition) => Eventually.WaitUntilAsync(() =>
+    {
+        if (condition())
+        {
+            return true;
+        }
+
+        _clock.Advance(Tick);
+        return false;
+    });
 
     /// <summary>Subscribes, reads the snapshot and the presence delta, and lets a tick pass: the next change is a leading edge.</summary>
     private async Task<RecordingConnection> WatchQuietAsync()
