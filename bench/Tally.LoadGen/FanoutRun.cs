@@ -24,15 +24,7 @@ internal static class FanoutRun
     {
         // Nothing may run past connecting + warm-up + duration + this grace.
         using var hardStop = new CancellationTokenSource(args.ConnectTimeout + args.Warmup + args.Duration + TimeSpan.FromSeconds(90));
-        using var apiHandler = new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = args.Senders + 2,
-            UseProxy = false,
-            UseCookies = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-        };
-        using var apiClient = new HttpClient(apiHandler) { Timeout = TimeSpan.FromSeconds(30) };
+        using var apiClient = LoadClient.Create(args.Senders + 2);
         var api = new TallyApi(apiClient, args.Url, args.AdminKey);
         var poll = await api.CreatePollAsync($"bench fanout {DateTimeOffset.UtcNow:O}", hardStop.Token);
         var pid = args.ServerPid;

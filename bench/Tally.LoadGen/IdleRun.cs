@@ -17,8 +17,7 @@ internal static class IdleRun
     public static async Task<int> RunAsync(WatchArgs args)
     {
         using var hardStop = new CancellationTokenSource(args.ConnectTimeout + args.Duration + TimeSpan.FromSeconds(150));
-        using var apiHandler = new SocketsHttpHandler { UseProxy = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None, ConnectTimeout = TimeSpan.FromSeconds(5) };
-        using var apiClient = new HttpClient(apiHandler) { Timeout = TimeSpan.FromSeconds(30) };
+        using var apiClient = LoadClient.Create();
         var api = new TallyApi(apiClient, args.Url, args.AdminKey);
         var polls = new List<string>();
         for (var i = 0; i < args.Polls; i++)

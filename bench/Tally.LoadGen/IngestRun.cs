@@ -17,15 +17,7 @@ internal static class IngestRun
 
     public static async Task<int> RunAsync(string scenario, LoadArgs args)
     {
-        using var handler = new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = args.Concurrency + 1,
-            UseProxy = false,
-            UseCookies = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-        };
-        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        using var client = LoadClient.Create(args.Concurrency + 1);
 
         // Nothing may run past warm-up + duration + this grace: a loop stuck on a request is cancelled then.
         using var hardStop = new CancellationTokenSource(args.Warmup + args.Duration + TimeSpan.FromSeconds(45));
