@@ -1,38 +1,52 @@
-using System.Threading.Channels;
 using Tally.Polls;
 
 namespace Tally.Live;
 
 /// <summary>
 /// One watcher's connection (an SSE response, a WebSocket, a gRPC stream), subscribed to one or more
-/// polls. The hub offers messages without ever waiting: they go into a bounded queue that
-/// <see cref="RunAsync"/> drains into the transport. When the queue is full the connection is collapsed
-/// to "latest state": what is queued is dropped and, once the transport drains, each subscribed poll
-/// gets one fresh snapshot. A single write that takes longer than <see cref="LiveOptions.StuckTimeout"/>
-/// ends the connection as too slow. So a slow watcher never slows the others nor grows memory.
+/// polls. The hub offers messages without ever waiting. When nothing is being written, the message is
+/// written at once on the offering thread (the publisher's): the transports take a message into their
+/// output buffers synchronously, so a fan-out costs no thread hop per watcher. While a write is in
+/// progress, messages wait in a bounded queue that the writer drains after it. When the queue is full
+/// the connection is collapsed to "latest state": what is queued is dropped and, once the transport
+/// drains, each subscribed poll gets one fresh snapshot. A single write that takes longer than
+/// <see cref="LiveOptions.StuckTimeout"/> ends the connection as too slow. So a slow watcher never slows
+/// the others nor grows memory, and an idle watcher holds no task, timer or buffer of its own here.
 /// </summary>
 public abstract class LiveConnection
 {
-    private readonly Channel<Outbound> _queue;
-    // A plain dictionary under a lock: a connection watches few polls, and an idle watcher should cost little memory.
+    // One lock for the queue, the writer's state and the subscriptions: a connection watches few polls.
+    // Lock order: a poll stream's lock, then this one (the stream offers under its lock), never the reverse.
+    private readonly Lock _gate = new();
+    private readonly Queue<Outbound> _queue = new();
     private readonly Dictionary<string, PollStream> _subscriptions = new(StringComparer.Ordinal);
-    private readonly Lock _subscriptionsGate = new();
-    private readonly Dictionary<string, long> _resyncedAt = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _closedWritten = new(StringComparer.Ordinal);
+    private readonly int _capacity;
     private readonly TimeSpan _stuckTimeout;
-    private int _overflowed;
+    private WriterState _state;
+    private bool _completing;
+    private bool _overflowed;
     private long _overflows;
+    private int _wroteSinceHeartbeat;
+    private CancellationToken _stopping;
+    private TaskCompletionSource? _ended;
+
+    // Touched only by the writer (one at a time): what earlier writes already said.
+    private Dictionary<string, long>? _resyncedAt;
+    private HashSet<string>? _closedWritten;
 
     protected LiveConnection(LiveOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _stuckTimeout = options.StuckTimeout;
-        _queue = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(options.ConnectionQueueCapacity)
-        {
-            SingleWriter = false,
-            SingleReader = false, // the offering thread drains it on overflow
-            FullMode = BoundedChannelFullMode.Wait, // never waited on: Offer uses TryWrite
-        });
+        _capacity = options.ConnectionQueueCapacity;
+    }
+
+    private enum WriterState
+    {
+        NotStarted, // messages queue until RunAsync
+        Idle,       // the next message is written on the offering thread
+        Writing,    // a writer owns the transport; messages queue behind it
+        Ended,
     }
 
     /// <summary>Times the queue overflowed and the connection was collapsed to latest state.</summary>
@@ -43,7 +57,7 @@ public abstract class LiveConnection
     {
         get
         {
-            lock (_subscriptionsGate)
+            lock (_gate)
             {
                 return [.. _subscriptions.Keys];
             }
@@ -51,85 +65,63 @@ public abstract class LiveConnection
     }
 
     /// <summary>
-    /// Writes queued messages to the transport until <paramref name="cancellationToken"/> fires or
-    /// <see cref="Complete"/> is called. Throws <see cref="SlowConsumerException"/> when a write is stuck.
+    /// Writes the hub's messages to the transport until <paramref name="cancellationToken"/> fires (then it
+    /// throws <see cref="OperationCanceledException"/>) or <see cref="Complete"/> is called (then it returns
+    /// once what was queued is written). Throws <see cref="SlowConsumerException"/> when a write is stuck,
+    /// and whatever a write threw when the transport failed. Messages offered before it starts wait for it.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var reader = _queue.Reader;
-        using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-
-        // One idle timer per connection, re-armed for every wait (a Task.Delay per wait would leave a
-        // live timer behind for every message: the fan-out benchmark counted ~225 per SSE watcher).
-        var interval = HeartbeatInterval;
-        var idle = interval is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        try
+        // Continuations run asynchronously: a write that fails on the publisher's thread (under a stream's
+        // lock) must not run the transport's clean-up there.
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool drain;
+        lock (_gate)
         {
-            while (true)
+            if (_state != WriterState.NotStarted)
             {
-                bool more;
-                if (idle is not null)
-                {
-                    idle.CancelAfter(interval!.Value);
-                    try
-                    {
-                        more = await reader.WaitToReadAsync(idle.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        idle.Dispose();
-                        idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                        await BoundedAsync(static (c, t) => c.WriteHeartbeatAsync(t), writeTimeout, cancellationToken).ConfigureAwait(false);
-                        await BoundedAsync(static (c, t) => c.FlushAsync(t), writeTimeout, cancellationToken).ConfigureAwait(false);
-                        continue;
-                    }
+                throw new InvalidOperationException("A connection runs once.");
+            }
 
-                    if (!idle.TryReset())
-                    {
-                        idle.Dispose(); // the timer fired just as data came: start a fresh one
-                        idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    }
-                }
-                else
-                {
-                    more = await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                if (!more)
-                {
-                    return;
-                }
-
-                while (reader.TryRead(out var item))
-                {
-                    if (Interlocked.Exchange(ref _overflowed, 0) == 1)
-                    {
-                        await ResyncAsync(writeTimeout, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    if (item.StartOf is { } started)
-                    {
-                        // What this connection wrote for an earlier subscription to the poll no longer applies.
-                        _resyncedAt.Remove(started);
-                        _closedWritten.Remove(started);
-                    }
-                    else if (item.Message is { } message && ShouldWrite(message))
-                    {
-                        await WriteBoundedAsync(message, writeTimeout, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                await BoundedAsync(static (c, t) => c.FlushAsync(t), writeTimeout, cancellationToken).ConfigureAwait(false);
+            _stopping = cancellationToken;
+            _ended = ended;
+            drain = _queue.Count > 0 || _overflowed;
+            _state = drain ? WriterState.Writing : WriterState.Idle;
+            if (!drain && _completing)
+            {
+                _state = WriterState.Ended;
+                ended.TrySetResult();
             }
         }
-        finally
+
+        using var stop = cancellationToken.UnsafeRegister(static state => ((LiveConnection)state!).Stop(), this);
+        using var heartbeat = HeartbeatInterval is { } interval
+            ? TimeProvider.System.CreateTimer(static state => ((LiveConnection)state!).OnHeartbeatTimer(), this, interval, interval)
+            : null;
+        if (drain)
         {
-            idle?.Dispose();
+            _ = DrainAsync(default, hasFirst: false, onCallerStack: false);
         }
+
+        await ended.Task.ConfigureAwait(false);
     }
 
-    /// <summary>Stops <see cref="RunAsync"/> after what is queued.</summary>
-    public void Complete() => _queue.Writer.TryComplete();
+    /// <summary>Stops <see cref="RunAsync"/> after what is queued; later messages are dropped.</summary>
+    public void Complete()
+    {
+        TaskCompletionSource? ended = null;
+        lock (_gate)
+        {
+            _completing = true;
+            if (_state == WriterState.Idle)
+            {
+                _state = WriterState.Ended;
+                ended = _ended;
+            }
+        }
+
+        ended?.TrySetResult();
+    }
 
     /// <summary>Writes one message to the transport (may buffer until <see cref="FlushAsync"/>).</summary>
     protected abstract ValueTask WriteAsync(LiveMessage message, CancellationToken cancellationToken);
@@ -137,7 +129,7 @@ public abstract class LiveConnection
     /// <summary>Called after each run of writes; SSE flushes the response here.</summary>
     protected virtual ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    /// <summary>When set, <see cref="WriteHeartbeatAsync"/> runs after this long without a message (SSE comments).</summary>
+    /// <summary>When set, <see cref="WriteHeartbeatAsync"/> runs when a whole interval passed without a message (SSE comments).</summary>
     protected virtual TimeSpan? HeartbeatInterval => null;
 
     protected virtual ValueTask WriteHeartbeatAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
@@ -149,24 +141,197 @@ public abstract class LiveConnection
 
     private void Offer(Outbound item)
     {
-        if (_queue.Writer.TryWrite(item))
+        lock (_gate)
         {
-            return;
+            if (_completing || _state == WriterState.Ended)
+            {
+                return;
+            }
+
+            if (_state != WriterState.Idle)
+            {
+                if (_queue.Count < _capacity)
+                {
+                    _queue.Enqueue(item);
+                    return;
+                }
+
+                // Full: collapse to latest state. The writer resyncs before it takes the next item.
+                _queue.Clear();
+                _overflowed = true;
+                Interlocked.Increment(ref _overflows);
+                return;
+            }
+
+            _state = WriterState.Writing;
         }
 
-        // Full: collapse to latest state. Flag first, then drop what waits, then make sure the writer wakes.
-        Interlocked.Exchange(ref _overflowed, 1);
-        Interlocked.Increment(ref _overflows);
-        while (_queue.Reader.TryRead(out _))
+        _ = DrainAsync(item, hasFirst: true, onCallerStack: true);
+    }
+
+    private void OnHeartbeatTimer()
+    {
+        if (Interlocked.Exchange(ref _wroteSinceHeartbeat, 0) == 0)
         {
+            Offer(new Outbound(null, null, Heartbeat: true));
+        }
+    }
+
+    /// <summary>The token fired: drop what waits; the writer (if one is at work) ends after its write.</summary>
+    private void Stop()
+    {
+        TaskCompletionSource? ended = null;
+        lock (_gate)
+        {
+            _completing = true;
+            _queue.Clear();
+            _overflowed = false;
+            if (_state is WriterState.Idle or WriterState.NotStarted)
+            {
+                _state = WriterState.Ended;
+                ended = _ended;
+            }
         }
 
-        _queue.Writer.TryWrite(default);
+        ended?.TrySetCanceled(_stopping);
+    }
+
+    /// <summary>
+    /// The writer: writes <paramref name="first"/> (when <paramref name="hasFirst"/>), then whatever queued
+    /// meanwhile, flushes, and goes idle. While every write completes synchronously it allocates nothing.
+    /// It never throws: a failure ends <see cref="RunAsync"/>.
+    /// </summary>
+    private async Task DrainAsync(Outbound first, bool hasFirst, bool onCallerStack)
+    {
+        var unflushed = false;
+        try
+        {
+            while (true)
+            {
+                _stopping.ThrowIfCancellationRequested();
+                var item = first;
+                var resync = false;
+                if (hasFirst)
+                {
+                    hasFirst = false;
+                }
+                else
+                {
+                    bool got;
+                    lock (_gate)
+                    {
+                        resync = _overflowed;
+                        _overflowed = false;
+                        got = !resync && _queue.TryDequeue(out item);
+                        if (!resync && !got && !unflushed)
+                        {
+                            GoIdle();
+                            return;
+                        }
+                    }
+
+                    if (!resync && !got)
+                    {
+                        // Nothing waits: flush, then look again (a message may come during the flush).
+                        await Bounded(FlushAsync(_stopping)).ConfigureAwait(false);
+                        unflushed = false;
+                        continue;
+                    }
+                }
+
+                if (resync)
+                {
+                    if (onCallerStack)
+                    {
+                        // A resync takes the streams' locks; the offering thread may hold one of them.
+                        onCallerStack = false;
+                        await Task.Yield();
+                    }
+
+                    await ResyncAsync().ConfigureAwait(false);
+                    unflushed = true;
+                }
+                else if (await ProcessAsync(item).ConfigureAwait(false))
+                {
+                    unflushed = true;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+    }
+
+    /// <summary>Under the lock: the queue is empty and flushed.</summary>
+    private void GoIdle()
+    {
+        if (_completing)
+        {
+            _state = WriterState.Ended;
+            if (_stopping.IsCancellationRequested)
+            {
+                _ended!.TrySetCanceled(_stopping);
+            }
+            else
+            {
+                _ended!.TrySetResult();
+            }
+        }
+        else
+        {
+            _state = WriterState.Idle;
+        }
+    }
+
+    private void Fail(Exception exception)
+    {
+        lock (_gate)
+        {
+            _state = WriterState.Ended;
+            _completing = true;
+            _queue.Clear();
+        }
+
+        if (exception is OperationCanceledException && _stopping.IsCancellationRequested)
+        {
+            _ended!.TrySetCanceled(_stopping);
+        }
+        else
+        {
+            _ended!.TrySetException(exception);
+        }
+    }
+
+    /// <summary>Writes one queued item; true when it wrote something that needs a flush.</summary>
+    private async ValueTask<bool> ProcessAsync(Outbound item)
+    {
+        if (item.Heartbeat)
+        {
+            await Bounded(WriteHeartbeatAsync(_stopping)).ConfigureAwait(false);
+            return true;
+        }
+
+        if (item.StartOf is { } started)
+        {
+            // What this connection wrote for an earlier subscription to the poll no longer applies.
+            _resyncedAt?.Remove(started);
+            _closedWritten?.Remove(started);
+            return false;
+        }
+
+        if (item.Message is { } message && ShouldWrite(message))
+        {
+            await WriteMessageAsync(message).ConfigureAwait(false);
+            return true;
+        }
+
+        return false;
     }
 
     internal bool Add(string pollId, PollStream stream)
     {
-        lock (_subscriptionsGate)
+        lock (_gate)
         {
             return _subscriptions.TryAdd(pollId, stream);
         }
@@ -174,7 +339,7 @@ public abstract class LiveConnection
 
     internal PollStream? Remove(string pollId)
     {
-        lock (_subscriptionsGate)
+        lock (_gate)
         {
             return _subscriptions.Remove(pollId, out var stream) ? stream : null;
         }
@@ -182,7 +347,7 @@ public abstract class LiveConnection
 
     internal bool IsSubscribed(string pollId)
     {
-        lock (_subscriptionsGate)
+        lock (_gate)
         {
             return _subscriptions.ContainsKey(pollId);
         }
@@ -190,7 +355,7 @@ public abstract class LiveConnection
 
     private PollStream[] Streams()
     {
-        lock (_subscriptionsGate)
+        lock (_gate)
         {
             return [.. _subscriptions.Values];
         }
@@ -217,12 +382,12 @@ public abstract class LiveConnection
             return false; // unsubscribed since it was queued
         }
 
-        if (message.Kind == LiveMessageKind.Closed && _closedWritten.Contains(message.PollId))
+        if (message.Kind == LiveMessageKind.Closed && _closedWritten?.Contains(message.PollId) == true)
         {
             return false; // a resync already said so
         }
 
-        if (message.Kind == LiveMessageKind.Delta && _resyncedAt.TryGetValue(message.PollId, out var resynced))
+        if (message.Kind == LiveMessageKind.Delta && _resyncedAt is not null && _resyncedAt.TryGetValue(message.PollId, out var resynced))
         {
             if (message.Seq < resynced || (message.Seq == resynced && !message.IsPresenceOnly))
             {
@@ -235,73 +400,64 @@ public abstract class LiveConnection
         return true;
     }
 
-    private async Task ResyncAsync(CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
+    private async Task ResyncAsync()
     {
         foreach (var stream in Streams())
         {
             var snapshot = stream.CurrentSnapshot();
-            _resyncedAt[snapshot.PollId] = snapshot.Seq;
-            await WriteBoundedAsync(snapshot, writeTimeout, cancellationToken).ConfigureAwait(false);
+            (_resyncedAt ??= new(StringComparer.Ordinal))[snapshot.PollId] = snapshot.Seq;
+            await WriteMessageAsync(snapshot).ConfigureAwait(false);
             if (snapshot.Status == PollStatus.Closed)
             {
                 // The poll's "closed" may have been among the dropped messages: it follows a closed poll's snapshot.
-                await WriteBoundedAsync(LiveMessage.Closed(snapshot.Results), writeTimeout, cancellationToken).ConfigureAwait(false);
+                await WriteMessageAsync(LiveMessage.Closed(snapshot.Results)).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task WriteBoundedAsync(LiveMessage message, CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
+    private async ValueTask WriteMessageAsync(LiveMessage message)
     {
-        writeTimeout.CancelAfter(_stuckTimeout);
-        try
-        {
-            await WriteAsync(message, writeTimeout.Token).ConfigureAwait(false); // no closure: this runs per message per watcher
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw Stuck();
-        }
-
-        EndBounded(writeTimeout, cancellationToken);
+        await Bounded(WriteAsync(message, _stopping)).ConfigureAwait(false);
+        Volatile.Write(ref _wroteSinceHeartbeat, 1);
         switch (message.Kind)
         {
             case LiveMessageKind.Snapshot:
-                _closedWritten.Remove(message.PollId); // a new run of the poll's stream (a resubscription or a resync)
+                _closedWritten?.Remove(message.PollId); // a new run of the poll's stream (a resubscription or a resync)
                 break;
             case LiveMessageKind.Closed:
-                _closedWritten.Add(message.PollId);
+                (_closedWritten ??= new(StringComparer.Ordinal)).Add(message.PollId);
                 break;
         }
     }
 
-    /// <summary>Runs one transport operation; past the stuck timeout the connection is too slow.</summary>
-    private async Task BoundedAsync(Func<LiveConnection, CancellationToken, ValueTask> operation, CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Awaits one transport operation. Most complete synchronously and cost nothing here; one still
+    /// pending past the stuck timeout ends the connection as too slow (the transport's own abort
+    /// then ends the operation).
+    /// </summary>
+    private ValueTask Bounded(ValueTask operation)
     {
-        writeTimeout.CancelAfter(_stuckTimeout);
+        if (!operation.IsCompletedSuccessfully)
+        {
+            return BoundedSlowAsync(operation);
+        }
+
+        operation.GetAwaiter().GetResult(); // consumes it (a pooled source may be reused after)
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask BoundedSlowAsync(ValueTask operation)
+    {
         try
         {
-            await operation(this, writeTimeout.Token).ConfigureAwait(false);
+            await operation.AsTask().WaitAsync(_stuckTimeout).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (TimeoutException)
         {
-            throw Stuck();
-        }
-
-        EndBounded(writeTimeout, cancellationToken);
-    }
-
-    private void EndBounded(CancellationTokenSource writeTimeout, CancellationToken cancellationToken)
-    {
-        if (!writeTimeout.TryReset())
-        {
-            // Cancelled during the write: by the caller (the watcher left), or the timer fired just now.
-            cancellationToken.ThrowIfCancellationRequested();
-            throw Stuck();
+            throw new SlowConsumerException($"A write did not complete within {_stuckTimeout.TotalSeconds:0.#} s.");
         }
     }
 
-    private SlowConsumerException Stuck() => new($"A write did not complete within {_stuckTimeout.TotalSeconds:0.#} s.");
-
-    /// <summary>A queued item: a message; or, with <see cref="StartOf"/>, the start of a (re)subscription to that poll; or neither: "resync".</summary>
-    private readonly record struct Outbound(LiveMessage? Message, string? StartOf = null);
+    /// <summary>A queued item: a message; or, with <see cref="StartOf"/>, the start of a (re)subscription to that poll; or a heartbeat.</summary>
+    private readonly record struct Outbound(LiveMessage? Message, string? StartOf = null, bool Heartbeat = false);
 }
