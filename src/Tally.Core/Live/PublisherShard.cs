@@ -9,7 +9,7 @@ namespace Tally.Live;
 /// </summary>
 internal sealed class PublisherShard
 {
-    private readonly Channel<PollStream> _dirty = Channel.CreateUnbounded<PollStream>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<PollStream?> _dirty = Channel.CreateUnbounded<PollStream?>(new UnboundedChannelOptions { SingleReader = true });
     private readonly PriorityQueue<PollStream, long> _due = new();
     private readonly TimeProvider _time;
     private readonly long _tick;
@@ -39,14 +39,25 @@ internal sealed class PublisherShard
     private async Task RunAsync(CancellationToken stopping)
     {
         var reader = _dirty.Reader;
-        using var wake = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+
+        // One timer for the shard, re-armed for the earliest due stream; it wakes the loop with a null item.
+        // (A Task.Delay and a fresh WaitToReadAsync per wait cost a timer, tasks and, on a single-reader
+        // channel, a cancelled waiter per vote under load.)
+        using var timer = _time.CreateTimer(static state => ((PublisherShard)state!)._dirty.Writer.TryWrite(null), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        var armedFor = long.MaxValue;
         try
         {
-            while (!stopping.IsCancellationRequested)
+            while (true)
             {
                 var now = _time.GetTimestamp();
                 while (reader.TryRead(out var stream))
                 {
+                    if (stream is null)
+                    {
+                        armedFor = long.MaxValue; // the timer fired: arm it again for whatever is due next
+                        continue;
+                    }
+
                     stream.ClearDirty();
                     if (now >= stream.NextAllowed)
                     {
@@ -70,18 +81,19 @@ internal sealed class PublisherShard
                 {
                     // From the clock now, not from the top of the loop (time may have moved while flushing).
                     var wait = _time.GetElapsedTime(_time.GetTimestamp(), next);
-                    if (wait < TimeSpan.Zero)
+                    if (wait <= TimeSpan.Zero)
                     {
                         continue;
                     }
 
-                    var ready = reader.WaitToReadAsync(stopping).AsTask();
-                    if (!ready.IsCompleted)
+                    if (next != armedFor)
                     {
-                        await Task.WhenAny(ready, Task.Delay(wait, _time, stopping)).ConfigureAwait(false);
+                        armedFor = next;
+                        timer.Change(wait, Timeout.InfiniteTimeSpan);
                     }
                 }
-                else if (!await reader.WaitToReadAsync(stopping).ConfigureAwait(false))
+
+                if (!await reader.WaitToReadAsync(stopping).ConfigureAwait(false))
                 {
                     return;
                 }
