@@ -29,6 +29,7 @@ public abstract class LiveConnection
     private int _wroteSinceHeartbeat;
     private CancellationToken _stopping;
     private TaskCompletionSource? _ended;
+    private ITimer? _heartbeat;
 
     // Touched only by the writer (one at a time): what earlier writes already said.
     private Dictionary<string, long>? _resyncedAt;
@@ -75,52 +76,44 @@ public abstract class LiveConnection
         // Continuations run asynchronously: a write that fails on the publisher's thread (under a stream's
         // lock) must not run the transport's clean-up there.
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool drain;
-        lock (_gate)
-        {
-            if (_state != WriterState.NotStarted)
-            {
-                throw new InvalidOperationException("A connection runs once.");
-            }
-
-            _stopping = cancellationToken;
-            _ended = ended;
-            drain = _queue.Count > 0 || _overflowed;
-            _state = drain ? WriterState.Writing : WriterState.Idle;
-            if (!drain && _completing)
-            {
-                _state = WriterState.Ended;
-                ended.TrySetResult();
-            }
-        }
-
+        StartCore(ended, cancellationToken);
         using var stop = cancellationToken.UnsafeRegister(static state => ((LiveConnection)state!).Stop(), this);
-        using var heartbeat = HeartbeatInterval is { } interval
-            ? TimeProvider.System.CreateTimer(static state => ((LiveConnection)state!).OnHeartbeatTimer(), this, interval, interval)
-            : null;
-        if (drain)
-        {
-            _ = DrainAsync(default, hasFirst: false, onCallerStack: false);
-        }
-
         await ended.Task.ConfigureAwait(false);
     }
 
-    /// <summary>Stops <see cref="RunAsync"/> after what is queued; later messages are dropped.</summary>
+    /// <summary>
+    /// Starts writing the hub's messages with nothing to await (an idle connection then holds no task):
+    /// the end — after <see cref="Complete"/>, or a failed or stuck write — is reported to <see cref="OnEnded"/>.
+    /// </summary>
+    public void Start() => StartCore(null, CancellationToken.None);
+
+    /// <summary>Stops writing after what is queued; later messages are dropped.</summary>
     public void Complete()
     {
-        TaskCompletionSource? ended = null;
+        bool ended;
         lock (_gate)
         {
             _completing = true;
-            if (_state == WriterState.Idle)
+            ended = _state == WriterState.Idle;
+            if (ended)
             {
                 _state = WriterState.Ended;
-                ended = _ended;
             }
         }
 
-        ended?.TrySetResult();
+        if (ended)
+        {
+            Finish(null);
+        }
+    }
+
+    /// <summary>
+    /// After <see cref="Start"/>: writing ended, with <paramref name="error"/> when a write failed (a
+    /// <see cref="SlowConsumerException"/> when one was stuck). Runs on the thread pool, never on the
+    /// thread that offered a message.
+    /// </summary>
+    protected virtual void OnEnded(Exception? error)
+    {
     }
 
     /// <summary>Writes one message to the transport (may buffer until <see cref="FlushAsync"/>).</summary>
@@ -169,6 +162,38 @@ public abstract class LiveConnection
         _ = DrainAsync(item, hasFirst: true, onCallerStack: true);
     }
 
+    private void StartCore(TaskCompletionSource? ended, CancellationToken cancellationToken)
+    {
+        var heartbeat = HeartbeatInterval is { } interval
+            ? TimeProvider.System.CreateTimer(static state => ((LiveConnection)state!).OnHeartbeatTimer(), this, interval, interval)
+            : null;
+        bool drain, endNow;
+        lock (_gate)
+        {
+            if (_state != WriterState.NotStarted)
+            {
+                heartbeat?.Dispose();
+                throw new InvalidOperationException("A connection runs once.");
+            }
+
+            _stopping = cancellationToken;
+            _ended = ended;
+            _heartbeat = heartbeat;
+            drain = _queue.Count > 0 || _overflowed;
+            endNow = !drain && _completing;
+            _state = drain ? WriterState.Writing : endNow ? WriterState.Ended : WriterState.Idle;
+        }
+
+        if (endNow)
+        {
+            Finish(null);
+        }
+        else if (drain)
+        {
+            _ = DrainAsync(default, hasFirst: false, onCallerStack: false);
+        }
+    }
+
     private void OnHeartbeatTimer()
     {
         if (Interlocked.Exchange(ref _wroteSinceHeartbeat, 0) == 0)
@@ -180,20 +205,48 @@ public abstract class LiveConnection
     /// <summary>The token fired: drop what waits; the writer (if one is at work) ends after its write.</summary>
     private void Stop()
     {
-        TaskCompletionSource? ended = null;
+        bool ended;
         lock (_gate)
         {
             _completing = true;
             _queue.Clear();
             _overflowed = false;
-            if (_state is WriterState.Idle or WriterState.NotStarted)
+            ended = _state is WriterState.Idle or WriterState.NotStarted;
+            if (ended)
             {
                 _state = WriterState.Ended;
-                ended = _ended;
             }
         }
 
-        ended?.TrySetCanceled(_stopping);
+        if (ended)
+        {
+            Finish(null);
+        }
+    }
+
+    /// <summary>Reports the end, once: the state has just become <see cref="WriterState.Ended"/>.</summary>
+    private void Finish(Exception? error)
+    {
+        _heartbeat?.Dispose();
+        if (_ended is { } ended)
+        {
+            if (_stopping.IsCancellationRequested && error is null or OperationCanceledException)
+            {
+                ended.TrySetCanceled(_stopping);
+            }
+            else if (error is not null)
+            {
+                ended.TrySetException(error);
+            }
+            else
+            {
+                ended.TrySetResult();
+            }
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Connection.OnEnded(state.Error), (Connection: this, Error: error), preferLocal: false);
+        }
     }
 
     /// <summary>
@@ -217,17 +270,24 @@ public abstract class LiveConnection
                 }
                 else
                 {
-                    bool got;
+                    bool got, idle, ended;
                     lock (_gate)
                     {
                         resync = _overflowed;
                         _overflowed = false;
                         got = !resync && _queue.TryDequeue(out item);
-                        if (!resync && !got && !unflushed)
+                        idle = !resync && !got && !unflushed;
+                        ended = idle && GoIdle();
+                    }
+
+                    if (idle)
+                    {
+                        if (ended)
                         {
-                            GoIdle();
-                            return;
+                            Finish(null);
                         }
+
+                        return;
                     }
 
                     if (!resync && !got)
@@ -263,25 +323,11 @@ public abstract class LiveConnection
         }
     }
 
-    /// <summary>Under the lock: the queue is empty and flushed.</summary>
-    private void GoIdle()
+    /// <summary>Under the lock: the queue is empty and flushed. True when the connection has now ended.</summary>
+    private bool GoIdle()
     {
-        if (_completing)
-        {
-            _state = WriterState.Ended;
-            if (_stopping.IsCancellationRequested)
-            {
-                _ended!.TrySetCanceled(_stopping);
-            }
-            else
-            {
-                _ended!.TrySetResult();
-            }
-        }
-        else
-        {
-            _state = WriterState.Idle;
-        }
+        _state = _completing ? WriterState.Ended : WriterState.Idle;
+        return _completing;
     }
 
     private void Fail(Exception exception)
@@ -293,14 +339,7 @@ public abstract class LiveConnection
             _queue.Clear();
         }
 
-        if (exception is OperationCanceledException && _stopping.IsCancellationRequested)
-        {
-            _ended!.TrySetCanceled(_stopping);
-        }
-        else
-        {
-            _ended!.TrySetException(exception);
-        }
+        Finish(exception);
     }
 
     /// <summary>Writes one queued item; true when it wrote something that needs a flush.</summary>

@@ -5,13 +5,13 @@ using Tally.Live;
 namespace Tally.Server.Transports.WebSockets;
 
 /// <summary>
-/// The sending side of one <c>/v1/ws</c> socket. The hub's messages (drained by <see cref="LiveConnection.RunAsync"/>)
+/// The sending side of one <c>/v1/ws</c> socket. The hub's messages (written by the connection once <see cref="LiveConnection.Start"/> has run)
 /// and the session's answers (acks, errors, pongs) share the socket, which takes one send at a time: every
 /// send, and the close frame, takes <see cref="_sendLock"/>. Hub messages keep their order because one loop
 /// writes them; an answer goes out between two of them.
 /// </summary>
 [SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim holds nothing to dispose unless its AvailableWaitHandle is used; a stuck send may release it after the socket ends.")]
-internal sealed class WebSocketConnection(WebSocket socket, WebSocketProtocol protocol, LiveOptions options, int compressionThreshold)
+internal sealed class WebSocketConnection(WebSocket socket, WebSocketProtocol protocol, LiveOptions options, int compressionThreshold, Action<Exception?> ended)
     : LiveConnection(options)
 {
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -58,6 +58,8 @@ internal sealed class WebSocketConnection(WebSocket socket, WebSocketProtocol pr
             _sendLock.Release();
         }
     }
+
+    protected override void OnEnded(Exception? error) => ended(error);
 
     protected override ValueTask WriteAsync(LiveMessage message, CancellationToken cancellationToken) =>
         SendAsync(protocol.Encode(message), cancellationToken);

@@ -86,8 +86,7 @@ internal static class WebSocketEndpoints
             DangerousEnableCompression = true,
             DisableServerContextTakeover = true,
         });
-        using var session = new WebSocketSession(socket, protocol, hub, engine, settings, logger, context.RequestAborted);
-        await session.RunAsync();
+        await new WebSocketSession(socket, protocol, hub, engine, settings, logger).RunAsync();
     }
 
     /// <summary>The first subprotocol in the client's order that the server speaks.</summary>

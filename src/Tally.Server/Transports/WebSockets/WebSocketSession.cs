@@ -11,7 +11,7 @@ namespace Tally.Server.Transports.WebSockets;
 /// while <see cref="WebSocketConnection"/> writes the hub's messages. Either side may end the socket;
 /// <see cref="BeginClose"/> makes sure it is ended once, with one close code.
 /// </summary>
-internal sealed class WebSocketSession : IDisposable
+internal sealed class WebSocketSession
 {
     private readonly WebSocket _socket;
     private readonly WebSocketConnection _connection;
@@ -20,9 +20,8 @@ internal sealed class WebSocketSession : IDisposable
     private readonly LiveHub _hub;
     private readonly WebSocketTransportOptions _options;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _writerStop;
-    private readonly CancellationTokenSource _receiveStop;
     private int _closing;
+    private int _finished;
     private Task _closed = Task.CompletedTask;
 
     public WebSocketSession(
@@ -31,126 +30,31 @@ internal sealed class WebSocketSession : IDisposable
         LiveHub hub,
         TallyEngine engine,
         WebSocketTransportOptions options,
-        ILogger logger,
-        CancellationToken aborted)
+        ILogger logger)
     {
         _socket = socket;
         _protocol = protocol;
         _hub = hub;
         _options = options;
         _logger = logger;
-        _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold);
+        _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold, OnWriterEnded);
         _ops = new WebSocketOps(_connection, hub, engine, options, BeginClose);
-        _writerStop = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        _receiveStop = CancellationTokenSource.CreateLinkedTokenSource(aborted);
     }
 
-    /// <summary>Runs until the socket is closed (by either side, or by the server shutting down) or drops.</summary>
+    /// <summary>
+    /// Runs until the socket is closed (by either side, or by the server shutting down) or drops. An idle
+    /// socket costs this one pending receive (no buffer) and the connection's state; no writer task, no timer.
+    /// </summary>
     public async Task RunAsync()
     {
-        var writer = RunWriterAsync();
-        var shutdown = _hub.Closing.Register(static state => ((WebSocketSession)state!).BeginClose(WebSocketCloseCodes.ShuttingDown, "server shutting down"), this);
-        try
-        {
-            await ReceiveLoopAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _ops.Detach();
-            await _writerStop.CancelAsync().ConfigureAwait(false);
-            await writer.ConfigureAwait(false);
-            await shutdown.DisposeAsync().ConfigureAwait(false); // after this nothing calls BeginClose
-            await Volatile.Read(ref _closed).ConfigureAwait(false);
-            if (_socket.State != WebSocketState.Closed)
-            {
-                _socket.Abort(); // no close handshake (the peer vanished, or did not answer ours in time)
-            }
-        }
-    }
-
-    public void Dispose()
-    {
-        _writerStop.Dispose();
-        _receiveStop.Dispose();
-    }
-
-    /// <summary>Stops the hub's messages and sends the close frame; the receive loop then waits for the client's.</summary>
-    private void BeginClose(WebSocketCloseStatus status, string reason)
-    {
-        if (Interlocked.Exchange(ref _closing, 1) != 0)
-        {
-            return;
-        }
-
-        if (status is not (WebSocketCloseCodes.Normal or WebSocketCloseCodes.ShuttingDown))
-        {
-            LiveLog.WebSocketClosing(_logger, (int)status, reason);
-        }
-
-        _receiveStop.CancelAfter(_options.CloseTimeout * 2); // our close frame out, theirs back
-        _writerStop.Cancel();
-        _ops.Detach(); // a closing socket watches nothing, even while the client takes its time to answer the close
-        Volatile.Write(ref _closed, CloseAsync(status, reason));
-    }
-
-    private async Task CloseAsync(WebSocketCloseStatus status, string reason)
-    {
-        using var limit = new CancellationTokenSource(_options.CloseTimeout);
-        try
-        {
-            if (await _connection.CloseOutputAsync(status, reason, limit.Token).ConfigureAwait(false))
-            {
-                return;
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-            // the peer is gone, or would not take the close frame in time
-        }
-
-        _socket.Abort();
-    }
-
-    private void CloseSlow(SlowConsumerException exception)
-    {
-        LiveLog.SlowWatcherClosed(_logger, "websocket", string.Join(',', _connection.Polls.Take(5)), exception.Message);
-        BeginClose(WebSocketCloseCodes.SlowConsumer, "slow consumer: messages were not read in time");
-    }
-
-    private async Task RunWriterAsync()
-    {
-        try
-        {
-            await _connection.RunAsync(_writerStop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_writerStop.IsCancellationRequested)
-        {
-            // closing, or the connection dropped
-        }
-        catch (SlowConsumerException ex)
-        {
-            CloseSlow(ex);
-        }
-        catch (WebSocketException)
-        {
-            _socket.Abort(); // the peer is gone: end the receive loop too
-        }
-        catch (Exception ex)
-        {
-            LiveLog.WebSocketFault(_logger, ex);
-            BeginClose(WebSocketCloseCodes.ServerError, "unexpected server error");
-        }
-    }
-
-    private async Task ReceiveLoopAsync()
-    {
-        var cancellationToken = _receiveStop.Token;
+        _connection.Start();
+        var shutdown = _hub.Closing.UnsafeRegister(static state => ((WebSocketSession)state!).BeginClose(WebSocketCloseCodes.ShuttingDown, "server shutting down"), this);
         try
         {
             while (true)
             {
                 // Wait for a message without holding a buffer: an idle socket costs no receive memory.
-                var head = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                var head = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
                 if (head.MessageType == WebSocketMessageType.Close)
                 {
                     BeginClose(WebSocketCloseCodes.Normal, string.Empty); // answers the client's close, unless we sent ours first
@@ -169,7 +73,7 @@ internal sealed class WebSocketSession : IDisposable
                 {
                     if (!head.EndOfMessage)
                     {
-                        await SkipMessageAsync(cancellationToken).ConfigureAwait(false);
+                        await SkipMessageAsync().ConfigureAwait(false);
                     }
 
                     continue;
@@ -181,21 +85,120 @@ internal sealed class WebSocketSession : IDisposable
                     continue;
                 }
 
-                if (!await ReceiveMessageAsync(cancellationToken).ConfigureAwait(false))
+                if (!await ReceiveMessageAsync().ConfigureAwait(false))
                 {
                     return;
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
         {
-            // the connection dropped, a close handshake ran out of time, or the peer broke the protocol
-            // (ManagedWebSocket has then sent the close frame itself)
+            // the connection dropped, a close handshake ran out of time (the socket was aborted), or the peer
+            // broke the protocol (ManagedWebSocket has then sent the close frame itself)
+        }
+        finally
+        {
+            _ops.Detach(); // ends the connection's writing too
+            await shutdown.DisposeAsync().ConfigureAwait(false); // after this nothing calls BeginClose
+            await Volatile.Read(ref _closed).ConfigureAwait(false);
+            Volatile.Write(ref _finished, 1);
+            if (_socket.State != WebSocketState.Closed)
+            {
+                _socket.Abort(); // no close handshake (the peer vanished, or did not answer ours in time)
+            }
         }
     }
 
+    /// <summary>Stops the hub's messages and sends the close frame; the receive loop then waits for the client's.</summary>
+    private void BeginClose(WebSocketCloseStatus status, string reason)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
+        {
+            return;
+        }
+
+        if (status is not (WebSocketCloseCodes.Normal or WebSocketCloseCodes.ShuttingDown))
+        {
+            LiveLog.WebSocketClosing(_logger, (int)status, reason);
+        }
+
+        _ops.Detach(); // a closing socket watches nothing, even while the client takes its time to answer the close
+        Volatile.Write(ref _closed, CloseAsync(status, reason));
+        _ = AbortUnlessClosedAsync(); // our close frame out, theirs back: bounded
+    }
+
+    private async Task CloseAsync(WebSocketCloseStatus status, string reason)
+    {
+        using var limit = new CancellationTokenSource(_options.CloseTimeout);
+        try
+        {
+            if (await _connection.CloseOutputAsync(status, reason, limit.Token).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // the peer is gone, or would not take the close frame in time
+        }
+
+        Abort();
+    }
+
+    private async Task AbortUnlessClosedAsync()
+    {
+        await Task.Delay(_options.CloseTimeout * 2).ConfigureAwait(false);
+        if (_socket.State != WebSocketState.Closed)
+        {
+            Abort(); // the client never answered our close frame: end the receive loop
+        }
+    }
+
+    private void Abort()
+    {
+        if (Volatile.Read(ref _finished) != 0)
+        {
+            return; // the session is over and the socket disposed
+        }
+
+        try
+        {
+            _socket.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // disposed just now by the session's end
+        }
+    }
+
+    /// <summary>The connection stopped writing (on the thread pool): a stuck or failed write ends the socket.</summary>
+    private void OnWriterEnded(Exception? error)
+    {
+        switch (error)
+        {
+            case null:
+                return; // completed: the socket is closing
+            case SlowConsumerException slow:
+                CloseSlow(slow);
+                return;
+            case WebSocketException or ObjectDisposedException or IOException:
+                Abort(); // the peer is gone: end the receive loop too
+                return;
+            default:
+                LiveLog.WebSocketFault(_logger, error);
+                BeginClose(WebSocketCloseCodes.ServerError, "unexpected server error");
+                return;
+        }
+    }
+
+    private void CloseSlow(SlowConsumerException exception)
+    {
+        LiveLog.SlowWatcherClosed(_logger, "websocket", string.Join(',', _connection.Polls.Take(5)), exception.Message);
+        BeginClose(WebSocketCloseCodes.SlowConsumer, "slow consumer: messages were not read in time");
+    }
+
     /// <summary>Reads one message and handles it; false when the client's close frame came instead.</summary>
-    private async Task<bool> ReceiveMessageAsync(CancellationToken cancellationToken)
+    private async Task<bool> ReceiveMessageAsync()
     {
         var limit = _options.MaxMessageBytes;
         var buffer = ArrayPool<byte>.Shared.Rent(limit);
@@ -210,7 +213,7 @@ internal sealed class WebSocketSession : IDisposable
                     return true; // the rest of it is skipped by the receive loop
                 }
 
-                var read = await _socket.ReceiveAsync(buffer.AsMemory(length, limit - length), cancellationToken).ConfigureAwait(false);
+                var read = await _socket.ReceiveAsync(buffer.AsMemory(length, limit - length), CancellationToken.None).ConfigureAwait(false);
                 if (read.MessageType == WebSocketMessageType.Close)
                 {
                     BeginClose(WebSocketCloseCodes.Normal, string.Empty);
@@ -251,14 +254,14 @@ internal sealed class WebSocketSession : IDisposable
         }
     }
 
-    private async Task SkipMessageAsync(CancellationToken cancellationToken)
+    private async Task SkipMessageAsync()
     {
         var buffer = ArrayPool<byte>.Shared.Rent(1024);
         try
         {
             while (true)
             {
-                var read = await _socket.ReceiveAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+                var read = await _socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
                 if (read.EndOfMessage || read.MessageType == WebSocketMessageType.Close)
                 {
                     return;
