@@ -30,7 +30,7 @@ public sealed class LiveHub : IAsyncDisposable
         _shards = new PublisherShard[options.Shards];
         for (var i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new PublisherShard(time ?? TimeProvider.System, options.Tick, ex => Faulted?.Invoke("publisher", ex));
+            _shards[i] = new PublisherShard(time ?? TimeProvider.System, options.Tick, options.PresenceInterval, ex => Faulted?.Invoke("publisher", ex));
         }
 
         // Attached before the engine starts, every committed change (recovery included) reaches a stream.

@@ -6,6 +6,13 @@ public sealed class LiveOptions
     /// <summary>At most one delta per poll per tick; a change after a quiet tick goes out at once. Default 50 ms.</summary>
     public TimeSpan Tick { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// A change of the watcher count alone goes out at most this often per poll (a delta with new counts
+    /// carries it anyway). Without it a connect storm — thousands of phones opening a shared link — would
+    /// send every watcher a presence delta every tick. Default 1 s.
+    /// </summary>
+    public TimeSpan PresenceInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Publisher loops polls are spread over by id. Default: the processor count.</summary>
     public int Shards { get; set; } = Environment.ProcessorCount;
 
@@ -24,6 +31,7 @@ public sealed class LiveOptions
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Tick, TimeSpan.FromMilliseconds(1), nameof(Tick));
+        ArgumentOutOfRangeException.ThrowIfLessThan(PresenceInterval, TimeSpan.Zero, nameof(PresenceInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(Shards, 1, nameof(Shards));
         ArgumentOutOfRangeException.ThrowIfLessThan(HistoryLength, 1, nameof(HistoryLength));
         ArgumentOutOfRangeException.ThrowIfLessThan(ConnectionQueueCapacity, 2, nameof(ConnectionQueueCapacity));

@@ -37,8 +37,14 @@ internal sealed class PollStream
     /// <summary>When the next delta may go out (a timestamp of the shard's clock).</summary>
     public long NextAllowed { get; set; }
 
+    /// <summary>When the stream is due in the shard's queue; <see cref="long.MaxValue"/> when it is not there.</summary>
+    public long ScheduledAt { get; set; } = long.MaxValue;
+
     /// <summary>True while the stream waits in the shard's due queue.</summary>
-    public bool Scheduled { get; set; }
+    public bool IsScheduled => ScheduledAt != long.MaxValue;
+
+    /// <summary>When a delta that only changes the watcher count may go out (a timestamp of the shard's clock).</summary>
+    public long PresenceAllowedAt { get; private set; }
 
     /// <summary>The seq of the results last sent to watchers.</summary>
     public long SentSeq => Volatile.Read(ref _sent).Seq;
@@ -64,11 +70,16 @@ internal sealed class PollStream
     /// <summary>Called by the shard when it takes the stream from its dirty queue.</summary>
     public void ClearDirty() => Volatile.Write(ref _dirty, 0);
 
+    /// <summary>Sends what changed, now (tests; the shard passes its clock and presence interval).</summary>
+    public bool Flush() => Flush(long.MaxValue, 0) == FlushResult.Sent;
+
     /// <summary>
     /// Sends what changed since the last message: a delta (absolute counts of changed options, the
-    /// watcher count if it changed), then <c>closed</c> if the poll just closed. False when nothing changed.
+    /// watcher count if it changed), then <c>closed</c> if the poll just closed. A change of the watcher
+    /// count alone waits until <see cref="PresenceAllowedAt"/> (<paramref name="presenceInterval"/> after
+    /// the last one sent).
     /// </summary>
-    public bool Flush()
+    public FlushResult Flush(long now, long presenceInterval)
     {
         lock (_gate)
         {
@@ -81,10 +92,22 @@ internal sealed class PollStream
             var changes = Diff(_sent, latest);
             var watchers = _watchers.Count;
             var presenceChanged = watchers != _sentWatchers && !_closedSent; // nothing follows "closed"
-
-            if (changes.Count == 0 && latest.Seq == _sent.Seq && !presenceChanged && (_closedSent || latest.Status != PollStatus.Closed))
+            if (changes.Count == 0 && latest.Seq == _sent.Seq && (_closedSent || latest.Status != PollStatus.Closed))
             {
-                return false;
+                if (!presenceChanged)
+                {
+                    return FlushResult.Nothing;
+                }
+
+                if (now < PresenceAllowedAt)
+                {
+                    return FlushResult.PresenceDeferred;
+                }
+            }
+
+            if (presenceChanged)
+            {
+                PresenceAllowedAt = now + presenceInterval;
             }
 
             var delta = LiveMessage.Delta(latest, _sent.Seq, changes, presenceChanged ? watchers : null);
@@ -103,7 +126,7 @@ internal sealed class PollStream
                 Broadcast(LiveMessage.Closed(latest));
             }
 
-            return true;
+            return FlushResult.Sent;
         }
     }
 
@@ -248,4 +271,14 @@ internal sealed class PollStream
 
         return changes;
     }
+}
+
+/// <summary>What <see cref="PollStream.Flush(long, long)"/> did.</summary>
+internal enum FlushResult
+{
+    Nothing,
+    Sent,
+
+    /// <summary>Only the watcher count changed, and too recently: due at <see cref="PollStream.PresenceAllowedAt"/>.</summary>
+    PresenceDeferred,
 }

@@ -5,7 +5,8 @@ namespace Tally.Live;
 /// <summary>
 /// The loop that conflates the changes of a share of the polls: a stream whose last delta went out at
 /// least a tick ago is flushed at once (leading edge: low latency when quiet); otherwise it waits until
-/// a tick has passed since its last delta (bounded message rate under load).
+/// a tick has passed since its last delta (bounded message rate under load). A change of the watcher
+/// count alone waits for the presence interval instead.
 /// </summary>
 internal sealed class PublisherShard
 {
@@ -13,13 +14,15 @@ internal sealed class PublisherShard
     private readonly PriorityQueue<PollStream, long> _due = new();
     private readonly TimeProvider _time;
     private readonly long _tick;
+    private readonly long _presenceInterval;
     private readonly Action<Exception> _onFault;
     private Task? _loop;
 
-    public PublisherShard(TimeProvider time, TimeSpan tick, Action<Exception> onFault)
+    public PublisherShard(TimeProvider time, TimeSpan tick, TimeSpan presenceInterval, Action<Exception> onFault)
     {
         _time = time;
         _tick = (long)(tick.TotalSeconds * time.TimestampFrequency);
+        _presenceInterval = (long)(presenceInterval.TotalSeconds * time.TimestampFrequency);
         _onFault = onFault;
     }
 
@@ -59,22 +62,19 @@ internal sealed class PublisherShard
                     }
 
                     stream.ClearDirty();
-                    if (now >= stream.NextAllowed)
-                    {
-                        Flush(stream, now);
-                    }
-                    else if (!stream.Scheduled)
-                    {
-                        stream.Scheduled = true;
-                        _due.Enqueue(stream, stream.NextAllowed);
-                    }
+                    Consider(stream, now);
                 }
 
                 while (_due.TryPeek(out var stream, out var at) && at <= now)
                 {
                     _due.Dequeue();
-                    stream.Scheduled = false;
-                    Flush(stream, now);
+                    if (at != stream.ScheduledAt)
+                    {
+                        continue; // superseded by an earlier entry for the same stream, already taken
+                    }
+
+                    stream.ScheduledAt = long.MaxValue;
+                    Consider(stream, now);
                 }
 
                 if (_due.TryPeek(out _, out var next))
@@ -104,19 +104,41 @@ internal sealed class PublisherShard
         }
     }
 
-    private void Flush(PollStream stream, long now)
+    /// <summary>Flushes the stream if its tick allows, else makes sure it is due when it does.</summary>
+    private void Consider(PollStream stream, long now)
     {
+        if (now < stream.NextAllowed)
+        {
+            Schedule(stream, stream.NextAllowed);
+            return;
+        }
+
         try
         {
-            if (stream.Flush())
+            switch (stream.Flush(now, _presenceInterval))
             {
-                DeltasSent++;
-                stream.NextAllowed = now + _tick;
+                case FlushResult.Sent:
+                    DeltasSent++;
+                    stream.NextAllowed = now + _tick;
+                    break;
+                case FlushResult.PresenceDeferred:
+                    Schedule(stream, stream.PresenceAllowedAt);
+                    break;
             }
         }
         catch (Exception ex)
         {
             _onFault(ex); // one stream's bug must not stop the others' deltas
+        }
+    }
+
+    /// <summary>A stream waits in the due queue once, at its earliest time; a later entry left behind is skipped.</summary>
+    private void Schedule(PollStream stream, long at)
+    {
+        if (at < stream.ScheduledAt)
+        {
+            stream.ScheduledAt = at;
+            _due.Enqueue(stream, at);
         }
     }
 }

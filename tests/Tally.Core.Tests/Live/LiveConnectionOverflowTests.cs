@@ -7,19 +7,16 @@ namespace Tally.Core.Tests.Live;
 /// <summary>A connection collapsed to latest state still learns that a poll closed.</summary>
 public sealed class LiveConnectionOverflowTests
 {
-    private static readonly PollDefinition Poll = new(
-        "p1", "Which one?", PollKind.Single, 1, [new PollOption(1, "A"), new PollOption(2, "B")],
-        DateTimeOffset.UnixEpoch, null, DedupePolicy.None, false);
 
     [Fact]
     public async Task When_the_closed_message_itself_overflows_the_resync_still_ends_with_closed()
     {
-        var stream = NewStream(Results(1, PollStatus.Open, 0, 0));
+        var stream = StandaloneStream.Create(StandaloneStream.Results(1, PollStatus.Open, 0, 0));
         var connection = new RecordingConnection(new LiveOptions { ConnectionQueueCapacity = 2 });
-        connection.Add(Poll.Id, stream);
+        connection.Add(StandaloneStream.Poll.Id, stream);
         stream.Subscribe(connection, since: null); // queue: snapshot
 
-        stream.OnChanged(Results(2, PollStatus.Closed, 1, 0));
+        stream.OnChanged(StandaloneStream.Results(2, PollStatus.Closed, 1, 0));
         stream.Flush(); // queue: snapshot, delta (full); closed overflows: the queue collapses to latest state
         connection.Complete();
         await connection.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
@@ -33,14 +30,14 @@ public sealed class LiveConnectionOverflowTests
     [Fact]
     public async Task When_the_closed_message_survives_an_overflow_it_is_written_once()
     {
-        var stream = NewStream(Results(1, PollStatus.Open, 0, 0));
+        var stream = StandaloneStream.Create(StandaloneStream.Results(1, PollStatus.Open, 0, 0));
         var connection = new RecordingConnection(new LiveOptions { ConnectionQueueCapacity = 2 });
-        connection.Add(Poll.Id, stream);
+        connection.Add(StandaloneStream.Poll.Id, stream);
         stream.Subscribe(connection, since: null); // queue: snapshot
-        stream.OnChanged(Results(2, PollStatus.Open, 1, 0));
+        stream.OnChanged(StandaloneStream.Results(2, PollStatus.Open, 1, 0));
         stream.Flush(); // queue: snapshot, delta (full)
 
-        stream.OnChanged(Results(3, PollStatus.Closed, 1, 0));
+        stream.OnChanged(StandaloneStream.Results(3, PollStatus.Closed, 1, 0));
         stream.Flush(); // its delta overflows (the queue collapses), then closed is queued behind the marker
         connection.Complete();
         await connection.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
@@ -48,12 +45,6 @@ public sealed class LiveConnectionOverflowTests
         Assert.Equal([LiveMessageKind.Snapshot, LiveMessageKind.Closed], connection.Written.Select(m => m.Kind));
         Assert.Equal(3, connection.Written[0].Seq);
     }
-
-    private static PollStream NewStream(PollResults current) =>
-        new(current, new PublisherShard(TimeProvider.System, TimeSpan.FromMilliseconds(50), ex => throw ex), historyLength: 16);
-
-    private static PollResults Results(long seq, PollStatus status, params long[] counts) =>
-        new(Poll, seq, status, null, counts.Sum(), counts);
 
     private sealed class RecordingConnection(LiveOptions options) : LiveConnection(options)
     {

@@ -9,21 +9,17 @@ public sealed class LiveConnectionWriterTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private static readonly PollDefinition Poll = new(
-        "p1", "Which one?", PollKind.Single, 1, [new PollOption(1, "A"), new PollOption(2, "B")],
-        DateTimeOffset.UnixEpoch, null, DedupePolicy.None, false);
-
     [Fact]
     public async Task An_idle_connection_writes_a_message_on_the_offering_thread_before_the_offer_returns()
     {
-        var stream = NewStream(Results(1, 0, 0));
+        var stream = StandaloneStream.Create(StandaloneStream.Results(1, PollStatus.Open, 0, 0));
         var connection = new ThreadRecordingConnection(new LiveOptions());
-        connection.Add(Poll.Id, stream);
+        connection.Add(StandaloneStream.Poll.Id, stream);
         using var stop = new CancellationTokenSource();
         var run = connection.RunAsync(stop.Token);
 
         stream.Subscribe(connection, since: null); // the snapshot
-        stream.OnChanged(Results(2, 1, 0));
+        stream.OnChanged(StandaloneStream.Results(2, PollStatus.Open, 1, 0));
         Assert.True(stream.Flush()); // the delta
 
         Assert.Equal([LiveMessageKind.Snapshot, LiveMessageKind.Delta], connection.Written.Select(w => w.Message.Kind));
@@ -37,15 +33,15 @@ public sealed class LiveConnectionWriterTests
     [Fact]
     public async Task Messages_offered_during_a_write_follow_it_in_order()
     {
-        var stream = NewStream(Results(1, 0, 0));
+        var stream = StandaloneStream.Create(StandaloneStream.Results(1, PollStatus.Open, 0, 0));
         var connection = new RecordingConnection(new LiveOptions { ConnectionQueueCapacity = 16 });
-        connection.Add(Poll.Id, stream);
+        connection.Add(StandaloneStream.Poll.Id, stream);
         var run = connection.RunAsync(CancellationToken.None);
         connection.Hold();
         stream.Subscribe(connection, since: null); // the snapshot's write waits at the gate
         for (var seq = 2; seq <= 6; seq++)
         {
-            stream.OnChanged(Results(seq, seq - 1, 0));
+            stream.OnChanged(StandaloneStream.Results(seq, PollStatus.Open, seq - 1, 0));
             Assert.True(stream.Flush());
         }
 
@@ -66,9 +62,9 @@ public sealed class LiveConnectionWriterTests
     [Fact]
     public async Task Complete_ends_an_idle_connection_and_later_messages_are_dropped()
     {
-        var stream = NewStream(Results(1, 0, 0));
+        var stream = StandaloneStream.Create(StandaloneStream.Results(1, PollStatus.Open, 0, 0));
         var connection = new ThreadRecordingConnection(new LiveOptions());
-        connection.Add(Poll.Id, stream);
+        connection.Add(StandaloneStream.Poll.Id, stream);
         var run = connection.RunAsync(CancellationToken.None);
         connection.Complete();
         await run.WaitAsync(Timeout);
@@ -80,9 +76,9 @@ public sealed class LiveConnectionWriterTests
     [Fact]
     public async Task A_write_that_throws_ends_the_run_with_its_exception_not_the_offering_thread()
     {
-        var stream = NewStream(Results(1, 0, 0));
+        var stream = StandaloneStream.Create(StandaloneStream.Results(1, PollStatus.Open, 0, 0));
         var connection = new ThreadRecordingConnection(new LiveOptions()) { Fail = true };
-        connection.Add(Poll.Id, stream);
+        connection.Add(StandaloneStream.Poll.Id, stream);
         var run = connection.RunAsync(CancellationToken.None);
 
         stream.Subscribe(connection, since: null); // must not throw here
@@ -90,12 +86,6 @@ public sealed class LiveConnectionWriterTests
         var error = await Assert.ThrowsAsync<IOException>(() => run.WaitAsync(Timeout));
         Assert.Equal("the peer is gone", error.Message);
     }
-
-    private static PollStream NewStream(PollResults current) =>
-        new(current, new PublisherShard(TimeProvider.System, TimeSpan.FromMilliseconds(50), ex => throw ex), historyLength: 16);
-
-    private static PollResults Results(long seq, params long[] counts) =>
-        new(Poll, seq, PollStatus.Open, null, counts.Sum(), counts);
 
     private sealed class ThreadRecordingConnection(LiveOptions options) : LiveConnection(options)
     {

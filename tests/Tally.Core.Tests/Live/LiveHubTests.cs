@@ -72,6 +72,42 @@ public sealed class LiveHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_change_of_the_watcher_count_alone_goes_out_at_most_once_per_presence_interval()
+    {
+        var first = await WatchQuietAsync(); // its own arrival was the first presence delta: sent at once
+        var second = Watch(_poll);
+        Assert.Equal(LiveMessageKind.Snapshot, (await second.NextAsync()).Kind);
+        Watch(_poll); // a third, in the same interval
+
+        // Ticks pass, but the presence interval has not: the count alone is held back.
+        for (var elapsed = Tick; elapsed < _options.PresenceInterval - Tick; elapsed += Tick)
+        {
+            _clock.Advance(Tick);
+        }
+
+        await Eventually.WaitUntilAsync(() => _hub.FindStream(_poll)!.IsScheduled);
+        Assert.False(first.HasMore);
+
+        await AdvanceUntilAsync(() => first.HasMore);
+        var presence = await first.NextAsync();
+        Assert.True(presence.IsPresenceOnly);
+        Assert.Equal(3, presence.Watchers); // both arrivals in one delta
+    }
+
+    [Fact]
+    public async Task A_delta_with_new_counts_carries_a_changed_watcher_count_without_waiting_for_the_presence_interval()
+    {
+        var first = await WatchQuietAsync();
+        Watch(_poll);
+        await VoteAsync(1);
+
+        var delta = await first.NextAsync(); // the leading edge: the clock did not move
+
+        Assert.Equal([new OptionCount(1, 1)], delta.Changes);
+        Assert.Equal(2, delta.Watchers);
+    }
+
+    [Fact]
     public async Task Changes_within_a_tick_of_the_last_delta_are_conflated_into_one()
     {
         var watcher = await WatchQuietAsync();
@@ -81,7 +117,7 @@ public sealed class LiveHubTests : IAsyncLifetime
         await VoteAsync(1);
         await VoteAsync(2);
         await VoteAsync(1);
-        await Eventually.WaitUntilAsync(() => _hub.FindStream(_poll)!.Scheduled);
+        await Eventually.WaitUntilAsync(() => _hub.FindStream(_poll)!.IsScheduled);
         Assert.False(watcher.HasMore); // held until a tick has passed since the last delta
 
         await AdvanceUntilAsync(() => watcher.HasMore);
@@ -292,7 +328,7 @@ public sealed class LiveHubTests : IAsyncLifetime
         var target = _engine.Catalog.FindResults(_poll)!.Seq;
         return Eventually.WaitUntilAsync(() =>
         {
-            if (stream.SentSeq == target && !stream.Scheduled)
+            if (stream.SentSeq == target && !stream.IsScheduled)
             {
                 return true;
             }
