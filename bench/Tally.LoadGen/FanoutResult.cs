@@ -3,6 +3,12 @@ namespace Tally.LoadGen;
 /// <summary>One <c>fanout</c> run, as written with <c>--json</c> and read back by <c>report-fanout</c>. Latencies in ms, memory in MiB.</summary>
 internal sealed record FanoutResult
 {
+    /// <summary><c>tally</c>, or the baseline the run drove (<c>ceiling</c>, <c>signalr</c>, <c>socketio</c>); older results have none.</summary>
+    public string Target { get; init; } = WatchTargets.Tally;
+
+    /// <summary>The baseline's variant (<c>naive</c>, <c>throttled</c>) as the script tells it; null for Tally and the ceiling.</summary>
+    public string? Variant { get; init; }
+
     public required string Transport { get; init; }
 
     public required DateTimeOffset StartedAt { get; init; }
@@ -89,6 +95,9 @@ internal sealed record FanoutResult
     public required double? KiBPerWatcher { get; init; }
 
     public required double LoadGenRssMiB { get; init; }
+
+    /// <summary>Baselines: whole-results messages that arrived after a newer one (ignored). Tally's stream never goes back.</summary>
+    public long StaleMessages { get; init; }
 
     /// <summary>What <c>GET /results</c> served after the run, and whether every watcher ended with exactly those counts.</summary>
     public required long ServedSeq { get; init; }

@@ -30,7 +30,7 @@ internal static class FanoutRun
         var pid = args.ServerPid;
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"fanout → {args.Url} over {args.Transport}: {args.Watchers:N0} watchers of poll {poll}, {args.Rate:N1} votes/s from {args.Senders} senders, warm-up {args.Warmup.TotalSeconds:0.#} s, measured {args.Duration.TotalSeconds:0.#} s"));
+            $"fanout → {args.Target} {args.Url} over {args.Transport}: {args.Watchers:N0} watchers of poll {poll}, {args.Rate:N1} votes/s from {args.Senders} senders, warm-up {args.Warmup.TotalSeconds:0.#} s, measured {args.Duration.TotalSeconds:0.#} s"));
 
         var rssBefore = pid is { } p0 ? await ProcessStats.SettledRssMiBAsync(p0, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
         using var factory = new WatcherFactory(args.Url, args.Transport, args.SourceAddresses);
@@ -42,7 +42,8 @@ internal static class FanoutRun
                 $"Only {group.Watchers.Count} of {args.Watchers} watchers connected in {connectSeconds:0.0} s ({group.ConnectFailures} failed; first: {group.FirstConnectProblem ?? "none, out of time"}).");
         }
 
-        var presence = await group.WaitForPresenceAsync(_ => args.Watchers, TimeSpan.FromSeconds(30), hardStop.Token);
+        // Only Tally tells watchers how many there are; the baselines have no presence to settle.
+        var presence = !args.IsTally || await group.WaitForPresenceAsync(_ => args.Watchers, TimeSpan.FromSeconds(30), hardStop.Token);
         var rssWatching = pid is { } p1 ? await ProcessStats.SettledRssMiBAsync(p1, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"connected {group.Watchers.Count:N0} watchers in {connectSeconds:0.0} s{(presence ? "" : " (presence did not settle within 30 s)")}; server RSS {rssBefore:0.0} → {rssWatching:0.0} MiB"));
@@ -95,6 +96,8 @@ internal static class FanoutRun
 
         var result = new FanoutResult
         {
+            Target = args.Target,
+            Variant = args.Variant,
             Transport = args.Transport,
             StartedAt = DateTimeOffset.UtcNow,
             Watchers = group.Watchers.Count,
@@ -133,6 +136,7 @@ internal static class FanoutRun
             ServerRssAfterMiB = rssAfter,
             KiBPerWatcher = rssBefore is { } b && rssWatching is { } w ? (w - b) * 1024 / group.Watchers.Count : null,
             LoadGenRssMiB = loadGenRss,
+            StaleMessages = group.Watchers.Sum(w => w.StaleMessages),
             ServedSeq = served.Seq,
             ServedTotalVotes = served.TotalVotes,
             Verified = problem is null,
@@ -289,7 +293,7 @@ internal static class FanoutRun
 
         Console.WriteLine(string.Create(inv, $"vote sent → watcher received ms, over {r.Pairs:N0} pairs: p50 {r.P50Ms:0.###}  p90 {r.P90Ms:0.###}  p99 {r.P99Ms:0.###}  p99.9 {r.P999Ms:0.###}  max {r.MaxMs:0.###}"));
         Console.WriteLine(string.Create(inv, $"per vote, its first watcher: p50 {r.FirstWatcherP50Ms:0.###} p99 {r.FirstWatcherP99Ms:0.###} ms; its last watcher: p50 {r.LastWatcherP50Ms:0.###} p99 {r.LastWatcherP99Ms:0.###} ms"));
-        Console.WriteLine(string.Create(inv, $"messages delivered: {r.MessagesPerSecond:N0}/s (all watchers)"));
+        Console.WriteLine(string.Create(inv, $"messages delivered: {r.MessagesPerSecond:N0}/s (all watchers){(r.StaleMessages > 0 ? $"; {r.StaleMessages:N0} arrived after a newer one (stale, ignored)" : "")}"));
         Console.WriteLine(string.Create(inv, $"server: {r.ServerCpuSeconds:0.00} CPU-s in {r.DurationSeconds:0.#} s; RSS {r.ServerRssBeforeMiB:0.0} MiB before, {r.ServerRssWatchingMiB:0.0} watching ({r.KiBPerWatcher:0.0} KiB/watcher), {r.ServerRssAfterMiB:0.0} after"));
         Console.WriteLine(string.Create(inv, $"load generator: {r.LoadGenCpuSeconds:0.00} CPU-s, RSS {r.LoadGenRssMiB:0} MiB; other processes: {r.OtherCpuSeconds:0.00} CPU-s; iowait {r.IoWaitSeconds:0.00} s"));
         Console.WriteLine(r.Verified

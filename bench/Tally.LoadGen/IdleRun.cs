@@ -41,7 +41,7 @@ internal static class IdleRun
             throw new InvalidOperationException("No watcher connected: " + group.FirstConnectProblem);
         }
 
-        var presence = await group.WaitForPresenceAsync(poll => perPoll.GetValueOrDefault(poll), TimeSpan.FromSeconds(60), hardStop.Token);
+        var presence = !args.IsTally || await group.WaitForPresenceAsync(poll => perPoll.GetValueOrDefault(poll), TimeSpan.FromSeconds(60), hardStop.Token);
 
         // Idle on purpose for the run's duration (this is the workload, not a wait for a signal), then read the memory.
         var idleStart = pid is { } pc0 ? ProcessStats.CpuSeconds(pc0) : 0;

@@ -105,9 +105,10 @@ io.on('connection', (socket) => {
 
 server.listen(port, host, () => console.log(`socket.io baseline (${mode}) listening on http://${host}:${port}`));
 const stop = () => {
-  io.close();
+  io.close(); // disconnects every socket, then closes the HTTP server
   server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 2000).unref();
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 2000); // keep-alive connections must not hold the exit
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
