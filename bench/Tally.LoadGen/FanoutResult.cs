@@ -15,6 +15,9 @@ internal sealed record FanoutResult
 
     public required int Watchers { get; init; }
 
+    /// <summary>Polls the watchers and votes are spread over (watcher i and vote i on poll i mod polls); 1 for <c>fanout</c>.</summary>
+    public int Polls { get; init; } = 1;
+
     /// <summary>Votes per second asked for (the schedule).</summary>
     public required double Rate { get; init; }
 
@@ -36,6 +39,9 @@ internal sealed record FanoutResult
     public required long VoteErrors { get; init; }
 
     public required long VotesUnanswered { get; init; }
+
+    /// <summary>Votes of the schedule not sent at all: the senders fell more than the window's end + 1 s behind (an overloaded machine).</summary>
+    public long VotesUnsent { get; init; }
 
     /// <summary>Sends later than 5 ms after their due time, and the latest one: whether the schedule held.</summary>
     public required long LateSends { get; init; }
@@ -76,6 +82,15 @@ internal sealed record FanoutResult
     /// <summary>Messages (deltas, presence included) received by all watchers in the window, per second.</summary>
     public required double MessagesPerSecond { get; init; }
 
+    /// <summary>
+    /// Updates delivered in the window, per second: messages that moved a watcher to a newer seq, over all watchers (a
+    /// presence-only delta, or a stale baseline message, does not count). Divided by the server's CPU-s: updates per CPU-second.
+    /// </summary>
+    public double UpdatesPerSecond { get; init; }
+
+    /// <summary>Vote sent → watcher received latency at percentiles 0 … 100 (ms), for the report's percentile curves.</summary>
+    public List<CurvePoint> Curve { get; init; } = [];
+
     public required double? ServerCpuSeconds { get; init; }
 
     public required double LoadGenCpuSeconds { get; init; }
@@ -108,3 +123,6 @@ internal sealed record FanoutResult
 
     public string? Problem { get; init; }
 }
+
+/// <summary>One point of a latency percentile curve: <see cref="Percentile"/> (0 … 100) and its latency in ms.</summary>
+internal sealed record CurvePoint(double Percentile, double Ms);

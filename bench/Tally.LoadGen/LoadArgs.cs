@@ -43,7 +43,7 @@ internal sealed class LoadArgs
     public static LoadArgs Parse(string scenario, string[] args)
     {
         var values = Pairs(args);
-        var single = scenario == Scenarios.IngestSingle;
+        var single = scenario is Scenarios.IngestSingle or Scenarios.IngestWs;
         var parsed = new LoadArgs(values)
         {
             Url = LoopbackUrl(values.GetValueOrDefault("url") ?? throw new ArgumentException("--url is required.")),
@@ -62,6 +62,11 @@ internal sealed class LoadArgs
         if (parsed.Target is not ("tally" or "ceiling"))
         {
             throw new ArgumentException("--target is tally or ceiling.");
+        }
+
+        if (scenario == Scenarios.IngestWs && !parsed.IsTally)
+        {
+            throw new ArgumentException("ingest-ws votes over Tally's WebSocket: it runs against Tally only.");
         }
 
         if (!single && !parsed.IsTally)

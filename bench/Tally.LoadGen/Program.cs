@@ -30,11 +30,12 @@ try
 {
     return args[0] switch
     {
-        Scenarios.IngestSingle or Scenarios.IngestBatch => await IngestRun.RunAsync(args[0], LoadArgs.Parse(args[0], args[1..])),
-        Scenarios.Fanout => await FanoutRun.RunAsync(WatchArgs.Parse(args[0], args[1..])),
+        Scenarios.IngestSingle or Scenarios.IngestBatch or Scenarios.IngestWs => await IngestRun.RunAsync(args[0], LoadArgs.Parse(args[0], args[1..])),
+        Scenarios.Fanout or Scenarios.ManyPolls => await FanoutRun.RunAsync(WatchArgs.Parse(args[0], args[1..])),
         Scenarios.Idle => await IdleRun.RunAsync(WatchArgs.Parse(args[0], args[1..])),
         Scenarios.Report => Report.Run(args[1..]),
         Scenarios.ReportFanout => FanoutReport.Run(args[1..]),
+        Scenarios.ReportCompare => CompareReport.Run(args[1..]),
         _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
     };
 }
@@ -44,7 +45,7 @@ catch (ArgumentException ex)
     Console.Error.WriteLine(Usage);
     return 2;
 }
-catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException or IOException)
+catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException or IOException or OperationCanceledException)
 {
     // Setting up or checking a run failed (server down, unexpected answer): say what, and fail the run.
     Console.Error.WriteLine($"RUN FAILED: {ex.GetType().Name}: {ex.Message}");

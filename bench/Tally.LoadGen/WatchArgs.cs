@@ -46,6 +46,9 @@ internal sealed class WatchArgs
     /// <summary>How long connecting all watchers may take before the run goes on with those connected.</summary>
     public TimeSpan ConnectTimeout { get; private init; }
 
+    /// <summary>fanout: how long the watchers may take to reach the served seq after the last ack (a collapsed baseline may never).</summary>
+    public TimeSpan DrainTimeout { get; private init; }
+
     public int? ServerPid { get; private init; }
 
     /// <summary>
@@ -63,7 +66,8 @@ internal sealed class WatchArgs
     public static WatchArgs Parse(string scenario, string[] args)
     {
         var values = LoadArgs.Pairs(args);
-        var fanout = scenario == Scenarios.Fanout;
+        var many = scenario == Scenarios.ManyPolls;
+        var fanout = scenario is Scenarios.Fanout or Scenarios.ManyPolls;
         var target = values.GetValueOrDefault("target") ?? WatchTargets.Tally;
         if (target is not (WatchTargets.Tally or WatchTargets.Ceiling or WatchTargets.SignalR or WatchTargets.SocketIo))
         {
@@ -80,8 +84,8 @@ internal sealed class WatchArgs
             Transport = target == WatchTargets.SocketIo && values.GetValueOrDefault("transport") == WatchTransports.SocketIoLibrary
                 ? WatchTransports.SocketIoLibrary
                 : WatchTargets.TransportOf(target) ?? values.GetValueOrDefault("transport") ?? WatchTransports.Sse,
-            Watchers = LoadArgs.Int(values, "watchers", fanout ? 1000 : 10_000, 1, 200_000),
-            Polls = fanout ? 1 : LoadArgs.Int(values, "polls", 4, 1, 64),
+            Watchers = LoadArgs.Int(values, "watchers", fanout && !many ? 1000 : 10_000, 1, 200_000),
+            Polls = fanout ? LoadArgs.Int(values, "polls", many ? 10_000 : 1, 1, 100_000) : LoadArgs.Int(values, "polls", 4, 1, 64),
             Rate = fanout ? LoadArgs.Double(values, "rate", 1000, 0.1, 50_000) : 0,
             Senders = fanout ? LoadArgs.Int(values, "senders", 16, 1, 256) : 0,
             Duration = TimeSpan.FromSeconds(LoadArgs.Double(values, "duration", fanout ? 10 : 5, 0.5, 600)),
@@ -89,6 +93,7 @@ internal sealed class WatchArgs
             ConnectConcurrency = LoadArgs.Int(values, "connect-concurrency", 64, 1, 1024),
             SourceAddresses = LoadArgs.Int(values, "source-addresses", 1, 1, 250),
             ConnectTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "connect-timeout", 120, 1, 600)),
+            DrainTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "drain-timeout", 15, 1, 120)),
             ServerPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
             JsonPath = values.GetValueOrDefault("json"),
             NoiseLimit = values.ContainsKey("noise-limit") ? LoadArgs.Double(values, "noise-limit", 0.25, 0.01, 2) : null,
@@ -105,7 +110,7 @@ internal sealed class WatchArgs
         }
 
         LoadArgs.RejectUnknown(values, fanout
-            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json", "noise-limit"]
+            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "drain-timeout", "server-pid", "json", "noise-limit"]
             : ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "duration", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]);
         return parsed;
     }
