@@ -33,7 +33,8 @@ internal static class FanoutRun
         var rssBefore = pid is { } p0 ? await ProcessStats.SettledRssMiBAsync(p0, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
         using var factory = new WatcherFactory(args.Url, args.Transport, args.SourceAddresses);
         await using var group = new WatcherGroup(factory);
-        var connectSeconds = await group.ConnectAsync(polls, args.Watchers, args.ConnectConcurrency, args.ConnectTimeout, stopAtFirstFailure: false, hardStop.Token);
+        var connectSeconds = await LiveProgress.TrackAsync("connecting watchers", args.Watchers, () => group.Watchers.Count,
+            group.ConnectAsync(polls, args.Watchers, args.ConnectConcurrency, args.ConnectTimeout, stopAtFirstFailure: false, hardStop.Token));
         if (group.Watchers.Count < args.Watchers)
         {
             throw new InvalidOperationException(
@@ -51,7 +52,7 @@ internal static class FanoutRun
         var start = Stopwatch.GetTimestamp() + MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(100));
         var window = MeasuredWindow.After(start, args.Warmup, args.Duration);
         var sampler = window.SampleCpuAsync(pid, hardStop.Token);
-        await votes.RunAsync(apiClient, [.. polls.Select(poll => new Uri(args.Url, $"/v1/polls/{poll}/votes"))], start, args.Rate, args.Senders, window.End + MeasuredWindow.Ticks(TimeSpan.FromSeconds(1)), hardStop.Token);
+        await LiveProgress.TrackAsync("sending votes", args.MaxVotes, () => votes.SentSoFar, votes.RunAsync(apiClient, [.. polls.Select(poll => new Uri(args.Url, $"/v1/polls/{poll}/votes"))], start, args.Rate, args.Senders, window.End + MeasuredWindow.Ticks(TimeSpan.FromSeconds(1)), hardStop.Token));
         var cpu = await sampler;
 
         // Every watcher must reach the served seq and hold exactly the served counts.

@@ -59,7 +59,8 @@ internal static class IngestRun
                 : Task.Run(() => LoopAsync(loop, client, workload, loops[loop], window, cap, hardStop.Token));
         }
 
-        await Task.WhenAll(tasks);
+        var seconds0 = (args.Warmup + args.Duration).TotalSeconds;
+        await LiveProgress.TrackAsync("sending votes", seconds0, () => Stopwatch.GetElapsedTime(start).TotalSeconds, Task.WhenAll(tasks));
         var cpu = await sampler;
 
         var total = new LoopStats();

@@ -40,9 +40,11 @@ internal sealed class LoadArgs
 
     public bool IsTally => Target == "tally";
 
-    public static LoadArgs Parse(string scenario, string[] args)
+    public static LoadArgs Parse(string scenario, string[] args) => Parse(scenario, Pairs(args));
+
+    /// <summary>From option names (without <c>--</c>) and their text: defaults filled in, ranges checked.</summary>
+    public static LoadArgs Parse(string scenario, Dictionary<string, string> values)
     {
-        var values = Pairs(args);
         var single = scenario is Scenarios.IngestSingle or Scenarios.IngestWs;
         var parsed = new LoadArgs(values)
         {

@@ -18,6 +18,7 @@ internal sealed class PacedVotes
     private readonly long[] _ackedAt;
     private readonly long[] _seq;
     private readonly long[] _lateness;
+    private long _sentSoFar;
 
     public PacedVotes(long count)
     {
@@ -30,6 +31,9 @@ internal sealed class PacedVotes
     public long Count => _sentAt.Length;
 
     public long Sent { get; private set; }
+
+    /// <summary>Votes sent so far, while the run goes on (for progress).</summary>
+    public long SentSoFar => Interlocked.Read(ref _sentSoFar);
 
     /// <summary>Non-201 answers.</summary>
     public long Errors { get; private set; }
@@ -99,6 +103,7 @@ internal sealed class PacedVotes
             _sentAt[i] = sentAt;
             _lateness[i] = Math.Max(0, sentAt - due);
             stats.Sent++;
+            Interlocked.Increment(ref _sentSoFar);
             try
             {
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, hardStop);

@@ -63,9 +63,11 @@ internal sealed class WatchArgs
     /// <summary>Most votes the run may send, whatever the duration: rate × (warm-up + duration), rounded up.</summary>
     public long MaxVotes => (long)Math.Ceiling(Rate * (Warmup + Duration).TotalSeconds);
 
-    public static WatchArgs Parse(string scenario, string[] args)
+    public static WatchArgs Parse(string scenario, string[] args) => Parse(scenario, LoadArgs.Pairs(args));
+
+    /// <summary>From option names (without <c>--</c>) and their text: defaults filled in, ranges checked.</summary>
+    public static WatchArgs Parse(string scenario, Dictionary<string, string> values)
     {
-        var values = LoadArgs.Pairs(args);
         var many = scenario == Scenarios.ManyPolls;
         var fanout = scenario is Scenarios.Fanout or Scenarios.ManyPolls;
         var target = values.GetValueOrDefault("target") ?? WatchTargets.Tally;
