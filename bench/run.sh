@@ -5,6 +5,7 @@
 #   fan-out  Tally, SignalR (throttled), Socket.IO (throttled), KestrelCeiling's bare broadcaster:
 #            1,000 watchers × 1,000 votes/s and 5,000 × 5,000 (vote → watcher latency, updates per server CPU-second)
 #   naive    Tally, SignalR (naive), Socket.IO (naive) at 2,000 watchers × 2,000 votes/s
+#   many     (full run only) 10,000 polls with one watcher each, 2,000 votes/s spread over them, all four servers
 #   micro    BenchmarkDotNet micro-benchmarks of the hot paths (bench/Tally.Micro)
 # then writes bench/results/<date>.md (<date>-quick.md with --quick) with the ratios, charts under
 # bench/results/charts/<same name>/, and every run; raw JSON and server logs under bench/results/raw/ (not committed).
@@ -29,11 +30,11 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 quick=0 rounds=3 big_rounds=3 duration=10 warmup=2 big_duration=10 naive_duration=5 drain=15 quiet_wait=30
-micro=1 fanout=1 ingest=1 micro_job=default
+micro=1 fanout=1 ingest=1 micro_job=default many=1
 args_given="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) quick=1 big_rounds=1 duration=3 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=3 micro_job=quick; shift ;;
+    --quick) quick=1 big_rounds=1 duration=3 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=1 micro_job=quick many=0; shift ;;
     --rounds) rounds=$2; shift 2 ;;
     --big-rounds) big_rounds=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
@@ -110,7 +111,7 @@ run() { # kind (ingest-single|ingest-ws|fanout) server [args]: one recorded run,
   local kind=$1 server=$2; shift 2
   n=$((n + 1))
   local prefix=fanout
-  [ "$kind" = fanout ] || prefix=ingest
+  [ "$kind" = fanout ] || [ "$kind" = many-polls ] || prefix=ingest
   local json; json=$(printf '%s/%s-%03d-%s.json' "$raw" "$prefix" "$n" "$server")
   wait_quiet
   if ! kill -0 "${pid[$server]}" 2>/dev/null; then
@@ -123,6 +124,7 @@ run() { # kind (ingest-single|ingest-ws|fanout) server [args]: one recorded run,
   tail -n 4 "$raw/runs.log" | sed 's/^/    /' >&2
   if [ $status -ne 0 ] && [ $status -ne 3 ]; then
     log "run $n FAILED (exit $status; see $raw/runs.log)"; failed=1
+    echo "- run $n, $kind against $server $* — exit $status: $(grep -E '^(RUN FAILED|Unhandled)' "$raw/runs.log" | tail -1 | cut -c1-200)" >>"$raw/failed-runs.md"
   elif [ $status -eq 3 ] && [ "$server" = tally ]; then
     log "run $n: Tally FAILED verification"; failed=1
   fi
@@ -169,7 +171,19 @@ if [ $fanout -eq 1 ]; then
     run fanout signalr --variant naive --watchers 2000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
     run fanout socketio --variant naive --watchers 2000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
   done
-  stop signalr; stop socketio; stop tally
+  stop signalr; stop socketio
+  if [ $many -eq 1 ]; then
+    # Many polls: 10,000 polls with one watcher each, 2,000 votes/s spread over them (full run only).
+    start ceiling; start signalr throttled; start socketio throttled
+    for round in $(seq "$big_rounds"); do
+      for server in tally signalr socketio ceiling; do
+        variant=(); [ "$server" = tally ] || [ "$server" = ceiling ] || variant=(--variant throttled)
+        run many-polls "$server" "${variant[@]}" --transport ws --watchers 10000 --polls 10000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
+      done
+    done
+    stop ceiling; stop signalr; stop socketio
+  fi
+  stop tally
 fi
 
 micro_md=""
@@ -206,6 +220,12 @@ $loadgen report-compare --dir "$raw" --charts "$charts" --chart-link "charts/$na
     echo "### Micro-benchmarks (BenchmarkDotNet, job \`$micro_job\`)"
     echo
     echo "$micro_md"
+    echo
+  fi
+  if [ -s "$raw/failed-runs.md" ]; then
+    echo "### Runs that failed (no figures recorded)"
+    echo
+    cat "$raw/failed-runs.md"
     echo
   fi
   echo "The servers' logs have $problems warn/fail/crit entries (kept in \`$raw/\`). The whole script took $((SECONDS - started)) s."

@@ -116,9 +116,9 @@ internal static class CompareReport
         md.AppendLine();
         md.AppendLine("N watchers of one poll, votes over HTTP at a fixed rate; latency is vote sent → watcher received on the load generator's clock, over every (vote, watcher) pair. **Updates/CPU-s**: updates delivered in the window (messages that moved a watcher to a newer seq, over all watchers) ÷ the server's CPU-s in the window. Ratios are Tally ÷ baseline: above 1 Tally does more per CPU-second; for p99 below 1 Tally is faster.");
         md.AppendLine();
-        foreach (var workload in runs.GroupBy(r => (r.Watchers, r.Rate)).OrderBy(g => g.Key.Watchers * g.Key.Rate))
+        foreach (var workload in runs.GroupBy(r => (r.Watchers, r.Rate, r.Polls)).OrderBy(g => g.Key.Polls).ThenBy(g => g.Key.Watchers * g.Key.Rate))
         {
-            var title = string.Create(s_inv, $"{workload.Key.Watchers:N0} watchers × {workload.Key.Rate:N0} votes/s");
+            var title = string.Create(s_inv, $"{workload.Key.Watchers:N0} watchers × {workload.Key.Rate:N0} votes/s{(workload.Key.Polls > 1 ? $" over {workload.Key.Polls:N0} polls" : "")}");
             var byTarget = workload.GroupBy(Label).OrderBy(g => Order(g.First())).ToList();
             var tally = workload.Where(r => r.Target == WatchTargets.Tally).ToList();
             md.AppendLine($"#### {title}");
@@ -141,7 +141,7 @@ internal static class CompareReport
             Verdicts(verdicts, title, tally, byTarget);
             if (charts is not null)
             {
-                var slug = string.Create(s_inv, $"{workload.Key.Watchers}x{workload.Key.Rate}");
+                var slug = string.Create(s_inv, $"{workload.Key.Watchers}x{workload.Key.Rate}{(workload.Key.Polls > 1 ? $"-{workload.Key.Polls}polls" : "")}");
                 CompareCharts.PercentileCurves(Path.Combine(charts, $"latency-{slug}.png"), $"Vote → watcher latency, {title} (median run by p99)",
                     [.. byTarget.Select(g => (g.Key, (IReadOnlyList<CurvePoint>)MedianRun(g.ToList()).Curve))]);
                 CompareCharts.Bars(Path.Combine(charts, $"efficiency-{slug}.png"), $"Updates delivered per server CPU-second, {title} (median)", "updates / CPU-s",
