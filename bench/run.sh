@@ -16,7 +16,7 @@
 #
 # Options: --rounds N, --big-rounds N (5k × 5k and naive), --duration S, --warmup S, --quiet-wait S (how long to wait, at
 # most, before each run for the machine to go quiet; every run records the CPU other processes took in its window),
-# --no-micro, --no-fanout, --no-ingest.
+# --no-micro, --no-fanout, --no-ingest. --quick does not wait for quiet at all (--quiet-wait 0): it records the noise.
 # Only one benchmark runs at a time on this machine: the script holds /tmp/tally-bench.lock (flock) while it runs.
 # Servers bind 127.0.0.1 on free ports; every load loop is bounded in time and count; only the processes this script
 # started are stopped (by pid).
@@ -29,15 +29,15 @@ fi
 . bench/lib.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-quick=0 rounds=3 big_rounds=3 duration=10 warmup=2 big_duration=10 naive_duration=5 drain=15 quiet_wait=30
+quick=0 rounds=3 big_rounds=3 ingest_duration=10 duration=10 warmup=2 big_duration=10 naive_duration=5 drain=15 quiet_wait=30
 micro=1 fanout=1 ingest=1 micro_job=default many=1
 args_given="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) quick=1 big_rounds=1 duration=3 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=1 micro_job=quick many=0; shift ;;
+    --quick) quick=1 big_rounds=1 ingest_duration=2 duration=3 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0; shift ;;
     --rounds) rounds=$2; shift 2 ;;
     --big-rounds) big_rounds=$2; shift 2 ;;
-    --duration) duration=$2; shift 2 ;;
+    --duration) duration=$2 ingest_duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --quiet-wait) quiet_wait=$2; shift 2 ;;
     --no-micro) micro=0; shift ;;
@@ -67,11 +67,7 @@ trap cleanup EXIT
 trap "exit 130" INT TERM # so that cleanup runs
 
 log "building Release (Tally, baselines, load generator, micro-benchmarks)"
-projects="src/Tally.Server bench/baselines/KestrelCeiling bench/baselines/SignalRBaseline bench/Tally.LoadGen"
-[ $micro -eq 0 ] || projects="$projects bench/Tally.Micro"
-for project in $projects; do
-  dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
-done
+dotnet build bench/Bench.slnx -c Release -nologo -clp:ErrorsOnly -v:q >&2
 if [ ! -d bench/baselines/SocketIoBaseline/node_modules ]; then
   log "installing the socket.io baseline's packages (npm ci)"
   (cd bench/baselines/SocketIoBaseline && npm ci --no-audit --no-fund >&2)
@@ -140,9 +136,9 @@ if [ $ingest -eq 1 ]; then
   $loadgen ingest-single --url "${url[ceiling]}" --target ceiling --duration 2 --warmup 1 >>"$raw/prime.log" 2>&1
   $loadgen ingest-single --url "${url[tally]}" --target tally --admin-key "$admin_key" --duration 2 --warmup 1 >>"$raw/prime.log" 2>&1
   for round in $(seq "$rounds"); do
-    run ingest-single ceiling --concurrency 64 --duration "$duration" --warmup "$warmup"
-    run ingest-single tally --concurrency 64 --duration "$duration" --warmup "$warmup"
-    run ingest-ws tally --concurrency 64 --duration "$duration" --warmup "$warmup"
+    run ingest-single ceiling --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
+    run ingest-single tally --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
+    run ingest-ws tally --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
   done
   stop ceiling; stop tally
 fi
@@ -210,7 +206,7 @@ cmd="bench/run.sh${args_given:+ $args_given}"
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK, Node.js $(node --version), socket.io $(node -e 'console.log(require("./bench/baselines/SocketIoBaseline/node_modules/socket.io/package.json").version)')."
   echo "**The servers and the load generator share these $(nproc) cores, and so does whatever else runs on the machine**: each run's window records the CPU other processes took (\"other CPU-s\" below); a run with more than ~0.5 CPU-s of it per second of window measured a busy machine."
   echo
-  echo "Settings: ingest and 1k × 1k $rounds rounds, 5k × 5k and the naive 2k × 2k $big_rounds round(s); windows ${duration} s after ${warmup} s warm-up (5k × 5k ${big_duration} s, naive ${naive_duration} s, after 1 s); drain ${drain} s; servers alternate within each round."
+  echo "Settings: ingest $rounds rounds of ${ingest_duration} s windows; 1k × 1k $rounds rounds, 5k × 5k and the naive 2k × 2k $big_rounds round(s); windows ${duration} s after ${warmup} s warm-up (5k × 5k ${big_duration} s, naive ${naive_duration} s, after 1 s); drain ${drain} s; servers alternate within each round."
   echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL), fresh data folder. Baselines: \`bench/baselines/\` (throttled = at most one broadcast per poll per 50 ms; naive = one per vote)."
   echo
 } >"$out"
