@@ -63,11 +63,11 @@ wait_ready() { # pid url name: poll /readyz until 200, for at most 60 s
 }
 
 log "building Release (server, ceiling, load generator)"
-for project in src/Tally.Server bench/Tally.Ceiling bench/Tally.LoadGen; do
+for project in src/Tally.Server bench/baselines/KestrelCeiling bench/Tally.LoadGen; do
   dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
 done
 server_dir=src/Tally.Server/bin/Release/net10.0
-ceiling_dir=bench/Tally.Ceiling/bin/Release/net10.0
+ceiling_dir=bench/baselines/KestrelCeiling/bin/Release/net10.0
 loadgen="dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
 
 # Each server runs from its output folder, as a deployment does, so its appsettings.json (request logging
@@ -77,7 +77,7 @@ tally_port=$(free_port)
 [ "$ceiling_port" != "$tally_port" ] || tally_port=$(free_port)
 ceiling_url="http://127.0.0.1:$ceiling_port"
 tally_url="http://127.0.0.1:$tally_port"
-(cd "$ceiling_dir" && exec dotnet Tally.Ceiling.dll --urls "$ceiling_url") >"$raw/ceiling.log" 2>&1 &
+(cd "$ceiling_dir" && exec dotnet KestrelCeiling.dll --urls "$ceiling_url") >"$raw/ceiling.log" 2>&1 &
 ceiling_pid=$!
 (cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 exec dotnet Tally.Server.dll --urls "$tally_url") >"$raw/tally.log" 2>&1 &
 tally_pid=$!

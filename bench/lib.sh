@@ -20,8 +20,9 @@ stop_server() { # pid name: SIGTERM, then wait (bounded) for the process to end
 
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 
-wait_quiet() { # until the whole machine used < 15% of a core over one second (the servers under test idle), at most $quiet_wait s
+wait_quiet() { # until the whole machine used < 15% of a core over one second (the servers under test idle), at most $quiet_wait s (0: no wait)
   local deadline=$((SECONDS + quiet_wait)) before after hz
+  [ "$quiet_wait" -gt 0 ] || return 0 # not waiting at all: each run records the CPU others took in its window
   hz=$(getconf CLK_TCK)
   while :; do
     before=$(busy_ticks); sleep 1; after=$(busy_ticks)
@@ -30,5 +31,24 @@ wait_quiet() { # until the whole machine used < 15% of a core over one second (t
       log "machine still busy after ${quiet_wait} s ($(((after - before) * 100 / hz))% of a core): running anyway; the run's 'other CPU-s' shows the noise"
       return 0
     fi
+  done
+}
+
+free_port() { # a port nobody listens on, between 10000 and the start of the ephemeral range (watcher sockets take ports from that range)
+  local port low
+  low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range)
+  for _ in $(seq 100); do
+    port=$((10000 + RANDOM % (low - 10000)))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  echo "no free port found" >&2; return 1
+}
+
+wait_ready() { # pid url name logfile: poll /readyz until 200, for at most 60 s
+  local pid=$1 url=$2 name=$3 logfile=$4 deadline=$((SECONDS + 60))
+  until curl -sf -o /dev/null "$url/readyz"; do
+    kill -0 "$pid" 2>/dev/null || { log "$name exited during start-up; its log:"; cat "$logfile" >&2; return 1; }
+    [ $SECONDS -lt $deadline ] || { log "$name not ready after 60 s; its log:"; cat "$logfile" >&2; return 1; }
+    sleep 0.2
   done
 }

@@ -3,11 +3,20 @@ namespace Tally.LoadGen;
 /// <summary>One <c>fanout</c> run, as written with <c>--json</c> and read back by <c>report-fanout</c>. Latencies in ms, memory in MiB.</summary>
 internal sealed record FanoutResult
 {
+    /// <summary><c>tally</c>, or the baseline the run drove (<c>ceiling</c>, <c>signalr</c>, <c>socketio</c>); older results have none.</summary>
+    public string Target { get; init; } = WatchTargets.Tally;
+
+    /// <summary>The baseline's variant (<c>naive</c>, <c>throttled</c>) as the script tells it; null for Tally and the ceiling.</summary>
+    public string? Variant { get; init; }
+
     public required string Transport { get; init; }
 
     public required DateTimeOffset StartedAt { get; init; }
 
     public required int Watchers { get; init; }
+
+    /// <summary>Polls the watchers and votes are spread over (watcher i and vote i on poll i mod polls); 1 for <c>fanout</c>.</summary>
+    public int Polls { get; init; } = 1;
 
     /// <summary>Votes per second asked for (the schedule).</summary>
     public required double Rate { get; init; }
@@ -30,6 +39,9 @@ internal sealed record FanoutResult
     public required long VoteErrors { get; init; }
 
     public required long VotesUnanswered { get; init; }
+
+    /// <summary>Votes of the schedule not sent at all: the senders fell more than the window's end + 1 s behind (an overloaded machine).</summary>
+    public long VotesUnsent { get; init; }
 
     /// <summary>Sends later than 5 ms after their due time, and the latest one: whether the schedule held.</summary>
     public required long LateSends { get; init; }
@@ -70,6 +82,15 @@ internal sealed record FanoutResult
     /// <summary>Messages (deltas, presence included) received by all watchers in the window, per second.</summary>
     public required double MessagesPerSecond { get; init; }
 
+    /// <summary>
+    /// Updates delivered in the window, per second: messages that moved a watcher to a newer seq, over all watchers (a
+    /// presence-only delta, or a stale baseline message, does not count). Divided by the server's CPU-s: updates per CPU-second.
+    /// </summary>
+    public double UpdatesPerSecond { get; init; }
+
+    /// <summary>Vote sent → watcher received latency at percentiles 0 … 100 (ms), for the report's percentile curves.</summary>
+    public List<CurvePoint> Curve { get; init; } = [];
+
     public required double? ServerCpuSeconds { get; init; }
 
     public required double LoadGenCpuSeconds { get; init; }
@@ -90,6 +111,9 @@ internal sealed record FanoutResult
 
     public required double LoadGenRssMiB { get; init; }
 
+    /// <summary>Baselines: whole-results messages that arrived after a newer one (ignored). Tally's stream never goes back.</summary>
+    public long StaleMessages { get; init; }
+
     /// <summary>What <c>GET /results</c> served after the run, and whether every watcher ended with exactly those counts.</summary>
     public required long ServedSeq { get; init; }
 
@@ -99,3 +123,6 @@ internal sealed record FanoutResult
 
     public string? Problem { get; init; }
 }
+
+/// <summary>One point of a latency percentile curve: <see cref="Percentile"/> (0 … 100) and its latency in ms.</summary>
+internal sealed record CurvePoint(double Percentile, double Ms);

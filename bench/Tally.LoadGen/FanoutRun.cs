@@ -14,9 +14,6 @@ namespace Tally.LoadGen;
 /// </summary>
 internal static class FanoutRun
 {
-    /// <summary>How long the watchers may take to reach the served seq after the last ack.</summary>
-    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(15);
-
     /// <summary>The exit code of a run that other processes disturbed past <see cref="WatchArgs.NoiseLimit"/>.</summary>
     public const int NoisyExitCode = 4;
 
@@ -26,23 +23,27 @@ internal static class FanoutRun
         using var hardStop = new CancellationTokenSource(args.ConnectTimeout + args.Warmup + args.Duration + TimeSpan.FromSeconds(90));
         using var apiClient = LoadClient.Create(args.Senders + 2);
         var api = new TallyApi(apiClient, args.Url, args.AdminKey);
-        var poll = await api.CreatePollAsync($"bench fanout {DateTimeOffset.UtcNow:O}", hardStop.Token);
+        var polls = await CreatePollsAsync(api, args.Polls, hardStop.Token);
+        var pollIndex = polls.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
         var pid = args.ServerPid;
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"fanout → {args.Url} over {args.Transport}: {args.Watchers:N0} watchers of poll {poll}, {args.Rate:N1} votes/s from {args.Senders} senders, warm-up {args.Warmup.TotalSeconds:0.#} s, measured {args.Duration.TotalSeconds:0.#} s"));
+            $"fanout → {args.Target} {args.Url} over {args.Transport}: {args.Watchers:N0} watchers of {(polls.Count == 1 ? "poll " + polls[0] : $"{polls.Count:N0} polls")}, {args.Rate:N1} votes/s from {args.Senders} senders, warm-up {args.Warmup.TotalSeconds:0.#} s, measured {args.Duration.TotalSeconds:0.#} s"));
 
         var rssBefore = pid is { } p0 ? await ProcessStats.SettledRssMiBAsync(p0, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
         using var factory = new WatcherFactory(args.Url, args.Transport, args.SourceAddresses);
         await using var group = new WatcherGroup(factory);
-        var connectSeconds = await group.ConnectAsync([poll], args.Watchers, args.ConnectConcurrency, args.ConnectTimeout, stopAtFirstFailure: false, hardStop.Token);
+        var connectSeconds = await LiveProgress.TrackAsync("connecting watchers", args.Watchers, () => group.Watchers.Count,
+            group.ConnectAsync(polls, args.Watchers, args.ConnectConcurrency, args.ConnectTimeout, stopAtFirstFailure: false, hardStop.Token));
         if (group.Watchers.Count < args.Watchers)
         {
             throw new InvalidOperationException(
                 $"Only {group.Watchers.Count} of {args.Watchers} watchers connected in {connectSeconds:0.0} s ({group.ConnectFailures} failed; first: {group.FirstConnectProblem ?? "none, out of time"}).");
         }
 
-        var presence = await group.WaitForPresenceAsync(_ => args.Watchers, TimeSpan.FromSeconds(30), hardStop.Token);
+        // Only Tally tells watchers how many there are; the baselines have no presence to settle.
+        var perPoll = group.Watchers.GroupBy(w => w.PollId).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var presence = !args.IsTally || await group.WaitForPresenceAsync(poll => perPoll.GetValueOrDefault(poll), TimeSpan.FromSeconds(30), hardStop.Token);
         var rssWatching = pid is { } p1 ? await ProcessStats.SettledRssMiBAsync(p1, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"connected {group.Watchers.Count:N0} watchers in {connectSeconds:0.0} s{(presence ? "" : " (presence did not settle within 30 s)")}; server RSS {rssBefore:0.0} → {rssWatching:0.0} MiB"));
@@ -51,42 +52,51 @@ internal static class FanoutRun
         var start = Stopwatch.GetTimestamp() + MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(100));
         var window = MeasuredWindow.After(start, args.Warmup, args.Duration);
         var sampler = window.SampleCpuAsync(pid, hardStop.Token);
-        await votes.RunAsync(apiClient, new Uri(args.Url, $"/v1/polls/{poll}/votes"), start, args.Rate, args.Senders, hardStop.Token);
+        await LiveProgress.TrackAsync("sending votes", args.MaxVotes, () => votes.SentSoFar, votes.RunAsync(apiClient, [.. polls.Select(poll => new Uri(args.Url, $"/v1/polls/{poll}/votes"))], start, args.Rate, args.Senders, window.End + MeasuredWindow.Ticks(TimeSpan.FromSeconds(1)), hardStop.Token));
         var cpu = await sampler;
 
         // Every watcher must reach the served seq and hold exactly the served counts.
-        var served = await api.ResultsAsync(poll, hardStop.Token);
-        var behind = await group.WaitForSeqAsync(_ => served.Seq, s_drainTimeout, hardStop.Token);
-        var problem = Check(group.Watchers, behind, served);
+        var served = await ServedAsync(api, polls, hardStop.Token);
+        var behind = await group.WaitForSeqAsync(poll => served[poll].Seq, args.DrainTimeout, hardStop.Token);
+        var problem = CheckAll(group.Watchers, behind, poll => served[poll]);
         var rssAfter = pid is { } p2 ? ProcessStats.RssMiB(p2) : (double?)null;
         var loadGenRss = Environment.WorkingSet / (1024.0 * 1024);
         await group.DisposeAsync(); // stops the read loops: what they saw can be read now
 
         var latency = new LongHistogram(1, LoopStats.MaxMicroseconds, 3);
         var ack = new LongHistogram(1, LoopStats.MaxMicroseconds, 3);
-        var windowVotes = WindowVotes(votes, window, ack, out var lateSends, out var maxLateness);
-        var firstAt = new long[windowVotes.Count];
-        var lastAt = new long[windowVotes.Count];
-        Array.Fill(firstAt, long.MaxValue);
+        var windowVotes = WindowVotes(votes, polls.Count, window, ack, out var lateSends, out var maxLateness);
+        var firstAt = windowVotes.Select(v => new long[v.Count]).ToArray();
+        var lastAt = windowVotes.Select(v => new long[v.Count]).ToArray();
+        foreach (var f in firstAt)
+        {
+            Array.Fill(f, long.MaxValue);
+        }
+
         var missing = 0L;
         foreach (var watcher in group.Watchers)
         {
-            missing += Record(windowVotes, watcher.Seen, latency, firstAt, lastAt);
+            var p = pollIndex[watcher.PollId];
+            missing += Record(windowVotes[p], watcher.Seen, latency, firstAt[p], lastAt[p]);
         }
 
         // Per vote: its first watcher (the server's path to the first socket) and its last (the whole fan-out).
         var first = new LongHistogram(1, LoopStats.MaxMicroseconds, 3);
         var last = new LongHistogram(1, LoopStats.MaxMicroseconds, 3);
-        for (var i = 0; i < windowVotes.Count; i++)
+        for (var p = 0; p < windowVotes.Length; p++)
         {
-            if (lastAt[i] > 0)
+            for (var i = 0; i < windowVotes[p].Count; i++)
             {
-                first.RecordValue(Micros(firstAt[i] - windowVotes[i].SentAt));
-                last.RecordValue(Micros(lastAt[i] - windowVotes[i].SentAt));
+                if (lastAt[p][i] > 0)
+                {
+                    first.RecordValue(Micros(firstAt[p][i] - windowVotes[p][i].SentAt));
+                    last.RecordValue(Micros(lastAt[p][i] - windowVotes[p][i].SentAt));
+                }
             }
         }
 
         var messages = group.Watchers.Sum(w => w.MessageTimes.Count(window.Contains));
+        var updates = group.Watchers.Sum(w => w.Seen.Count(s => window.Contains(s.At)));
         var seconds = args.Duration.TotalSeconds;
         if (missing > 0)
         {
@@ -95,6 +105,8 @@ internal static class FanoutRun
 
         var result = new FanoutResult
         {
+            Target = args.Target,
+            Variant = args.Variant,
             Transport = args.Transport,
             StartedAt = DateTimeOffset.UtcNow,
             Watchers = group.Watchers.Count,
@@ -103,16 +115,18 @@ internal static class FanoutRun
             WarmupSeconds = args.Warmup.TotalSeconds,
             DurationSeconds = seconds,
             ConnectSeconds = connectSeconds,
-            VotesPerSecond = windowVotes.Count / seconds,
+            Polls = polls.Count,
+            VotesPerSecond = windowVotes.Sum(v => v.Count) / seconds,
             VotesSent = votes.Sent,
             VotesAcked = Enumerable.Range(0, (int)votes.Count).Count(i => votes[i].Seq > 0),
             VoteErrors = votes.Errors,
             VotesUnanswered = votes.Unanswered,
+            VotesUnsent = votes.Unsent,
             LateSends = lateSends,
             MaxSendLatenessMs = maxLateness * 1000.0 / Stopwatch.Frequency,
             AckP50Ms = Percentile(ack, 50),
             AckP99Ms = Percentile(ack, 99),
-            Pairs = (long)windowVotes.Count * group.Watchers.Count,
+            Pairs = group.Watchers.Sum(w => (long)windowVotes[pollIndex[w.PollId]].Count),
             MissingPairs = missing,
             P50Ms = Percentile(latency, 50),
             P90Ms = Percentile(latency, 90),
@@ -124,6 +138,8 @@ internal static class FanoutRun
             LastWatcherP50Ms = Percentile(last, 50),
             LastWatcherP99Ms = Percentile(last, 99),
             MessagesPerSecond = messages / seconds,
+            UpdatesPerSecond = updates / seconds,
+            Curve = Curve(latency),
             ServerCpuSeconds = cpu.Server,
             LoadGenCpuSeconds = cpu.LoadGen,
             OtherCpuSeconds = cpu.Other,
@@ -133,8 +149,9 @@ internal static class FanoutRun
             ServerRssAfterMiB = rssAfter,
             KiBPerWatcher = rssBefore is { } b && rssWatching is { } w ? (w - b) * 1024 / group.Watchers.Count : null,
             LoadGenRssMiB = loadGenRss,
-            ServedSeq = served.Seq,
-            ServedTotalVotes = served.TotalVotes,
+            StaleMessages = group.Watchers.Sum(w => w.StaleMessages),
+            ServedSeq = served.Values.Max(r => r.Seq),
+            ServedTotalVotes = served.Values.Sum(r => r.TotalVotes),
             Verified = problem is null,
             Problem = problem,
         };
@@ -159,6 +176,24 @@ internal static class FanoutRun
         }
 
         return 0;
+    }
+
+    /// <summary>Creates the run's polls, 16 requests at a time.</summary>
+    private static async Task<List<string>> CreatePollsAsync(TallyApi api, int count, CancellationToken cancellationToken)
+    {
+        var ids = new string[count];
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (i, token) => ids[i] = await api.CreatePollAsync($"bench fanout {DateTimeOffset.UtcNow:O} #{i}", token));
+        return [.. ids];
+    }
+
+    /// <summary>What <c>GET /results</c> serves for each poll, 16 requests at a time.</summary>
+    private static async Task<Dictionary<string, ServedResults>> ServedAsync(TallyApi api, List<string> polls, CancellationToken cancellationToken)
+    {
+        var served = new ServedResults[polls.Count];
+        await Parallel.ForAsync(0, polls.Count, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (i, token) => served[i] = await api.ResultsAsync(polls[i], token));
+        return polls.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => served[x.i], StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -219,13 +254,14 @@ internal static class FanoutRun
     }
 
     /// <summary>
-    /// The acknowledged votes sent inside the window, ordered by seq (their ack round trips go into <paramref name="ack"/>),
-    /// and how many of the window's sends were more than 5 ms behind schedule, and the latest.
+    /// Per poll (vote i went to poll i mod <paramref name="polls"/>), the acknowledged votes sent inside the window, ordered
+    /// by seq (their ack round trips go into <paramref name="ack"/>), and how many of the window's sends were more than 5 ms
+    /// behind schedule, and the latest.
     /// </summary>
-    private static List<(long Seq, long SentAt)> WindowVotes(PacedVotes votes, MeasuredWindow window, LongHistogram ack, out long lateSends, out long maxLateness)
+    private static List<(long Seq, long SentAt)>[] WindowVotes(PacedVotes votes, int polls, MeasuredWindow window, LongHistogram ack, out long lateSends, out long maxLateness)
     {
         var late = MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(5));
-        var list = new List<(long Seq, long SentAt)>();
+        var lists = Enumerable.Range(0, polls).Select(_ => new List<(long Seq, long SentAt)>()).ToArray();
         lateSends = maxLateness = 0;
         for (long i = 0; i < votes.Count; i++)
         {
@@ -238,13 +274,17 @@ internal static class FanoutRun
 
             if (seq > 0 && window.Contains(sentAt))
             {
-                list.Add((seq, sentAt));
+                lists[i % polls].Add((seq, sentAt));
                 ack.RecordValue(Micros(ackedAt - sentAt));
             }
         }
 
-        list.Sort((a, b) => a.Seq.CompareTo(b.Seq));
-        return list;
+        foreach (var list in lists)
+        {
+            list.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        }
+
+        return lists;
     }
 
     /// <summary>
@@ -274,6 +314,13 @@ internal static class FanoutRun
         return 0;
     }
 
+    /// <summary>Percentiles for the report's curves: dense where tails live (90, 99, 99.9 …).</summary>
+    private static readonly double[] s_curvePercentiles = [0, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.75, 99.9, 99.95, 99.99, 100];
+
+    private static List<CurvePoint> Curve(LongHistogram h) => h.TotalCount == 0
+        ? []
+        : [.. s_curvePercentiles.Select(p => new CurvePoint(p, (p >= 100 ? h.GetMaxValue() : h.GetValueAtPercentile(p)) / 1000.0))];
+
     private static long Micros(long ticks) => Math.Clamp(ticks * 1_000_000 / Stopwatch.Frequency, 1, LoopStats.MaxMicroseconds);
 
     private static double Percentile(LongHistogram h, double percentile) => h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(percentile) / 1000.0;
@@ -281,7 +328,7 @@ internal static class FanoutRun
     private static void Print(FanoutResult r, string? firstVoteProblem)
     {
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"votes: {r.VotesPerSecond:N1}/s acked in the window; sent {r.VotesSent:N0}, acked {r.VotesAcked:N0}, errors {r.VoteErrors}, unanswered {r.VotesUnanswered}; late sends (>5 ms) {r.LateSends}, latest {r.MaxSendLatenessMs:0.0} ms; ack p50 {r.AckP50Ms:0.###} p99 {r.AckP99Ms:0.###} ms"));
+        Console.WriteLine(string.Create(inv, $"votes: {r.VotesPerSecond:N1}/s acked in the window; sent {r.VotesSent:N0}, acked {r.VotesAcked:N0}, errors {r.VoteErrors}, unanswered {r.VotesUnanswered}, not sent (senders too far behind) {r.VotesUnsent}; late sends (>5 ms) {r.LateSends}, latest {r.MaxSendLatenessMs:0.0} ms; ack p50 {r.AckP50Ms:0.###} p99 {r.AckP99Ms:0.###} ms"));
         if (firstVoteProblem is not null)
         {
             Console.WriteLine("first vote problem: " + firstVoteProblem);
@@ -289,7 +336,7 @@ internal static class FanoutRun
 
         Console.WriteLine(string.Create(inv, $"vote sent → watcher received ms, over {r.Pairs:N0} pairs: p50 {r.P50Ms:0.###}  p90 {r.P90Ms:0.###}  p99 {r.P99Ms:0.###}  p99.9 {r.P999Ms:0.###}  max {r.MaxMs:0.###}"));
         Console.WriteLine(string.Create(inv, $"per vote, its first watcher: p50 {r.FirstWatcherP50Ms:0.###} p99 {r.FirstWatcherP99Ms:0.###} ms; its last watcher: p50 {r.LastWatcherP50Ms:0.###} p99 {r.LastWatcherP99Ms:0.###} ms"));
-        Console.WriteLine(string.Create(inv, $"messages delivered: {r.MessagesPerSecond:N0}/s (all watchers)"));
+        Console.WriteLine(string.Create(inv, $"messages delivered: {r.MessagesPerSecond:N0}/s (all watchers){(r.StaleMessages > 0 ? $"; {r.StaleMessages:N0} arrived after a newer one (stale, ignored)" : "")}"));
         Console.WriteLine(string.Create(inv, $"server: {r.ServerCpuSeconds:0.00} CPU-s in {r.DurationSeconds:0.#} s; RSS {r.ServerRssBeforeMiB:0.0} MiB before, {r.ServerRssWatchingMiB:0.0} watching ({r.KiBPerWatcher:0.0} KiB/watcher), {r.ServerRssAfterMiB:0.0} after"));
         Console.WriteLine(string.Create(inv, $"load generator: {r.LoadGenCpuSeconds:0.00} CPU-s, RSS {r.LoadGenRssMiB:0} MiB; other processes: {r.OtherCpuSeconds:0.00} CPU-s; iowait {r.IoWaitSeconds:0.00} s"));
         Console.WriteLine(r.Verified

@@ -33,7 +33,8 @@ internal static class IdleRun
         var heapBefore = pid is { } g0 ? await GcProbe.CollectAsync(g0, TimeSpan.FromSeconds(30)) : null;
         using var factory = new WatcherFactory(args.Url, args.Transport, args.SourceAddresses);
         await using var group = new WatcherGroup(factory);
-        var connectSeconds = await group.ConnectAsync(polls, args.Watchers, args.ConnectConcurrency, args.ConnectTimeout, stopAtFirstFailure: true, hardStop.Token);
+        var connectSeconds = await LiveProgress.TrackAsync("connecting watchers", args.Watchers, () => group.Watchers.Count,
+            group.ConnectAsync(polls, args.Watchers, args.ConnectConcurrency, args.ConnectTimeout, stopAtFirstFailure: true, hardStop.Token));
         var perPoll = group.Watchers.GroupBy(w => w.PollId).ToDictionary(g => g.Key, g => g.Count());
         Console.WriteLine(string.Create(inv, $"connected {group.Watchers.Count:N0} watchers in {connectSeconds:0.0} s{(group.FirstConnectProblem is { } first ? "; stopped at: " + first : "")}"));
         if (group.Watchers.Count == 0)
@@ -41,7 +42,7 @@ internal static class IdleRun
             throw new InvalidOperationException("No watcher connected: " + group.FirstConnectProblem);
         }
 
-        var presence = await group.WaitForPresenceAsync(poll => perPoll.GetValueOrDefault(poll), TimeSpan.FromSeconds(60), hardStop.Token);
+        var presence = !args.IsTally || await group.WaitForPresenceAsync(poll => perPoll.GetValueOrDefault(poll), TimeSpan.FromSeconds(60), hardStop.Token);
 
         // Idle on purpose for the run's duration (this is the workload, not a wait for a signal), then read the memory.
         var idleStart = pid is { } pc0 ? ProcessStats.CpuSeconds(pc0) : 0;

@@ -36,7 +36,7 @@ internal static class IngestRun
             polls.Add("ceiling");
         }
 
-        Workload workload = scenario == Scenarios.IngestSingle
+        Workload workload = scenario is Scenarios.IngestSingle or Scenarios.IngestWs
             ? new SingleVotes(args.Url, polls, args.Concurrency)
             : new VoteBatches(args.Url, polls, args.Concurrency, args.Batch);
 
@@ -54,10 +54,13 @@ internal static class IngestRun
             var loop = i;
             loops[loop] = new LoopStats();
             var cap = (args.MaxRequests / args.Concurrency) + (loop < args.MaxRequests % args.Concurrency ? 1 : 0); // the caps add up to MaxRequests
-            tasks[loop] = Task.Run(() => LoopAsync(loop, client, workload, loops[loop], window, cap, hardStop.Token));
+            tasks[loop] = scenario == Scenarios.IngestWs
+                ? Task.Run(() => WebSocketVotes.LoopAsync(args.Url, polls[loop % polls.Count], loop, loops[loop], window, cap, hardStop.Token))
+                : Task.Run(() => LoopAsync(loop, client, workload, loops[loop], window, cap, hardStop.Token));
         }
 
-        await Task.WhenAll(tasks);
+        var seconds0 = (args.Warmup + args.Duration).TotalSeconds;
+        await LiveProgress.TrackAsync("sending votes", seconds0, () => Stopwatch.GetElapsedTime(start).TotalSeconds, Task.WhenAll(tasks));
         var cpu = await sampler;
 
         var total = new LoopStats();

@@ -40,10 +40,12 @@ internal sealed class LoadArgs
 
     public bool IsTally => Target == "tally";
 
-    public static LoadArgs Parse(string scenario, string[] args)
+    public static LoadArgs Parse(string scenario, string[] args) => Parse(scenario, Pairs(args));
+
+    /// <summary>From option names (without <c>--</c>) and their text: defaults filled in, ranges checked.</summary>
+    public static LoadArgs Parse(string scenario, Dictionary<string, string> values)
     {
-        var values = Pairs(args);
-        var single = scenario == Scenarios.IngestSingle;
+        var single = scenario is Scenarios.IngestSingle or Scenarios.IngestWs;
         var parsed = new LoadArgs(values)
         {
             Url = LoopbackUrl(values.GetValueOrDefault("url") ?? throw new ArgumentException("--url is required.")),
@@ -62,6 +64,11 @@ internal sealed class LoadArgs
         if (parsed.Target is not ("tally" or "ceiling"))
         {
             throw new ArgumentException("--target is tally or ceiling.");
+        }
+
+        if (scenario == Scenarios.IngestWs && !parsed.IsTally)
+        {
+            throw new ArgumentException("ingest-ws votes over Tally's WebSocket: it runs against Tally only.");
         }
 
         if (!single && !parsed.IsTally)

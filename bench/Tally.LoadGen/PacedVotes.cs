@@ -18,6 +18,7 @@ internal sealed class PacedVotes
     private readonly long[] _ackedAt;
     private readonly long[] _seq;
     private readonly long[] _lateness;
+    private long _sentSoFar;
 
     public PacedVotes(long count)
     {
@@ -31,18 +32,29 @@ internal sealed class PacedVotes
 
     public long Sent { get; private set; }
 
+    /// <summary>Votes sent so far, while the run goes on (for progress).</summary>
+    public long SentSoFar => Interlocked.Read(ref _sentSoFar);
+
     /// <summary>Non-201 answers.</summary>
     public long Errors { get; private set; }
 
     /// <summary>Requests with no answer (transport error, timeout): they may or may not have been counted.</summary>
     public long Unanswered { get; private set; }
 
+    /// <summary>Votes of the schedule never sent because the senders fell too far behind (see <see cref="RunAsync"/>).</summary>
+    public long Unsent { get; private set; }
+
     public string? FirstProblem { get; private set; }
 
     /// <summary>Vote i: when it was sent, how late that was against its due time, when its ack arrived, and the seq the ack returned (0 when it was not acknowledged).</summary>
     public (long SentAt, long Lateness, long AckedAt, long Seq) this[long i] => (_sentAt[i], _lateness[i], _ackedAt[i], _seq[i]);
 
-    public async Task RunAsync(HttpClient client, Uri votesUri, long start, double rate, int senders, CancellationToken hardStop)
+    /// <summary>Sends the schedule: vote i goes to <c>votesUris[i mod n]</c>.</summary>
+    /// <remarks>
+    /// A loop that falls so far behind that a vote would go out after <paramref name="sendBy"/> (a Stopwatch timestamp) stops:
+    /// the votes it did not send are counted in <see cref="Unsent"/>, so an overloaded machine cannot stretch a run.
+    /// </remarks>
+    public async Task RunAsync(HttpClient client, Uri[] votesUris, long start, double rate, int senders, long sendBy, CancellationToken hardStop)
     {
         var stats = new SenderStats[senders];
         var loops = new Task[senders];
@@ -50,7 +62,7 @@ internal sealed class PacedVotes
         {
             var loop = k;
             stats[loop] = new SenderStats();
-            loops[loop] = Task.Run(() => LoopAsync(client, votesUri, start, rate, loop, senders, stats[loop], hardStop), CancellationToken.None);
+            loops[loop] = Task.Run(() => LoopAsync(client, votesUris, start, rate, loop, senders, sendBy, stats[loop], hardStop), CancellationToken.None);
         }
 
         await Task.WhenAll(loops);
@@ -59,11 +71,12 @@ internal sealed class PacedVotes
             Sent += s.Sent;
             Errors += s.Errors;
             Unanswered += s.Unanswered;
+            Unsent += s.Unsent;
             FirstProblem ??= s.FirstProblem;
         }
     }
 
-    private async Task LoopAsync(HttpClient client, Uri uri, long start, double rate, int loop, int senders, SenderStats stats, CancellationToken hardStop)
+    private async Task LoopAsync(HttpClient client, Uri[] uris, long start, double rate, int loop, int senders, long sendBy, SenderStats stats, CancellationToken hardStop)
     {
         for (long i = loop; i < _sentAt.Length && !hardStop.IsCancellationRequested; i += senders)
         {
@@ -77,12 +90,20 @@ internal sealed class PacedVotes
                 break; // the hard stop: the run is over
             }
 
-            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(s_bodies[i % s_bodies.Length]) };
+            if (Stopwatch.GetTimestamp() > sendBy)
+            {
+                stats.Unsent += (_sentAt.Length - 1 - i) / senders + 1; // this one and the rest of this loop's share
+                stats.FirstProblem ??= "the senders fell behind the schedule past the measured window: the rest of the votes were not sent";
+                break;
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Post, uris[i % uris.Length]) { Content = new ByteArrayContent(s_bodies[i % s_bodies.Length]) };
             request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
             var sentAt = Stopwatch.GetTimestamp();
             _sentAt[i] = sentAt;
             _lateness[i] = Math.Max(0, sentAt - due);
             stats.Sent++;
+            Interlocked.Increment(ref _sentSoFar);
             try
             {
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, hardStop);
@@ -127,6 +148,7 @@ internal sealed class PacedVotes
         public long Sent;
         public long Errors;
         public long Unanswered;
+        public long Unsent;
         public string? FirstProblem;
     }
 }

@@ -1,52 +1,33 @@
 using Tally.LoadGen;
 
-const string Usage = """
-    usage:
-      Tally.LoadGen ingest-single --url http://127.0.0.1:PORT [--target tally|ceiling] [--concurrency 64] [--duration 10] [--warmup 2]
-                                  [--polls 1] [--max-requests N] [--admin-key K] [--server-pid PID] [--json FILE]
-      Tally.LoadGen ingest-batch  --url http://127.0.0.1:PORT [--batch 1000] [--concurrency 4] [--duration 10] [--warmup 2]
-                                  [--polls 4] [--max-requests N] [--admin-key K] [--server-pid PID] [--json FILE]
-      Tally.LoadGen fanout        --url http://127.0.0.1:PORT --admin-key K [--transport sse|ws] [--watchers 1000] [--rate 1000]
-                                  [--senders 16] [--duration 10] [--warmup 2] [--connect-concurrency 64] [--source-addresses 1]
-                                  [--connect-timeout 120] [--server-pid PID] [--json FILE] [--noise-limit 0.25]
-      Tally.LoadGen idle          --url http://127.0.0.1:PORT --admin-key K [--transport sse|ws] [--watchers 10000] [--polls 4]
-                                  [--duration 5] [--connect-concurrency 64] [--source-addresses 1] [--connect-timeout 120]
-                                  [--server-pid PID] [--json FILE]
-      Tally.LoadGen report --dir FOLDER
-      Tally.LoadGen report-fanout --dir FOLDER
-    Only loopback addresses are accepted. Against Tally the run creates its polls (dedupe "none") and then checks
-    that the server counted exactly the votes it acknowledged (ingest), or that every watcher ends with exactly
-    the counts GET /results serves (fanout, idle); it exits 3 when it did not. With --noise-limit F a fanout run
-    that other processes disturbed (more than F of a core in its window) is not recorded and exits 4.
-    """;
+var root = Tally.LoadGen.CommandLine.Build(RunAsync);
+return await root.Parse(args).InvokeAsync();
 
-if (args.Length == 0)
+static async Task<int> RunAsync(string command, Dictionary<string, string> values)
 {
-    Console.Error.WriteLine(Usage);
-    return 2;
-}
-
-try
-{
-    return args[0] switch
+    try
     {
-        Scenarios.IngestSingle or Scenarios.IngestBatch => await IngestRun.RunAsync(args[0], LoadArgs.Parse(args[0], args[1..])),
-        Scenarios.Fanout => await FanoutRun.RunAsync(WatchArgs.Parse(args[0], args[1..])),
-        Scenarios.Idle => await IdleRun.RunAsync(WatchArgs.Parse(args[0], args[1..])),
-        Scenarios.Report => Report.Run(args[1..]),
-        Scenarios.ReportFanout => FanoutReport.Run(args[1..]),
-        _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
-    };
-}
-catch (ArgumentException ex)
-{
-    Console.Error.WriteLine(ex.Message);
-    Console.Error.WriteLine(Usage);
-    return 2;
-}
-catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException or IOException)
-{
-    // Setting up or checking a run failed (server down, unexpected answer): say what, and fail the run.
-    Console.Error.WriteLine($"RUN FAILED: {ex.GetType().Name}: {ex.Message}");
-    return 1;
+        return command switch
+        {
+            Scenarios.IngestSingle or Scenarios.IngestBatch or Scenarios.IngestWs => await IngestRun.RunAsync(command, LoadArgs.Parse(command, values)),
+            Scenarios.Fanout or Scenarios.ManyPolls => await FanoutRun.RunAsync(WatchArgs.Parse(command, values)),
+            Scenarios.Idle => await IdleRun.RunAsync(WatchArgs.Parse(command, values)),
+            Scenarios.Report => Report.Run(["--dir", values["dir"]]),
+            Scenarios.ReportFanout => FanoutReport.Run(["--dir", values["dir"]]),
+            Scenarios.ReportCompare => CompareReport.Run([.. values.SelectMany(v => new[] { "--" + v.Key, v.Value })]),
+            _ => throw new ArgumentException($"Unknown command '{command}'."),
+        };
+    }
+    catch (ArgumentException ex)
+    {
+        Console.Error.WriteLine(ex.Message);
+        Console.Error.WriteLine("See --help.");
+        return 2;
+    }
+    catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException or IOException or OperationCanceledException)
+    {
+        // Setting up or checking a run failed (server down, unexpected answer): say what, and fail the run.
+        Console.Error.WriteLine($"RUN FAILED: {ex.GetType().Name}: {ex.Message}");
+        return 1;
+    }
 }

@@ -10,6 +10,14 @@ internal sealed class WatchArgs
 
     public string AdminKey { get; private init; } = null!;
 
+    /// <summary><c>tally</c>, or a baseline: <c>ceiling</c>, <c>signalr</c>, <c>socketio</c> (no presence, no admin key needed).</summary>
+    public string Target { get; private init; } = WatchTargets.Tally;
+
+    public bool IsTally => Target == WatchTargets.Tally;
+
+    /// <summary>A label for the report: the baseline's variant (<c>naive</c>, <c>throttled</c>) the script started it with.</summary>
+    public string? Variant { get; private init; }
+
     /// <summary><c>sse</c> (<c>GET /v1/polls/{id}/events</c>) or <c>ws</c> (<c>GET /v1/ws</c>, subprotocol <c>tally.json.v1</c>).</summary>
     public string Transport { get; private init; } = WatchTransports.Sse;
 
@@ -38,6 +46,9 @@ internal sealed class WatchArgs
     /// <summary>How long connecting all watchers may take before the run goes on with those connected.</summary>
     public TimeSpan ConnectTimeout { get; private init; }
 
+    /// <summary>fanout: how long the watchers may take to reach the served seq after the last ack (a collapsed baseline may never).</summary>
+    public TimeSpan DrainTimeout { get; private init; }
+
     public int? ServerPid { get; private init; }
 
     /// <summary>
@@ -52,18 +63,31 @@ internal sealed class WatchArgs
     /// <summary>Most votes the run may send, whatever the duration: rate × (warm-up + duration), rounded up.</summary>
     public long MaxVotes => (long)Math.Ceiling(Rate * (Warmup + Duration).TotalSeconds);
 
-    public static WatchArgs Parse(string scenario, string[] args)
+    public static WatchArgs Parse(string scenario, string[] args) => Parse(scenario, LoadArgs.Pairs(args));
+
+    /// <summary>From option names (without <c>--</c>) and their text: defaults filled in, ranges checked.</summary>
+    public static WatchArgs Parse(string scenario, Dictionary<string, string> values)
     {
-        var values = LoadArgs.Pairs(args);
-        var fanout = scenario == Scenarios.Fanout;
+        var many = scenario == Scenarios.ManyPolls;
+        var fanout = scenario is Scenarios.Fanout or Scenarios.ManyPolls;
+        var target = values.GetValueOrDefault("target") ?? WatchTargets.Tally;
+        if (target is not (WatchTargets.Tally or WatchTargets.Ceiling or WatchTargets.SignalR or WatchTargets.SocketIo))
+        {
+            throw new ArgumentException("--target is tally, ceiling, signalr or socketio.");
+        }
+
         var parsed = new WatchArgs
         {
+            Target = target,
+            Variant = values.GetValueOrDefault("variant"),
             Url = LoadArgs.LoopbackUrl(values.GetValueOrDefault("url") ?? throw new ArgumentException("--url is required.")),
             AdminKey = values.GetValueOrDefault("admin-key") ?? Environment.GetEnvironmentVariable("TALLY_ADMIN_KEY")
-                ?? throw new ArgumentException("--admin-key (or TALLY_ADMIN_KEY) is required to create the polls."),
-            Transport = values.GetValueOrDefault("transport") ?? WatchTransports.Sse,
-            Watchers = LoadArgs.Int(values, "watchers", fanout ? 1000 : 10_000, 1, 200_000),
-            Polls = fanout ? 1 : LoadArgs.Int(values, "polls", 4, 1, 64),
+                ?? (target == WatchTargets.Tally ? throw new ArgumentException("--admin-key (or TALLY_ADMIN_KEY) is required to create the polls.") : "none"),
+            Transport = target == WatchTargets.SocketIo && values.GetValueOrDefault("transport") == WatchTransports.SocketIoLibrary
+                ? WatchTransports.SocketIoLibrary
+                : WatchTargets.TransportOf(target) ?? values.GetValueOrDefault("transport") ?? WatchTransports.Sse,
+            Watchers = LoadArgs.Int(values, "watchers", fanout && !many ? 1000 : 10_000, 1, 200_000),
+            Polls = fanout ? LoadArgs.Int(values, "polls", many ? 10_000 : 1, 1, 100_000) : LoadArgs.Int(values, "polls", 4, 1, 64),
             Rate = fanout ? LoadArgs.Double(values, "rate", 1000, 0.1, 50_000) : 0,
             Senders = fanout ? LoadArgs.Int(values, "senders", 16, 1, 256) : 0,
             Duration = TimeSpan.FromSeconds(LoadArgs.Double(values, "duration", fanout ? 10 : 5, 0.5, 600)),
@@ -71,12 +95,13 @@ internal sealed class WatchArgs
             ConnectConcurrency = LoadArgs.Int(values, "connect-concurrency", 64, 1, 1024),
             SourceAddresses = LoadArgs.Int(values, "source-addresses", 1, 1, 250),
             ConnectTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "connect-timeout", 120, 1, 600)),
+            DrainTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "drain-timeout", 15, 1, 120)),
             ServerPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
             JsonPath = values.GetValueOrDefault("json"),
             NoiseLimit = values.ContainsKey("noise-limit") ? LoadArgs.Double(values, "noise-limit", 0.25, 0.01, 2) : null,
         };
 
-        if (parsed.Transport is not (WatchTransports.Sse or WatchTransports.WebSocket))
+        if (parsed.IsTally && parsed.Transport is not (WatchTransports.Sse or WatchTransports.WebSocket))
         {
             throw new ArgumentException("--transport is sse or ws.");
         }
@@ -87,8 +112,8 @@ internal sealed class WatchArgs
         }
 
         LoadArgs.RejectUnknown(values, fanout
-            ? ["url", "admin-key", "transport", "watchers", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json", "noise-limit"]
-            : ["url", "admin-key", "transport", "watchers", "polls", "duration", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]);
+            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "drain-timeout", "server-pid", "json", "noise-limit"]
+            : ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "duration", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]);
         return parsed;
     }
 }

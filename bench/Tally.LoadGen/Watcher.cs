@@ -54,6 +54,9 @@ internal abstract class Watcher : IAsyncDisposable
 
     public string? FirstAnomaly { get; private set; }
 
+    /// <summary>Baselines only: whole-results messages that arrived after a newer one (the server sent them out of order).</summary>
+    public long StaleMessages { get; private set; }
+
     /// <summary>(seq, Stopwatch timestamp) each time the seq grew, in order.</summary>
     public IReadOnlyList<SeqSeen> Seen => _seen;
 
@@ -113,45 +116,101 @@ internal abstract class Watcher : IAsyncDisposable
     {
         var update = LiveUpdate.Read(json);
         _messageTimes.Add(receivedAt);
-        if (update.Type is not ("snapshot" or "delta"))
+        if (update.Type is not ("snapshot" or "delta" or "results"))
         {
             Anomaly($"a '{update.Type}' message: {System.Text.Encoding.UTF8.GetString(json[..Math.Min(json.Length, 300)])}");
             return;
         }
 
-        var seq = Interlocked.Read(ref _seq);
-        if (update.Type == "delta" && seq < 0)
+        if (!Accept(update.Type, update.Seq))
         {
-            Anomaly($"a delta (seq {update.Seq}) before the snapshot");
+            return;
         }
 
-        if (update.Seq < seq)
-        {
-            Anomaly($"seq went back from {seq} to {update.Seq}");
-            return; // an old delta: ignore it, as a client must
-        }
-
-        if (update.Type == "snapshot")
+        if (update.Type != "delta")
         {
             Array.Clear(_counts);
         }
 
         LiveUpdate.ApplyCounts(json, _counts);
-        if (update.TotalVotes is { } total)
+        Applied(update.Seq, update.TotalVotes, update.Watchers, receivedAt);
+    }
+
+    /// <summary>
+    /// A baseline's message, already decoded by its client library: the poll's whole results (every option's count) at
+    /// <paramref name="seq"/>, received at <paramref name="receivedAt"/> (a Stopwatch timestamp taken when the library
+    /// handed it over).
+    /// </summary>
+    protected void OnResults(long seq, long totalVotes, IEnumerable<(int Id, long Votes)> options, long receivedAt)
+    {
+        _messageTimes.Add(receivedAt);
+        if (!Accept("results", seq))
+        {
+            return;
+        }
+
+        Array.Clear(_counts);
+        foreach (var (id, votes) in options)
+        {
+            if (id < 1 || id > MaxOptionId || votes < 0)
+            {
+                Anomaly($"a message carried option {id} with {votes} votes");
+                return;
+            }
+
+            _counts[id] = votes;
+        }
+
+        Applied(seq, totalVotes, null, receivedAt);
+    }
+
+    /// <summary>
+    /// Whether a message of <paramref name="type"/> at <paramref name="seq"/> is to be applied. Tally's stream must never go
+    /// back in seq (an anomaly); a baseline's whole-results message that arrives after a newer one is stale (its server
+    /// sent them out of order), and is ignored, as a client must, and counted.
+    /// </summary>
+    private bool Accept(string type, long seq)
+    {
+        var current = Interlocked.Read(ref _seq);
+        if (type == "delta" && current < 0)
+        {
+            Anomaly($"a delta (seq {seq}) before the snapshot");
+        }
+
+        if (seq < current)
+        {
+            if (type == "results")
+            {
+                StaleMessages++;
+            }
+            else
+            {
+                Anomaly($"seq went back from {current} to {seq}");
+            }
+
+            return false; // an old message: ignore it, as a client must
+        }
+
+        return true;
+    }
+
+    private void Applied(long seq, long? totalVotes, int? watchers, long receivedAt)
+    {
+        if (totalVotes is { } total)
         {
             TotalVotes = total;
         }
 
-        if (update.Watchers is { } watchers)
+        if (watchers is { } count)
         {
-            Volatile.Write(ref _lastWatchers, watchers);
+            Volatile.Write(ref _lastWatchers, count);
         }
 
-        if (update.Seq > seq)
+        if (seq > Interlocked.Read(ref _seq))
         {
-            _seen.Add(new SeqSeen(update.Seq, receivedAt));
-            Interlocked.Exchange(ref _seq, update.Seq);
-            if (update.Seq >= Interlocked.Read(ref _target))
+            _seen.Add(new SeqSeen(seq, receivedAt));
+            Interlocked.Exchange(ref _seq, seq);
+            if (seq >= Interlocked.Read(ref _target))
             {
                 _reached.TrySetResult();
             }

@@ -4,8 +4,11 @@ using System.Text;
 
 namespace Tally.LoadGen;
 
-/// <summary><c>GET /v1/ws</c> with subprotocol <c>tally.json.v1</c>: subscribes to one poll and hands each text message to the watcher.</summary>
-internal sealed class WebSocketWatcher(HttpMessageInvoker invoker, Uri baseUrl, string pollId) : Watcher(pollId)
+/// <summary>
+/// <c>GET /v1/ws</c> with subprotocol <c>tally.json.v1</c>: subscribes to one poll and hands each text message to the watcher.
+/// With <paramref name="ceiling"/>: the ceiling's bare broadcaster, <c>GET /ws?pollId=</c>, no subprotocol, nothing to send.
+/// </summary>
+internal sealed class WebSocketWatcher(HttpMessageInvoker invoker, Uri baseUrl, string pollId, bool ceiling = false) : Watcher(pollId)
 {
     public const string Subprotocol = "tally.json.v1";
 
@@ -15,8 +18,14 @@ internal sealed class WebSocketWatcher(HttpMessageInvoker invoker, Uri baseUrl, 
 
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
-        _socket.Options.AddSubProtocol(Subprotocol);
         _socket.Options.KeepAliveInterval = TimeSpan.Zero; // idle means idle: the server's pings are answered without it
+        if (ceiling)
+        {
+            await _socket.ConnectAsync(new UriBuilder(baseUrl) { Scheme = "ws", Path = "/ws", Query = "pollId=" + PollId }.Uri, invoker, cancellationToken);
+            return;
+        }
+
+        _socket.Options.AddSubProtocol(Subprotocol);
         var uri = new UriBuilder(baseUrl) { Scheme = "ws", Path = "/v1/ws" }.Uri;
         await _socket.ConnectAsync(uri, invoker, cancellationToken);
         if (_socket.SubProtocol != Subprotocol)

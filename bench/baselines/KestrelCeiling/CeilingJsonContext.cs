@@ -1,10 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Tally.Ceiling;
+namespace KestrelCeiling;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(VoteRequest))]
 [JsonSerializable(typeof(VoteResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(CreatePollRequest))]
+[JsonSerializable(typeof(CreatedPoll))]
+[JsonSerializable(typeof(ResultsMessage))]
 internal sealed partial class CeilingJsonContext : JsonSerializerContext;

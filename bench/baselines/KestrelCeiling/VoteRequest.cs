@@ -1,4 +1,4 @@
-namespace Tally.Ceiling;
+namespace KestrelCeiling;
 
 /// <summary>The body of a vote, shaped like Tally's.</summary>
 internal sealed class VoteRequest

@@ -1,3 +1,3 @@
-namespace Tally.Ceiling;
+namespace KestrelCeiling;
 
 internal sealed record HealthResponse(string Status);

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Tally.LoadGen;
+
+/// <summary>
+/// A watcher of the socket.io baseline speaking the Socket.IO v5 protocol over Engine.IO v4 framing on a
+/// <see cref="ClientWebSocket"/> (websocket transport only, as the server allows): open packet, namespace connect
+/// (<c>40</c>), <c>42["subscribe",pollId]</c>, then each <c>42["results",{…}]</c> event's object goes to the same JSON
+/// reader as Tally's messages, with the receive time taken the same way (when the read that completed the frame
+/// returned). Pings (<c>2</c>) are answered (<c>3</c>). Why not the <c>SocketIOClient</c> package: see bench/README.md.
+/// </summary>
+internal sealed class EngineIoWatcher(HttpMessageInvoker invoker, Uri baseUrl, string pollId) : Watcher(pollId)
+{
+    private const int MaxMessageBytes = 1 << 20;
+
+    private static readonly byte[] s_pong = "3"u8.ToArray();
+    private static readonly byte[] s_connect = "40"u8.ToArray();
+
+    private readonly ClientWebSocket _socket = new();
+    private byte[] _buffer = new byte[1024];
+
+    protected override async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        _socket.Options.KeepAliveInterval = TimeSpan.Zero; // Engine.IO has its own ping, answered below
+        var uri = new UriBuilder(baseUrl) { Scheme = "ws", Path = "/socket.io/", Query = "EIO=4&transport=websocket" }.Uri;
+        await _socket.ConnectAsync(uri, invoker, cancellationToken);
+
+        // Engine.IO open ("0{sid,…}"), then connect to the main namespace and wait for its "40{sid}".
+        var (open, _) = await ReceiveAsync(cancellationToken);
+        if (open.Length == 0 || open.Span[0] != (byte)'0')
+        {
+            throw new InvalidDataException("Expected the Engine.IO open packet, got: " + Encoding.UTF8.GetString(open.Span));
+        }
+
+        await _socket.SendAsync(s_connect, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        while (true)
+        {
+            var (packet, _) = await ReceiveAsync(cancellationToken);
+            if (packet.Span.StartsWith("40"u8))
+            {
+                break;
+            }
+
+            if (packet.Span.StartsWith("44"u8))
+            {
+                throw new InvalidOperationException("socket.io refused the connection: " + Encoding.UTF8.GetString(packet.Span));
+            }
+
+            await HandleAsync(packet, 0, cancellationToken);
+        }
+
+        var subscribe = Encoding.UTF8.GetBytes($$"""42["subscribe","{{PollId}}"]""");
+        await _socket.SendAsync(subscribe, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    }
+
+    protected override async Task ReadAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var (packet, receivedAt) = await ReceiveAsync(cancellationToken);
+            await HandleAsync(packet, receivedAt, cancellationToken);
+        }
+    }
+
+    protected override async ValueTask CloseAsync()
+    {
+        try
+        {
+            if (_socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bench done", timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // the connection is going away either way
+        }
+        finally
+        {
+            _socket.Dispose();
+        }
+    }
+
+    /// <summary>One Engine.IO packet: a ping is answered, an event <c>42["results",{…}]</c> goes to the watcher, a disconnect ends the stream.</summary>
+    private async ValueTask HandleAsync(ReadOnlyMemory<byte> packet, long receivedAt, CancellationToken cancellationToken)
+    {
+        var span = packet.Span;
+        if (span.Length == 1 && span[0] == (byte)'2')
+        {
+            await _socket.SendAsync(s_pong, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+        else if (span.StartsWith("42"u8))
+        {
+            OnEvent(span[2..], receivedAt);
+        }
+        else if (span.StartsWith("41"u8) || (span.Length > 0 && span[0] == (byte)'1'))
+        {
+            throw new IOException("socket.io closed the connection: " + Encoding.UTF8.GetString(span));
+        }
+    }
+
+    /// <summary><c>["results",{…}]</c>: the object goes to the watcher as it is; other events are anomalies.</summary>
+    private void OnEvent(ReadOnlySpan<byte> array, long receivedAt)
+    {
+        var reader = new Utf8JsonReader(array);
+        if (reader.Read() && reader.TokenType == JsonTokenType.StartArray && reader.Read() && reader.TokenType == JsonTokenType.String
+            && reader.ValueTextEquals("results"u8) && reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            var start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            OnMessage(array[start..(int)reader.BytesConsumed], receivedAt);
+            return;
+        }
+
+        OnMessage(array, receivedAt); // not a results event: the watcher records it as an anomaly
+    }
+
+    /// <summary>One whole text frame (an Engine.IO packet over the websocket transport), and when the read that completed it returned.</summary>
+    private async ValueTask<(ReadOnlyMemory<byte> Packet, long ReceivedAt)> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        while (true)
+        {
+            if (filled == _buffer.Length)
+            {
+                if (_buffer.Length >= MaxMessageBytes)
+                {
+                    throw new InvalidDataException($"A packet on poll {PollId} is longer than {MaxMessageBytes} bytes.");
+                }
+
+                Array.Resize(ref _buffer, _buffer.Length * 2);
+            }
+
+            var result = await _socket.ReceiveAsync(_buffer.AsMemory(filled), cancellationToken);
+            var receivedAt = Stopwatch.GetTimestamp();
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                throw new IOException($"The server closed the WebSocket: {_socket.CloseStatus} {_socket.CloseStatusDescription}");
+            }
+
+            filled += result.Count;
+            if (result.EndOfMessage)
+            {
+                return (_buffer.AsMemory(0, filled), receivedAt);
+            }
+        }
+    }
+}

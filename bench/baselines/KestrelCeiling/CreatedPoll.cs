@@ -1,0 +1,3 @@
+namespace KestrelCeiling;
+
+internal sealed record CreatedPoll(string Id);
