@@ -15,7 +15,7 @@ namespace Tally.Cluster.EventLog;
 /// The event log on one subject of a JetStream stream (file storage). One writer loop takes every append
 /// waiting and publishes them as one message when they fit (group commit; a message per batch, not per
 /// event). An append completes only after JetStream acked the message. Positions are per subject, from 1,
-/// contiguous. Every publish carries <c>Nats-Expected-Last-Subject-Sequence</c>, so once another writer has
+/// contiguous. Opening takes the subject over (a marker message), fencing any writer opened before. Every publish carries <c>Nats-Expected-Last-Subject-Sequence</c>, so once another writer has
 /// appended to the subject this instance is fenced and can never append again, and a <c>Nats-Msg-Id</c>
 /// unique to this writer and position, so a publish retried after a lost ack is stored once.
 /// </summary>
@@ -73,10 +73,29 @@ public sealed class JetStreamEventLog : IEventLog
         }
 
         _stream = await EnsureStreamAsync(cancellationToken).ConfigureAwait(false);
-        if (await GetMessageAsync(new StreamMsgGetRequest { LastBySubj = _options.Subject }, cancellationToken).ConfigureAwait(false) is { } last)
+        using var opening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        for (var attempt = 1; ; attempt++)
         {
-            _committed = BatchMessage.LastPosition(last.Data.Span);
-            _lastSubjectSequence = last.Seq;
+            if (await GetMessageAsync(new StreamMsgGetRequest { LastBySubj = _options.Subject }, cancellationToken).ConfigureAwait(false) is { } last)
+            {
+                _committed = BatchMessage.LastPosition(last.Data.Span);
+                _lastSubjectSequence = last.Seq;
+            }
+
+            // Take the subject over: a marker message (no events) moves the subject's last sequence, so a writer
+            // that opened before this one is fenced from now on, and what this instance reads next is final.
+            var marker = new byte[BatchMessage.HeaderSize];
+            BatchMessage.WriteHeader(marker, _writer, _committed + 1, 0);
+            if (await TryPublishAsync(marker, "open", opening.Token).ConfigureAwait(false) is { } sequence)
+            {
+                _lastSubjectSequence = sequence;
+                break;
+            }
+
+            if (attempt == 10)
+            {
+                throw new EventLogFencedException($"Other writers kept appending to {_options.Subject} while this log opened.");
+            }
         }
 
         _loop = Task.Run(WriteLoopAsync, CancellationToken.None);
@@ -367,27 +386,42 @@ public sealed class JetStreamEventLog : IEventLog
         }
     }
 
-    /// <summary>
-    /// Publishes until JetStream gives a definite answer: stored (an ack, or this writer's message found right
-    /// after the expected sequence when the ack was lost), or not stored (another writer's message is there:
-    /// fenced; or an API error). Timeouts and a lost connection are retried with the same message id.
-    /// </summary>
+    /// <summary>Publishes a batch; throws <see cref="EventLogFencedException"/> (and fences this instance) when another writer appended first.</summary>
     private async Task<ulong> PublishAsync(byte[] payload, long first)
+    {
+        var expected = _lastSubjectSequence;
+        if (await TryPublishAsync(payload, first.ToString(System.Globalization.CultureInfo.InvariantCulture), _closing.Token).ConfigureAwait(false) is { } sequence)
+        {
+            return sequence;
+        }
+
+        var fenced = new EventLogFencedException($"Another writer appended to {_options.Subject} after sequence {expected}; this log instance may not append any more.");
+        _fenced = fenced;
+        throw fenced;
+    }
+
+    /// <summary>
+    /// Publishes after <see cref="LastSubjectSequence"/> until JetStream gives a definite answer: the stream
+    /// sequence when stored (an ack, a duplicate ack, or this writer's message found right after the expected
+    /// sequence when the ack was lost), null when another writer's message is there, or an exception for an
+    /// API error (nothing stored). Timeouts and a lost connection are retried with the same message id.
+    /// </summary>
+    private async Task<ulong?> TryPublishAsync(byte[] payload, string id, CancellationToken cancellationToken)
     {
         var expected = _lastSubjectSequence;
         var opts = new NatsJSPubOpts
         {
-            MsgId = $"{_writer:N}:{first}",
+            MsgId = $"{_writer:N}:{id}",
             ExpectedLastSubjectSequence = expected,
             RetryAttempts = 1,
         };
         var backoff = TimeSpan.FromMilliseconds(50);
         while (true)
         {
-            _closing.Token.ThrowIfCancellationRequested();
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 attempt.CancelAfter(_options.AttemptTimeout);
                 var ack = await _js.PublishAsync(_options.Subject, payload, opts: opts, cancellationToken: attempt.Token).ConfigureAwait(false);
                 if (ack.Error is { } error)
@@ -396,38 +430,25 @@ public sealed class JetStreamEventLog : IEventLog
                 }
 
                 return ack.Seq; // a duplicate too: this writer's message id, stored by an attempt whose ack was lost
-
             }
             catch (NatsJSApiException ex) when (ex.Error.ErrCode == WrongLastSequence)
             {
-                return await ResolveAsync(expected).ConfigureAwait(false);
+                // The subject moved past the expected sequence: this writer's own message (its ack was lost), or another writer's.
+                var next = await GetMessageAsync(new StreamMsgGetRequest { Seq = expected + 1, NextBySubj = _options.Subject }, cancellationToken).ConfigureAwait(false);
+                return next is not null && BatchMessage.ReadHeader(next.Data.Span).Writer == _writer ? next.Seq : null;
             }
             catch (NatsJSApiException)
             {
                 throw; // a definite refusal: nothing was stored
             }
-            catch (Exception ex) when (ex is NatsException or OperationCanceledException or TimeoutException && !_closing.IsCancellationRequested)
+            catch (Exception ex) when (ex is NatsException or OperationCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
             {
                 // No answer: maybe stored, maybe not. The same message id makes the retry safe.
                 ClusterLog.PublishRetried(_logger, _options.Subject, ex.GetType().Name, ex.Message);
-                await Task.Delay(backoff, _closing.Token).ConfigureAwait(false);
+                await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
             }
         }
-    }
-
-    /// <summary>The subject moved past <paramref name="expected"/>: either this writer's own message is next (its ack was lost), or another writer's.</summary>
-    private async Task<ulong> ResolveAsync(ulong expected)
-    {
-        var next = await GetMessageAsync(new StreamMsgGetRequest { Seq = expected + 1, NextBySubj = _options.Subject }, _closing.Token).ConfigureAwait(false);
-        if (next is not null && BatchMessage.ReadHeader(next.Data.Span).Writer == _writer)
-        {
-            return next.Seq;
-        }
-
-        var fenced = new EventLogFencedException($"Another writer appended to {_options.Subject} after sequence {expected}; this log instance may not append any more.");
-        _fenced = fenced;
-        throw fenced;
     }
 
     private sealed class AppendRequest(IReadOnlyList<PollEvent> events)
