@@ -221,32 +221,36 @@ public sealed class JetStreamEventLog : IEventLog
         _closing.Dispose();
     }
 
-    private async Task<INatsJSStream> EnsureStreamAsync(CancellationToken cancellationToken)
+    private Task<INatsJSStream> EnsureStreamAsync(CancellationToken cancellationToken) =>
+        EnsureStreamAsync(_js, _options.StreamName, _options.SubjectPrefix, _options.Replicas, _options.DuplicateWindow, cancellationToken);
+
+    /// <summary>The stream (file storage, direct get, every subject under the prefix), created when missing.</summary>
+    internal static async Task<INatsJSStream> EnsureStreamAsync(INatsJSContext js, string name, string subjectPrefix, int replicas, TimeSpan duplicateWindow, CancellationToken cancellationToken)
     {
         try
         {
-            return await _js.GetStreamAsync(_options.StreamName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await js.GetStreamAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)
         {
         }
 
-        var config = new StreamConfig(_options.StreamName, [_options.SubjectPrefix + ".>"])
+        var config = new StreamConfig(name, [subjectPrefix + ".>"])
         {
             Storage = StreamConfigStorage.File,
             Retention = StreamConfigRetention.Limits,
-            NumReplicas = _options.Replicas,
-            DuplicateWindow = _options.DuplicateWindow,
+            NumReplicas = replicas,
+            DuplicateWindow = duplicateWindow,
             AllowDirect = true,
         };
         try
         {
-            return await _js.CreateStreamAsync(config, cancellationToken).ConfigureAwait(false);
+            return await js.CreateStreamAsync(config, cancellationToken).ConfigureAwait(false);
         }
         catch (NatsJSApiException ex) when (ex.Error.ErrCode == 10058)
         {
             // Another node created it first.
-            return await _js.GetStreamAsync(_options.StreamName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await js.GetStreamAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 

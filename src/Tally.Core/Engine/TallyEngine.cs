@@ -123,7 +123,7 @@ public sealed class TallyEngine : IAsyncDisposable
     }
 
     /// <summary>Creates a poll and answers once it is durable.</summary>
-    public async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
+    public Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
     {
         ArgumentNullException.ThrowIfNull(command);
         string id;
@@ -133,6 +133,14 @@ public sealed class TallyEngine : IAsyncDisposable
         }
         while (Catalog.FindPoll(id) is not null);
 
+        return CreatePollAsync(command, id);
+    }
+
+    /// <summary>Creates a poll with an id chosen by the caller (cluster mode picks ids before routing); a taken id is refused as unavailable.</summary>
+    internal async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command, string id)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(id);
         var definition = PollRules.TryDefine(command, id, NowMilliseconds(), out var rejection);
         if (definition is null)
         {
@@ -319,7 +327,7 @@ public sealed class TallyEngine : IAsyncDisposable
         return (int)(hash % (uint)partitions);
     }
 
-    private static string NewPollId() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
+    internal static string NewPollId() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
 
     private DateTimeOffset NowMilliseconds()
     {
