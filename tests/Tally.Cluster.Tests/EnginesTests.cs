@@ -2,6 +2,7 @@ using NATS.Client.Core;
 using Npgsql;
 using StackExchange.Redis;
 using Tally.Cluster.Tests.Infrastructure;
+using Tally.Testing.Engines;
 
 namespace Tally.Cluster.Tests;
 

@@ -20,7 +20,7 @@ namespace Tally.Cluster.Engine;
 /// NATS request/reply. Every node follows the whole stream into its own <see cref="Catalog"/> (the read model
 /// its queries and live hub use), so nodes keep no state a client depends on and any node serves any request.
 /// </summary>
-public sealed class ClusterEngine : IAsyncDisposable
+public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 {
     private const string OwnersQueue = "owners";
 
@@ -35,6 +35,7 @@ public sealed class ClusterEngine : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _roundGate = new(1, 1);
     private Task _ownership = Task.CompletedTask;
+    private INatsJSStream? _stream;
     private volatile bool _running;
 
     public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null)
@@ -52,7 +53,7 @@ public sealed class ClusterEngine : IAsyncDisposable
         {
             Partitions = 1, // a cluster partition is one single writer
             QueueCapacity = engineOptions.QueueCapacity,
-            MaxBatch = engineOptions.MaxBatch,
+            MaxBatch = Math.Min(engineOptions.MaxBatch, 2048), // a batch is one NATS message: keep it well under the default 1 MB max payload
             SnapshotEveryEvents = engineOptions.SnapshotEveryEvents,
             SnapshotInterval = engineOptions.SnapshotInterval,
             IdempotencyRetention = engineOptions.IdempotencyRetention,
@@ -75,6 +76,9 @@ public sealed class ClusterEngine : IAsyncDisposable
     /// <summary>The partitions this node owns now.</summary>
     public IReadOnlyCollection<int> OwnedPartitions => [.. _owned.Keys.Order()];
 
+    /// <summary>Polls in the read model when the node became ready (the start-up log line).</summary>
+    public long ReplayedEvents { get; private set; }
+
     /// <summary>The stream sequence this node's read model has applied.</summary>
     public ulong AppliedSequence => _follower.AppliedSequence;
 
@@ -82,10 +86,17 @@ public sealed class ClusterEngine : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var js = new NatsJSContext(_nats);
+        if (_nats is NatsConnection connection)
+        {
+            await connection.ConnectAsync().ConfigureAwait(false);
+        }
+
         var stream = await JetStreamEventLog.EnsureStreamAsync(js, _options.StreamName, _options.EventSubjectPrefix, _options.Replicas, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
+        _stream = stream;
         await _leases.OpenAsync(cancellationToken).ConfigureAwait(false);
         await _follower.StartAsync(stream, cancellationToken).ConfigureAwait(false);
         await _follower.CaughtUp.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ReplayedEvents = Catalog.Count;
         _running = true;
         await RunOwnershipRoundAsync(cancellationToken).ConfigureAwait(false);
         _ownership = Task.Run(() => OwnershipLoopAsync(_stopping.Token), CancellationToken.None);
@@ -127,13 +138,39 @@ public sealed class ClusterEngine : IAsyncDisposable
         _roundGate.Dispose();
     }
 
+    /// <summary>
+    /// The poll's definition from this node's read model; a poll it has not seen (created a moment ago through
+    /// another node, or none at all) is looked up again once the read model has caught up with the stream's head.
+    /// </summary>
+    public async ValueTask<PollDefinition?> FindPollAsync(string pollId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        var known = Catalog.FindPoll(pollId);
+        if (known is not null || _stream is null || !_running)
+        {
+            return known;
+        }
+
+        try
+        {
+            await _stream.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            await _follower.WaitForAsync(_stream.Info.State.LastSeq, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // NATS is away or the read model lags: answer from what this node has.
+        }
+
+        return Catalog.FindPoll(pollId);
+    }
+
     /// <summary>Creates a poll on the owner of the partition its new id falls in.</summary>
     public async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        if (!_running)
+        if (Refusal() is { } refused)
         {
-            return Rejection.NotStarted;
+            return refused;
         }
 
         var id = TallyEngine.NewPollId();
@@ -151,9 +188,9 @@ public sealed class ClusterEngine : IAsyncDisposable
     public async Task<Outcome<PollResults>> ClosePollAsync(string pollId)
     {
         ArgumentNullException.ThrowIfNull(pollId);
-        if (!_running)
+        if (Refusal() is { } refused)
         {
-            return Rejection.NotStarted;
+            return refused;
         }
 
         var p = PartitionOf(pollId);
@@ -170,9 +207,9 @@ public sealed class ClusterEngine : IAsyncDisposable
     public async ValueTask<VoteOutcome> CastVoteAsync(CastVote vote)
     {
         ArgumentNullException.ThrowIfNull(vote);
-        if (!_running)
+        if (Refusal() is { } refused)
         {
-            return VoteOutcome.Rejected(Rejection.NotStarted);
+            return VoteOutcome.Rejected(refused);
         }
 
         var p = PartitionOf(vote.PollId);
@@ -193,9 +230,9 @@ public sealed class ClusterEngine : IAsyncDisposable
     public async Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes)
     {
         ArgumentNullException.ThrowIfNull(votes);
-        if (!_running)
+        if (Refusal() is { } refused)
         {
-            return Rejection.NotStarted;
+            return refused;
         }
 
         var results = new VoteOutcome[votes.Count];
@@ -243,6 +280,14 @@ public sealed class ClusterEngine : IAsyncDisposable
         _owned.Clear(); // the leases stay until they expire
         await _follower.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>Why a command cannot be taken now: the node is not running, or NATS (the log) is not connected.</summary>
+    private Rejection? Refusal() =>
+        !_running ? Rejection.NotStarted
+        : _nats.ConnectionState != NatsConnectionState.Open ? NatsDown
+        : null;
+
+    private static readonly Rejection NatsDown = new(RejectionKind.Unavailable, "The event log (NATS) is not reachable from this node, so no vote can be made durable now. Nothing was taken; retry.");
 
     internal int PartitionOf(string pollId) => TallyEngine.PartitionIndex(pollId, _options.Partitions);
 

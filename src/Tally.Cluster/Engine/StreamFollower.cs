@@ -27,12 +27,30 @@ internal sealed class StreamFollower(PollCatalog catalog, ILogger logger) : IAsy
     private Task _loop = Task.CompletedTask;
     private ulong _target;
     private long _applied;
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The stream sequence of the last message applied.</summary>
     public ulong AppliedSequence => (ulong)Interlocked.Read(ref _applied);
 
     /// <summary>Completes once every message that was in the stream at start is applied.</summary>
     public Task CaughtUp => _caughtUp.Task;
+
+    /// <summary>Returns once the stream sequence <paramref name="sequence"/> is applied (or throws past <paramref name="timeout"/>).</summary>
+    public async Task WaitForAsync(ulong sequence, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        while (AppliedSequence < sequence)
+        {
+            var progress = Volatile.Read(ref _progress);
+            if (AppliedSequence >= sequence)
+            {
+                break;
+            }
+
+            await progress.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+    }
 
     public async Task StartAsync(INatsJSStream stream, CancellationToken cancellationToken)
     {
@@ -77,6 +95,7 @@ internal sealed class StreamFollower(PollCatalog catalog, ILogger logger) : IAsy
 
                 touched.Clear();
                 Interlocked.Exchange(ref _applied, (long)sequence);
+                Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 if (sequence >= _target)
                 {
                     _caughtUp.TrySetResult();

@@ -11,7 +11,7 @@ namespace Tally.Engine;
 /// from the latest snapshot plus the log's tail at start, and snapshots as it goes. Queries read
 /// <see cref="Catalog"/> and never touch the write path.
 /// </summary>
-public sealed class TallyEngine : IAsyncDisposable
+public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
 {
     private readonly IEventLog _log;
     private readonly ISnapshotStore _snapshots;
@@ -121,6 +121,9 @@ public sealed class TallyEngine : IAsyncDisposable
         _running = false;
         await Task.WhenAll(_partitions.Select(p => p.StopAsync())).ConfigureAwait(false);
     }
+
+    /// <inheritdoc />
+    public ValueTask<PollDefinition?> FindPollAsync(string pollId, CancellationToken cancellationToken) => ValueTask.FromResult(Catalog.FindPoll(pollId));
 
     /// <summary>Creates a poll and answers once it is durable.</summary>
     public Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)

@@ -1,5 +1,6 @@
 using Tally.Cluster.Engine;
 using Tally.Cluster.Tests.Infrastructure;
+using Tally.Testing.Engines;
 using Tally.Engine;
 using Tally.Polls;
 using Tally.Testing;

@@ -1,6 +1,7 @@
 using NATS.Client.Core;
 using Tally.Cluster.EventLog;
 using Tally.Cluster.Tests.Infrastructure;
+using Tally.Testing.Engines;
 using Tally.Events;
 using Tally.Testing;
 

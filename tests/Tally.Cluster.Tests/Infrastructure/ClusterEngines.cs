@@ -1,3 +1,5 @@
+using Tally.Testing.Engines;
+
 namespace Tally.Cluster.Tests.Infrastructure;
 
 /// <summary>

@@ -29,7 +29,7 @@ internal sealed class WebSocketSession : IDisposable
         WebSocket socket,
         WebSocketProtocol protocol,
         LiveHub hub,
-        TallyEngine engine,
+        ITallyEngine engine,
         WebSocketTransportOptions options,
         ILogger logger,
         CancellationToken aborted)

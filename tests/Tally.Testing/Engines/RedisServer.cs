@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Tally.Cluster.Tests.Infrastructure;
+namespace Tally.Testing.Engines;
 
 /// <summary><c>redis-server</c> on a loopback port with persistence off: every start is an empty Redis.</summary>
 public sealed class RedisServer() : LocalServer("redis")

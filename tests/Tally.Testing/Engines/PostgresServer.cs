@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Tally.Cluster.Tests.Infrastructure;
+namespace Tally.Testing.Engines;
 
 /// <summary>
 /// PostgreSQL from Debian's binaries: <c>initdb</c> into the temp folder, then <c>postgres</c> listening on

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Tally.Cluster.Tests.Infrastructure;
+namespace Tally.Testing.Engines;
 
 /// <summary>A loopback port nothing listens on right now (the OS picks it, so parallel test runs do not collide).</summary>
-internal static class FreePort
+public static class FreePort
 {
     public static int Next()
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Tally.Cluster.Tests.Infrastructure;
+namespace Tally.Testing.Engines;
 
 /// <summary><c>nats-server -js</c> on a loopback port, its JetStream store in the temp folder (file storage, kept across restarts).</summary>
 public sealed class NatsServer() : LocalServer("nats")

@@ -1,10 +1,10 @@
-namespace Tally.Cluster.Tests.Infrastructure;
+namespace Tally.Testing.Engines;
 
 /// <summary>
 /// Finds the engines' binaries that <c>./test.sh</c> installs from Debian's packages. A missing one fails
 /// the test that needs it with a message saying how to get it: cluster tests never skip.
 /// </summary>
-internal static class ServerBinaries
+public static class ServerBinaries
 {
     public static string NatsServer => Find("nats-server", "nats-server");
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace Tally.Cluster.Tests.Infrastructure;
+namespace Tally.Testing.Engines;
 
 /// <summary>
 /// One engine (nats-server, redis-server, postgres) run by the test as a child process on a loopback port
