@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # Runs every test. On a fresh Debian machine with the .NET 10 SDK this is all you need:
-# it installs and starts what the tests need (Debian's chromium for the results page's browser test;
-# embedded mode uses SQLite in-process), builds once in Release, and runs each test project.
+# it installs what the tests need from Debian's packages (chromium for the results page's browser test;
+# redis-server, nats-server and PostgreSQL, which the cluster tests start themselves on free loopback
+# ports; embedded mode uses SQLite in-process), builds once in Release, and runs each test project.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+missing=()
 # The results page's Playwright test drives Debian's chromium (never a downloaded browser).
-if [ ! -x /usr/bin/chromium ]; then
-  echo "installing chromium (apt-get) for the browser test"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+# Cluster mode's tests start real servers from Debian's packages on loopback ports of their own
+# (tests/Tally.Cluster.Tests/Infrastructure); this only makes sure the binaries are there.
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} (apt-get) for the tests"
   $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 dotnet build Tally.slnx -c Release -nologo -clp:ErrorsOnly

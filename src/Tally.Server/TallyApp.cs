@@ -19,6 +19,21 @@ public static class TallyApp
 {
     public const string DefaultUrl = "http://localhost:8080";
 
+    /// <summary>Embedded mode: the engine in this process over the SQLite log and snapshots in the data folder.</summary>
+    private static void AddEmbedded(IServiceCollection services)
+    {
+        services.AddTallySqlite();
+        services.AddSingleton<IPostConfigureOptions<SqliteStorageOptions>>(sp =>
+            new PostConfigureOptions<SqliteStorageOptions>(null, o => o.DataPath = sp.GetRequiredService<IOptions<TallyServerOptions>>().Value.DataPath));
+        services.AddSingleton(sp => new TallyEngine(
+            sp.GetRequiredService<IEventLog>(),
+            sp.GetRequiredService<ISnapshotStore>(),
+            sp.GetRequiredService<IOptions<TallyEngineOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ITallyEngine>(sp => sp.GetRequiredService<TallyEngine>());
+        services.AddHealthChecks().AddCheck<EventLogHealthCheck>("eventLog", timeout: TimeSpan.FromSeconds(2));
+    }
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // The content root is the app's folder, so appsettings.json is found wherever the server is started
@@ -52,20 +67,30 @@ public static class TallyApp
             .Validate(o => { o.Validate(); return true; })
             .ValidateOnStart();
 
-        builder.Services.AddTallySqlite();
-        builder.Services.AddSingleton<IPostConfigureOptions<SqliteStorageOptions>>(sp =>
-            new PostConfigureOptions<SqliteStorageOptions>(null, o => o.DataPath = sp.GetRequiredService<IOptions<TallyServerOptions>>().Value.DataPath));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new TallyEngine(
-            sp.GetRequiredService<IEventLog>(),
-            sp.GetRequiredService<ISnapshotStore>(),
-            sp.GetRequiredService<IOptions<TallyEngineOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>()));
+        switch (builder.Configuration["Tally:Mode"]?.ToLowerInvariant())
+        {
+            case null or "" or "embedded":
+                AddEmbedded(builder.Services);
+                break;
+            case "cluster":
+                if (string.IsNullOrEmpty(builder.Configuration["TALLY_ADMIN_KEY"]) && string.IsNullOrEmpty(builder.Configuration["Tally:AdminKey"]))
+                {
+                    // A generated key would differ from node to node.
+                    throw new InvalidOperationException("Cluster mode needs the admin key set (TALLY_ADMIN_KEY), the same on every node.");
+                }
+
+                builder.Services.AddTallyCluster();
+                break;
+            default:
+                throw new InvalidOperationException($"Tally:Mode is \"embedded\" (the default) or \"cluster\", not \"{builder.Configuration["Tally:Mode"]}\".");
+        }
+
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live")
             .Validate(o => { o.Validate(); return true; })
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new LiveHub(
-            sp.GetRequiredService<TallyEngine>().Catalog,
+            sp.GetRequiredService<ITallyEngine>().Catalog,
             sp.GetRequiredService<IOptions<LiveOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddWebSocketTransport();

@@ -317,8 +317,7 @@ internal sealed class Partition
         }
     }
 
-    private void Publish(PollState state) =>
-        Catalog.Publish(new PollResults(state.Definition, state.Seq, state.Status, state.ClosedAt, state.TotalVotes, state.Counts.ToArray()), state.CreatedPosition);
+    private void Publish(PollState state) => Catalog.Publish(state.ToResults(), state.CreatedPosition);
 
     internal readonly record struct Capture(long Through, byte[] Data);
 }

@@ -1,5 +1,6 @@
 using Tally.Events;
 using Tally.Polls;
+using Tally.Projections;
 
 namespace Tally.Engine;
 
@@ -42,6 +43,9 @@ internal sealed class PollState
     public int BallotCount => _ballots?.Count ?? 0;
 
     public int IdempotencyKeyCount => _idempotency.Count;
+
+    /// <summary>The poll's results now, as an immutable value (the counts are copied).</summary>
+    public PollResults ToResults() => new(Definition, Seq, Status, ClosedAt, TotalVotes, Counts.ToArray());
 
     /// <summary>True when the poll is open but its <c>closesAt</c> has passed.</summary>
     public bool IsDue(DateTimeOffset now) => Status == PollStatus.Open && Definition.ClosesAt is { } at && at <= now;

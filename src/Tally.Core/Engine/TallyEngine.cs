@@ -11,7 +11,7 @@ namespace Tally.Engine;
 /// from the latest snapshot plus the log's tail at start, and snapshots as it goes. Queries read
 /// <see cref="Catalog"/> and never touch the write path.
 /// </summary>
-public sealed class TallyEngine : IAsyncDisposable
+public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
 {
     private readonly IEventLog _log;
     private readonly ISnapshotStore _snapshots;
@@ -122,8 +122,11 @@ public sealed class TallyEngine : IAsyncDisposable
         await Task.WhenAll(_partitions.Select(p => p.StopAsync())).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public ValueTask<PollDefinition?> FindPollAsync(string pollId, CancellationToken cancellationToken) => ValueTask.FromResult(Catalog.FindPoll(pollId));
+
     /// <summary>Creates a poll and answers once it is durable.</summary>
-    public async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
+    public Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
     {
         ArgumentNullException.ThrowIfNull(command);
         string id;
@@ -133,6 +136,14 @@ public sealed class TallyEngine : IAsyncDisposable
         }
         while (Catalog.FindPoll(id) is not null);
 
+        return CreatePollAsync(command, id);
+    }
+
+    /// <summary>Creates a poll with an id chosen by the caller (cluster mode picks ids before routing); a taken id is refused as unavailable.</summary>
+    internal async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command, string id)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(id);
         var definition = PollRules.TryDefine(command, id, NowMilliseconds(), out var rejection);
         if (definition is null)
         {
@@ -319,7 +330,7 @@ public sealed class TallyEngine : IAsyncDisposable
         return (int)(hash % (uint)partitions);
     }
 
-    private static string NewPollId() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
+    internal static string NewPollId() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
 
     private DateTimeOffset NowMilliseconds()
     {

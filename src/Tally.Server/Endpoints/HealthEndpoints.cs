@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Tally.Engine;
 using Tally.Server.Contracts;
-using Tally.Storage;
 
 namespace Tally.Server.Endpoints;
 
@@ -13,29 +13,30 @@ internal static class HealthEndpoints
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")))
             .WithTags("Health").WithSummary("Liveness: the process answers");
         app.MapGet("/readyz", ReadyAsync)
-            .WithTags("Health").WithSummary("Readiness: the engine runs and the event log answers");
+            .WithTags("Health").WithSummary("Readiness: the engine runs and every store it needs answers (each named in checks)");
     }
 
-    private static async Task<JsonHttpResult<HealthResponse>> ReadyAsync(TallyEngine engine, IEventLog log, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<HealthResponse>> ReadyAsync(ITallyEngine engine, HealthCheckService health, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(2));
-        bool logHealthy;
+        timeout.CancelAfter(TimeSpan.FromSeconds(5)); // each check has its own 2 s; this bounds the whole
+        HealthReport report;
         try
         {
-            logHealthy = await log.IsHealthyAsync(timeout.Token);
+            report = await health.CheckHealthAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            logHealthy = false;
+            report = new HealthReport(new Dictionary<string, HealthReportEntry>(), TimeSpan.FromSeconds(5));
         }
 
-        var checks = new Dictionary<string, string>
+        var checks = new Dictionary<string, string> { ["engine"] = engine.IsRunning ? "up" : "down" };
+        foreach (var (name, entry) in report.Entries)
         {
-            ["engine"] = engine.IsRunning ? "up" : "down",
-            ["eventLog"] = logHealthy ? "up" : "down",
-        };
-        var ready = engine.IsRunning && logHealthy;
+            checks[name] = entry.Status == HealthStatus.Healthy ? "up" : "down";
+        }
+
+        var ready = engine.IsRunning && report.Entries.Count > 0 && report.Status == HealthStatus.Healthy;
         return TypedResults.Json(
             new HealthResponse(ready ? "ready" : "unavailable", checks),
             TallyJsonContext.Default.HealthResponse,

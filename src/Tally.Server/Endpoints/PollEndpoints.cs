@@ -44,7 +44,7 @@ internal static class PollEndpoints
     }
 
     private static async Task<Results<Created<PollResponse>, ProblemHttpResult>> CreateAsync(
-        HttpRequest request, TallyEngine engine, IOptions<TallyServerOptions> options)
+        HttpRequest request, ITallyEngine engine, IOptions<TallyServerOptions> options)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, TallyJsonContext.Default.CreatePollRequest, options.Value.MaxBodyBytes);
         if (problem is not null)
@@ -64,7 +64,7 @@ internal static class PollEndpoints
             : TypedResults.Created($"/v1/polls/{outcome.Value!.Poll.Id}", outcome.Value.ToPollResponse());
     }
 
-    private static Results<Ok<PollListResponse>, ProblemHttpResult> List(TallyEngine engine, [FromQuery] string? limit, [FromQuery] string? cursor)
+    private static Results<Ok<PollListResponse>, ProblemHttpResult> List(ITallyEngine engine, [FromQuery] string? limit, [FromQuery] string? cursor)
     {
         var size = DefaultPageSize;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1 || size > MaxPageSize))
@@ -84,17 +84,17 @@ internal static class PollEndpoints
         return TypedResults.Ok(new PollListResponse(items, next));
     }
 
-    private static Results<Ok<PollResponse>, ProblemHttpResult> Get(string id, TallyEngine engine) =>
-        engine.Catalog.FindResults(id) is { } results
+    private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> Get(string id, ITallyEngine engine, CancellationToken cancellationToken) =>
+        await engine.FindPollAsync(id, cancellationToken) is not null && engine.Catalog.FindResults(id) is { } results
             ? TypedResults.Ok(results.ToPollResponse())
             : NotFound(id);
 
-    private static Results<Ok<ResultsResponse>, ProblemHttpResult> Results(string id, TallyEngine engine) =>
-        engine.Catalog.FindResults(id) is { } results
+    private static async Task<Results<Ok<ResultsResponse>, ProblemHttpResult>> Results(string id, ITallyEngine engine, CancellationToken cancellationToken) =>
+        await engine.FindPollAsync(id, cancellationToken) is not null && engine.Catalog.FindResults(id) is { } results
             ? TypedResults.Ok(results.ToResultsResponse())
             : NotFound(id);
 
-    private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> CloseAsync(string id, TallyEngine engine)
+    private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> CloseAsync(string id, ITallyEngine engine)
     {
         var outcome = await engine.ClosePollAsync(id);
         return outcome.Rejection is { } rejection ? Problems.From(rejection) : TypedResults.Ok(outcome.Value!.ToPollResponse());

@@ -39,10 +39,10 @@ internal static class VoteEndpoints
         string id,
         HttpRequest request,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
-        TallyEngine engine,
+        ITallyEngine engine,
         IOptions<TallyServerOptions> options)
     {
-        if (engine.Catalog.FindPoll(id) is null)
+        if (await engine.FindPollAsync(id, request.HttpContext.RequestAborted) is null)
         {
             return PollEndpoints.NotFound(id); // before reading the body: the clearest answer for a wrong URL
         }
@@ -68,7 +68,7 @@ internal static class VoteEndpoints
     }
 
     private static async Task<Results<Ok<BatchVoteResponse>, ProblemHttpResult>> CastBatchAsync(
-        HttpRequest request, TallyEngine engine, IOptions<TallyServerOptions> options)
+        HttpRequest request, ITallyEngine engine, IOptions<TallyServerOptions> options)
     {
         var limits = options.Value;
         var (body, problem) = await JsonBody.ReadAsync(request, TallyJsonContext.Default.BatchVoteRequest, limits.MaxBatchBodyBytes);

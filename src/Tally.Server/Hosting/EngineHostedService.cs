@@ -9,7 +9,7 @@ namespace Tally.Server.Hosting;
 /// Kestrel has finished in-flight requests, the engine answers what is queued and writes a snapshot.
 /// </summary>
 internal sealed class EngineHostedService(
-    TallyEngine engine,
+    ITallyEngine engine,
     IOptions<TallyServerOptions> options,
     AdminKeySetup adminKey,
     ILogger<EngineHostedService> logger) : IHostedService

@@ -7,7 +7,7 @@ using Tally.V1;
 namespace Tally.Server.Transports.Grpc;
 
 /// <summary><c>tally.v1.Live</c>: <c>Watch</c> streams a poll's results through the hub; <c>Vote</c> casts a ballot through the engine.</summary>
-internal sealed class LiveService(LiveHub hub, TallyEngine engine, ILogger<LiveService> logger)
+internal sealed class LiveService(LiveHub hub, ITallyEngine engine, ILogger<LiveService> logger)
 {
     public async Task WatchAsync(WatchRequest request, IServerStreamWriter<byte[]> stream, ServerCallContext context)
     {
@@ -21,6 +21,7 @@ internal sealed class LiveService(LiveHub hub, TallyEngine engine, ILogger<LiveS
             throw GrpcErrors.Invalid("since_seq is a seq from a previous update: zero or more.");
         }
 
+        await engine.FindPollAsync(request.PollId, context.CancellationToken); // a cluster node catches up on a poll it has not seen yet
         var connection = new GrpcConnection(stream, hub.Options);
         if (!hub.Subscribe(connection, request.PollId, request.HasSinceSeq ? request.SinceSeq : null))
         {

@@ -1,3 +1,4 @@
+using Tally.Engine;
 using System.Buffers;
 using System.Globalization;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,7 @@ internal static class SseEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Watch a poll's results: server-sent events snapshot, delta, closed; id is the seq");
 
-    private static async Task WatchAsync(string id, HttpContext context, LiveHub hub, IOptions<LiveOptions> options, ILogger<SseConnection> logger)
+    private static async Task WatchAsync(string id, HttpContext context, LiveHub hub, ITallyEngine engine, IOptions<LiveOptions> options, ILogger<SseConnection> logger)
     {
         var since = context.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } header ? header : context.Request.Query["since"].ToString();
         long? from = null;
@@ -33,6 +34,7 @@ internal static class SseEndpoints
             from = seq;
         }
 
+        await engine.FindPollAsync(id, context.RequestAborted); // a cluster node catches up on a poll it has not seen yet
         var response = context.Response;
         var connection = new SseConnection(response, options.Value, options.Value.SseHeartbeat);
         if (!hub.Subscribe(connection, id, from))

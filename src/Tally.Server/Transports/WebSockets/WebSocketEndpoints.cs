@@ -42,7 +42,7 @@ internal static class WebSocketEndpoints
     private static async Task AcceptAsync(
         HttpContext context,
         LiveHub hub,
-        TallyEngine engine,
+        ITallyEngine engine,
         IOptions<WebSocketTransportOptions> options,
         ILogger<WebSocketSession> logger)
     {

@@ -14,7 +14,7 @@ namespace Tally.Server.Transports.WebSockets;
 internal sealed class WebSocketOps(
     WebSocketConnection connection,
     LiveHub hub,
-    TallyEngine engine,
+    ITallyEngine engine,
     WebSocketTransportOptions options,
     Action<WebSocketCloseStatus, string> close)
 {
@@ -98,6 +98,7 @@ internal sealed class WebSocketOps(
             return;
         }
 
+        await engine.FindPollAsync(pollId, CancellationToken.None).ConfigureAwait(false); // a cluster node catches up on a poll it has not seen yet
         bool found;
         lock (_subscribing)
         {
@@ -126,7 +127,7 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        if (engine.Catalog.FindPoll(op.PollId!) is null)
+        if (await engine.FindPollAsync(op.PollId!, CancellationToken.None).ConfigureAwait(false) is null)
         {
             await SendErrorAsync(OpError.PollNotFound(op, op.PollId!)).ConfigureAwait(false);
             return;

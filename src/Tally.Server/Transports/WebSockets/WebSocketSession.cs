@@ -28,7 +28,7 @@ internal sealed class WebSocketSession
         WebSocket socket,
         WebSocketProtocol protocol,
         LiveHub hub,
-        TallyEngine engine,
+        ITallyEngine engine,
         WebSocketTransportOptions options,
         ILogger logger)
     {

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Tally.Cluster;
+
+/// <summary>Cluster mode's log messages; EventIds 5000–5999, never reused.</summary>
+internal static partial class ClusterLog
+{
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Publishing to {Subject} got no answer ({Error}: {Detail}); trying again with the same message id")]
+    public static partial void PublishRetried(ILogger logger, string subject, string error, string detail);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Following the event stream failed; this node's read model stopped")]
+    public static partial void FollowerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Node {Node} owns partition {Partition} (replayed {Events} events)")]
+    public static partial void PartitionAcquired(ILogger logger, string node, int partition, long events);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Node {Node} gave up partition {Partition}: {Reason}")]
+    public static partial void PartitionLost(ILogger logger, string node, int partition, string reason);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Cluster ownership round failed")]
+    public static partial void OwnershipRoundFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Error, Message = "Partition {Partition}'s engine reported a fault in {Where}")]
+    public static partial void PartitionFault(ILogger logger, int partition, string where, Exception exception);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Answering a forwarded command for partition {Partition} failed")]
+    public static partial void ForwardReplyFailed(ILogger logger, int partition, Exception exception);
+}

@@ -1,0 +1,64 @@
+namespace Tally.Cluster;
+
+/// <summary>Settings of cluster mode (section <c>Tally:Cluster</c>; the NATS address is <c>Tally:Nats:Url</c>).</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>
+    /// Prefix of every NATS name this cluster uses: the stream <c>{NAMESPACE}_EVENTS</c> with subjects
+    /// <c>{namespace}.events.{partition}</c>, commands on <c>{namespace}.cmd.{partition}</c>, the KV buckets
+    /// <c>{NAMESPACE}_LEASES</c> and <c>{NAMESPACE}_NODES</c>. Two clusters on one NATS need two namespaces. Default <c>tally</c>.
+    /// </summary>
+    public string Namespace { get; set; } = "tally";
+
+    /// <summary>
+    /// Cluster partitions: the unit of ownership and of the stream's subjects. Fixed for the life of the stream
+    /// (a poll's partition is FNV-1a of its id modulo this). More partitions than nodes lets load spread and
+    /// move in small pieces. Default 16.
+    /// </summary>
+    public int Partitions { get; set; } = 16;
+
+    /// <summary>How long a partition's lease lasts without renewal; a dead owner's partitions move after it. Default 6 s.</summary>
+    public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>How long a forwarded command waits for the owner's answer. Default 30 s.</summary>
+    public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Copies JetStream keeps of the stream and buckets (3 on a 3-server NATS cluster). Default 1.</summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>This node's name in leases and logs. Default: the machine name and process id.</summary>
+    public string NodeId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>How often leases are renewed and free partitions sought: a third of <see cref="LeaseTtl"/>.</summary>
+    public TimeSpan RenewInterval => LeaseTtl / 3;
+
+    public string StreamName => Namespace.ToUpperInvariant() + "_EVENTS";
+
+    public string EventSubjectPrefix => Namespace + ".events";
+
+    public string EventSubject(int partition) => $"{Namespace}.events.{partition}";
+
+    public string CommandSubject(int partition) => $"{Namespace}.cmd.{partition}";
+
+    public string LeaseBucket => Namespace.ToUpperInvariant() + "_LEASES";
+
+    public string NodeBucket => Namespace.ToUpperInvariant() + "_NODES";
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Namespace) || !Namespace.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '-'))
+        {
+            throw new ArgumentException($"Tally:Cluster:Namespace \"{Namespace}\" must be letters, digits, '_' or '-'.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(Partitions, 1, nameof(Partitions));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Partitions, 1024, nameof(Partitions));
+        ArgumentOutOfRangeException.ThrowIfLessThan(LeaseTtl, TimeSpan.FromSeconds(1), nameof(LeaseTtl));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ForwardTimeout, TimeSpan.Zero, nameof(ForwardTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Replicas, 1, nameof(Replicas));
+        if (string.IsNullOrWhiteSpace(NodeId))
+        {
+            throw new ArgumentException("Tally:Cluster:NodeId must not be empty.");
+        }
+    }
+}

@@ -1,0 +1,513 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using Tally.Cluster.EventLog;
+using Tally.Cluster.Ownership;
+using Tally.Engine;
+using Tally.Polls;
+using Tally.Projections;
+using Tally.Storage;
+
+namespace Tally.Cluster.Engine;
+
+/// <summary>
+/// One node of a cluster. Polls fall into <see cref="ClusterOptions.Partitions"/> partitions by FNV-1a of their
+/// id; each partition is a subject of the event stream and has one owner at a time (a lease in JetStream KV).
+/// The owner runs the embedded engine's single-writer code (<see cref="TallyEngine"/> with one partition) over
+/// a <see cref="JetStreamEventLog"/> on that subject; any other node forwards the partition's commands to it by
+/// NATS request/reply. Every node follows the whole stream into its own <see cref="Catalog"/> (the read model
+/// its queries and live hub use), so nodes keep no state a client depends on and any node serves any request.
+/// </summary>
+public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
+{
+    private const string OwnersQueue = "owners";
+
+    private readonly INatsConnection _nats;
+    private readonly ClusterOptions _options;
+    private readonly TallyEngineOptions _partitionOptions;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly PartitionLeases _leases;
+    private readonly StreamFollower _follower;
+    private readonly ConcurrentDictionary<int, OwnedPartition> _owned = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _roundGate = new(1, 1);
+    private Task _ownership = Task.CompletedTask;
+    private INatsJSStream? _stream;
+    private volatile bool _running;
+
+    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(nats);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(engineOptions);
+        options.Validate();
+        engineOptions.Validate();
+        _nats = nats;
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _partitionOptions = new TallyEngineOptions
+        {
+            Partitions = 1, // a cluster partition is one single writer
+            QueueCapacity = engineOptions.QueueCapacity,
+            MaxBatch = Math.Min(engineOptions.MaxBatch, 2048), // a batch is one NATS message: keep it well under the default 1 MB max payload
+            SnapshotEveryEvents = engineOptions.SnapshotEveryEvents,
+            SnapshotInterval = engineOptions.SnapshotInterval,
+            IdempotencyRetention = engineOptions.IdempotencyRetention,
+            ExpiryCheckInterval = engineOptions.ExpiryCheckInterval,
+        };
+        _leases = new PartitionLeases(nats, options);
+        _follower = new StreamFollower(Catalog, _logger);
+    }
+
+    /// <summary>Raised on a fault the node survives; the host logs it.</summary>
+    public event Action<string, Exception>? Faulted;
+
+    /// <summary>This node's read model of every poll, fed from the event stream.</summary>
+    public PollCatalog Catalog { get; } = new();
+
+    public bool IsRunning => _running;
+
+    public string NodeId => _options.NodeId;
+
+    /// <summary>The partitions this node owns now.</summary>
+    public IReadOnlyCollection<int> OwnedPartitions => [.. _owned.Keys.Order()];
+
+    /// <summary>Polls in the read model when the node became ready (the start-up log line).</summary>
+    public long ReplayedEvents { get; private set; }
+
+    /// <summary>The stream sequence this node's read model has applied.</summary>
+    public ulong AppliedSequence => _follower.AppliedSequence;
+
+    /// <summary>Connects to the stream and buckets, catches the read model up, takes a share of the partitions, and starts renewing.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var js = new NatsJSContext(_nats);
+        if (_nats is NatsConnection connection)
+        {
+            await connection.ConnectAsync().ConfigureAwait(false);
+        }
+
+        var stream = await JetStreamEventLog.EnsureStreamAsync(js, _options.StreamName, _options.EventSubjectPrefix, _options.Replicas, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
+        _stream = stream;
+        await _leases.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await _follower.StartAsync(stream, cancellationToken).ConfigureAwait(false);
+        await _follower.CaughtUp.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ReplayedEvents = Catalog.Count;
+        _running = true;
+        await RunOwnershipRoundAsync(cancellationToken).ConfigureAwait(false);
+        _ownership = Task.Run(() => OwnershipLoopAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    /// <summary>Hands every partition over (answering what is queued), leaves the cluster, stops following.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!_running)
+        {
+            return;
+        }
+
+        _running = false;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _ownership.ConfigureAwait(false);
+        await _roundGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var p in _owned.Keys.ToArray())
+            {
+                await LoseAsync(p, "the node is stopping", release: true).ConfigureAwait(false);
+            }
+
+            await _leases.LeaveAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _roundGate.Release();
+        }
+
+        await _follower.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _stopping.Dispose();
+        _roundGate.Dispose();
+    }
+
+    /// <summary>
+    /// The poll's definition from this node's read model; a poll it has not seen (created a moment ago through
+    /// another node, or none at all) is looked up again once the read model has caught up with the stream's head.
+    /// </summary>
+    public async ValueTask<PollDefinition?> FindPollAsync(string pollId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        var known = Catalog.FindPoll(pollId);
+        if (known is not null || _stream is null || !_running)
+        {
+            return known;
+        }
+
+        try
+        {
+            await _stream.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            await _follower.WaitForAsync(_stream.Info.State.LastSeq, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // NATS is away or the read model lags: answer from what this node has.
+        }
+
+        return Catalog.FindPoll(pollId);
+    }
+
+    /// <summary>Creates a poll on the owner of the partition its new id falls in.</summary>
+    public async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (Refusal() is { } refused)
+        {
+            return refused;
+        }
+
+        var id = TallyEngine.NewPollId();
+        var p = PartitionOf(id);
+        if (Local(p) is { } engine)
+        {
+            return await engine.CreatePollAsync(command, id).ConfigureAwait(false);
+        }
+
+        var reply = await ForwardAsync(p, new ForwardedCommand(ForwardedKind.Create, Create: command, PollId: id)).ConfigureAwait(false);
+        return reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p);
+    }
+
+    /// <summary>Closes a poll on its partition's owner.</summary>
+    public async Task<Outcome<PollResults>> ClosePollAsync(string pollId)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        if (Refusal() is { } refused)
+        {
+            return refused;
+        }
+
+        var p = PartitionOf(pollId);
+        if (Local(p) is { } engine)
+        {
+            return await engine.ClosePollAsync(pollId).ConfigureAwait(false);
+        }
+
+        var reply = await ForwardAsync(p, new ForwardedCommand(ForwardedKind.Close, PollId: pollId)).ConfigureAwait(false);
+        return reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p);
+    }
+
+    /// <summary>Casts one ballot on its partition's owner; the outcome is durable unless it is a rejection.</summary>
+    public async ValueTask<VoteOutcome> CastVoteAsync(CastVote vote)
+    {
+        ArgumentNullException.ThrowIfNull(vote);
+        if (Refusal() is { } refused)
+        {
+            return VoteOutcome.Rejected(refused);
+        }
+
+        var p = PartitionOf(vote.PollId);
+        if (Local(p) is { } engine)
+        {
+            return await engine.CastVoteAsync(vote).ConfigureAwait(false);
+        }
+
+        var reply = await ForwardAsync(p, new ForwardedCommand(ForwardedKind.Vote, Vote: vote)).ConfigureAwait(false);
+        return reply.Vote ?? VoteOutcome.Rejected(reply.Rejection ?? Unavailable(p));
+    }
+
+    /// <summary>
+    /// Casts many ballots: each partition's share goes to its owner at once. Unlike embedded mode, admission is
+    /// all or nothing per partition, not per batch: a share its owner cannot take is answered item by item
+    /// (rejected, unavailable or overloaded) while the other shares count.
+    /// </summary>
+    public async Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
+        if (Refusal() is { } refused)
+        {
+            return refused;
+        }
+
+        var results = new VoteOutcome[votes.Count];
+        var shares = Enumerable.Range(0, votes.Count).GroupBy(i => PartitionOf(votes[i].PollId));
+        await Task.WhenAll(shares.Select(async share =>
+        {
+            var indexes = share.ToArray();
+            var part = indexes.Select(i => votes[i]).ToArray();
+            Outcome<VoteOutcome[]> outcome;
+            if (Local(share.Key) is { } engine)
+            {
+                outcome = await engine.CastVotesAsync(part).ConfigureAwait(false);
+            }
+            else
+            {
+                var reply = await ForwardAsync(share.Key, new ForwardedCommand(ForwardedKind.Votes, Votes: part)).ConfigureAwait(false);
+                outcome = reply.Votes is { } answered ? answered : reply.Rejection ?? Unavailable(share.Key);
+            }
+
+            for (var k = 0; k < indexes.Length; k++)
+            {
+                results[indexes[k]] = outcome.Value is { } values ? values[k] : VoteOutcome.Rejected(outcome.Rejection!);
+            }
+        })).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>Test hook: stops renewing and serving without releasing anything, as a killed node would.</summary>
+    internal async Task AbandonAsync()
+    {
+        _running = false;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _ownership.ConfigureAwait(false);
+        foreach (var owned in _owned.Values)
+        {
+            if (owned.Commands is { } commands)
+            {
+                await commands.UnsubscribeAsync().ConfigureAwait(false);
+            }
+
+            await owned.Engine.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await owned.Log.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _owned.Clear(); // the leases stay until they expire
+        await _follower.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Why a command cannot be taken now: the node is not running, or NATS (the log) is not connected.</summary>
+    private Rejection? Refusal() =>
+        !_running ? Rejection.NotStarted
+        : _nats.ConnectionState != NatsConnectionState.Open ? NatsDown
+        : null;
+
+    private static readonly Rejection NatsDown = new(RejectionKind.Unavailable, "The event log (NATS) is not reachable from this node, so no vote can be made durable now. Nothing was taken; retry.");
+
+    internal int PartitionOf(string pollId) => TallyEngine.PartitionIndex(pollId, _options.Partitions);
+
+    private TallyEngine? Local(int partition) =>
+        _owned.TryGetValue(partition, out var owned) && owned.Engine.IsRunning && !owned.Log.IsFenced ? owned.Engine : null;
+
+    private static Rejection Unavailable(int partition) =>
+        new(RejectionKind.Unavailable, $"Partition {partition} has no owner right now (a node is taking it over). Nothing was taken; retry.");
+
+    private async Task<ForwardedReply> ForwardAsync(int partition, ForwardedCommand command)
+    {
+        try
+        {
+            var reply = await _nats.RequestAsync<byte[], byte[]>(
+                _options.CommandSubject(partition),
+                ForwardedJson.Encode(command),
+                replyOpts: new NatsSubOpts { Timeout = _options.ForwardTimeout }).ConfigureAwait(false);
+            return reply.Data is { Length: > 0 } data ? ForwardedJson.Decode<ForwardedReply>(data) : new ForwardedReply(Rejection: Unavailable(partition));
+        }
+        catch (NatsNoRespondersException)
+        {
+            return new ForwardedReply(Rejection: Unavailable(partition));
+        }
+        catch (NatsException ex)
+        {
+            // No answer in time: the owner may still commit it, as with any request whose answer is lost;
+            // a retry with the same Idempotency-Key is counted once.
+            return new ForwardedReply(Rejection: new Rejection(RejectionKind.Unavailable, $"The owner of partition {partition} did not answer: {ex.Message}. Retry with the same Idempotency-Key."));
+        }
+    }
+
+    private async Task ServeAsync(OwnedPartition owned, CancellationToken stopping)
+    {
+        try
+        {
+            await foreach (var message in owned.Commands!.Msgs.ReadAllAsync(stopping).ConfigureAwait(false))
+            {
+                _ = Task.Run(() => AnswerAsync(owned, message), CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task AnswerAsync(OwnedPartition owned, NatsMsg<byte[]> message)
+    {
+        try
+        {
+            var command = ForwardedJson.Decode<ForwardedCommand>(message.Data);
+            ForwardedReply reply;
+            if (Local(owned.Index) is not { } engine)
+            {
+                reply = new ForwardedReply(Rejection: Unavailable(owned.Index));
+            }
+            else
+            {
+                reply = command.Kind switch
+                {
+                    ForwardedKind.Vote => new ForwardedReply(Vote: await engine.CastVoteAsync(command.Vote!).ConfigureAwait(false)),
+                    ForwardedKind.Votes => FromOutcome(await engine.CastVotesAsync(command.Votes!).ConfigureAwait(false)),
+                    ForwardedKind.Create => FromOutcome(await engine.CreatePollAsync(command.Create!, command.PollId!).ConfigureAwait(false)),
+                    ForwardedKind.Close => FromOutcome(await engine.ClosePollAsync(command.PollId!).ConfigureAwait(false)),
+                    _ => throw new InvalidDataException($"Unknown forwarded command {command.Kind}."),
+                };
+            }
+
+            await message.ReplyAsync(ForwardedJson.Encode(reply)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            ClusterLog.ForwardReplyFailed(_logger, owned.Index, ex);
+        }
+    }
+
+    private static ForwardedReply FromOutcome(Outcome<VoteOutcome[]> outcome) => new(Votes: outcome.Value, Rejection: outcome.Rejection);
+
+    private static ForwardedReply FromOutcome(Outcome<PollResults> outcome) => new(Poll: outcome.Value, Rejection: outcome.Rejection);
+
+    private async Task OwnershipLoopAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(_options.RenewInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                try
+                {
+                    await RunOwnershipRoundAsync(stopping).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+                {
+                    ClusterLog.OwnershipRoundFailed(_logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Heartbeats, renews what this node owns (giving up what it lost), then takes or hands over partitions toward its fair share.</summary>
+    private async Task RunOwnershipRoundAsync(CancellationToken cancellationToken)
+    {
+        await _roundGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _leases.HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var owned in _owned.Values.ToArray())
+            {
+                if (owned.Log.IsFenced)
+                {
+                    await LoseAsync(owned.Index, "another node wrote to its subject", release: true).ConfigureAwait(false);
+                    continue;
+                }
+
+                ulong? renewed;
+                try
+                {
+                    renewed = await _leases.TryRenewAsync(owned.Index, owned.LeaseRevision, cancellationToken).ConfigureAwait(false);
+                }
+                catch (NatsException) when (_time.GetUtcNow() - owned.RenewedAt < _options.LeaseTtl)
+                {
+                    continue; // NATS is away; the lease may still hold, and fencing guards the log either way
+                }
+
+                if (renewed is { } revision)
+                {
+                    owned.LeaseRevision = revision;
+                    owned.RenewedAt = _time.GetUtcNow();
+                }
+                else
+                {
+                    await LoseAsync(owned.Index, "its lease expired", release: false).ConfigureAwait(false);
+                }
+            }
+
+            var nodes = await _leases.CountLiveNodesAsync(cancellationToken).ConfigureAwait(false);
+            var share = (_options.Partitions + nodes - 1) / nodes;
+            if (_owned.Count > share)
+            {
+                // Hand one over per round, so partitions move a few at a time as nodes join.
+                await LoseAsync(_owned.Keys.Max(), "handing it to a node that joined", release: true).ConfigureAwait(false);
+                return;
+            }
+
+            var start = (int)((uint)StringComparer.Ordinal.GetHashCode(_options.NodeId) % (uint)_options.Partitions);
+            for (var k = 0; k < _options.Partitions && _owned.Count < share && _running; k++)
+            {
+                var p = (start + k) % _options.Partitions;
+                if (!_owned.ContainsKey(p) && await _leases.TryAcquireAsync(p, cancellationToken).ConfigureAwait(false) is { } revision)
+                {
+                    await AcquireAsync(p, revision, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _roundGate.Release();
+        }
+    }
+
+    private async Task AcquireAsync(int partition, ulong revision, CancellationToken cancellationToken)
+    {
+        var log = new JetStreamEventLog(_nats, new JetStreamLogOptions
+        {
+            StreamName = _options.StreamName,
+            SubjectPrefix = _options.EventSubjectPrefix,
+            Subject = _options.EventSubject(partition),
+            Replicas = _options.Replicas,
+        }, _logger);
+        var engine = new TallyEngine(log, new InMemorySnapshotStore(), _partitionOptions, _time);
+        engine.Faulted += (where, ex) =>
+        {
+            ClusterLog.PartitionFault(_logger, partition, where, ex);
+            Faulted?.Invoke(where, ex);
+        };
+        var owned = new OwnedPartition(partition, revision, _time.GetUtcNow(), log, engine);
+        try
+        {
+            await engine.StartAsync(cancellationToken).ConfigureAwait(false); // opens the log (fencing the last owner) and replays it
+            owned.Commands = await _nats.SubscribeCoreAsync<byte[]>(_options.CommandSubject(partition), OwnersQueue, cancellationToken: cancellationToken).ConfigureAwait(false);
+            owned.Serving = Task.Run(() => ServeAsync(owned, _stopping.Token), CancellationToken.None);
+            _owned[partition] = owned;
+            ClusterLog.PartitionAcquired(_logger, _options.NodeId, partition, engine.ReplayedEvents);
+        }
+        catch
+        {
+            await engine.DisposeAsync().ConfigureAwait(false);
+            await log.DisposeAsync().ConfigureAwait(false);
+            await _leases.ReleaseAsync(partition, revision, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task LoseAsync(int partition, string reason, bool release)
+    {
+        if (!_owned.TryRemove(partition, out var owned))
+        {
+            return;
+        }
+
+        ClusterLog.PartitionLost(_logger, _options.NodeId, partition, reason);
+        if (owned.Commands is { } commands)
+        {
+            await commands.UnsubscribeAsync().ConfigureAwait(false);
+        }
+
+        await owned.Engine.StopAsync(CancellationToken.None).ConfigureAwait(false); // answers what is queued
+        await owned.Log.DisposeAsync().ConfigureAwait(false);
+        if (release)
+        {
+            try
+            {
+                await _leases.ReleaseAsync(partition, owned.LeaseRevision, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (NatsException)
+            {
+                // It expires by itself.
+            }
+        }
+    }
+}

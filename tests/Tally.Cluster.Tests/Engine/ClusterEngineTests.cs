@@ -1,0 +1,144 @@
+using Tally.Cluster.Engine;
+using Tally.Cluster.Tests.Infrastructure;
+using Tally.Testing.Engines;
+using Tally.Engine;
+using Tally.Polls;
+using Tally.Testing;
+
+namespace Tally.Cluster.Tests.Engine;
+
+/// <summary>Cluster nodes (in this process, on a real nats-server) sharing partitions, forwarding commands and reading the same results.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterEngineTests(ClusterEngines engines) : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = ClusterNodes.Timeout;
+    private ClusterNodes _cluster = null!;
+
+    public Task InitializeAsync()
+    {
+        _cluster = new ClusterNodes(engines.Nats.Url);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task A_lone_node_owns_every_partition_and_a_second_node_takes_half()
+    {
+        var a = await _cluster.StartNodeAsync("a");
+        Assert.Equal(_cluster.Partitions, a.OwnedPartitions.Count);
+
+        var b = await _cluster.StartNodeAsync("b");
+        await Eventually.WaitUntilAsync(() => a.OwnedPartitions.Count == _cluster.Partitions / 2 && b.OwnedPartitions.Count == _cluster.Partitions / 2, Timeout);
+        Assert.Empty(a.OwnedPartitions.Intersect(b.OwnedPartitions));
+    }
+
+    [Fact]
+    public async Task A_vote_on_any_node_counts_and_every_node_reads_the_same_results()
+    {
+        var a = await _cluster.StartNodeAsync("a");
+        var b = await _cluster.StartNodeAsync("b");
+        var polls = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            polls.Add(await ClusterNodes.CreatePollAsync(i % 2 == 0 ? a : b));
+        }
+
+        var nodes = new[] { a, b };
+        var expected = polls.ToDictionary(p => p, _ => 1L); // PollCreated is seq 1
+        for (var i = 0; i < 40; i++)
+        {
+            var poll = polls[i % polls.Count];
+            var outcome = await ClusterNodes.VoteUntilAnsweredAsync(() => nodes[i % 2], new CastVote(poll, [1 + (i % 2)], "v" + i, null));
+            Assert.Equal(VoteStatus.Counted, outcome.Status);
+            Assert.Equal(++expected[poll], outcome.Seq);
+        }
+
+        foreach (var poll in polls)
+        {
+            await Eventually.WaitUntilAsync(() => a.Catalog.FindResults(poll)?.Seq == expected[poll] && b.Catalog.FindResults(poll)?.Seq == expected[poll], Timeout);
+            Assert.Equal(a.Catalog.FindResults(poll)!.Counts, b.Catalog.FindResults(poll)!.Counts);
+        }
+
+        Assert.Equal(40, polls.Sum(p => b.Catalog.FindResults(p)!.TotalVotes));
+    }
+
+    [Fact]
+    public async Task The_same_voter_voting_on_two_nodes_at_once_counts_once()
+    {
+        var a = await _cluster.StartNodeAsync("a");
+        var b = await _cluster.StartNodeAsync("b");
+        await Eventually.WaitUntilAsync(() => a.OwnedPartitions.Count + b.OwnedPartitions.Count == _cluster.Partitions && b.OwnedPartitions.Count > 0, Timeout);
+        var poll = await ClusterNodes.CreatePollAsync(a);
+
+        const int voters = 50;
+        var answers = await Task.WhenAll(Enumerable.Range(0, voters).SelectMany(v => new[]
+        {
+            ClusterNodes.VoteUntilAnsweredAsync(() => a, new CastVote(poll, [1], "voter" + v, null)),
+            ClusterNodes.VoteUntilAnsweredAsync(() => b, new CastVote(poll, [2], "voter" + v, null)),
+        }));
+
+        for (var v = 0; v < voters; v++)
+        {
+            var pair = new[] { answers[2 * v], answers[(2 * v) + 1] };
+            Assert.Single(pair, o => o.Status == VoteStatus.Counted);
+            Assert.Single(pair, o => o.Rejection?.Kind == RejectionKind.AlreadyVoted);
+        }
+
+        await Eventually.WaitUntilAsync(() => a.Catalog.FindResults(poll)?.TotalVotes == voters && b.Catalog.FindResults(poll)?.TotalVotes == voters, Timeout);
+        Assert.Equal(voters, b.Catalog.FindResults(poll)!.Counts.Sum());
+    }
+
+    [Fact]
+    public async Task A_node_that_dies_under_load_loses_no_acknowledged_vote_and_counts_none_twice()
+    {
+        var a = await _cluster.StartNodeAsync("a");
+        var b = await _cluster.StartNodeAsync("b");
+        await Eventually.WaitUntilAsync(() => a.OwnedPartitions.Count == _cluster.Partitions / 2 && b.OwnedPartitions.Count == _cluster.Partitions / 2, Timeout);
+        var polls = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            polls.Add(await ClusterNodes.CreatePollAsync(b));
+        }
+
+        // Clients send through either node; once a quarter of the votes are acknowledged, with the rest in
+        // flight, node a dies (no hand-over: its leases just expire). Clients retry 503s with the same key.
+        const int voters = 400;
+        var died = false;
+        var acked = new int[polls.Count, 2];
+        var ackedCount = 0;
+        var quarter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var load = Enumerable.Range(0, voters).Select(async v =>
+        {
+            await Task.Yield();
+            var poll = v % polls.Count;
+            var option = 1 + (v % 3 == 0 ? 1 : 0);
+            var outcome = await ClusterNodes.VoteUntilAnsweredAsync(() => Volatile.Read(ref died) || v % 2 == 0 ? b : a, new CastVote(polls[poll], [option], "voter" + v, "key" + v));
+            Assert.Equal(VoteStatus.Counted, outcome.Status);
+            lock (acked)
+            {
+                acked[poll, option - 1]++;
+            }
+
+            if (Interlocked.Increment(ref ackedCount) == voters / 4)
+            {
+                quarter.TrySetResult();
+            }
+        }).ToList();
+        await quarter.Task.WaitAsync(Timeout);
+        Volatile.Write(ref died, true);
+        await a.AbandonAsync();
+        await Task.WhenAll(load).WaitAsync(Timeout);
+        Assert.Equal(voters, ackedCount);
+
+        await Eventually.WaitUntilAsync(() => b.OwnedPartitions.Count == _cluster.Partitions, Timeout);
+        var c = await _cluster.StartNodeAsync("c"); // a fresh node replays the stream: the same tallies
+        for (var p = 0; p < polls.Count; p++)
+        {
+            var poll = p;
+            await Eventually.WaitUntilAsync(() => b.Catalog.FindResults(polls[poll])?.TotalVotes == acked[poll, 0] + acked[poll, 1], Timeout);
+            Assert.Equal([acked[poll, 0], acked[poll, 1]], b.Catalog.FindResults(polls[poll])!.Counts);
+            Assert.Equal([acked[poll, 0], acked[poll, 1]], c.Catalog.FindResults(polls[poll])!.Counts);
+        }
+    }
+}

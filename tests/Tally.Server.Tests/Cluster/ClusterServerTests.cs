@@ -1,0 +1,167 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Tally.Server.Tests.Infrastructure;
+using Tally.Testing;
+using Tally.Testing.Engines;
+
+namespace Tally.Server.Tests.Cluster;
+
+/// <summary>The server in cluster mode: two nodes (in this process, real Kestrel) on a real nats-server.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterServerTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_vote_on_node_a_reaches_a_watcher_on_node_b()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        await using var a = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, cluster, "a"));
+        await using var b = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, cluster, "b"));
+        var poll = (string)(await a.Admin.CreatePollAsync(options: 2))["id"]!;
+
+        await using var watcher = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
+        var snapshot = await watcher.NextAsync();
+        Assert.Equal("snapshot", snapshot.Name);
+        Assert.Equal(1, snapshot.Seq);
+
+        using var vote = await a.Client.VoteAsync(poll, [2], "alice");
+        Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+        var delta = await NextChangeAsync(watcher, after: 1); // deltas that only carry the watcher count keep seq 1
+        Assert.Equal("delta", delta.Name);
+        Assert.Equal(2, delta.Seq);
+        Assert.Equal(1, (long)delta.Data["totalVotes"]!);
+
+        // The same voter through the other node: one vote per voter across the cluster.
+        using var again = await b.Client.VoteAsync(poll, [1], "alice");
+        await ApiClient.AssertProblemAsync(again, HttpStatusCode.Conflict, "already-voted");
+        Assert.Equal(new Dictionary<int, long> { [1] = 0, [2] = 1 }, ApiClient.Counts(await b.Client.ResultsAsync(poll)));
+    }
+
+    [Fact]
+    public async Task A_watcher_that_reconnects_to_the_other_node_resumes_from_its_seq_without_a_gap()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        await using var a = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, cluster, "a"));
+        await using var b = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, cluster, "b"));
+        var poll = (string)(await a.Admin.CreatePollAsync(options: 2, dedupe: "none"))["id"]!;
+        long seen;
+        await using (var first = await SseClient.ConnectAsync(a.Client, $"/v1/polls/{poll}/events"))
+        {
+            seen = (await first.NextAsync()).Seq;
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var vote = await b.Client.VoteAsync(poll, [1 + (i % 2)], null);
+            Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+        }
+
+        await using var resumed = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events", lastEventId: seen.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var total = 0L;
+        while (total < 5)
+        {
+            var next = await resumed.NextAsync();
+            Assert.True(next.Seq > seen, $"seq {next.Seq} after {seen}");
+            seen = next.Seq;
+            total = (long)next.Data["totalVotes"]!;
+        }
+
+        Assert.Equal(6, seen);
+    }
+
+    [Fact]
+    public async Task Readiness_names_nats_and_ingest_answers_503_while_nats_is_down()
+    {
+        await using var nats = new NatsServer();
+        await nats.StartAsync();
+        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(nats.Url, ClusterFixture.NewClusterName(), "a"));
+        var poll = (string)(await node.Admin.CreatePollAsync(options: 2))["id"]!;
+        using (var ready = await node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Equal("up", (string)(await ready.ReadJsonAsync())["checks"]!["nats"]!);
+        }
+
+        using (var before = await node.Client.VoteAsync(poll, [1], "before"))
+        {
+            Assert.Equal(HttpStatusCode.Created, before.StatusCode);
+        }
+
+        await nats.KillAsync();
+        await Eventually.WaitUntilAsync(() => ReadyStatus(node) == HttpStatusCode.ServiceUnavailable, TestServer.Timeout);
+        using (var down = await node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)))
+        {
+            Assert.Equal("down", (string)(await down.ReadJsonAsync())["checks"]!["nats"]!);
+        }
+
+        using (var refused = await node.Client.VoteAsync(poll, [2], "during"))
+        {
+            await ApiClient.AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "unavailable");
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+
+        await nats.StartAsync();
+        await Eventually.WaitUntilAsync(() => ReadyStatus(node) == HttpStatusCode.OK, TestServer.Timeout);
+        using (var after = await VoteUntilTakenAsync(node.Client, poll, "after"))
+        {
+            Assert.Equal(HttpStatusCode.Created, after.StatusCode);
+        }
+
+        // Acknowledged: "before" and "after"; the refused one was not taken.
+        Assert.Equal(new Dictionary<int, long> { [1] = 2, [2] = 0 }, ApiClient.Counts(await node.Client.ResultsAsync(poll)));
+    }
+
+    [Fact]
+    public async Task Cluster_mode_without_a_nats_url_does_not_start_and_says_why()
+    {
+        var settings = ClusterFixture.NodeSettings(fixture.Nats.Url, ClusterFixture.NewClusterName(), "a");
+        settings.Remove("Tally:Nats:Url");
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(settings));
+        Assert.Contains("Tally:Nats:Url", error.Message, StringComparison.Ordinal);
+
+        settings["Tally:Nats:Url"] = "http://not-nats";
+        error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(settings));
+        Assert.Contains("Tally:Nats:Url", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_mode_does_not_start_and_says_why()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(new Dictionary<string, string> { ["Tally:Mode"] = "clustre" }));
+        Assert.Contains("Tally:Mode", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<SseEvent> NextChangeAsync(SseClient watcher, long after)
+    {
+        while (true)
+        {
+            var next = await watcher.NextAsync();
+            if (next.Seq > after)
+            {
+                return next;
+            }
+        }
+    }
+
+    private static HttpStatusCode ReadyStatus(TestServer node)
+    {
+        using var response = node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)).GetAwaiter().GetResult();
+        return response.StatusCode;
+    }
+
+    /// <summary>Votes until the answer is not a 503 (the partition's lease may be moving after the outage), with one idempotency key.</summary>
+    private static async Task<HttpResponseMessage> VoteUntilTakenAsync(HttpClient client, string poll, string voter)
+    {
+        using var deadline = new CancellationTokenSource(TestServer.Timeout);
+        while (true)
+        {
+            var response = await client.VoteAsync(poll, [1], voter, "key-" + voter);
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            await Task.Delay(50, deadline.Token);
+        }
+    }
+}
