@@ -17,6 +17,8 @@ public sealed class LiveHub : IAsyncDisposable
     private readonly PublisherShard[] _shards;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _closing = new();
+    private readonly TimeProvider _time;
+    private ITimer? _sweeper;
     private bool _started;
     private int _stopped;
 
@@ -27,10 +29,11 @@ public sealed class LiveHub : IAsyncDisposable
         options.Validate();
         _catalog = catalog;
         _options = options;
+        _time = time ?? TimeProvider.System;
         _shards = new PublisherShard[options.Shards];
         for (var i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new PublisherShard(time ?? TimeProvider.System, options.Tick, options.PresenceInterval, ex => Faulted?.Invoke("publisher", ex));
+            _shards[i] = new PublisherShard(_time, options.Tick, options.PresenceInterval, ex => Faulted?.Invoke("publisher", ex));
         }
 
         // Attached before the engine starts, every committed change (recovery included) reaches a stream.
@@ -69,6 +72,9 @@ public sealed class LiveHub : IAsyncDisposable
         {
             shard.Start(_stopping.Token);
         }
+
+        var sweep = _options.IdleStreamTimeout / 2;
+        _sweeper = _time.CreateTimer(static state => ((LiveHub)state!).RetireIdleStreams(), this, sweep, sweep);
     }
 
     /// <summary>Watchers of a poll on this node.</summary>
@@ -84,9 +90,22 @@ public sealed class LiveHub : IAsyncDisposable
             return false;
         }
 
-        if (connection.Add(pollId, stream))
+        while (connection.Add(pollId, stream))
         {
-            stream.Subscribe(connection, since);
+            if (stream.Subscribe(connection, since))
+            {
+                break;
+            }
+
+            // Retired by the sweep just now: drop it and start a fresh stream from the current results.
+            connection.Remove(pollId);
+            _streams.TryRemove(KeyValuePair.Create(pollId, stream));
+            if (StreamOf(pollId) is not { } fresh)
+            {
+                return false;
+            }
+
+            stream = fresh;
         }
 
         return true;
@@ -110,6 +129,11 @@ public sealed class LiveHub : IAsyncDisposable
         }
 
         _catalog.Published -= OnPublished;
+        if (_sweeper is not null)
+        {
+            await _sweeper.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _closing.CancelAsync().ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_shards.Select(s => s.StopAsync())).ConfigureAwait(false);
@@ -137,7 +161,26 @@ public sealed class LiveHub : IAsyncDisposable
             return null;
         }
 
-        return _streams.GetOrAdd(pollId, id => new PollStream(current, ShardOf(id), _options.HistoryLength));
+        stream = _streams.GetOrAdd(pollId, id => new PollStream(current, ShardOf(id), _options.HistoryLength));
+
+        // A change published while the stream was being made may have gone to a stream the sweep retired:
+        // the catalog has it, and a stream takes results only forward.
+        stream.OnChanged(_catalog.FindResults(pollId)!);
+        return stream;
+    }
+
+    /// <summary>Drops the streams nobody watched and nothing changed for <see cref="LiveOptions.IdleStreamTimeout"/>.</summary>
+    private void RetireIdleStreams()
+    {
+        var now = _time.GetTimestamp();
+        var timeout = (long)(_options.IdleStreamTimeout.TotalSeconds * _time.TimestampFrequency);
+        foreach (var (pollId, stream) in _streams)
+        {
+            if (stream.TryRetire(now, timeout))
+            {
+                _streams.TryRemove(KeyValuePair.Create(pollId, stream));
+            }
+        }
     }
 
     private void OnPublished(PollResults results)

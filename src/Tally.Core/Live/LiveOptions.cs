@@ -13,6 +13,12 @@ public sealed class LiveOptions
     /// </summary>
     public TimeSpan PresenceInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// A poll's stream (its recent deltas for resume) is dropped after this long with no watcher and no
+    /// change; the next watcher or change starts a fresh one from the current results. Default 10 min.
+    /// </summary>
+    public TimeSpan IdleStreamTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Publisher loops polls are spread over by id. Default: the processor count.</summary>
     public int Shards { get; set; } = Environment.ProcessorCount;
 
@@ -32,6 +38,7 @@ public sealed class LiveOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Tick, TimeSpan.FromMilliseconds(1), nameof(Tick));
         ArgumentOutOfRangeException.ThrowIfLessThan(PresenceInterval, TimeSpan.Zero, nameof(PresenceInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleStreamTimeout, TimeSpan.Zero, nameof(IdleStreamTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(Shards, 1, nameof(Shards));
         ArgumentOutOfRangeException.ThrowIfLessThan(HistoryLength, 1, nameof(HistoryLength));
         ArgumentOutOfRangeException.ThrowIfLessThan(ConnectionQueueCapacity, 2, nameof(ConnectionQueueCapacity));

@@ -21,6 +21,8 @@ internal sealed class PollStream
     private int _historyCount;
     private int _sentWatchers;
     private bool _closedSent;
+    private bool _retired;
+    private long _idleSince;
     private LiveMessage? _snapshot;
     private int _dirty;
 
@@ -63,8 +65,19 @@ internal sealed class PollStream
     /// <summary>The engine committed new results (called on a partition's thread; never blocks).</summary>
     public void OnChanged(PollResults results)
     {
-        Volatile.Write(ref _latest, results);
-        MarkDirty();
+        // Never back: the hub may also hand over results it read from the catalog (see LiveHub.StreamOf).
+        var current = Volatile.Read(ref _latest);
+        while (results.Seq > current.Seq)
+        {
+            var seen = Interlocked.CompareExchange(ref _latest, results, current);
+            if (ReferenceEquals(seen, current))
+            {
+                MarkDirty();
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     /// <summary>Called by the shard when it takes the stream from its dirty queue.</summary>
@@ -133,14 +146,20 @@ internal sealed class PollStream
     /// <summary>
     /// Adds a watcher and queues what it needs to catch up: the deltas after <paramref name="since"/>
     /// when the history still has them all, else a snapshot (then <c>closed</c> for a closed poll).
+    /// False when the stream has been retired (the hub then starts a fresh one).
     /// </summary>
-    public void Subscribe(LiveConnection connection, long? since)
+    public bool Subscribe(LiveConnection connection, long? since)
     {
         lock (_gate)
         {
+            if (_retired)
+            {
+                return false;
+            }
+
             if (!connection.IsSubscribed(PollId))
             {
-                return; // the connection was detached (or unsubscribed) since the hub added the subscription
+                return true; // the connection was detached (or unsubscribed) since the hub added the subscription
             }
 
             _watchers.Add(connection);
@@ -148,7 +167,7 @@ internal sealed class PollStream
             if (since is { } from && from <= _sent.Seq && TryCatchUp(connection, from))
             {
                 MarkDirty();
-                return;
+                return true;
             }
 
             connection.Offer(SnapshotLocked(_watchers.Count));
@@ -158,6 +177,7 @@ internal sealed class PollStream
             }
 
             MarkDirty();
+            return true;
         }
     }
 
@@ -169,6 +189,31 @@ internal sealed class PollStream
             {
                 MarkDirty();
             }
+        }
+    }
+
+    /// <summary>
+    /// Retires the stream when nobody has watched it and nothing has changed for <paramref name="idleTimeout"/>
+    /// (timestamps of the shard's clock): later subscribes are refused, so the hub can drop it.
+    /// </summary>
+    public bool TryRetire(long now, long idleTimeout)
+    {
+        lock (_gate)
+        {
+            if (_watchers.Count > 0 || Volatile.Read(ref _dirty) != 0 || IsScheduled)
+            {
+                _idleSince = 0;
+                return false;
+            }
+
+            if (_idleSince == 0)
+            {
+                _idleSince = now; // first seen idle: the timeout counts from here
+                return false;
+            }
+
+            _retired = now - _idleSince >= idleTimeout;
+            return _retired;
         }
     }
 
@@ -252,6 +297,7 @@ internal sealed class PollStream
 
     private void MarkDirty()
     {
+        Volatile.Write(ref _idleSince, 0); // activity: an idle stream's timeout starts over
         if (Interlocked.Exchange(ref _dirty, 1) == 0)
         {
             _shard.Enqueue(this);

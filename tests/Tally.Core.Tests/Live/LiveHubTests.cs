@@ -11,7 +11,7 @@ public sealed class LiveHubTests : IAsyncLifetime
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(50);
     private readonly FakeTimeProvider _clock = new();
-    private readonly LiveOptions _options = new() { Tick = Tick, Shards = 2, HistoryLength = 4, ConnectionQueueCapacity = 4 };
+    private readonly LiveOptions _options = new() { Tick = Tick, Shards = 2, HistoryLength = 4, ConnectionQueueCapacity = 4, IdleStreamTimeout = TimeSpan.FromSeconds(2) };
     private readonly List<(RecordingConnection Connection, Task Run)> _connections = [];
     private readonly CancellationTokenSource _stop = new();
     private TallyEngine _engine = null!;
@@ -105,6 +105,37 @@ public sealed class LiveHubTests : IAsyncLifetime
 
         Assert.Equal([new OptionCount(1, 1)], delta.Changes);
         Assert.Equal(2, delta.Watchers);
+    }
+
+    [Fact]
+    public async Task A_stream_left_idle_is_dropped_and_the_next_watcher_starts_from_the_current_results()
+    {
+        var watcher = await WatchQuietAsync();
+        await VoteAsync(1);
+        Assert.Equal(2, (await watcher.NextAsync()).Seq);
+        _hub.Unsubscribe(watcher, _poll);
+
+        await AdvanceUntilAsync(() => _hub.FindStream(_poll) is null); // no watcher, no change: retired and dropped
+        await VoteAsync(2); // while no stream exists
+        var late = Watch(_poll, since: 2); // the dropped stream's deltas are gone: a snapshot, never a gap
+
+        var snapshot = await late.NextAsync();
+        Assert.Equal(LiveMessageKind.Snapshot, snapshot.Kind);
+        Assert.Equal(3, snapshot.Seq);
+        Assert.Equal([1L, 1L, 0L], snapshot.Results.Counts);
+
+        await VoteAsync(3);
+        LiveMessage next;
+        do
+        {
+            await AdvanceUntilAsync(() => late.HasMore);
+            next = await late.NextAsync();
+        }
+        while (next.IsPresenceOnly);
+
+        Assert.Equal(LiveMessageKind.Delta, next.Kind);
+        Assert.Equal(4, next.Seq);
+        Assert.Equal([new OptionCount(3, 1)], next.Changes);
     }
 
     [Fact]
