@@ -15,4 +15,15 @@ public static class Eventually
             await Task.Delay(5, deadline.Token).ConfigureAwait(false);
         }
     }
+
+    /// <summary>As <see cref="WaitUntilAsync(Func{bool}, TimeSpan?)"/>, for a condition that must await (an HTTP read).</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        using var deadline = new CancellationTokenSource(timeout ?? DefaultTimeout);
+        while (!await condition().WaitAsync(deadline.Token).ConfigureAwait(false))
+        {
+            await Task.Delay(5, deadline.Token).ConfigureAwait(false);
+        }
+    }
 }
