@@ -12,7 +12,7 @@
 #   bench/fanout.sh --quick    # 1 round of each, shorter runs, idle cap 2,000 (1-2 min)
 #
 # Options: --rounds N, --duration S (a), --quiet-duration S (b), --watchers N, --rate R (a), --idle-watchers N,
-# --idle-rounds N, --idle-seconds S (how long the idle watchers sit before memory is read; default 20, longer than
+# --tick MS (the server's Tally:Live:Tick; default: its own, 50 ms), --idle-rounds N, --idle-seconds S (how long the idle watchers sit before memory is read; default 20, longer than
 # the server's 15 s SSE heartbeat, so timers that connecting left behind have expired), --transport auto|sse|ws (auto: ws when the server has /v1/ws, else sse), --quiet-wait S (how long
 # to wait before each run for other processes to go quiet; default 30), --noisy-retries N (how often a fan-out run that
 # other processes disturbed is run again; default 2).
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 rounds=3 idle_rounds=3 duration=10 warmup=2 quiet_duration=10 watchers=1000 rate=1000 idle_watchers=10000 idle_seconds=20
-transport=auto quick=0 quiet_wait=30 noisy_retries=2
+transport=auto quick=0 quiet_wait=30 noisy_retries=2 tick=""
 args_given="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +38,7 @@ while [ $# -gt 0 ]; do
     --idle-watchers) idle_watchers=$2; shift 2 ;;
     --idle-seconds) idle_seconds=$2; shift 2 ;;
     --transport) transport=$2; shift 2 ;;
+    --tick) tick=$2; shift 2 ;;
     --quiet-wait) quiet_wait=$2; shift 2 ;;
     --noisy-retries) noisy_retries=$2; shift 2 ;;
     *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
@@ -91,7 +92,9 @@ start_tally() { # a fresh Tally (new data folder, new port) from its output fold
   local port; port=$(free_port)
   tally_url="http://127.0.0.1:$port"
   local server_log="$raw/tally-$servers.log"
-  (cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" exec dotnet Tally.Server.dll --urls "$tally_url") >"$server_log" 2>&1 &
+  local settings=()
+  [ -z "$tick" ] || settings+=("Tally__Live__Tick=$(awk -v ms="$tick" 'BEGIN {printf "00:00:%06.3f", ms / 1000}')")
+  (cd "$server_dir" && exec env TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" "${settings[@]}" dotnet Tally.Server.dll --urls "$tally_url") >"$server_log" 2>&1 &
   tally_pid=$!
   local deadline=$((SECONDS + 60))
   until curl -sf -o /dev/null "$tally_url/readyz"; do
@@ -170,6 +173,7 @@ problems=$(cat "$raw"/tally-*.log | grep -cE '^(warn|fail|crit):' || true)
 
 suffix=""
 [ "$transport" = ws ] || suffix="-$transport"
+[ -z "$tick" ] || suffix="$suffix-tick$tick"
 [ $quick -eq 1 ] && suffix="$suffix-quick"
 out="bench/results/fanout-$(date -u +%F)$suffix.md"
 cmd="bench/fanout.sh${args_given:+ $args_given}"
@@ -183,7 +187,11 @@ cmd="bench/fanout.sh${args_given:+ $args_given}"
   echo
   echo "Settings: transport $transport; $rounds rounds of (a) $watchers watchers × $rate votes/s (16 sender loops, open loop), ${duration} s measured after ${warmup} s warm-up, and (b) $watchers watchers × 1 vote/s, ${quiet_duration} s after 1 s, alternating on one server (with, once, 1 watcher × 1 vote/s: the floor under (b));"
   echo "$idle_rounds rounds of (c) up to $idle_watchers idle watchers over 4 polls, ${idle_seconds} s idle, each on a fresh server. Open-file limit $(ulimit -n); $source_addresses source address(es)."
-  echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL, group commit), fresh data folder, started from its output folder."
+  if [ -z "$tick" ]; then
+    echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL, group commit), fresh data folder, started from its output folder."
+  else
+    echo "Tally: default settings but **\`Tally:Live:Tick\` = $tick ms** (SQLite WAL, synchronous=FULL, group commit), fresh data folder, started from its output folder."
+  fi
   echo
 } >"$out"
 report_status=0
