@@ -58,7 +58,18 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
             request.Headers.TryAddWithoutValidation(header, value);
         }
 
-        using var response = await fixture.Server.Admin.SendAsync(request);
+        HttpResponseMessage response;
+        try
+        {
+            response = await fixture.Server.Admin.SendAsync(request);
+        }
+        catch (HttpRequestException ex) when (c.ResetWhileSendingAllowed && ex.InnerException is IOException)
+        {
+            Assert.Equal(before, await fixture.StateAsync());
+            return;
+        }
+
+        using var _ = response;
         var problem = await ApiClient.AssertProblemAsync(response, c.Status, c.Slug);
         if (c.DetailContains is not null)
         {
@@ -236,7 +247,7 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         yield return Bad("batch: 10,001 votes", Batch, () => BatchOf(10_001), Json, 413, "batch-too-large") with { DetailContains = "10001" };
         yield return Bad("batch: body over 4 MiB", Batch, () => Padded(4 * 1024 * 1024 + 1), Json, 413, "body-too-large");
         yield return Bad("batch: body over 4 MiB, chunked", Batch, () => Padded(4 * 1024 * 1024 + 1), Json, 413, "body-too-large") with { Chunked = true, DetailContains = "4194304" };
-        yield return Bad("batch: body over Kestrel's 8 MiB, chunked", Batch, () => Padded(9 * 1024 * 1024), Json, 413, "body-too-large") with { Chunked = true };
+        yield return Bad("batch: body over Kestrel's 8 MiB, chunked", Batch, () => Padded(9 * 1024 * 1024), Json, 413, "body-too-large") with { Chunked = true, ResetWhileSendingAllowed = true };
 
         // ---- POST /v1/polls ----
         yield return Bad("create: malformed JSON", Create, """{"question":"Q?","options":["a","b"]""", 400, "invalid-json");
@@ -360,6 +371,14 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
     public sealed record BadCase(string Name, HttpMethod Method, string Path, Func<byte[]>? Body, string? ContentType, HttpStatusCode Status, string Slug)
     {
         public bool Chunked { get; init; }
+
+        /// <summary>
+        /// The server may end the connection while the client is still sending: it answers 413, then stops
+        /// reading at Kestrel's limit, and a client that is still writing the rest (HttpClient reads the answer
+        /// only once its body is sent) is reset by TCP before it reads the 413, depending on timing. The
+        /// server's state must stay unchanged either way.
+        /// </summary>
+        public bool ResetWhileSendingAllowed { get; init; }
 
         /// <summary>Text the problem's detail must hold: the answer names what is wrong.</summary>
         public string? DetailContains { get; init; }
