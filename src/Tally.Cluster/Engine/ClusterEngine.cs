@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Tally.Cluster.Ledger;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Tally.Cluster.EventLog;
@@ -38,7 +40,8 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private INatsJSStream? _stream;
     private volatile bool _running;
 
-    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null)
+    /// <param name="ledger">PostgreSQL for the ledger (poll definitions, ballots); null runs without one.</param>
+    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null, NpgsqlDataSource? ledger = null)
     {
         ArgumentNullException.ThrowIfNull(nats);
         ArgumentNullException.ThrowIfNull(options);
@@ -61,7 +64,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         };
         _leases = new PartitionLeases(nats, options);
         _follower = new StreamFollower(Catalog, _logger);
+        Ledger = ledger is null ? null : new LedgerProjector(nats, options, ledger, _logger);
     }
+
+    /// <summary>The ledger's projector; it runs on the node that owns partition 0.</summary>
+    internal LedgerProjector? Ledger { get; }
 
     /// <summary>Raised on a fault the node survives; the host logs it.</summary>
     public event Action<string, Exception>? Faulted;
@@ -264,6 +271,10 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         _owned.Clear(); // the leases stay until they expire
+        if (Ledger is { } ledger)
+        {
+            await ledger.StopAsync().ConfigureAwait(false);
+        }
         await _follower.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -486,6 +497,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             owned.Commands = await _nats.SubscribeCoreAsync<byte[]>(_options.CommandSubject(partition), OwnersQueue, cancellationToken: cancellationToken).ConfigureAwait(false);
             owned.Serving = Task.Run(() => ServeAsync(owned, _stopping.Token), CancellationToken.None);
             _owned[partition] = owned;
+            if (partition == 0)
+            {
+                Ledger?.Start();
+            }
+
             ClusterLog.PartitionAcquired(_logger, _options.NodeId, partition, engine.ReplayedEvents);
         }
         catch
@@ -505,6 +521,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         ClusterLog.PartitionLost(_logger, _options.NodeId, partition, reason);
+        if (partition == 0 && Ledger is { } ledger)
+        {
+            await ledger.StopAsync().ConfigureAwait(false);
+        }
+
         if (owned.Commands is { } commands)
         {
             await commands.UnsubscribeAsync().ConfigureAwait(false);

@@ -30,8 +30,8 @@ public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
     public async Task A_node_killed_under_load_loses_no_acknowledged_vote_and_counts_none_twice()
     {
         var cluster = ClusterFixture.NewClusterName();
-        await using var a = await ServerProcess.StartAsync(Path.Combine(_data, "a"), ClusterFixture.NodeSettings(fixture.Nats.Url, cluster, "a"));
-        await using var b = await ServerProcess.StartAsync(Path.Combine(_data, "b"), ClusterFixture.NodeSettings(fixture.Nats.Url, cluster, "b"));
+        await using var a = await ServerProcess.StartAsync(Path.Combine(_data, "a"), fixture.NodeSettings(cluster, "a"));
+        await using var b = await ServerProcess.StartAsync(Path.Combine(_data, "b"), fixture.NodeSettings(cluster, "b"));
         var polls = new List<string>();
         for (var i = 0; i < 8; i++)
         {
