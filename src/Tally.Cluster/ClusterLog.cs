@@ -25,4 +25,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Answering a forwarded command for partition {Partition} failed")]
     public static partial void ForwardReplyFailed(ILogger logger, int partition, Exception exception);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "The PostgreSQL ledger cannot be written now ({Detail}); it catches up from its checkpoint when it can. Acks do not wait for it")]
+    public static partial void LedgerBehind(ILogger logger, string detail);
 }

@@ -23,6 +23,13 @@ public sealed class ClusterOptions
     /// <summary>How long a forwarded command waits for the owner's answer. Default 30 s.</summary>
     public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a command waits for its partition to get an owner (a hand-over as nodes join or leave takes
+    /// about a renew interval; a dead owner's partitions wait for its lease to expire) before it is answered
+    /// 503. Default 3 s.
+    /// </summary>
+    public TimeSpan HandoverWait { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Copies JetStream keeps of the stream and buckets (3 on a 3-server NATS cluster). Default 1.</summary>
     public int Replicas { get; set; } = 1;
 
@@ -56,6 +63,7 @@ public sealed class ClusterOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(LeaseTtl, TimeSpan.FromSeconds(1), nameof(LeaseTtl));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ForwardTimeout, TimeSpan.Zero, nameof(ForwardTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(Replicas, 1, nameof(Replicas));
+        ArgumentOutOfRangeException.ThrowIfLessThan(HandoverWait, TimeSpan.Zero, nameof(HandoverWait));
         if (string.IsNullOrWhiteSpace(NodeId))
         {
             throw new ArgumentException("Tally:Cluster:NodeId must not be empty.");

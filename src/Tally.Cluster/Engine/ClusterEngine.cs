@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Tally.Cluster.Ledger;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Tally.Cluster.EventLog;
@@ -38,7 +40,8 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private INatsJSStream? _stream;
     private volatile bool _running;
 
-    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null)
+    /// <param name="ledger">PostgreSQL for the ledger (poll definitions, ballots); null runs without one.</param>
+    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null, NpgsqlDataSource? ledger = null)
     {
         ArgumentNullException.ThrowIfNull(nats);
         ArgumentNullException.ThrowIfNull(options);
@@ -61,7 +64,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         };
         _leases = new PartitionLeases(nats, options);
         _follower = new StreamFollower(Catalog, _logger);
+        Ledger = ledger is null ? null : new LedgerProjector(nats, options, ledger, _logger);
     }
+
+    /// <summary>The ledger's projector; it runs on the node that owns partition 0.</summary>
+    internal LedgerProjector? Ledger { get; }
 
     /// <summary>Raised on a fault the node survives; the host logs it.</summary>
     public event Action<string, Exception>? Faulted;
@@ -174,14 +181,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         var id = TallyEngine.NewPollId();
-        var p = PartitionOf(id);
-        if (Local(p) is { } engine)
-        {
-            return await engine.CreatePollAsync(command, id).ConfigureAwait(false);
-        }
-
-        var reply = await ForwardAsync(p, new ForwardedCommand(ForwardedKind.Create, Create: command, PollId: id)).ConfigureAwait(false);
-        return reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p);
+        return await RouteAsync(
+            PartitionOf(id),
+            engine => engine.CreatePollAsync(command, id),
+            new ForwardedCommand(ForwardedKind.Create, Create: command, PollId: id),
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
     }
 
     /// <summary>Closes a poll on its partition's owner.</summary>
@@ -193,14 +197,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             return refused;
         }
 
-        var p = PartitionOf(pollId);
-        if (Local(p) is { } engine)
-        {
-            return await engine.ClosePollAsync(pollId).ConfigureAwait(false);
-        }
-
-        var reply = await ForwardAsync(p, new ForwardedCommand(ForwardedKind.Close, PollId: pollId)).ConfigureAwait(false);
-        return reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p);
+        return await RouteAsync(
+            PartitionOf(pollId),
+            engine => engine.ClosePollAsync(pollId),
+            new ForwardedCommand(ForwardedKind.Close, PollId: pollId),
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
     }
 
     /// <summary>Casts one ballot on its partition's owner; the outcome is durable unless it is a rejection.</summary>
@@ -212,14 +213,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             return VoteOutcome.Rejected(refused);
         }
 
-        var p = PartitionOf(vote.PollId);
-        if (Local(p) is { } engine)
-        {
-            return await engine.CastVoteAsync(vote).ConfigureAwait(false);
-        }
-
-        var reply = await ForwardAsync(p, new ForwardedCommand(ForwardedKind.Vote, Vote: vote)).ConfigureAwait(false);
-        return reply.Vote ?? VoteOutcome.Rejected(reply.Rejection ?? Unavailable(p));
+        return await RouteAsync(
+            PartitionOf(vote.PollId),
+            engine => engine.CastVoteAsync(vote).AsTask(),
+            new ForwardedCommand(ForwardedKind.Vote, Vote: vote),
+            (reply, p) => reply.Vote ?? VoteOutcome.Rejected(reply.Rejection ?? Unavailable(p))).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -241,16 +239,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         {
             var indexes = share.ToArray();
             var part = indexes.Select(i => votes[i]).ToArray();
-            Outcome<VoteOutcome[]> outcome;
-            if (Local(share.Key) is { } engine)
-            {
-                outcome = await engine.CastVotesAsync(part).ConfigureAwait(false);
-            }
-            else
-            {
-                var reply = await ForwardAsync(share.Key, new ForwardedCommand(ForwardedKind.Votes, Votes: part)).ConfigureAwait(false);
-                outcome = reply.Votes is { } answered ? answered : reply.Rejection ?? Unavailable(share.Key);
-            }
+            var outcome = await RouteAsync(
+                share.Key,
+                engine => engine.CastVotesAsync(part),
+                new ForwardedCommand(ForwardedKind.Votes, Votes: part),
+                (reply, p) => reply.Votes is { } answered ? answered : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
 
             for (var k = 0; k < indexes.Length; k++)
             {
@@ -278,6 +271,10 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         _owned.Clear(); // the leases stay until they expire
+        if (Ledger is { } ledger)
+        {
+            await ledger.StopAsync().ConfigureAwait(false);
+        }
         await _follower.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -297,6 +294,34 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private static Rejection Unavailable(int partition) =>
         new(RejectionKind.Unavailable, $"Partition {partition} has no owner right now (a node is taking it over). Nothing was taken; retry.");
 
+    /// <summary>
+    /// Runs a command on the partition's engine when this node owns it, else forwards it to the owner. While
+    /// the partition has no owner (it is being handed over, or its owner died and its lease has not expired
+    /// yet) the command waits up to <see cref="ClusterOptions.HandoverWait"/> for one before it is refused:
+    /// nothing was taken then, so the 503 is safe to retry.
+    /// </summary>
+    private async Task<T> RouteAsync<T>(int partition, Func<TallyEngine, Task<T>> local, ForwardedCommand command, Func<ForwardedReply, int, T> answer)
+    {
+        var giveUpAt = _time.GetUtcNow() + _options.HandoverWait;
+        var pause = TimeSpan.FromMilliseconds(10);
+        while (true)
+        {
+            if (Local(partition) is { } engine)
+            {
+                return await local(engine).ConfigureAwait(false);
+            }
+
+            var reply = await ForwardAsync(partition, command).ConfigureAwait(false);
+            if (!reply.NoOwner || !_running || _time.GetUtcNow() + pause > giveUpAt)
+            {
+                return answer(reply, partition);
+            }
+
+            await Task.Delay(pause, _time).ConfigureAwait(false);
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(200).Ticks));
+        }
+    }
+
     private async Task<ForwardedReply> ForwardAsync(int partition, ForwardedCommand command)
     {
         try
@@ -305,11 +330,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
                 _options.CommandSubject(partition),
                 ForwardedJson.Encode(command),
                 replyOpts: new NatsSubOpts { Timeout = _options.ForwardTimeout }).ConfigureAwait(false);
-            return reply.Data is { Length: > 0 } data ? ForwardedJson.Decode<ForwardedReply>(data) : new ForwardedReply(Rejection: Unavailable(partition));
+            return reply.Data is { Length: > 0 } data ? ForwardedJson.Decode<ForwardedReply>(data) : new ForwardedReply(Rejection: Unavailable(partition), NoOwner: true);
         }
         catch (NatsNoRespondersException)
         {
-            return new ForwardedReply(Rejection: Unavailable(partition));
+            return new ForwardedReply(Rejection: Unavailable(partition), NoOwner: true);
         }
         catch (NatsException ex)
         {
@@ -341,7 +366,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             ForwardedReply reply;
             if (Local(owned.Index) is not { } engine)
             {
-                reply = new ForwardedReply(Rejection: Unavailable(owned.Index));
+                reply = new ForwardedReply(Rejection: Unavailable(owned.Index), NoOwner: true);
             }
             else
             {
@@ -472,6 +497,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             owned.Commands = await _nats.SubscribeCoreAsync<byte[]>(_options.CommandSubject(partition), OwnersQueue, cancellationToken: cancellationToken).ConfigureAwait(false);
             owned.Serving = Task.Run(() => ServeAsync(owned, _stopping.Token), CancellationToken.None);
             _owned[partition] = owned;
+            if (partition == 0)
+            {
+                Ledger?.Start();
+            }
+
             ClusterLog.PartitionAcquired(_logger, _options.NodeId, partition, engine.ReplayedEvents);
         }
         catch
@@ -491,6 +521,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         ClusterLog.PartitionLost(_logger, _options.NodeId, partition, reason);
+        if (partition == 0 && Ledger is { } ledger)
+        {
+            await ledger.StopAsync().ConfigureAwait(false);
+        }
+
         if (owned.Commands is { } commands)
         {
             await commands.UnsubscribeAsync().ConfigureAwait(false);

@@ -22,12 +22,13 @@ internal enum ForwardedKind
     Close,
 }
 
-/// <summary>The owner's answer: one field set, by the command's kind.</summary>
+/// <summary>The owner's answer: one field set, by the command's kind; <see cref="NoOwner"/> when nobody took the command (safe to send again).</summary>
 internal sealed record ForwardedReply(
     VoteOutcome? Vote = null,
     VoteOutcome[]? Votes = null,
     PollResults? Poll = null,
-    Rejection? Rejection = null);
+    Rejection? Rejection = null,
+    bool NoOwner = false);
 
 internal static class ForwardedJson
 {

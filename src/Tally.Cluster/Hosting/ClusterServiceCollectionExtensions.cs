@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using NATS.Client.Core;
+using Npgsql;
 using Tally.Cluster;
 using Tally.Cluster.Engine;
 using Tally.Cluster.Hosting;
@@ -14,14 +16,18 @@ public static class ClusterServiceCollectionExtensions
 {
     /// <summary>
     /// Makes this process a cluster node: the engine becomes a <see cref="ClusterEngine"/> on NATS JetStream
-    /// (replacing any other <see cref="ITallyEngine"/>), with readiness checks named <c>nats</c>. Settings bind
-    /// from <c>Tally:Nats</c> (<c>Url</c>, required), <c>Tally:Cluster</c> and <c>Tally:Engine</c>, validated at start.
+    /// (replacing any other <see cref="ITallyEngine"/>), with the ledger in PostgreSQL and readiness checks named
+    /// <c>nats</c> and <c>postgres</c>. Settings bind from <c>Tally:Nats</c> (<c>Url</c>, required),
+    /// <c>Tally:Postgres</c> (<c>ConnectionString</c>, required), <c>Tally:Cluster</c> and <c>Tally:Engine</c>, validated at start.
     /// </summary>
     public static IServiceCollection AddTallyCluster(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<NatsOptions>().BindConfiguration("Tally:Nats")
             .Validate(o => o.IsValid(), "Cluster mode needs Tally:Nats:Url, the NATS server's address, e.g. nats://127.0.0.1:4222 (Tally__Nats__Url in the environment).")
+            .ValidateOnStart();
+        services.AddOptions<PostgresOptions>().BindConfiguration("Tally:Postgres")
+            .Validate(o => o.IsValid(), "Cluster mode needs Tally:Postgres:ConnectionString, a PostgreSQL connection string, e.g. Host=127.0.0.1;Port=5432;Username=tally;Database=tally (Tally__Postgres__ConnectionString in the environment).")
             .ValidateOnStart();
         services.AddOptions<ClusterOptions>().BindConfiguration("Tally:Cluster")
             .Validate(o => { o.Validate(); return true; })
@@ -39,10 +45,14 @@ public static class ClusterServiceCollectionExtensions
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
             sp.GetRequiredService<IOptions<TallyEngineOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Cluster")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Cluster"),
+            sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString!));
         services.RemoveAll<ITallyEngine>();
         services.AddSingleton<ITallyEngine>(sp => sp.GetRequiredService<ClusterEngine>());
-        services.AddHealthChecks().AddCheck<NatsHealthCheck>("nats", timeout: TimeSpan.FromSeconds(2));
+        services.AddHealthChecks()
+            .AddCheck<NatsHealthCheck>("nats", timeout: TimeSpan.FromSeconds(2))
+            .AddCheck<PostgresHealthCheck>("postgres", failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(2));
         return services;
     }
 }

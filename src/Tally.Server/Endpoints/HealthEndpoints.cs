@@ -36,7 +36,8 @@ internal static class HealthEndpoints
             checks[name] = entry.Status == HealthStatus.Healthy ? "up" : "down";
         }
 
-        var ready = engine.IsRunning && report.Entries.Count > 0 && report.Status == HealthStatus.Healthy;
+        // A degraded store (cluster mode's PostgreSQL: the ledger catches up later) is reported but keeps the node ready.
+        var ready = engine.IsRunning && report.Entries.Count > 0 && report.Entries.Values.All(e => e.Status != HealthStatus.Unhealthy);
         return TypedResults.Json(
             new HealthResponse(ready ? "ready" : "unavailable", checks),
             TallyJsonContext.Default.HealthResponse,

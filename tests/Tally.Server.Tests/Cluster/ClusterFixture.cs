@@ -2,20 +2,30 @@ using Tally.Testing.Engines;
 
 namespace Tally.Server.Tests.Cluster;
 
-/// <summary>A nats-server with JetStream for the cluster tests that share it; each test runs its nodes in a namespace of its own.</summary>
+/// <summary>A nats-server with JetStream and a PostgreSQL for the cluster tests that share them; each test runs its nodes in a namespace of its own.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     public NatsServer Nats { get; } = new();
 
-    public Task InitializeAsync() => Nats.StartAsync();
+    public PostgresServer Postgres { get; } = new();
 
-    public async Task DisposeAsync() => await Nats.DisposeAsync();
+    public async Task InitializeAsync() => await Task.WhenAll(Nats.StartAsync(), Postgres.StartAsync());
+
+    public async Task DisposeAsync()
+    {
+        await Nats.DisposeAsync();
+        await Postgres.DisposeAsync();
+    }
+
+    /// <summary>Settings for a node on the shared engines.</summary>
+    public Dictionary<string, string> NodeSettings(string cluster, string node) => NodeSettings(Nats.Url, Postgres.ConnectionString, cluster, node);
 
     /// <summary>Settings for a node of the cluster named <paramref name="cluster"/>: short leases, so a dead node's partitions move within seconds.</summary>
-    public static Dictionary<string, string> NodeSettings(string natsUrl, string cluster, string node) => new()
+    public static Dictionary<string, string> NodeSettings(string natsUrl, string postgres, string cluster, string node) => new()
     {
         ["Tally:Mode"] = "cluster",
         ["Tally:Nats:Url"] = natsUrl,
+        ["Tally:Postgres:ConnectionString"] = postgres,
         ["Tally:Cluster:Namespace"] = cluster,
         ["Tally:Cluster:NodeId"] = node,
         ["Tally:Cluster:Partitions"] = "8",

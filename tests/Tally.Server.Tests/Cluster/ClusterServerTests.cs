@@ -14,8 +14,8 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     public async Task A_vote_on_node_a_reaches_a_watcher_on_node_b()
     {
         var cluster = ClusterFixture.NewClusterName();
-        await using var a = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, cluster, "a"));
-        await using var b = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, cluster, "b"));
+        await using var a = await TestServer.StartAsync(fixture.NodeSettings(cluster, "a"));
+        await using var b = await TestServer.StartAsync(fixture.NodeSettings(cluster, "b"));
         var poll = (string)(await a.Admin.CreatePollAsync(options: 2))["id"]!;
 
         await using var watcher = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
@@ -40,8 +40,8 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     public async Task A_watcher_that_reconnects_to_the_other_node_resumes_from_its_seq_without_a_gap()
     {
         var cluster = ClusterFixture.NewClusterName();
-        await using var a = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, cluster, "a"));
-        await using var b = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, cluster, "b"));
+        await using var a = await TestServer.StartAsync(fixture.NodeSettings(cluster, "a"));
+        await using var b = await TestServer.StartAsync(fixture.NodeSettings(cluster, "b"));
         var poll = (string)(await a.Admin.CreatePollAsync(options: 2, dedupe: "none"))["id"]!;
         long seen;
         await using (var first = await SseClient.ConnectAsync(a.Client, $"/v1/polls/{poll}/events"))
@@ -73,7 +73,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     {
         await using var nats = new NatsServer();
         await nats.StartAsync();
-        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(nats.Url, ClusterFixture.NewClusterName(), "a"));
+        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(nats.Url, fixture.Postgres.ConnectionString, ClusterFixture.NewClusterName(), "a"));
         var poll = (string)(await node.Admin.CreatePollAsync(options: 2))["id"]!;
         using (var ready = await node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)))
         {
@@ -116,7 +116,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     [Fact]
     public async Task Cluster_mode_without_a_nats_url_does_not_start_and_says_why()
     {
-        var settings = ClusterFixture.NodeSettings(fixture.Nats.Url, ClusterFixture.NewClusterName(), "a");
+        var settings = fixture.NodeSettings(ClusterFixture.NewClusterName(), "a");
         settings.Remove("Tally:Nats:Url");
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(settings));
         Assert.Contains("Tally:Nats:Url", error.Message, StringComparison.Ordinal);

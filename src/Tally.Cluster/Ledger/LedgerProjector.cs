@@ -1,0 +1,217 @@
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using Npgsql;
+using NpgsqlTypes;
+using Tally.Cluster.EventLog;
+using Tally.Events;
+
+namespace Tally.Cluster.Ledger;
+
+/// <summary>
+/// Writes the event stream into PostgreSQL, the system of record: poll definitions and one row per ballot.
+/// Each stream message is one transaction that also moves the checkpoint (compare-and-set on the sequence it
+/// started from), so every event is written exactly once and a second projector running for a moment (during
+/// a hand-over) only makes its own transaction roll back. PostgreSQL is not on the vote's path: while it is
+/// away the projector retries from its checkpoint and the ledger falls behind; no ack waits for it.
+/// </summary>
+internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions options, NpgsqlDataSource data, ILogger logger) : IAsyncDisposable
+{
+    private readonly Lock _gate = new();
+    private CancellationTokenSource? _running;
+    private Task _loop = Task.CompletedTask;
+
+    /// <summary>The stream sequence the ledger has written through (as last seen by this projector).</summary>
+    public ulong Checkpoint { get; private set; }
+
+    /// <summary>Starts projecting unless it runs already.</summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (_running is not null)
+            {
+                return;
+            }
+
+            _running = new CancellationTokenSource();
+            var token = _running.Token;
+            _loop = Task.Run(() => RunAsync(token), CancellationToken.None);
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        CancellationTokenSource? running;
+        lock (_gate)
+        {
+            running = _running;
+            _running = null;
+        }
+
+        if (running is null)
+        {
+            return;
+        }
+
+        await running.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        running.Dispose();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await LedgerSchema.MigrateAsync(data, stopping).ConfigureAwait(false);
+                await ProjectAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // PostgreSQL or NATS away, or a bug: say so, and start again from the checkpoint after a pause.
+                ClusterLog.LedgerBehind(logger, ex.GetType().Name + ": " + ex.Message);
+                try
+                {
+                    await Task.Delay(pause, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    private async Task ProjectAsync(CancellationToken stopping)
+    {
+        var checkpoint = await ReadCheckpointAsync(stopping).ConfigureAwait(false);
+        Checkpoint = checkpoint;
+        var js = new NatsJSContext(nats);
+        var stream = await js.GetStreamAsync(options.StreamName, cancellationToken: stopping).ConfigureAwait(false);
+        var consumer = await stream.CreateOrderedConsumerAsync(
+            new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = checkpoint + 1 },
+            stopping).ConfigureAwait(false);
+        await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stopping).ConfigureAwait(false))
+        {
+            var sequence = message.Metadata?.Sequence.Stream ?? throw new InvalidOperationException("A stream message without metadata.");
+            if (sequence <= checkpoint)
+            {
+                continue;
+            }
+
+            await WriteAsync(message.Data!, checkpoint, sequence, stopping).ConfigureAwait(false);
+            checkpoint = sequence;
+            Checkpoint = sequence;
+        }
+    }
+
+    private async Task<ulong> ReadCheckpointAsync(CancellationToken cancellationToken)
+    {
+        await using var batch = data.CreateBatch();
+        var create = new NpgsqlBatchCommand("INSERT INTO ledger_checkpoints (stream, seq) VALUES ($1, 0) ON CONFLICT (stream) DO NOTHING");
+        create.Parameters.AddWithValue(options.StreamName);
+        var read = new NpgsqlBatchCommand("SELECT seq FROM ledger_checkpoints WHERE stream = $1");
+        read.Parameters.AddWithValue(options.StreamName);
+        batch.BatchCommands.Add(create);
+        batch.BatchCommands.Add(read);
+        return (ulong)(long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>One message's events and the checkpoint's move, in one transaction.</summary>
+    private async Task WriteAsync(byte[] payload, ulong from, ulong to, CancellationToken cancellationToken)
+    {
+        await using var connection = await data.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var move = new NpgsqlBatchCommand("UPDATE ledger_checkpoints SET seq = $1 WHERE stream = $2 AND seq = $3");
+        move.Parameters.AddWithValue((long)to);
+        move.Parameters.AddWithValue(options.StreamName);
+        move.Parameters.AddWithValue((long)from);
+        batch.BatchCommands.Add(move);
+        foreach (var stored in BatchMessage.Read(payload, 0))
+        {
+            batch.BatchCommands.Add(Command(stored.Event));
+        }
+
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+        }
+
+        if (move.RecordsAffected != 1)
+        {
+            throw new InvalidOperationException($"The ledger's checkpoint moved past {from} under this projector (another one ran); starting again from it.");
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static NpgsqlBatchCommand Command(PollEvent e)
+    {
+        NpgsqlBatchCommand command;
+        switch (e)
+        {
+            case PollCreated created:
+                var d = created.Definition;
+                command = new NpgsqlBatchCommand("""
+                    INSERT INTO polls (id, question, kind, max_choices, options, created_at, closes_at, dedupe, allow_change, seq)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
+                    """);
+                command.Parameters.AddWithValue(d.Id);
+                command.Parameters.AddWithValue(d.Question);
+                command.Parameters.AddWithValue(d.Kind.ToString().ToLowerInvariant());
+                command.Parameters.AddWithValue(d.MaxChoices);
+                command.Parameters.AddWithValue(d.Options.Select(o => o.Text).ToArray());
+                command.Parameters.AddWithValue(d.CreatedAt.ToUniversalTime());
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)d.ClosesAt?.ToUniversalTime() ?? DBNull.Value });
+                command.Parameters.AddWithValue(d.Dedupe.ToString().ToLowerInvariant());
+                command.Parameters.AddWithValue(d.AllowChange);
+                return command;
+            case PollClosed closed:
+                command = new NpgsqlBatchCommand("UPDATE polls SET status = 'closed', closed_at = $2, close_reason = $3, seq = $4 WHERE id = $1");
+                command.Parameters.AddWithValue(closed.PollId);
+                command.Parameters.AddWithValue(closed.At.ToUniversalTime());
+                command.Parameters.AddWithValue(closed.Reason.ToString().ToLowerInvariant());
+                command.Parameters.AddWithValue(closed.Seq);
+                return command;
+            case VoteCast cast:
+                return Cast(cast);
+            case VoteChanged changed:
+                command = new NpgsqlBatchCommand("UPDATE ballots SET option_ids = $3, changed_at = $4, changed_seq = $5 WHERE poll_id = $1 AND ballot_seq = $2");
+                command.Parameters.AddWithValue(changed.PollId);
+                command.Parameters.AddWithValue(changed.BallotSeq);
+                command.Parameters.AddWithValue(changed.OptionIds);
+                command.Parameters.AddWithValue(changed.At.ToUniversalTime());
+                command.Parameters.AddWithValue(changed.Seq);
+                return command;
+            default:
+                throw new InvalidOperationException($"The ledger does not know event {e.GetType().Name}.");
+        }
+    }
+
+    private static NpgsqlBatchCommand Cast(VoteCast cast)
+    {
+        var command = new NpgsqlBatchCommand("""
+            INSERT INTO ballots (poll_id, ballot_seq, voter_id, one_per_voter, option_ids, idempotency_key, cast_at)
+            SELECT $1, $2, $3::text, p.dedupe = 'voter' AND $3::text IS NOT NULL, $4, $5, $6 FROM polls p WHERE p.id = $1
+            """);
+        command.Parameters.AddWithValue(cast.PollId);
+        command.Parameters.AddWithValue(cast.Seq);
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)cast.VoterId ?? DBNull.Value });
+        command.Parameters.AddWithValue(cast.OptionIds);
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)cast.IdempotencyKey ?? DBNull.Value });
+        command.Parameters.AddWithValue(cast.At.ToUniversalTime());
+        return command;
+    }
+}

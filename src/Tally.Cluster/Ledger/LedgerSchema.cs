@@ -1,0 +1,74 @@
+using Npgsql;
+
+namespace Tally.Cluster.Ledger;
+
+/// <summary>
+/// The ledger's tables in PostgreSQL, created and upgraded by numbered migrations under an advisory lock, so
+/// nodes starting together apply each one once. Poll definitions, one row per ballot (its current choice), and
+/// the projector's checkpoint. The partial unique key on (poll, voter) makes one-ballot-per-voter hold in the
+/// system of record itself, not only in the writer that decided it.
+/// </summary>
+internal static class LedgerSchema
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE polls (
+            id            text PRIMARY KEY,
+            question      text        NOT NULL,
+            kind          text        NOT NULL,
+            max_choices   int         NOT NULL,
+            options       text[]      NOT NULL,
+            created_at    timestamptz NOT NULL,
+            closes_at     timestamptz,
+            dedupe        text        NOT NULL,
+            allow_change  boolean     NOT NULL,
+            status        text        NOT NULL DEFAULT 'open',
+            closed_at     timestamptz,
+            close_reason  text,
+            seq           bigint      NOT NULL
+        );
+        CREATE TABLE ballots (
+            poll_id         text        NOT NULL REFERENCES polls (id),
+            ballot_seq      bigint      NOT NULL,
+            voter_id        text,
+            one_per_voter   boolean     NOT NULL,
+            option_ids      int[]       NOT NULL,
+            idempotency_key text,
+            cast_at         timestamptz NOT NULL,
+            changed_at      timestamptz,
+            changed_seq     bigint,
+            PRIMARY KEY (poll_id, ballot_seq)
+        );
+        CREATE UNIQUE INDEX ballots_one_per_voter ON ballots (poll_id, voter_id) WHERE one_per_voter;
+        CREATE TABLE ledger_checkpoints (
+            stream text   PRIMARY KEY,
+            seq    bigint NOT NULL
+        );
+        """,
+    ];
+
+    public static async Task MigrateAsync(NpgsqlDataSource data, CancellationToken cancellationToken)
+    {
+        await using var connection = await data.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(7415553127001); CREATE TABLE IF NOT EXISTS tally_schema (version int NOT NULL);", cancellationToken).ConfigureAwait(false);
+        await using (var read = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM tally_schema", connection))
+        {
+            var current = (int)(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            for (var v = current; v < Migrations.Length; v++)
+            {
+                await ExecuteAsync(connection, Migrations[v], cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"INSERT INTO tally_schema (version) VALUES ({v + 1})", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

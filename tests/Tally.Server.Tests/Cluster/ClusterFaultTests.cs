@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Tally.Server.Tests.Infrastructure;
+using Tally.Testing;
+
+namespace Tally.Server.Tests.Cluster;
+
+/// <summary>
+/// Cluster failures with real server processes: a node killed with SIGKILL while votes flow through it.
+/// Clients retry a 503 or a broken connection on another node with the same Idempotency-Key, as a client
+/// behind a load balancer would; the final tally must equal the client-side record of acknowledged votes.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("tally-cluster-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task A_node_killed_under_load_loses_no_acknowledged_vote_and_counts_none_twice()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        await using var a = await ServerProcess.StartAsync(Path.Combine(_data, "a"), fixture.NodeSettings(cluster, "a"));
+        await using var b = await ServerProcess.StartAsync(Path.Combine(_data, "b"), fixture.NodeSettings(cluster, "b"));
+        var polls = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            polls.Add((string)(await b.Admin.CreatePollAsync(options: 2))["id"]!);
+        }
+
+        const int voters = 1200;
+        var aDead = false;
+        var next = 0;
+        var acked = new ConcurrentDictionary<int, string>();
+        var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var deadline = new CancellationTokenSource(TestServer.Timeout * 2);
+        var workers = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) <= voters)
+            {
+                var poll = polls[i % polls.Count];
+                var viaA = i % 2 == 0;
+                while (true)
+                {
+                    deadline.Token.ThrowIfCancellationRequested();
+                    var client = viaA && !Volatile.Read(ref aDead) ? a.Client : b.Client;
+                    try
+                    {
+                        using var response = await client.VoteAsync(poll, [1 + (i % 3 == 0 ? 1 : 0)], "voter" + i, "key" + i);
+                        if (response.StatusCode == HttpStatusCode.Created)
+                        {
+                            acked[i] = (string)(await response.ReadJsonAsync())["voteId"]!;
+                            break;
+                        }
+
+                        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException && !deadline.IsCancellationRequested)
+                    {
+                        viaA = false; // that node is gone: the load balancer sends the retry elsewhere
+                    }
+
+                    await Task.Delay(20, deadline.Token);
+                }
+
+                if (acked.Count == voters / 4)
+                {
+                    halfway.TrySetResult();
+                }
+            }
+        })).ToArray();
+
+        await halfway.Task.WaitAsync(TestServer.Timeout);
+        await a.KillAsync();
+        Volatile.Write(ref aDead, true);
+        await Task.WhenAll(workers).WaitAsync(TestServer.Timeout * 2);
+
+        Assert.Equal(voters, acked.Count);
+        for (var p = 0; p < polls.Count; p++)
+        {
+            var mine = Enumerable.Range(1, voters).Where(i => i % polls.Count == p).ToArray();
+            var expected = new Dictionary<int, long>
+            {
+                [1] = mine.Count(i => i % 3 != 0),
+                [2] = mine.Count(i => i % 3 == 0),
+            };
+            var poll = polls[p];
+            await Eventually.WaitUntilAsync(() => ApiClient.Counts(b.Client.ResultsAsync(poll).GetAwaiter().GetResult()).Values.Sum() >= mine.Length, TestServer.Timeout);
+            var results = await b.Client.ResultsAsync(poll);
+            Assert.Equal(expected, ApiClient.Counts(results));
+            Assert.Equal(mine.Length + 1, (long)results["seq"]!); // one event per voter, none twice, no gaps
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using Npgsql;
+using Tally.Server.Tests.Infrastructure;
+using Tally.Testing;
+using Tally.Testing.Engines;
+
+namespace Tally.Server.Tests.Cluster;
+
+/// <summary>The PostgreSQL ledger (poll definitions, ballots): written from the stream, never on a vote's path.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class LedgerTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task The_ledger_holds_the_poll_and_one_row_per_ballot_with_its_current_choice()
+    {
+        await using var node = await TestServer.StartAsync(fixture.NodeSettings(ClusterFixture.NewClusterName(), "a"));
+        var poll = (string)(await node.Admin.CreatePollAsync(options: 3, allowChange: true))["id"]!;
+        using (var first = await node.Client.VoteAsync(poll, [1], "ann"))
+        {
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+
+        using (var changed = await node.Client.VoteAsync(poll, [3], "ann"))
+        {
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+
+        using (var other = await node.Client.VoteAsync(poll, [2], "bob"))
+        {
+            Assert.Equal(HttpStatusCode.Created, other.StatusCode);
+        }
+
+        await using var data = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString);
+        await Eventually.WaitUntilAsync(() => BallotsAsync(data, poll).GetAwaiter().GetResult() == "ann:3,bob:2", TestServer.Timeout);
+        await using var question = data.CreateCommand("SELECT question || '|' || array_to_string(options, ',') || '|' || status FROM polls WHERE id = $1");
+        question.Parameters.AddWithValue(poll);
+        Assert.Equal("Which one?|Option 1,Option 2,Option 3|open", await question.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task With_postgres_down_for_10_s_votes_are_still_acknowledged_and_the_ledger_catches_up_exactly()
+    {
+        await using var postgres = new PostgresServer();
+        await postgres.StartAsync();
+        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, postgres.ConnectionString, ClusterFixture.NewClusterName(), "a"));
+        var poll = (string)(await node.Admin.CreatePollAsync(options: 2))["id"]!;
+        await using var data = NpgsqlDataSource.Create(postgres.ConnectionString);
+        await Eventually.WaitUntilAsync(() => CountAsync(data, poll).GetAwaiter().GetResult() == 0, TestServer.Timeout); // the poll reached the ledger
+
+        await postgres.KillAsync();
+        var acked = 0;
+        var outage = Task.Delay(TimeSpan.FromSeconds(10)); // the scenario's length, not a wait for a signal
+        while (!outage.IsCompleted)
+        {
+            using var vote = await node.Client.VoteAsync(poll, [1 + (acked % 2)], "voter" + acked);
+            Assert.Equal(HttpStatusCode.Created, vote.StatusCode); // PostgreSQL is not on the vote's path
+            acked++;
+            if (acked == 1)
+            {
+                using var ready = await node.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
+                Assert.Equal(HttpStatusCode.OK, ready.StatusCode); // degraded, still ready: acks do not need it
+                await Eventually.WaitUntilAsync(() => ReadyCheck(node, "postgres") == "down", TestServer.Timeout);
+            }
+
+            await Task.WhenAny(outage, Task.Delay(20));
+        }
+
+        await postgres.StartAsync();
+        await Eventually.WaitUntilAsync(() => CountAsync(data, poll).GetAwaiter().GetResult() == acked, TestServer.Timeout);
+        Assert.Equal(acked, (long)(await node.Client.ResultsAsync(poll))["totalVotes"]!);
+        await Eventually.WaitUntilAsync(() => ReadyCheck(node, "postgres") == "up", TestServer.Timeout);
+    }
+
+    private static async Task<string> BallotsAsync(NpgsqlDataSource data, string poll)
+    {
+        try
+        {
+            await using var command = data.CreateCommand("SELECT string_agg(voter_id || ':' || array_to_string(option_ids, ','), ',' ORDER BY voter_id) FROM ballots WHERE poll_id = $1");
+            command.Parameters.AddWithValue(poll);
+            return await command.ExecuteScalarAsync() as string ?? "";
+        }
+        catch (PostgresException)
+        {
+            return ""; // the tables are not there yet
+        }
+    }
+
+    private static async Task<long> CountAsync(NpgsqlDataSource data, string poll) => await CountOrNullAsync(data, poll) ?? -1;
+
+    /// <summary>Ballots of the poll in the ledger; -1 before the poll is there; null when PostgreSQL does not answer.</summary>
+    private static async Task<long?> CountOrNullAsync(NpgsqlDataSource data, string poll)
+    {
+        try
+        {
+            await using var command = data.CreateCommand("SELECT CASE WHEN EXISTS (SELECT 1 FROM polls WHERE id = $1) THEN (SELECT count(*) FROM ballots WHERE poll_id = $1) ELSE -1 END");
+            command.Parameters.AddWithValue(poll);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+        catch (PostgresException)
+        {
+            return -1; // the tables are not there yet
+        }
+        catch (NpgsqlException)
+        {
+            return null;
+        }
+    }
+
+    private static string? ReadyCheck(TestServer node, string check)
+    {
+        using var response = node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)).GetAwaiter().GetResult();
+        return (string?)response.ReadJsonAsync().GetAwaiter().GetResult()["checks"]?[check];
+    }
+}
