@@ -6,6 +6,7 @@ using NATS.Client.JetStream;
 using Tally.Cluster.EventLog;
 using Tally.Cluster.Ownership;
 using Tally.Engine;
+using Tally.Metrics;
 using Tally.Polls;
 using Tally.Projections;
 using Tally.Storage;
@@ -29,6 +30,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private readonly TallyEngineOptions _partitionOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly TallyMetrics? _metrics; // shared by the partitions' engines (each makes its own without it)
     private readonly PartitionLeases _leases;
     private readonly StreamFollower _follower;
     private readonly ConcurrentDictionary<int, OwnedPartition> _owned = new();
@@ -38,8 +40,9 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private INatsJSStream? _stream;
     private volatile bool _running;
 
-    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null)
+    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null, TallyMetrics? metrics = null)
     {
+        _metrics = metrics;
         ArgumentNullException.ThrowIfNull(nats);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(engineOptions);
@@ -459,7 +462,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             Subject = _options.EventSubject(partition),
             Replicas = _options.Replicas,
         }, _logger);
-        var engine = new TallyEngine(log, new InMemorySnapshotStore(), _partitionOptions, _time);
+        var engine = new TallyEngine(log, new InMemorySnapshotStore(), _partitionOptions, _time, _metrics);
         engine.Faulted += (where, ex) =>
         {
             ClusterLog.PartitionFault(_logger, partition, where, ex);

@@ -39,7 +39,8 @@ public static class ClusterServiceCollectionExtensions
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
             sp.GetRequiredService<IOptions<TallyEngineOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Cluster")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Cluster"),
+            sp.GetService<Tally.Metrics.TallyMetrics>()));
         services.RemoveAll<ITallyEngine>();
         services.AddSingleton<ITallyEngine>(sp => sp.GetRequiredService<ClusterEngine>());
         services.AddHealthChecks().AddCheck<NatsHealthCheck>("nats", timeout: TimeSpan.FromSeconds(2));

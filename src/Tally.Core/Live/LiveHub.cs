@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Tally.Engine;
+using Tally.Metrics;
 using Tally.Projections;
 
 namespace Tally.Live;
@@ -17,16 +18,21 @@ public sealed class LiveHub : IAsyncDisposable
     private readonly PublisherShard[] _shards;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _closing = new();
+    private readonly bool _ownsMetrics;
     private bool _started;
     private int _stopped;
 
-    public LiveHub(PollCatalog catalog, LiveOptions options, TimeProvider? time = null)
+    /// <param name="metrics">Where the hub counts (the host's); without it the hub makes its own and disposes it.</param>
+    public LiveHub(PollCatalog catalog, LiveOptions options, TimeProvider? time = null, TallyMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _catalog = catalog;
         _options = options;
+        _ownsMetrics = metrics is null;
+        Metrics = metrics ?? new TallyMetrics();
+        Metrics.Track(this);
         _shards = new PublisherShard[options.Shards];
         for (var i = 0; i < _shards.Length; i++)
         {
@@ -41,6 +47,9 @@ public sealed class LiveHub : IAsyncDisposable
     public event Action<string, Exception>? Faulted;
 
     public LiveOptions Options => _options;
+
+    /// <summary>The instruments this hub and its transports record to.</summary>
+    public TallyMetrics Metrics { get; }
 
     /// <summary>Fires when the host begins to shut down: transports end their watchers' streams.</summary>
     public CancellationToken Closing => _closing.Token;
@@ -71,6 +80,9 @@ public sealed class LiveHub : IAsyncDisposable
         }
     }
 
+    /// <summary>Subscriptions to every poll on this node (a gauge: it takes each stream's lock in turn).</summary>
+    public int TotalWatchers => _streams.Values.Sum(s => s.WatcherCount);
+
     /// <summary>Watchers of a poll on this node.</summary>
     public int WatcherCount(string pollId) => _streams.TryGetValue(pollId, out var stream) ? stream.WatcherCount : 0;
 
@@ -84,6 +96,7 @@ public sealed class LiveHub : IAsyncDisposable
             return false;
         }
 
+        connection.Metrics = Metrics;
         if (connection.Add(pollId, stream))
         {
             stream.Subscribe(connection, since);
@@ -110,6 +123,7 @@ public sealed class LiveHub : IAsyncDisposable
         }
 
         _catalog.Published -= OnPublished;
+        Metrics.Untrack(this);
         await _closing.CancelAsync().ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_shards.Select(s => s.StopAsync())).ConfigureAwait(false);
@@ -120,6 +134,10 @@ public sealed class LiveHub : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         _stopping.Dispose();
         _closing.Dispose();
+        if (_ownsMetrics)
+        {
+            Metrics.Dispose();
+        }
     }
 
     /// <summary>The poll's stream if it has one (tests look at its scheduling).</summary>
@@ -137,7 +155,7 @@ public sealed class LiveHub : IAsyncDisposable
             return null;
         }
 
-        return _streams.GetOrAdd(pollId, id => new PollStream(current, ShardOf(id), _options.HistoryLength));
+        return _streams.GetOrAdd(pollId, id => new PollStream(current, ShardOf(id), _options.HistoryLength, Metrics));
     }
 
     private void OnPublished(PollResults results)
@@ -149,7 +167,7 @@ public sealed class LiveHub : IAsyncDisposable
         }
 
         // The first results seen of a poll (its creation, or recovery) start its stream; nobody watches it yet.
-        var created = _streams.GetOrAdd(results.Poll.Id, id => new PollStream(results, ShardOf(id), _options.HistoryLength));
+        var created = _streams.GetOrAdd(results.Poll.Id, id => new PollStream(results, ShardOf(id), _options.HistoryLength, Metrics));
         created.OnChanged(results);
     }
 
