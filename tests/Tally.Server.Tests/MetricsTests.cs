@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Tally.Server.Tests.Infrastructure;
 using Tally.Server.Tests.Live;
@@ -16,6 +16,8 @@ namespace Tally.Server.Tests;
 /// </summary>
 public sealed class MetricsTests
 {
+    private static double Value(string exposition, string name, params (string Key, string Value)[] labels) => PrometheusText.Value(exposition, name, labels);
+
     [Fact]
     public async Task Metrics_are_served_in_prometheus_text_format_with_the_tally_series()
     {
@@ -42,6 +44,9 @@ public sealed class MetricsTests
         var socket = await LiveSocket.ConnectAsync(server, LiveSocket.Json);
         await socket.SubscribeAsync(poll);
         await socket.ReceiveUntilAsync(m => (string?)m["type"] == "snapshot");
+        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        var grpc = new GrpcWatcher(new Tally.V1.Live.LiveClient(channel), poll);
+        Assert.True((await grpc.NextAsync())?.Snapshot);
 
         using var response = await server.Client.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -67,10 +72,12 @@ public sealed class MetricsTests
         Assert.Equal(4, Value(text, "tally_eventlog_append_duration_seconds_count"));
         Assert.Equal(4, Value(text, "tally_eventlog_append_duration_seconds_bucket", ("le", "+Inf")));
 
-        Assert.Equal(2, Value(text, "tally_live_watchers"));
+        Assert.Equal(3, Value(text, "tally_live_watchers"));
         Assert.Equal(1, Value(text, "tally_live_connections", ("transport", "sse")));
         Assert.Equal(1, Value(text, "tally_live_connections", ("transport", "websocket")));
-        Assert.True(Value(text, "tally_live_messages_total") >= 2, "each watcher was sent a snapshot");
+        Assert.Equal(1, Value(text, "tally_live_connections", ("transport", "grpc")));
+        Assert.True(Value(text, "tally_live_messages_total") >= 3, "each watcher was sent a snapshot");
+        Assert.Equal(0, Value(text, "tally_live_slow_consumers_total"));
 
         // ASP.NET Core's and the runtime's instruments are there too.
         Assert.Contains("# TYPE http_server_request_duration_seconds histogram", text, StringComparison.Ordinal);
@@ -80,6 +87,7 @@ public sealed class MetricsTests
         await sse.DisposeAsync();
         await socket.CloseAsync();
         await socket.DisposeAsync();
+        grpc.Dispose();
         using var deadline = new CancellationTokenSource(TestServer.Timeout);
         while (true)
         {
@@ -158,28 +166,6 @@ public sealed class MetricsTests
         Assert.NotNull(activity);
         using var metrics = await server.Client.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
-    }
-
-    /// <summary>The sum of the samples of <paramref name="name"/> that carry every label given; 0 when there is none.</summary>
-    private static double Value(string exposition, string name, params (string Key, string Value)[] labels)
-    {
-        double sum = 0;
-        foreach (var line in exposition.Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#' || !line.StartsWith(name, StringComparison.Ordinal) || line.Length == name.Length || line[name.Length] is not ('{' or ' '))
-            {
-                continue;
-            }
-
-            var end = line.LastIndexOf(' ');
-            var set = line[name.Length] == '{' ? line[(name.Length + 1)..line.LastIndexOf('}')] : string.Empty;
-            if (labels.All(l => set.Contains($"{l.Key}=\"{l.Value}\"", StringComparison.Ordinal)))
-            {
-                sum += double.Parse(line[(end + 1)..], CultureInfo.InvariantCulture);
-            }
-        }
-
-        return sum;
     }
 
     /// <summary>Remembers <see cref="Activity.Current"/> as each request enters the app's pipeline (hosting starts its activity before).</summary>
