@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Options;
 using Tally.Engine;
 using Tally.Live;
+using Tally.Metrics;
 using Tally.Server.Transports.Grpc;
 using Tally.Server.Transports.Sse;
 using Tally.Server.Transports.WebSockets;
@@ -9,6 +10,7 @@ using Tally.Server.Contracts;
 using Tally.Server.Endpoints;
 using Tally.Server.Hosting;
 using Tally.Server.Http;
+using Tally.Server.Observability;
 using Tally.Storage;
 using Tally.Storage.Sqlite;
 
@@ -29,7 +31,8 @@ public static class TallyApp
             sp.GetRequiredService<IEventLog>(),
             sp.GetRequiredService<ISnapshotStore>(),
             sp.GetRequiredService<IOptions<TallyEngineOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<TallyMetrics>()));
         services.AddSingleton<ITallyEngine>(sp => sp.GetRequiredService<TallyEngine>());
         services.AddHealthChecks().AddCheck<EventLogHealthCheck>("eventLog", timeout: TimeSpan.FromSeconds(2));
     }
@@ -57,6 +60,7 @@ public static class TallyApp
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.DescribeFrameworkProblem);
         builder.Services.AddOpenApi();
         builder.Services.AddTallyResponseCompression();
+        builder.AddTallyTelemetry();
 
         builder.Services.AddOptions<TallyServerOptions>().BindConfiguration("Tally")
             .Validate(o => o.MaxBodyBytes > 0 && o.MaxBatchBodyBytes > 0 && o.MaxBatchVotes > 0, "Tally body and batch limits must be positive.")
@@ -92,7 +96,8 @@ public static class TallyApp
         builder.Services.AddSingleton(sp => new LiveHub(
             sp.GetRequiredService<ITallyEngine>().Catalog,
             sp.GetRequiredService<IOptions<LiveOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<TallyMetrics>()));
         builder.Services.AddWebSocketTransport();
         builder.Services.AddHostedService<LiveHostedService>(); // before the engine: the hub sees recovery's results
         builder.Services.AddHostedService<EngineHostedService>();
@@ -107,6 +112,7 @@ public static class TallyApp
         app.MapOpenApi();
         app.MapHomeEndpoints();
         app.MapHealthEndpoints();
+        app.MapTallyMetrics();
         app.MapPollEndpoints();
         app.MapVoteEndpoints();
         app.MapSseEndpoints();

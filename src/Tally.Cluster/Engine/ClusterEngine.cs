@@ -8,6 +8,7 @@ using NATS.Client.JetStream;
 using Tally.Cluster.EventLog;
 using Tally.Cluster.Ownership;
 using Tally.Engine;
+using Tally.Metrics;
 using Tally.Polls;
 using Tally.Projections;
 using Tally.Storage;
@@ -31,6 +32,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private readonly TallyEngineOptions _partitionOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly TallyMetrics? _metrics; // shared by the partitions' engines (each makes its own without it)
     private readonly PartitionLeases _leases;
     private readonly StreamFollower _follower;
     private readonly ConcurrentDictionary<int, OwnedPartition> _owned = new();
@@ -41,8 +43,9 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private volatile bool _running;
 
     /// <param name="ledger">PostgreSQL for the ledger (poll definitions, ballots); null runs without one.</param>
-    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null, NpgsqlDataSource? ledger = null)
+    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null, NpgsqlDataSource? ledger = null, TallyMetrics? metrics = null)
     {
+        _metrics = metrics;
         ArgumentNullException.ThrowIfNull(nats);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(engineOptions);
@@ -484,7 +487,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             Subject = _options.EventSubject(partition),
             Replicas = _options.Replicas,
         }, _logger);
-        var engine = new TallyEngine(log, new InMemorySnapshotStore(), _partitionOptions, _time);
+        var engine = new TallyEngine(log, new InMemorySnapshotStore(), _partitionOptions, _time, _metrics);
         engine.Faulted += (where, ex) =>
         {
             ClusterLog.PartitionFault(_logger, partition, where, ex);

@@ -46,7 +46,8 @@ public static class ClusterServiceCollectionExtensions
             sp.GetRequiredService<IOptions<TallyEngineOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Cluster"),
-            sp.GetRequiredService<NpgsqlDataSource>()));
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetService<Tally.Metrics.TallyMetrics>()));
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString!));
         services.RemoveAll<ITallyEngine>();
         services.AddSingleton<ITallyEngine>(sp => sp.GetRequiredService<ClusterEngine>());

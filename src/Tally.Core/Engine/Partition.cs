@@ -1,6 +1,7 @@
 using System.Text;
 using System.Threading.Channels;
 using Tally.Events;
+using Tally.Metrics;
 using Tally.Polls;
 using Tally.Projections;
 using Tally.Storage;
@@ -26,14 +27,17 @@ internal sealed class Partition
     private readonly TimeProvider _time;
     private readonly TallyEngineOptions _options;
     private readonly Action<Exception> _onFault;
+    private readonly TallyMetrics _metrics;
+    private readonly VoteTally _tally = new();
     private int _queuedVotes;
     private int _expiryQueued;
     private long _eventsAppended;
     private DateTimeOffset _now;
     private Task? _loop;
 
-    public Partition(int index, IEventLog log, PollCatalog catalog, TimeProvider time, TallyEngineOptions options, Action<Exception> onFault)
+    public Partition(int index, IEventLog log, PollCatalog catalog, TimeProvider time, TallyEngineOptions options, Action<Exception> onFault, TallyMetrics metrics)
     {
+        _metrics = metrics;
         Index = index;
         _log = log;
         Catalog = catalog;
@@ -115,6 +119,13 @@ internal sealed class Partition
     }
 
     internal VoteOutcome DecideVote(CastVote vote)
+    {
+        var outcome = Decide(vote);
+        _tally.Add(outcome); // recorded once the batch is durable
+        return outcome;
+    }
+
+    private VoteOutcome Decide(CastVote vote)
     {
         if (!_polls.TryGetValue(vote.PollId, out var state))
         {
@@ -229,13 +240,15 @@ internal sealed class Partition
                 votes += work.Weight;
             }
 
+            Exception? failure = null;
             try
             {
-                await RunBatchAsync().ConfigureAwait(false);
+                failure = await RunBatchAsync().ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 // A bug, not an I/O fault (those are handled inside): say so, answer, and keep the partition alive.
+                failure = ex;
                 _onFault(ex);
                 foreach (var work in _batch)
                 {
@@ -244,6 +257,20 @@ internal sealed class Partition
             }
             finally
             {
+                // After a failure every vote of the batch was answered unavailable, whatever was decided.
+                if (failure is null)
+                {
+                    _metrics.RecordVotes(_tally);
+                }
+                else
+                {
+                    _tally.Clear();
+                    if (votes > 0)
+                    {
+                        _metrics.RecordRejected(RejectionKind.Unavailable, votes);
+                    }
+                }
+
                 Release(votes);
                 _batch.Clear();
                 _events.Clear();
@@ -252,7 +279,8 @@ internal sealed class Partition
         }
     }
 
-    private async Task RunBatchAsync()
+    /// <summary>Decides, appends and answers the batch; returns the append's failure, if any.</summary>
+    private async Task<Exception?> RunBatchAsync()
     {
         var now = _time.GetUtcNow();
         _now = now.AddTicks(-(now.UtcTicks % TimeSpan.TicksPerMillisecond)); // the log keeps milliseconds
@@ -266,7 +294,9 @@ internal sealed class Partition
         {
             try
             {
+                var started = _time.GetTimestamp();
                 var first = await _log.AppendAsync(_events, CancellationToken.None).ConfigureAwait(false);
+                _metrics.RecordAppend(_events.Count, _time.GetElapsedTime(started));
                 Interlocked.Add(ref _eventsAppended, _events.Count);
                 for (var i = 0; i < _events.Count; i++)
                 {
@@ -284,6 +314,7 @@ internal sealed class Partition
             catch (Exception ex)
             {
                 failure = ex;
+                _metrics.RecordAppendError();
                 _onFault(ex);
                 Reverse();
             }
@@ -293,6 +324,8 @@ internal sealed class Partition
         {
             work.Complete(this, failure);
         }
+
+        return failure;
     }
 
     /// <summary>Undoes every event of the failed batch, newest first, so the state equals the durable log again.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Tally.Events;
+using Tally.Metrics;
 using Tally.Polls;
 using Tally.Projections;
 using Tally.Storage;
@@ -19,13 +20,15 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     private readonly TallyEngineOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _snapshotGate = new(1, 1);
+    private readonly bool _ownsMetrics;
     private Partition[] _partitions = [];
     private Task _background = Task.CompletedTask;
     private volatile bool _running;
     private long _eventsAtLastSnapshot;
     private DateTimeOffset _lastSnapshotAt;
 
-    public TallyEngine(IEventLog log, ISnapshotStore snapshots, TallyEngineOptions options, TimeProvider? time = null)
+    /// <param name="metrics">Where the engine counts (the host's); without it the engine makes its own and disposes it.</param>
+    public TallyEngine(IEventLog log, ISnapshotStore snapshots, TallyEngineOptions options, TimeProvider? time = null, TallyMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(snapshots);
@@ -35,10 +38,15 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         _snapshots = snapshots;
         _options = options;
         _time = time ?? TimeProvider.System;
+        _ownsMetrics = metrics is null;
+        Metrics = metrics ?? new TallyMetrics();
     }
 
     /// <summary>Raised on a fault the engine survives (a failed append, a failed snapshot); the host logs it.</summary>
     public event Action<string, Exception>? Faulted;
+
+    /// <summary>The instruments this engine records to.</summary>
+    public TallyMetrics Metrics { get; }
 
     /// <summary>The read model: every poll's latest results.</summary>
     public PollCatalog Catalog { get; } = new();
@@ -85,7 +93,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         _partitions = new Partition[_options.Partitions];
         for (var i = 0; i < _partitions.Length; i++)
         {
-            _partitions[i] = new Partition(i, _log, Catalog, _time, _options, ex => OnFault("partition", ex));
+            _partitions[i] = new Partition(i, _log, Catalog, _time, _options, ex => OnFault("partition", ex), Metrics);
         }
 
         foreach (var state in states.Values)
@@ -102,6 +110,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         _eventsAtLastSnapshot = -replayed; // a long replay makes the next snapshot come sooner
         _lastSnapshotAt = _time.GetUtcNow();
         _running = true;
+        Metrics.Track(this);
         _background = Task.Run(() => RunBackgroundAsync(_stopping.Token), CancellationToken.None);
     }
 
@@ -120,6 +129,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         await SnapshotAsync(cancellationToken).ConfigureAwait(false);
         _running = false;
         await Task.WhenAll(_partitions.Select(p => p.StopAsync())).ConfigureAwait(false);
+        Metrics.Untrack(this);
     }
 
     /// <inheritdoc />
@@ -173,18 +183,21 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(vote);
         if (Check(vote) is { } rejection)
         {
+            Metrics.RecordRejected(rejection.Kind);
             return VoteOutcome.Rejected(rejection);
         }
 
         var partition = PartitionOf(vote.PollId);
         if (!partition.TryReserve(1))
         {
+            Metrics.RecordQueueFull(1);
             return VoteOutcome.Rejected(Rejection.Overloaded);
         }
 
         var work = new SingleVoteWork(vote);
         if (Post(partition, work) is { } refused)
         {
+            Metrics.RecordRejected(refused.Kind);
             return VoteOutcome.Rejected(refused);
         }
 
@@ -202,11 +215,13 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         var results = new VoteOutcome[votes.Count];
         var byPartition = new List<int>?[_partitions.Length];
         var parts = 0;
+        VoteTally? refused = null; // counted here; the partitions count what they decide
         for (var i = 0; i < votes.Count; i++)
         {
             if (Check(votes[i]) is { } rejection)
             {
                 results[i] = VoteOutcome.Rejected(rejection);
+                (refused ??= new()).Add(results[i]);
                 continue;
             }
 
@@ -220,13 +235,20 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             byPartition[p]!.Add(i);
         }
 
+        if (refused is not null)
+        {
+            Metrics.RecordVotes(refused);
+        }
+
         if (parts == 0)
         {
             return results;
         }
 
+        var admissible = byPartition.Sum(p => p?.Count ?? 0);
         if (!_running)
         {
+            Metrics.RecordRejected(RejectionKind.Unavailable, admissible);
             return Rejection.NotStarted;
         }
 
@@ -242,6 +264,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
                     }
                 }
 
+                Metrics.RecordQueueFull(admissible);
                 return Rejection.Overloaded;
             }
         }
@@ -256,6 +279,8 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
                 {
                     results[i] = VoteOutcome.Rejected(Rejection.Stopping);
                 }
+
+                Metrics.RecordRejected(RejectionKind.Unavailable, indexes.Count);
 
                 batch.PartDone();
             }
@@ -281,6 +306,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             await _snapshots.SaveAsync(new Snapshot(parts.Min(c => c.Through), _time.GetUtcNow(), data), cancellationToken).ConfigureAwait(false);
             _eventsAtLastSnapshot = events;
             _lastSnapshotAt = _time.GetUtcNow();
+            Metrics.RecordSnapshot();
         }
         finally
         {
@@ -293,6 +319,10 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopping.Dispose();
         _snapshotGate.Dispose();
+        if (_ownsMetrics)
+        {
+            Metrics.Dispose();
+        }
     }
 
     /// <summary>The votes waiting in every partition's queue (a gauge).</summary>

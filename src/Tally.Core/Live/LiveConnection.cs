@@ -1,3 +1,4 @@
+using Tally.Metrics;
 using Tally.Polls;
 
 namespace Tally.Live;
@@ -49,6 +50,9 @@ public abstract class LiveConnection
         Writing,    // a writer owns the transport; messages queue behind it
         Ended,
     }
+
+    /// <summary>Where overflows are counted; the hub sets it when the connection subscribes.</summary>
+    internal TallyMetrics? Metrics { get; set; }
 
     /// <summary>Times the queue overflowed and the connection was collapsed to latest state.</summary>
     public long Overflows => Interlocked.Read(ref _overflows);
@@ -153,6 +157,7 @@ public abstract class LiveConnection
                 _queue.Clear();
                 _overflowed = true;
                 Interlocked.Increment(ref _overflows);
+                Metrics?.RecordOverflow();
                 return;
             }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Tally.Engine;
+using Tally.Metrics;
 using Tally.Projections;
 
 namespace Tally.Live;
@@ -19,10 +20,12 @@ public sealed class LiveHub : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly TimeProvider _time;
     private ITimer? _sweeper;
+    private readonly bool _ownsMetrics;
     private bool _started;
     private int _stopped;
 
-    public LiveHub(PollCatalog catalog, LiveOptions options, TimeProvider? time = null)
+    /// <param name="metrics">Where the hub counts (the host's); without it the hub makes its own and disposes it.</param>
+    public LiveHub(PollCatalog catalog, LiveOptions options, TimeProvider? time = null, TallyMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
@@ -30,6 +33,9 @@ public sealed class LiveHub : IAsyncDisposable
         _catalog = catalog;
         _options = options;
         _time = time ?? TimeProvider.System;
+        _ownsMetrics = metrics is null;
+        Metrics = metrics ?? new TallyMetrics();
+        Metrics.Track(this);
         _shards = new PublisherShard[options.Shards];
         for (var i = 0; i < _shards.Length; i++)
         {
@@ -44,6 +50,9 @@ public sealed class LiveHub : IAsyncDisposable
     public event Action<string, Exception>? Faulted;
 
     public LiveOptions Options => _options;
+
+    /// <summary>The instruments this hub and its transports record to.</summary>
+    public TallyMetrics Metrics { get; }
 
     /// <summary>Fires when the host begins to shut down: transports end their watchers' streams.</summary>
     public CancellationToken Closing => _closing.Token;
@@ -77,6 +86,9 @@ public sealed class LiveHub : IAsyncDisposable
         _sweeper = _time.CreateTimer(static state => ((LiveHub)state!).RetireIdleStreams(), this, sweep, sweep);
     }
 
+    /// <summary>Subscriptions to every poll on this node (a gauge: it takes each stream's lock in turn).</summary>
+    public int TotalWatchers => _streams.Values.Sum(s => s.WatcherCount);
+
     /// <summary>Watchers of a poll on this node.</summary>
     public int WatcherCount(string pollId) => _streams.TryGetValue(pollId, out var stream) ? stream.WatcherCount : 0;
 
@@ -90,6 +102,7 @@ public sealed class LiveHub : IAsyncDisposable
             return false;
         }
 
+        connection.Metrics = Metrics;
         while (connection.Add(pollId, stream))
         {
             if (stream.Subscribe(connection, since))
@@ -134,6 +147,7 @@ public sealed class LiveHub : IAsyncDisposable
             await _sweeper.DisposeAsync().ConfigureAwait(false);
         }
 
+        Metrics.Untrack(this);
         await _closing.CancelAsync().ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_shards.Select(s => s.StopAsync())).ConfigureAwait(false);
@@ -144,6 +158,10 @@ public sealed class LiveHub : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         _stopping.Dispose();
         _closing.Dispose();
+        if (_ownsMetrics)
+        {
+            Metrics.Dispose();
+        }
     }
 
     /// <summary>The poll's stream if it has one (tests look at its scheduling).</summary>
@@ -161,7 +179,7 @@ public sealed class LiveHub : IAsyncDisposable
             return null;
         }
 
-        stream = _streams.GetOrAdd(pollId, id => new PollStream(current, ShardOf(id), _options.HistoryLength));
+        stream = _streams.GetOrAdd(pollId, id => new PollStream(current, ShardOf(id), _options.HistoryLength, Metrics));
 
         // A change published while the stream was being made may have gone to a stream the sweep retired:
         // the catalog has it, and a stream takes results only forward.
@@ -192,7 +210,7 @@ public sealed class LiveHub : IAsyncDisposable
         }
 
         // The first results seen of a poll (its creation, or recovery) start its stream; nobody watches it yet.
-        var created = _streams.GetOrAdd(results.Poll.Id, id => new PollStream(results, ShardOf(id), _options.HistoryLength));
+        var created = _streams.GetOrAdd(results.Poll.Id, id => new PollStream(results, ShardOf(id), _options.HistoryLength, Metrics));
         created.OnChanged(results);
     }
 

@@ -1,3 +1,4 @@
+using Tally.Metrics;
 using Tally.Polls;
 using Tally.Projections;
 
@@ -15,6 +16,7 @@ internal sealed class PollStream
     private readonly HashSet<LiveConnection> _watchers = [];
     private readonly LiveMessage?[] _history;
     private readonly PublisherShard _shard;
+    private readonly TallyMetrics? _metrics;
     private PollResults _sent;
     private PollResults _latest;
     private int _historyStart;
@@ -26,8 +28,9 @@ internal sealed class PollStream
     private LiveMessage? _snapshot;
     private int _dirty;
 
-    public PollStream(PollResults current, PublisherShard shard, int historyLength)
+    public PollStream(PollResults current, PublisherShard shard, int historyLength, TallyMetrics? metrics = null)
     {
+        _metrics = metrics;
         _sent = _latest = current;
         _shard = shard;
         _history = new LiveMessage?[historyLength];
@@ -133,6 +136,7 @@ internal sealed class PollStream
             _sentWatchers = watchers;
             _snapshot = null;
             Broadcast(delta);
+            _metrics?.RecordDelta();
             if (latest.Status == PollStatus.Closed && !_closedSent)
             {
                 _closedSent = true;
@@ -175,6 +179,8 @@ internal sealed class PollStream
             {
                 connection.Offer(LiveMessage.Closed(_sent));
             }
+
+            _metrics?.RecordMessages(_closedSent ? 2 : 1);
 
             MarkDirty();
             return true;
@@ -245,6 +251,7 @@ internal sealed class PollStream
             if (_closedSent)
             {
                 connection.Offer(LiveMessage.Closed(_sent));
+                _metrics?.RecordMessages(1);
             }
 
             return true;
@@ -256,20 +263,24 @@ internal sealed class PollStream
             return false;
         }
 
+        var offered = 0;
         for (var i = 0; i < _historyCount; i++)
         {
             var delta = _history[(_historyStart + i) % _history.Length]!;
             if (delta.Seq > since)
             {
                 connection.Offer(delta);
+                offered++;
             }
         }
 
         if (_closedSent)
         {
             connection.Offer(LiveMessage.Closed(_sent));
+            offered++;
         }
 
+        _metrics?.RecordMessages(offered);
         return true;
     }
 
@@ -293,6 +304,8 @@ internal sealed class PollStream
         {
             watcher.Offer(message);
         }
+
+        _metrics?.RecordMessages(_watchers.Count);
     }
 
     private void MarkDirty()

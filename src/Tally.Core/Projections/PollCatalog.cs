@@ -12,8 +12,12 @@ public sealed class PollCatalog
     private readonly ConcurrentDictionary<string, Entry> _polls = new(StringComparer.Ordinal);
     private readonly List<Entry> _byPosition = [];
     private readonly Lock _orderGate = new();
+    private int _open;
 
     public int Count => _polls.Count;
+
+    /// <summary>Polls whose latest results are open (a gauge; closed polls never reopen).</summary>
+    public int OpenCount => Volatile.Read(ref _open);
 
     /// <summary>Raised on the committing partition's thread after every publication; handlers must not block.</summary>
     internal event Action<PollResults>? Published;
@@ -45,6 +49,11 @@ public sealed class PollCatalog
     {
         if (_polls.TryGetValue(results.Poll.Id, out var existing))
         {
+            if (existing.Results.Status == PollStatus.Open && results.Status == PollStatus.Closed)
+            {
+                Interlocked.Decrement(ref _open); // one writer per poll: this transition is seen once
+            }
+
             existing.Results = results;
             Published?.Invoke(results);
             return;
@@ -52,6 +61,11 @@ public sealed class PollCatalog
 
         var entry = new Entry(createdPosition) { Results = results };
         _polls[results.Poll.Id] = entry;
+        if (results.Status == PollStatus.Open)
+        {
+            Interlocked.Increment(ref _open);
+        }
+
         lock (_orderGate)
         {
             // Partitions commit independently, so creations can arrive slightly out of position order.

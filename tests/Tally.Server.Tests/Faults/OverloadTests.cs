@@ -41,6 +41,8 @@ public sealed class OverloadTests : IAsyncLifetime
         using var refusedBatch = await _server.Client.PostRawAsync("/v1/votes/batch", $$"""{"votes":[{"pollId":"{{poll}}","optionIds":[3]}]}""");
         await ApiClient.AssertProblemAsync(refusedBatch, HttpStatusCode.ServiceUnavailable, "overloaded");
         Assert.NotNull(refusedBatch.Headers.RetryAfter);
+        Assert.Equal(2, await PrometheusText.ScrapeAsync(_server.Client, "tally_ingest_queue_full_total")); // two requests refused
+        Assert.Equal(2, await PrometheusText.ScrapeAsync(_server.Client, "tally_ingest_queued_votes"));
 
         using (var health = await _server.Client.GetAsync("/healthz"))
         {

@@ -160,6 +160,7 @@ public sealed class WebSocketLifecycleTests(ITestOutputHelper output)
         Assert.True((int?)client.CloseStatus == 4000, $"closed with {client.CloseStatus} {client.CloseStatusDescription} after {sent} sent, {messages} read");
         Assert.StartsWith("slow consumer", client.CloseStatusDescription, StringComparison.Ordinal);
         Assert.True(messages < sent, $"{messages} of {sent} answered");
+        Assert.Equal(1, await PrometheusText.ScrapeAsync(server.Client, "tally_live_slow_consumers_total", ("transport", "websocket")));
         await Tally.Testing.Eventually.WaitUntilAsync(() => server.Services.GetRequiredService<Tally.Live.LiveHub>().WatcherCount(pollId) == 0, TestServer.Timeout);
     }
 }

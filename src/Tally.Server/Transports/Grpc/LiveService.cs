@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Tally.Engine;
 using Tally.Live;
+using Tally.Metrics;
 using Tally.Polls;
 using Tally.V1;
 
@@ -9,6 +10,8 @@ namespace Tally.Server.Transports.Grpc;
 /// <summary><c>tally.v1.Live</c>: <c>Watch</c> streams a poll's results through the hub; <c>Vote</c> casts a ballot through the engine.</summary>
 internal sealed class LiveService(LiveHub hub, ITallyEngine engine, ILogger<LiveService> logger)
 {
+    private static readonly KeyValuePair<string, object?> Transport = TallyMetrics.Transport("grpc");
+
     public async Task WatchAsync(WatchRequest request, IServerStreamWriter<byte[]> stream, ServerCallContext context)
     {
         if (string.IsNullOrEmpty(request.PollId))
@@ -29,6 +32,7 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, ILogger<Live
         }
 
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, hub.Closing);
+        hub.Metrics.ConnectionOpened(Transport);
         try
         {
             await connection.RunAsync(ending.Token);
@@ -45,11 +49,13 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, ILogger<Live
         catch (SlowConsumerException ex)
         {
             LiveLog.SlowWatcherClosed(logger, "grpc", request.PollId, ex.Message);
+            hub.Metrics.SlowConsumerClosed(Transport);
             context.GetHttpContext().Abort(); // a stuck stream cannot take a status either: reset it
         }
         finally
         {
             connection.Detach();
+            hub.Metrics.ConnectionClosed(Transport);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Tally.Live;
+using Tally.Metrics;
 using Tally.Server.Endpoints;
 using Tally.Server.Http;
 
@@ -11,6 +12,8 @@ namespace Tally.Server.Transports.Sse;
 /// <summary><c>GET /v1/polls/{id}/events</c>: a snapshot, then deltas, then <c>closed</c>; resume with <c>Last-Event-ID</c> or <c>?since=</c>.</summary>
 internal static class SseEndpoints
 {
+    private static readonly KeyValuePair<string, object?> Transport = TallyMetrics.Transport("sse");
+
     public static void MapSseEndpoints(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/polls/{id}/events", WatchAsync)
             .WithTags("Live")
@@ -47,6 +50,7 @@ internal static class SseEndpoints
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, hub.Closing);
+        hub.Metrics.ConnectionOpened(Transport);
         try
         {
             await response.StartAsync(ending.Token);
@@ -60,11 +64,13 @@ internal static class SseEndpoints
         catch (SlowConsumerException ex)
         {
             LiveLog.SlowWatcherClosed(logger, "sse", id, ex.Message);
+            hub.Metrics.SlowConsumerClosed(Transport);
             context.Abort();
         }
         finally
         {
             connection.Detach();
+            hub.Metrics.ConnectionClosed(Transport);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using Tally.Engine;
 using Tally.Live;
+using Tally.Metrics;
 
 namespace Tally.Server.Transports.WebSockets;
 
@@ -13,6 +14,8 @@ namespace Tally.Server.Transports.WebSockets;
 /// </summary>
 internal sealed class WebSocketSession
 {
+    private static readonly KeyValuePair<string, object?> Transport = TallyMetrics.Transport("websocket");
+
     private readonly WebSocket _socket;
     private readonly WebSocketConnection _connection;
     private readonly WebSocketOps _ops;
@@ -48,6 +51,7 @@ internal sealed class WebSocketSession
     public async Task RunAsync()
     {
         _connection.Start();
+        _hub.Metrics.ConnectionOpened(Transport);
         var shutdown = _hub.Closing.UnsafeRegister(static state => ((WebSocketSession)state!).BeginClose(WebSocketCloseCodes.ShuttingDown, "server shutting down"), this);
         try
         {
@@ -106,6 +110,8 @@ internal sealed class WebSocketSession
             {
                 _socket.Abort(); // no close handshake (the peer vanished, or did not answer ours in time)
             }
+
+            _hub.Metrics.ConnectionClosed(Transport);
         }
     }
 
@@ -194,6 +200,7 @@ internal sealed class WebSocketSession
     private void CloseSlow(SlowConsumerException exception)
     {
         LiveLog.SlowWatcherClosed(_logger, "websocket", string.Join(',', _connection.Polls.Take(5)), exception.Message);
+        _hub.Metrics.SlowConsumerClosed(Transport);
         BeginClose(WebSocketCloseCodes.SlowConsumer, "slow consumer: messages were not read in time");
     }
 
