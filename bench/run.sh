@@ -10,12 +10,12 @@
 # then writes bench/results/<date>.md (<date>-quick.md with --quick) with the ratios, charts under
 # bench/results/charts/<same name>/, and every run; raw JSON and server logs under bench/results/raw/ (not committed).
 #
-#   bench/run.sh            # full: 3 rounds of everything, 10 s windows (5 s for the naive ones) — about 25 minutes
+#   bench/run.sh            # full: 3 rounds (many-polls 1), 10 s windows (5 s for 5k × 5k, naive and many-polls) — ~25 minutes
 #   bench/run.sh --quick    # 3 rounds of ingest and 1k × 1k, 1 round of 5k × 5k and the naive runs, short windows,
 #                           # short micro-benchmark job — under 5 minutes
 #
-# Options: --rounds N, --big-rounds N (5k × 5k and naive), --duration S, --warmup S, --quiet-wait S (how long to wait, at
-# most, before each run for the machine to go quiet; every run records the CPU other processes took in its window),
+# Options: --rounds N, --big-rounds N (5k × 5k and naive), --many-rounds N, --duration S, --warmup S, --quiet-wait S (how long to wait, at
+# most, before each run for the machine to go quiet, default 3; every run records the CPU other processes took in its window),
 # --no-micro, --no-fanout, --no-ingest. --quick does not wait for quiet at all (--quiet-wait 0): it records the noise.
 # Only one benchmark runs at a time on this machine: the script holds /tmp/tally-bench.lock (flock) while it runs.
 # Servers bind 127.0.0.1 on free ports; every load loop is bounded in time and count; only the processes this script
@@ -29,7 +29,7 @@ fi
 . bench/lib.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-quick=0 rounds=3 big_rounds=3 ingest_duration=10 duration=10 warmup=2 big_duration=10 naive_duration=5 drain=15 quiet_wait=30
+quick=0 rounds=3 big_rounds=3 many_rounds=1 ingest_duration=10 duration=10 warmup=2 big_duration=5 naive_duration=5 drain=10 quiet_wait=3
 micro=1 fanout=1 ingest=1 micro_job=default many=1
 args_given="$*"
 while [ $# -gt 0 ]; do
@@ -37,6 +37,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 big_rounds=1 ingest_duration=2 duration=3 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0; shift ;;
     --rounds) rounds=$2; shift 2 ;;
     --big-rounds) big_rounds=$2; shift 2 ;;
+    --many-rounds) many_rounds=$2; shift 2 ;;
     --duration) duration=$2 ingest_duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --quiet-wait) quiet_wait=$2; shift 2 ;;
@@ -171,7 +172,7 @@ if [ $fanout -eq 1 ]; then
   if [ $many -eq 1 ]; then
     # Many polls: 10,000 polls with one watcher each, 2,000 votes/s spread over them (full run only).
     start ceiling; start signalr throttled; start socketio throttled
-    for round in $(seq "$big_rounds"); do
+    for round in $(seq "$many_rounds"); do
       for server in tally signalr socketio ceiling; do
         variant=(); [ "$server" = tally ] || [ "$server" = ceiling ] || variant=(--variant throttled)
         run many-polls "$server" "${variant[@]}" --transport ws --watchers 10000 --polls 10000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
