@@ -95,7 +95,7 @@ internal static class CompareReport
             {
                 bars.Add(($"ceiling {Short(group.Key.Scenario)}", c));
                 verdicts.Add(string.Create(s_inv,
-                    $"- Ingest ({name}) ≥ {IngestGoalRatio:0.0}× the ceiling: **{(ratio >= IngestGoalRatio ? "met" : "not met")}** — {ratio:0.00}× ({N(t)} vs {N(c)} votes/s; every Tally vote fsynced before its answer, the ceiling keeps nothing)."));
+                    $"- Ingest ({name}) ≥ {IngestGoalRatio:0.0}× the ceiling: **{(ratio >= IngestGoalRatio ? "met" : "not met")}** — {ratio.ToString(Math.Abs(ratio - IngestGoalRatio) < 0.01 ? "0.000" : "0.00", s_inv)}× ({N(t)} vs {N(c)} votes/s; every Tally vote fsynced before its answer, the ceiling keeps nothing)."));
             }
         }
 
