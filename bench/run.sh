@@ -11,7 +11,7 @@
 # bench/results/charts/<same name>/, and every run; raw JSON and server logs under bench/results/raw/ (not committed).
 #
 #   bench/run.sh            # full: 3 rounds (many-polls 1), 10 s windows (5 s for 5k × 5k, naive and many-polls) — ~25 minutes
-#   bench/run.sh --quick    # 3 rounds of ingest and 1k × 1k, 1 round of 5k × 5k and the naive runs, short windows,
+#   bench/run.sh --quick    # 3 rounds of ingest and 1k × 1k, 1 round of 5k × 5k and the naive runs, 2 s windows,
 #                           # short micro-benchmark job — under 5 minutes
 #
 # Options: --rounds N, --big-rounds N (5k × 5k and naive), --many-rounds N, --duration S, --warmup S, --quiet-wait S (how long to wait, at
@@ -33,7 +33,7 @@ main() {
   args_given="$*"
   while [ $# -gt 0 ]; do
     case "$1" in
-      --quick) quick=1 big_rounds=1 ingest_duration=2 duration=3 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0; shift ;;
+      --quick) quick=1 big_rounds=1 ingest_duration=2 duration=2 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0; shift ;;
       --rounds) rounds=$2; shift 2 ;;
       --big-rounds) big_rounds=$2; shift 2 ;;
       --many-rounds) many_rounds=$2; shift 2 ;;
@@ -127,7 +127,7 @@ main() {
   }
 
   prime() { # server: a short unrecorded fan-out (JIT, pools), not recorded
-    $loadgen fanout --url "${url[$1]}" --target "$1" --admin-key "$admin_key" --watchers 100 --rate 200 --duration 1 --warmup 1 \
+    $loadgen fanout --url "${url[$1]}" --target "$1" --admin-key "$admin_key" --watchers 100 --rate 200 --duration 0.5 --warmup 0.5 \
       --transport ws >>"$raw/prime.log" 2>&1 || log "priming $1 failed (see $raw/prime.log)"
   }
 
