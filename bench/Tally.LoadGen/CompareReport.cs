@@ -64,6 +64,12 @@ internal static class CompareReport
         }
 
         md.AppendLine();
+        md.AppendLine("### Where Tally loses in this run");
+        md.AppendLine();
+        var losses = Losses(ingests, fanouts);
+        md.AppendLine(losses.Count == 0 ? "Nowhere: on every figure above Tally is at least as good as every baseline." : string.Join(Environment.NewLine, losses));
+
+        md.AppendLine();
         RenderRuns(md, ingests, fanouts);
         return md.ToString();
     }
@@ -193,6 +199,56 @@ internal static class CompareReport
         var bestEff = M(best.Runs, Efficiency);
         verdicts.Add(string.Create(s_inv,
             $"- {title}: Tally's server CPU for the same work no higher than the best baseline's — **{(tallyEff >= bestEff ? "met" : "not met")}**: Tally {N(tallyEff)} updates per CPU-s, best baseline {best.Name} {N(bestEff)} ({X(tallyEff / bestEff)})."));
+    }
+
+    /// <summary>Every figure on which a baseline beats Tally (median against median), said plainly.</summary>
+    private static List<string> Losses(List<RunResult> ingests, List<FanoutResult> fanouts)
+    {
+        var losses = new List<string>();
+        foreach (var group in ingests.GroupBy(r => (r.Scenario, r.Concurrency)))
+        {
+            var tally = group.Where(r => r.Target == "tally").ToList();
+            var ceiling = group.Where(r => r.Target == "ceiling").ToList();
+            if (tally.Count > 0 && ceiling.Count > 0)
+            {
+                losses.Add(string.Create(s_inv,
+                    $"- Ingest ({group.Key.Scenario}): the ceiling takes {M(ceiling, r => r.VotesPerSecond) / M(tally, r => r.VotesPerSecond):0.00}× Tally's votes/s, and Tally spends {M(tally, PerVote) / M(ceiling, PerVote):0.0}× the ceiling's server CPU per vote (the ceiling keeps nothing; Tally fsyncs each group commit)."));
+            }
+        }
+
+        foreach (var workload in fanouts.GroupBy(r => (r.Watchers, r.Rate, r.Polls)))
+        {
+            var tally = workload.Where(r => r.Target == WatchTargets.Tally).ToList();
+            if (tally.Count == 0)
+            {
+                continue;
+            }
+
+            var title = string.Create(s_inv, $"{workload.Key.Watchers:N0} × {workload.Key.Rate:N0}/s{(workload.Key.Polls > 1 ? $" over {workload.Key.Polls:N0} polls" : "")}");
+            foreach (var target in workload.Where(r => r.Target != WatchTargets.Tally).GroupBy(Label))
+            {
+                var r = target.ToList();
+                var (te, be) = (M(tally, Efficiency), M(r, Efficiency));
+                var (tp, bp) = (M(tally, x => x.P99Ms), M(r, x => x.P99Ms));
+                var (t50, b50) = (M(tally, x => x.P50Ms), M(r, x => x.P50Ms));
+                if (be > te)
+                {
+                    losses.Add(string.Create(s_inv, $"- {title}: {target.Key} delivers more updates per server CPU-second — {N(be)} against Tally's {N(te)} (Tally {X(te / be)})."));
+                }
+
+                if (bp < tp)
+                {
+                    losses.Add(string.Create(s_inv, $"- {title}: {target.Key} has the lower p99 — {bp:0.0} ms against Tally's {tp:0.0} ms."));
+                }
+
+                if (b50 < t50)
+                {
+                    losses.Add(string.Create(s_inv, $"- {title}: {target.Key} has the lower p50 — {b50:0.0} ms against Tally's {t50:0.0} ms."));
+                }
+            }
+        }
+
+        return losses;
     }
 
     private static void RenderRuns(StringBuilder md, List<RunResult> ingests, List<FanoutResult> fanouts)
