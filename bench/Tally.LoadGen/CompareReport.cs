@@ -265,13 +265,13 @@ internal static class CompareReport
         md.AppendLine();
         if (ingests.Count > 0)
         {
-            md.AppendLine("| # | ingest | server | votes/s | p50 / p99 ms | server CPU-s | load-gen CPU-s | other CPU-s | errors / 503 / unanswered | verified |");
-            md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---|");
+            md.AppendLine("| # | ingest | server | votes/s | p50 / p99 ms | server CPU-s | server peak RSS MiB | load-gen CPU-s | other CPU-s | errors / 503 / unanswered | verified |");
+            md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
             var n = 0;
             foreach (var r in ingests.OrderBy(r => r.StartedAt))
             {
                 md.AppendLine(string.Create(s_inv,
-                    $"| {++n} | {r.Scenario}, c={r.Concurrency} | {r.Target} | {N(r.VotesPerSecond)} | {r.P50Ms:0.00} / {r.P99Ms:0.00} | {r.ServerCpuSeconds:0.00} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.Errors} / {r.Overloaded} / {r.Indeterminate} | {(r.Verified is { } v ? (v ? "yes" : "**NO**") : "—")} |"));
+                    $"| {++n} | {r.Scenario}, c={r.Concurrency} | {r.Target} | {N(r.VotesPerSecond)} | {r.P50Ms:0.00} / {r.P99Ms:0.00} | {r.ServerCpuSeconds:0.00} | {(r.ServerPeakRssMiB is { } peak ? peak.ToString("0", s_inv) : "—")} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.Errors} / {r.Overloaded} / {r.Indeterminate} | {(r.Verified is { } v ? (v ? "yes" : "**NO**") : "—")} |"));
             }
 
             md.AppendLine();
@@ -279,13 +279,13 @@ internal static class CompareReport
 
         if (fanouts.Count > 0)
         {
-            md.AppendLine("| # | fan-out | server | connect s | p50 / p99 / max ms | updates/s | server CPU-s | load-gen CPU-s | other CPU-s | late sends | vote errors / unanswered | verified |");
-            md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            md.AppendLine("| # | fan-out | server | connect s | p50 / p99 / max ms | updates/s | server CPU-s | server peak RSS MiB | load-gen CPU-s | other CPU-s | late sends | vote errors / unanswered / unsent | verified |");
+            md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             var n = 0;
             foreach (var r in fanouts.OrderBy(r => r.StartedAt))
             {
                 md.AppendLine(string.Create(s_inv,
-                    $"| {++n} | {r.Watchers:N0} × {r.Rate:N0}/s | {Label(r)} | {r.ConnectSeconds:0.0} | {r.P50Ms:0.0} / {r.P99Ms:0.0} / {r.MaxMs:0.0} | {N(r.UpdatesPerSecond)} | {r.ServerCpuSeconds:0.00} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.LateSends:N0} | {r.VoteErrors} / {r.VotesUnanswered} | {(r.Verified ? "yes" : "no: " + Trim(r.Problem))} |"));
+                    $"| {++n} | {r.Watchers:N0} × {r.Rate:N0}/s | {Label(r)} | {r.ConnectSeconds:0.0} | {r.P50Ms:0.0} / {r.P99Ms:0.0} / {r.MaxMs:0.0} | {N(r.UpdatesPerSecond)} | {r.ServerCpuSeconds:0.00} | {(r.ServerPeakRssMiB is { } peak ? peak.ToString("0", s_inv) : "—")} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.LateSends:N0} | {r.VoteErrors} / {r.VotesUnanswered} / {r.VotesUnsent} | {(r.Verified ? "yes" : "no: " + Trim(r.Problem))} |"));
             }
 
             md.AppendLine();
