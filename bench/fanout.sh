@@ -21,6 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+hold_bench_lock "$0" "$@"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 rounds=3 idle_rounds=3 duration=10 warmup=2 quiet_duration=10 watchers=1000 rate=1000 idle_watchers=10000 idle_seconds=20
@@ -65,17 +66,8 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 130" INT TERM # so that cleanup runs
 
-# Listening ports come from below the ephemeral range (thousands of watcher sockets, and their TIME_WAITs, take ports
-# from that range, and a port one of them holds cannot be listened on).
-ephemeral_low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range)
-free_port() { # a port nobody listens on, in 10000 .. the ephemeral range's start
-  local port
-  for _ in $(seq 100); do
-    port=$((10000 + RANDOM % (ephemeral_low - 10000)))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
-  done
-  echo "no free port found" >&2; return 1
-}
+# Listening ports come from below the ephemeral range (free_port in lib.sh): thousands of watcher sockets, and their
+# TIME_WAITs, take ports from that range, and a port one of them holds cannot be listened on.
 
 log "building Release (server, load generator)"
 for project in src/Tally.Server bench/Tally.LoadGen; do

@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+hold_bench_lock "$0" "$@"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 rounds=3 duration=10 warmup=2 concurrency=64 batch_concurrency=4 quick=0 quiet_wait=120
@@ -44,23 +45,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { # a port nobody listens on, in 20000-59999
-  local port
-  for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
-  done
-  echo "no free port found" >&2; return 1
-}
-
-wait_ready() { # pid url name: poll /readyz until 200, for at most 60 s
-  local pid=$1 url=$2 name=$3 deadline=$((SECONDS + 60))
-  until curl -sf -o /dev/null "$url/readyz"; do
-    kill -0 "$pid" 2>/dev/null || { log "$name exited during start-up; its log:"; cat "$raw/$name.log" >&2; exit 1; }
-    [ $SECONDS -lt $deadline ] || { log "$name not ready after 60 s; its log:"; cat "$raw/$name.log" >&2; exit 1; }
-    sleep 0.2
-  done
-}
 
 log "building Release (server, ceiling, load generator)"
 for project in src/Tally.Server bench/baselines/KestrelCeiling bench/Tally.LoadGen; do
@@ -81,8 +65,8 @@ tally_url="http://127.0.0.1:$tally_port"
 ceiling_pid=$!
 (cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 exec dotnet Tally.Server.dll --urls "$tally_url") >"$raw/tally.log" 2>&1 &
 tally_pid=$!
-wait_ready "$ceiling_pid" "$ceiling_url" ceiling
-wait_ready "$tally_pid" "$tally_url" tally
+wait_ready "$ceiling_pid" "$ceiling_url" ceiling "$raw/ceiling.log"
+wait_ready "$tally_pid" "$tally_url" tally "$raw/tally.log"
 log "ceiling pid $ceiling_pid on $ceiling_url; Tally pid $tally_pid on $tally_url, data in $data"
 
 # Prime both servers (JIT, connection pools) with short unrecorded runs, so round 1 is not a cold start.

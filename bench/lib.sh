@@ -1,6 +1,14 @@
 # Shell helpers shared by the benchmark scripts (sourced; they set -euo pipefail themselves).
 # wait_quiet reads $quiet_wait from the caller.
 
+hold_bench_lock() { # "$0" "$@": run the calling script under /tmp/tally-bench.lock (flock), so one benchmark runs at a time
+  if [ "${TALLY_BENCH_LOCKED:-}" != 1 ]; then
+    export TALLY_BENCH_LOCKED=1
+    log "waiting for /tmp/tally-bench.lock (another benchmark may be running)"
+    exec flock /tmp/tally-bench.lock "$@"
+  fi
+}
+
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 stop_server() { # pid name: SIGTERM, then wait (bounded) for the process to end

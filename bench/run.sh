@@ -10,226 +10,229 @@
 # then writes bench/results/<date>.md (<date>-quick.md with --quick) with the ratios, charts under
 # bench/results/charts/<same name>/, and every run; raw JSON and server logs under bench/results/raw/ (not committed).
 #
-#   bench/run.sh            # full: 3 rounds of everything, 10 s windows (5 s for the naive ones) — about 25 minutes
-#   bench/run.sh --quick    # 3 rounds of ingest and 1k × 1k, 1 round of 5k × 5k and the naive runs, short windows,
+#   bench/run.sh            # full: 3 rounds (many-polls 1), 10 s windows (5 s for 5k × 5k, naive and many-polls) — ~25 minutes
+#   bench/run.sh --quick    # 3 rounds of ingest and 1k × 1k, 1 round of 5k × 5k and the naive runs, 2 s windows,
 #                           # short micro-benchmark job — under 5 minutes
 #
-# Options: --rounds N, --big-rounds N (5k × 5k and naive), --duration S, --warmup S, --quiet-wait S (how long to wait, at
-# most, before each run for the machine to go quiet; every run records the CPU other processes took in its window),
+# Options: --rounds N, --big-rounds N (5k × 5k and naive), --many-rounds N, --duration S, --warmup S, --quiet-wait S (how long to wait, at
+# most, before each run for the machine to go quiet, default 3; every run records the CPU other processes took in its window),
 # --no-micro, --no-fanout, --no-ingest. --quick does not wait for quiet at all (--quiet-wait 0): it records the noise.
 # Only one benchmark runs at a time on this machine: the script holds /tmp/tally-bench.lock (flock) while it runs.
 # Servers bind 127.0.0.1 on free ports; every load loop is bounded in time and count; only the processes this script
 # started are stopped (by pid).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-if [ "${TALLY_BENCH_LOCKED:-}" != 1 ]; then
-  export TALLY_BENCH_LOCKED=1
-  exec flock /tmp/tally-bench.lock "$0" "$@"
-fi
-. bench/lib.sh
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# Everything runs inside main, which bash reads whole before running it: editing this file during a run cannot break the run.
+main() {
+  cd "$(dirname "$0")/.."
+  . bench/lib.sh
+  hold_bench_lock "$0" "$@"
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-quick=0 rounds=3 big_rounds=3 ingest_duration=10 duration=10 warmup=2 big_duration=10 naive_duration=5 drain=15 quiet_wait=30
-micro=1 fanout=1 ingest=1 micro_job=default many=1
-args_given="$*"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) quick=1 big_rounds=1 ingest_duration=2 duration=3 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0; shift ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --big-rounds) big_rounds=$2; shift 2 ;;
-    --duration) duration=$2 ingest_duration=$2; shift 2 ;;
-    --warmup) warmup=$2; shift 2 ;;
-    --quiet-wait) quiet_wait=$2; shift 2 ;;
-    --no-micro) micro=0; shift ;;
-    --no-fanout) fanout=0; shift ;;
-    --no-ingest) ingest=0; shift ;;
-    *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
-  esac
-done
+  quick=0 rounds=3 big_rounds=3 many_rounds=1 ingest_duration=10 duration=10 warmup=2 big_duration=5 naive_duration=5 drain=10 quiet_wait=3
+  micro=1 fanout=1 ingest=1 micro_job=default many=1
+  args_given="$*"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --quick) quick=1 big_rounds=1 ingest_duration=2 duration=2 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0; shift ;;
+      --rounds) rounds=$2; shift 2 ;;
+      --big-rounds) big_rounds=$2; shift 2 ;;
+      --many-rounds) many_rounds=$2; shift 2 ;;
+      --duration) duration=$2 ingest_duration=$2; shift 2 ;;
+      --warmup) warmup=$2; shift 2 ;;
+      --quiet-wait) quiet_wait=$2; shift 2 ;;
+      --no-micro) micro=0; shift ;;
+      --no-fanout) fanout=0; shift ;;
+      --no-ingest) ingest=0; shift ;;
+      *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
+    esac
+  done
 
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-started=$SECONDS
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-name=$(date -u +%F)
-[ $quick -eq 1 ] && name="$name-quick"
-raw="bench/results/raw/compare-$stamp"
-charts="bench/results/charts/$name"
-mkdir -p "$raw"
-admin_key="bench-$RANDOM$RANDOM"
-declare -A pid url
-data=""
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  started=$SECONDS
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  name=$(date -u +%F)
+  [ $quick -eq 1 ] && name="$name-quick"
+  raw="bench/results/raw/compare-$stamp"
+  charts="bench/results/charts/$name"
+  mkdir -p "$raw"
+  admin_key="bench-$RANDOM$RANDOM"
+  declare -gA pid url # global: the EXIT trap reads them
+  data=""
 
-cleanup() {
-  for server in "${!pid[@]}"; do stop_server "${pid[$server]}" "$server"; done
-  [ -z "$data" ] || rm -rf "$data"
-}
-trap cleanup EXIT
-trap "exit 130" INT TERM # so that cleanup runs
+  cleanup() {
+    for server in "${!pid[@]}"; do stop_server "${pid[$server]}" "$server"; done
+    [ -z "$data" ] || rm -rf "$data"
+  }
+  trap cleanup EXIT
+  trap "exit 130" INT TERM # so that cleanup runs
 
-log "building Release (Tally, baselines, load generator, micro-benchmarks)"
-dotnet build bench/Bench.slnx -c Release -nologo -clp:ErrorsOnly -v:q >&2
-if [ ! -d bench/baselines/SocketIoBaseline/node_modules ]; then
-  log "installing the socket.io baseline's packages (npm ci)"
-  (cd bench/baselines/SocketIoBaseline && npm ci --no-audit --no-fund >&2)
-fi
-loadgen="dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
-
-start() { # server [variant]: start it on a free 127.0.0.1 port, from its output folder; sets pid[server], url[server]
-  local server=$1 variant=${2:-} port
-  port=$(free_port)
-  url[$server]="http://127.0.0.1:$port"
-  local logfile="$raw/$server${variant:+-$variant}.log"
-  case "$server" in
-    tally)
-      [ -z "$data" ] || rm -rf "$data"
-      data=$(mktemp -d -t tally-compare-data.XXXXXX)
-      (cd src/Tally.Server/bin/Release/net10.0 && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 \
-        exec dotnet Tally.Server.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
-    ceiling)
-      (cd bench/baselines/KestrelCeiling/bin/Release/net10.0 && exec dotnet KestrelCeiling.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
-    signalr)
-      (cd bench/baselines/SignalRBaseline/bin/Release/net10.0 && BASELINE_MODE=$variant exec dotnet SignalRBaseline.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
-    socketio)
-      (cd bench/baselines/SocketIoBaseline && BASELINE_MODE=$variant exec node server.js --host 127.0.0.1 --port "$port") >"$logfile" 2>&1 & ;;
-  esac
-  pid[$server]=$!
-  wait_ready "${pid[$server]}" "${url[$server]}" "$server" "$logfile"
-  log "$server${variant:+ ($variant)} pid ${pid[$server]} on ${url[$server]}"
-}
-
-stop() { # server
-  stop_server "${pid[$1]}" "$1"
-  unset "pid[$1]"
-}
-
-failed=0 n=0
-run() { # kind (ingest-single|ingest-ws|fanout) server [args]: one recorded run, its JSON in $raw
-  local kind=$1 server=$2; shift 2
-  n=$((n + 1))
-  local prefix=fanout
-  [ "$kind" = fanout ] || [ "$kind" = many-polls ] || prefix=ingest
-  local json; json=$(printf '%s/%s-%03d-%s.json' "$raw" "$prefix" "$n" "$server")
-  wait_quiet
-  if ! kill -0 "${pid[$server]}" 2>/dev/null; then
-    log "run $n: $server (pid ${pid[$server]}) is gone"; failed=1; return 0
+  log "building Release (Tally, baselines, load generator, micro-benchmarks)"
+  dotnet build bench/Bench.slnx -c Release -nologo -clp:ErrorsOnly -v:q >&2
+  if [ ! -d bench/baselines/SocketIoBaseline/node_modules ]; then
+    log "installing the socket.io baseline's packages (npm ci)"
+    (cd bench/baselines/SocketIoBaseline && npm ci --no-audit --no-fund >&2)
   fi
-  log "run $n: $kind against $server $*"
-  local status=0
-  $loadgen "$kind" --url "${url[$server]}" --target "$server" --admin-key "$admin_key" --server-pid "${pid[$server]}" --json "$json" "$@" \
-    >>"$raw/runs.log" 2>&1 || status=$?
-  tail -n 4 "$raw/runs.log" | sed 's/^/    /' >&2
-  if [ $status -ne 0 ] && [ $status -ne 3 ]; then
-    log "run $n FAILED (exit $status; see $raw/runs.log)"; failed=1
-    echo "- run $n, $kind against $server $* — exit $status: $(grep -E '^(RUN FAILED|Unhandled)' "$raw/runs.log" | tail -1 | cut -c1-200)" >>"$raw/failed-runs.md"
-  elif [ $status -eq 3 ] && [ "$server" = tally ]; then
-    log "run $n: Tally FAILED verification"; failed=1
+  loadgen="dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+
+  start() { # server [variant]: start it on a free 127.0.0.1 port, from its output folder; sets pid[server], url[server]
+    local server=$1 variant=${2:-} port
+    port=$(free_port)
+    url[$server]="http://127.0.0.1:$port"
+    local logfile="$raw/$server${variant:+-$variant}.log"
+    case "$server" in
+      tally)
+        [ -z "$data" ] || rm -rf "$data"
+        data=$(mktemp -d -t tally-compare-data.XXXXXX)
+        (cd src/Tally.Server/bin/Release/net10.0 && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 \
+          exec dotnet Tally.Server.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
+      ceiling)
+        (cd bench/baselines/KestrelCeiling/bin/Release/net10.0 && exec dotnet KestrelCeiling.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
+      signalr)
+        (cd bench/baselines/SignalRBaseline/bin/Release/net10.0 && BASELINE_MODE=$variant exec dotnet SignalRBaseline.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
+      socketio)
+        (cd bench/baselines/SocketIoBaseline && BASELINE_MODE=$variant exec node server.js --host 127.0.0.1 --port "$port") >"$logfile" 2>&1 & ;;
+    esac
+    pid[$server]=$!
+    wait_ready "${pid[$server]}" "${url[$server]}" "$server" "$logfile"
+    log "$server${variant:+ ($variant)} pid ${pid[$server]} on ${url[$server]}"
+  }
+
+  stop() { # server
+    stop_server "${pid[$1]}" "$1"
+    unset "pid[$1]"
+  }
+
+  failed=0 n=0
+  run() { # kind (ingest-single|ingest-ws|fanout) server [args]: one recorded run, its JSON in $raw
+    local kind=$1 server=$2; shift 2
+    n=$((n + 1))
+    local prefix=fanout
+    [ "$kind" = fanout ] || [ "$kind" = many-polls ] || prefix=ingest
+    local json; json=$(printf '%s/%s-%03d-%s.json' "$raw" "$prefix" "$n" "$server")
+    wait_quiet
+    if ! kill -0 "${pid[$server]}" 2>/dev/null; then
+      log "run $n: $server (pid ${pid[$server]}) is gone"; failed=1; return 0
+    fi
+    log "run $n: $kind against $server $*"
+    local status=0
+    $loadgen "$kind" --url "${url[$server]}" --target "$server" --admin-key "$admin_key" --server-pid "${pid[$server]}" --json "$json" "$@" \
+      >>"$raw/runs.log" 2>&1 || status=$?
+    tail -n 4 "$raw/runs.log" | sed 's/^/    /' >&2
+    if [ $status -ne 0 ] && [ $status -ne 3 ]; then
+      log "run $n FAILED (exit $status; see $raw/runs.log)"; failed=1
+      echo "- run $n, $kind against $server $* — exit $status: $(grep -E '^(RUN FAILED|Unhandled)' "$raw/runs.log" | tail -1 | cut -c1-200)" >>"$raw/failed-runs.md"
+    elif [ $status -eq 3 ] && [ "$server" = tally ]; then
+      log "run $n: Tally FAILED verification"; failed=1
+    fi
+  }
+
+  prime() { # server: a short unrecorded fan-out (JIT, pools), not recorded
+    $loadgen fanout --url "${url[$1]}" --target "$1" --admin-key "$admin_key" --watchers 100 --rate 200 --duration 0.5 --warmup 0.5 \
+      --transport ws >>"$raw/prime.log" 2>&1 || log "priming $1 failed (see $raw/prime.log)"
+  }
+
+  if [ $ingest -eq 1 ]; then
+    start tally; start ceiling
+    $loadgen ingest-single --url "${url[ceiling]}" --target ceiling --duration 2 --warmup 1 >>"$raw/prime.log" 2>&1
+    $loadgen ingest-single --url "${url[tally]}" --target tally --admin-key "$admin_key" --duration 2 --warmup 1 >>"$raw/prime.log" 2>&1
+    for round in $(seq "$rounds"); do
+      run ingest-single ceiling --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
+      run ingest-single tally --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
+      run ingest-ws tally --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
+    done
+    stop ceiling; stop tally
   fi
-}
 
-prime() { # server: a short unrecorded fan-out (JIT, pools), not recorded
-  $loadgen fanout --url "${url[$1]}" --target "$1" --admin-key "$admin_key" --watchers 100 --rate 200 --duration 1 --warmup 1 \
-    --transport ws >>"$raw/prime.log" 2>&1 || log "priming $1 failed (see $raw/prime.log)"
-}
-
-if [ $ingest -eq 1 ]; then
-  start tally; start ceiling
-  $loadgen ingest-single --url "${url[ceiling]}" --target ceiling --duration 2 --warmup 1 >>"$raw/prime.log" 2>&1
-  $loadgen ingest-single --url "${url[tally]}" --target tally --admin-key "$admin_key" --duration 2 --warmup 1 >>"$raw/prime.log" 2>&1
-  for round in $(seq "$rounds"); do
-    run ingest-single ceiling --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
-    run ingest-single tally --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
-    run ingest-ws tally --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
-  done
-  stop ceiling; stop tally
-fi
-
-if [ $fanout -eq 1 ]; then
-  fan=(--senders 16 --drain-timeout "$drain" --connect-concurrency 64 --connect-timeout 60)
-  start tally; start ceiling; start signalr throttled; start socketio throttled
-  for server in tally ceiling signalr socketio; do prime "$server"; done
-  for round in $(seq "$rounds"); do
-    for server in tally signalr socketio ceiling; do
-      variant=(); [ "$server" = tally ] || [ "$server" = ceiling ] || variant=(--variant throttled)
-      run fanout "$server" "${variant[@]}" --transport ws --watchers 1000 --rate 1000 --duration "$duration" --warmup "$warmup" "${fan[@]}"
+  if [ $fanout -eq 1 ]; then
+    fan=(--senders 16 --drain-timeout "$drain" --connect-concurrency 64 --connect-timeout 60)
+    start tally; start ceiling; start signalr throttled; start socketio throttled
+    for server in tally ceiling signalr socketio; do prime "$server"; done
+    for round in $(seq "$rounds"); do
+      for server in tally signalr socketio ceiling; do
+        variant=(); [ "$server" = tally ] || [ "$server" = ceiling ] || variant=(--variant throttled)
+        run fanout "$server" "${variant[@]}" --transport ws --watchers 1000 --rate 1000 --duration "$duration" --warmup "$warmup" "${fan[@]}"
+      done
     done
-  done
-  for round in $(seq "$big_rounds"); do
-    for server in tally signalr socketio ceiling; do
-      variant=(); [ "$server" = tally ] || [ "$server" = ceiling ] || variant=(--variant throttled)
-      run fanout "$server" "${variant[@]}" --transport ws --watchers 5000 --rate 5000 --duration "$big_duration" --warmup 1 "${fan[@]}"
-    done
-  done
-  stop ceiling; stop signalr; stop socketio
-  start signalr naive; start socketio naive
-  for server in signalr socketio; do prime "$server"; done
-  for round in $(seq "$big_rounds"); do
-    run fanout tally --transport ws --watchers 2000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
-    run fanout signalr --variant naive --watchers 2000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
-    run fanout socketio --variant naive --watchers 2000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
-  done
-  stop signalr; stop socketio
-  if [ $many -eq 1 ]; then
-    # Many polls: 10,000 polls with one watcher each, 2,000 votes/s spread over them (full run only).
-    start ceiling; start signalr throttled; start socketio throttled
     for round in $(seq "$big_rounds"); do
       for server in tally signalr socketio ceiling; do
         variant=(); [ "$server" = tally ] || [ "$server" = ceiling ] || variant=(--variant throttled)
-        run many-polls "$server" "${variant[@]}" --transport ws --watchers 10000 --polls 10000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
+        run fanout "$server" "${variant[@]}" --transport ws --watchers 5000 --rate 5000 --duration "$big_duration" --warmup 1 "${fan[@]}"
       done
     done
     stop ceiling; stop signalr; stop socketio
+    start signalr naive; start socketio naive
+    for server in signalr socketio; do prime "$server"; done
+    for round in $(seq "$big_rounds"); do
+      run fanout tally --transport ws --watchers 2000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
+      run fanout signalr --variant naive --watchers 2000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
+      run fanout socketio --variant naive --watchers 2000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
+    done
+    stop signalr; stop socketio
+    if [ $many -eq 1 ]; then
+      # Many polls: 10,000 polls with one watcher each, 2,000 votes/s spread over them (full run only).
+      start ceiling; start signalr throttled; start socketio throttled
+      for round in $(seq "$many_rounds"); do
+        for server in tally signalr socketio ceiling; do
+          variant=(); [ "$server" = tally ] || [ "$server" = ceiling ] || variant=(--variant throttled)
+          run many-polls "$server" "${variant[@]}" --transport ws --watchers 10000 --polls 10000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
+        done
+      done
+      stop ceiling; stop signalr; stop socketio
+    fi
+    stop tally
   fi
-  stop tally
-fi
 
-micro_md=""
-if [ $micro -eq 1 ]; then
-  log "micro-benchmarks (BenchmarkDotNet, job $micro_job)"
-  wait_quiet
-  micro_out="$raw/micro"
-  if dotnet bench/Tally.Micro/bin/Release/net10.0/Tally.Micro.dll --job-kind "$micro_job" --artifacts "$micro_out" --filter '*' \
-      >"$raw/micro.log" 2>&1; then
-    micro_md=$(cat "$micro_out"/results/*-report-github.md 2>/dev/null || true)
-  else
-    log "micro-benchmarks FAILED (see $raw/micro.log)"; failed=1
+  micro_md=""
+  if [ $micro -eq 1 ]; then
+    log "micro-benchmarks (BenchmarkDotNet, job $micro_job)"
+    wait_quiet
+    micro_out="$raw/micro"
+    if dotnet bench/Tally.Micro/bin/Release/net10.0/Tally.Micro.dll --job-kind "$micro_job" --artifacts "$micro_out" --filter '*' \
+        >"$raw/micro.log" 2>&1; then
+      micro_md=$(cat "$micro_out"/results/*-report-github.md 2>/dev/null || true)
+    else
+      log "micro-benchmarks FAILED (see $raw/micro.log)"; failed=1
+    fi
   fi
-fi
 
-problems=$(cat "$raw"/*.log | grep -cE '^(warn|fail|crit):' || true)
-out="bench/results/$name.md"
-cmd="bench/run.sh${args_given:+ $args_given}"
-{
-  echo "# Tally side by side: ingest and fan-out against SignalR, Socket.IO and a bare Kestrel ceiling, $(date -u '+%F %H:%M UTC')"
-  echo
-  echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench ':!bench/results' || echo ', with uncommitted changes'))."
-  echo
-  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK, Node.js $(node --version), socket.io $(node -e 'console.log(require("./bench/baselines/SocketIoBaseline/node_modules/socket.io/package.json").version)')."
-  echo "**The servers and the load generator share these $(nproc) cores, and so does whatever else runs on the machine**: each run's window records the CPU other processes took (\"other CPU-s\" below); a run with more than ~0.5 CPU-s of it per second of window measured a busy machine."
-  echo
-  echo "Settings: ingest $rounds rounds of ${ingest_duration} s windows; 1k × 1k $rounds rounds, 5k × 5k and the naive 2k × 2k $big_rounds round(s); windows ${duration} s after ${warmup} s warm-up (5k × 5k ${big_duration} s, naive ${naive_duration} s, after 1 s); drain ${drain} s; servers alternate within each round."
-  echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL), fresh data folder. Baselines: \`bench/baselines/\` (throttled = at most one broadcast per poll per 50 ms; naive = one per vote)."
-  echo
-} >"$out"
-$loadgen report-compare --dir "$raw" --charts "$charts" --chart-link "charts/$name" >>"$out" || failed=1
-{
-  if [ -n "$micro_md" ]; then
-    echo "### Micro-benchmarks (BenchmarkDotNet, job \`$micro_job\`)"
+  problems=$(cat "$raw"/*.log | grep -cE '^(warn|fail|crit):' || true)
+  out="bench/results/$name.md"
+  cmd="bench/run.sh${args_given:+ $args_given}"
+  {
+    echo "# Tally side by side: ingest and fan-out against SignalR, Socket.IO and a bare Kestrel ceiling, $(date -u '+%F %H:%M UTC')"
     echo
-    echo "$micro_md"
+    echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench ':!bench/results' || echo ', with uncommitted changes'))."
     echo
-  fi
-  if [ -s "$raw/failed-runs.md" ]; then
-    echo "### Runs that failed (no figures recorded)"
+    echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK, Node.js $(node --version), socket.io $(node -e 'console.log(require("./bench/baselines/SocketIoBaseline/node_modules/socket.io/package.json").version)')."
+    echo "**The servers and the load generator share these $(nproc) cores, and so does whatever else runs on the machine**: each run's window records the CPU other processes took (\"other CPU-s\" below); a run with more than ~0.5 CPU-s of it per second of window measured a busy machine."
     echo
-    cat "$raw/failed-runs.md"
+    echo "Settings: ingest $rounds rounds of ${ingest_duration} s windows; 1k × 1k $rounds rounds, 5k × 5k and the naive 2k × 2k $big_rounds round(s); windows ${duration} s after ${warmup} s warm-up (5k × 5k ${big_duration} s, naive ${naive_duration} s, after 1 s); drain ${drain} s; servers alternate within each round."
+    echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL), fresh data folder. Baselines: \`bench/baselines/\` (throttled = at most one broadcast per poll per 50 ms; naive = one per vote)."
     echo
-  fi
-  echo "The servers' logs have $problems warn/fail/crit entries (kept in \`$raw/\`). The whole script took $((SECONDS - started)) s."
-} >>"$out"
+  } >"$out"
+  $loadgen report-compare --dir "$raw" --charts "$charts" --chart-link "charts/$name" >>"$out" || failed=1
+  {
+    if [ -n "$micro_md" ]; then
+      echo "### Micro-benchmarks (BenchmarkDotNet, job \`$micro_job\`)"
+      echo
+      echo "$micro_md"
+      echo
+    fi
+    if [ -s "$raw/failed-runs.md" ]; then
+      echo "### Runs that failed (no figures recorded)"
+      echo
+      cat "$raw/failed-runs.md"
+      echo
+    fi
+    echo "The servers' logs have $problems warn/fail/crit entries (kept in \`$raw/\`). The whole script took $((SECONDS - started)) s."
+  } >>"$out"
 
-cat "$out"
-log "saved $out, charts in $charts/ (raw runs in $raw)"
-if [ $failed -ne 0 ]; then
-  log "SOME RUNS FAILED (see above)"
-  exit 1
-fi
+  cat "$out"
+  log "saved $out, charts in $charts/ (raw runs in $raw)"
+  if [ $failed -ne 0 ]; then
+    log "SOME RUNS FAILED (see above)"
+    exit 1
+  fi
+}
+
+main "$@"

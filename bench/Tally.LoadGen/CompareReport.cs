@@ -46,6 +46,14 @@ internal static class CompareReport
             Directory.CreateDirectory(charts);
         }
 
+        // How busy the machine was: the share of all cores that other processes took in each run's measured window.
+        var busy = ingests.Select(r => r.OtherCpuSeconds / r.DurationSeconds)
+            .Concat(fanouts.Select(r => r.OtherCpuSeconds / r.DurationSeconds))
+            .Select(cores => cores / Environment.ProcessorCount)
+            .ToList();
+        md.AppendLine(string.Create(s_inv,
+            $"**Noise:** other processes took a median {M(busy, x => x) * 100:0}% of the machine's {Environment.ProcessorCount} cores in the runs' measured windows (least {busy.Min() * 100:0}%, most {busy.Max() * 100:0}%). A quiet machine is under 5%."));
+        md.AppendLine();
         if (ingests.Count > 0)
         {
             RenderIngest(md, ingests, verdicts, charts, link);
@@ -62,6 +70,12 @@ internal static class CompareReport
         {
             md.AppendLine(verdict);
         }
+
+        md.AppendLine();
+        md.AppendLine("### Where Tally loses in this run");
+        md.AppendLine();
+        var losses = Losses(ingests, fanouts);
+        md.AppendLine(losses.Count == 0 ? "Nowhere: on every figure above Tally is at least as good as every baseline." : string.Join(Environment.NewLine, losses));
 
         md.AppendLine();
         RenderRuns(md, ingests, fanouts);
@@ -95,7 +109,7 @@ internal static class CompareReport
             {
                 bars.Add(($"ceiling {Short(group.Key.Scenario)}", c));
                 verdicts.Add(string.Create(s_inv,
-                    $"- Ingest ({name}) ≥ {IngestGoalRatio:0.0}× the ceiling: **{(ratio >= IngestGoalRatio ? "met" : "not met")}** — {ratio:0.00}× ({N(t)} vs {N(c)} votes/s; every Tally vote fsynced before its answer, the ceiling keeps nothing)."));
+                    $"- Ingest ({name}) ≥ {IngestGoalRatio:0.0}× the ceiling: **{(ratio >= IngestGoalRatio ? "met" : "not met")}** — {ratio.ToString(Math.Abs(ratio - IngestGoalRatio) < 0.01 ? "0.000" : "0.00", s_inv)}× ({N(t)} vs {N(c)} votes/s; every Tally vote fsynced before its answer, the ceiling keeps nothing)."));
             }
         }
 
@@ -195,19 +209,69 @@ internal static class CompareReport
             $"- {title}: Tally's server CPU for the same work no higher than the best baseline's — **{(tallyEff >= bestEff ? "met" : "not met")}**: Tally {N(tallyEff)} updates per CPU-s, best baseline {best.Name} {N(bestEff)} ({X(tallyEff / bestEff)})."));
     }
 
+    /// <summary>Every figure on which a baseline beats Tally (median against median), said plainly.</summary>
+    private static List<string> Losses(List<RunResult> ingests, List<FanoutResult> fanouts)
+    {
+        var losses = new List<string>();
+        foreach (var group in ingests.GroupBy(r => (r.Scenario, r.Concurrency)))
+        {
+            var tally = group.Where(r => r.Target == "tally").ToList();
+            var ceiling = group.Where(r => r.Target == "ceiling").ToList();
+            if (tally.Count > 0 && ceiling.Count > 0)
+            {
+                losses.Add(string.Create(s_inv,
+                    $"- Ingest ({group.Key.Scenario}): the ceiling takes {M(ceiling, r => r.VotesPerSecond) / M(tally, r => r.VotesPerSecond):0.00}× Tally's votes/s, and Tally spends {M(tally, PerVote) / M(ceiling, PerVote):0.0}× the ceiling's server CPU per vote (the ceiling keeps nothing; Tally fsyncs each group commit)."));
+            }
+        }
+
+        foreach (var workload in fanouts.GroupBy(r => (r.Watchers, r.Rate, r.Polls)))
+        {
+            var tally = workload.Where(r => r.Target == WatchTargets.Tally).ToList();
+            if (tally.Count == 0)
+            {
+                continue;
+            }
+
+            var title = string.Create(s_inv, $"{workload.Key.Watchers:N0} × {workload.Key.Rate:N0}/s{(workload.Key.Polls > 1 ? $" over {workload.Key.Polls:N0} polls" : "")}");
+            foreach (var target in workload.Where(r => r.Target != WatchTargets.Tally).GroupBy(Label))
+            {
+                var r = target.ToList();
+                var (te, be) = (M(tally, Efficiency), M(r, Efficiency));
+                var (tp, bp) = (M(tally, x => x.P99Ms), M(r, x => x.P99Ms));
+                var (t50, b50) = (M(tally, x => x.P50Ms), M(r, x => x.P50Ms));
+                if (be > te)
+                {
+                    losses.Add(string.Create(s_inv, $"- {title}: {target.Key} delivers more updates per server CPU-second — {N(be)} against Tally's {N(te)} (Tally {X(te / be)})."));
+                }
+
+                if (bp < tp)
+                {
+                    losses.Add(string.Create(s_inv, $"- {title}: {target.Key} has the lower p99 — {bp:0.0} ms against Tally's {tp:0.0} ms."));
+                }
+
+                if (b50 < t50)
+                {
+                    losses.Add(string.Create(s_inv, $"- {title}: {target.Key} has the lower p50 — {b50:0.0} ms against Tally's {t50:0.0} ms."));
+                }
+            }
+        }
+
+        return losses;
+    }
+
     private static void RenderRuns(StringBuilder md, List<RunResult> ingests, List<FanoutResult> fanouts)
     {
         md.AppendLine("### Every run, in order (with the CPU other processes took in its window)");
         md.AppendLine();
         if (ingests.Count > 0)
         {
-            md.AppendLine("| # | ingest | server | votes/s | p50 / p99 ms | server CPU-s | load-gen CPU-s | other CPU-s | errors / 503 / unanswered | verified |");
-            md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---|");
+            md.AppendLine("| # | ingest | server | votes/s | p50 / p99 ms | server CPU-s | server peak RSS MiB | load-gen CPU-s | other CPU-s | errors / 503 / unanswered | verified |");
+            md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
             var n = 0;
             foreach (var r in ingests.OrderBy(r => r.StartedAt))
             {
                 md.AppendLine(string.Create(s_inv,
-                    $"| {++n} | {r.Scenario}, c={r.Concurrency} | {r.Target} | {N(r.VotesPerSecond)} | {r.P50Ms:0.00} / {r.P99Ms:0.00} | {r.ServerCpuSeconds:0.00} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.Errors} / {r.Overloaded} / {r.Indeterminate} | {(r.Verified is { } v ? (v ? "yes" : "**NO**") : "—")} |"));
+                    $"| {++n} | {r.Scenario}, c={r.Concurrency} | {r.Target} | {N(r.VotesPerSecond)} | {r.P50Ms:0.00} / {r.P99Ms:0.00} | {r.ServerCpuSeconds:0.00} | {(r.ServerPeakRssMiB is { } peak ? peak.ToString("0", s_inv) : "—")} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.Errors} / {r.Overloaded} / {r.Indeterminate} | {(r.Verified is { } v ? (v ? "yes" : "**NO**") : "—")} |"));
             }
 
             md.AppendLine();
@@ -215,13 +279,13 @@ internal static class CompareReport
 
         if (fanouts.Count > 0)
         {
-            md.AppendLine("| # | fan-out | server | connect s | p50 / p99 / max ms | updates/s | server CPU-s | load-gen CPU-s | other CPU-s | late sends | vote errors / unanswered | verified |");
-            md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            md.AppendLine("| # | fan-out | server | connect s | p50 / p99 / max ms | updates/s | server CPU-s | server peak RSS MiB | load-gen CPU-s | other CPU-s | late sends | vote errors / unanswered / unsent | verified |");
+            md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             var n = 0;
             foreach (var r in fanouts.OrderBy(r => r.StartedAt))
             {
                 md.AppendLine(string.Create(s_inv,
-                    $"| {++n} | {r.Watchers:N0} × {r.Rate:N0}/s | {Label(r)} | {r.ConnectSeconds:0.0} | {r.P50Ms:0.0} / {r.P99Ms:0.0} / {r.MaxMs:0.0} | {N(r.UpdatesPerSecond)} | {r.ServerCpuSeconds:0.00} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.LateSends:N0} | {r.VoteErrors} / {r.VotesUnanswered} | {(r.Verified ? "yes" : "no: " + Trim(r.Problem))} |"));
+                    $"| {++n} | {r.Watchers:N0} × {r.Rate:N0}/s | {Label(r)} | {r.ConnectSeconds:0.0} | {r.P50Ms:0.0} / {r.P99Ms:0.0} / {r.MaxMs:0.0} | {N(r.UpdatesPerSecond)} | {r.ServerCpuSeconds:0.00} | {(r.ServerPeakRssMiB is { } peak ? peak.ToString("0", s_inv) : "—")} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.LateSends:N0} | {r.VoteErrors} / {r.VotesUnanswered} / {r.VotesUnsent} | {(r.Verified ? "yes" : "no: " + Trim(r.Problem))} |"));
             }
 
             md.AppendLine();

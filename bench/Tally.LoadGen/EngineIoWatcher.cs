@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -14,19 +13,18 @@ namespace Tally.LoadGen;
 /// </summary>
 internal sealed class EngineIoWatcher(HttpMessageInvoker invoker, Uri baseUrl, string pollId) : Watcher(pollId)
 {
-    private const int MaxMessageBytes = 1 << 20;
-
     private static readonly byte[] s_pong = "3"u8.ToArray();
     private static readonly byte[] s_connect = "40"u8.ToArray();
 
     private readonly ClientWebSocket _socket = new();
-    private byte[] _buffer = new byte[1024];
+    private WebSocketMessages? _messages;
 
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
         _socket.Options.KeepAliveInterval = TimeSpan.Zero; // Engine.IO has its own ping, answered below
         var uri = new UriBuilder(baseUrl) { Scheme = "ws", Path = "/socket.io/", Query = "EIO=4&transport=websocket" }.Uri;
         await _socket.ConnectAsync(uri, invoker, cancellationToken);
+        _messages = new WebSocketMessages(_socket, "poll " + PollId);
 
         // Engine.IO open ("0{sid,…}"), then connect to the main namespace and wait for its "40{sid}".
         var (open, _) = await ReceiveAsync(cancellationToken);
@@ -65,25 +63,7 @@ internal sealed class EngineIoWatcher(HttpMessageInvoker invoker, Uri baseUrl, s
         }
     }
 
-    protected override async ValueTask CloseAsync()
-    {
-        try
-        {
-            if (_socket.State == WebSocketState.Open)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bench done", timeout.Token);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            // the connection is going away either way
-        }
-        finally
-        {
-            _socket.Dispose();
-        }
-    }
+    protected override ValueTask CloseAsync() => WebSocketMessages.CloseAsync(_socket);
 
     /// <summary>One Engine.IO packet: a ping is answered, an event <c>42["results",{…}]</c> goes to the watcher, a disconnect ends the stream.</summary>
     private async ValueTask HandleAsync(ReadOnlyMemory<byte> packet, long receivedAt, CancellationToken cancellationToken)
@@ -120,33 +100,6 @@ internal sealed class EngineIoWatcher(HttpMessageInvoker invoker, Uri baseUrl, s
     }
 
     /// <summary>One whole text frame (an Engine.IO packet over the websocket transport), and when the read that completed it returned.</summary>
-    private async ValueTask<(ReadOnlyMemory<byte> Packet, long ReceivedAt)> ReceiveAsync(CancellationToken cancellationToken)
-    {
-        var filled = 0;
-        while (true)
-        {
-            if (filled == _buffer.Length)
-            {
-                if (_buffer.Length >= MaxMessageBytes)
-                {
-                    throw new InvalidDataException($"A packet on poll {PollId} is longer than {MaxMessageBytes} bytes.");
-                }
-
-                Array.Resize(ref _buffer, _buffer.Length * 2);
-            }
-
-            var result = await _socket.ReceiveAsync(_buffer.AsMemory(filled), cancellationToken);
-            var receivedAt = Stopwatch.GetTimestamp();
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                throw new IOException($"The server closed the WebSocket: {_socket.CloseStatus} {_socket.CloseStatusDescription}");
-            }
-
-            filled += result.Count;
-            if (result.EndOfMessage)
-            {
-                return (_buffer.AsMemory(0, filled), receivedAt);
-            }
-        }
-    }
+    private ValueTask<(ReadOnlyMemory<byte> Message, long ReceivedAt)> ReceiveAsync(CancellationToken cancellationToken) =>
+        (_messages ?? throw new InvalidOperationException("Not open.")).ReadAsync(cancellationToken);
 }

@@ -106,6 +106,9 @@ internal sealed record FanoutResult
 
     public required double? ServerRssAfterMiB { get; init; }
 
+    /// <summary>The server's peak resident memory since it started (VmHWM), read after the run.</summary>
+    public double? ServerPeakRssMiB { get; init; }
+
     /// <summary>(RSS watching − RSS before) / watchers.</summary>
     public required double? KiBPerWatcher { get; init; }
 

@@ -147,6 +147,7 @@ internal static class FanoutRun
             ServerRssBeforeMiB = rssBefore,
             ServerRssWatchingMiB = rssWatching,
             ServerRssAfterMiB = rssAfter,
+            ServerPeakRssMiB = pid is { } p3 ? ProcessStats.PeakRssMiB(p3) : null,
             KiBPerWatcher = rssBefore is { } b && rssWatching is { } w ? (w - b) * 1024 / group.Watchers.Count : null,
             LoadGenRssMiB = loadGenRss,
             StaleMessages = group.Watchers.Sum(w => w.StaleMessages),
@@ -337,7 +338,7 @@ internal static class FanoutRun
         Console.WriteLine(string.Create(inv, $"vote sent → watcher received ms, over {r.Pairs:N0} pairs: p50 {r.P50Ms:0.###}  p90 {r.P90Ms:0.###}  p99 {r.P99Ms:0.###}  p99.9 {r.P999Ms:0.###}  max {r.MaxMs:0.###}"));
         Console.WriteLine(string.Create(inv, $"per vote, its first watcher: p50 {r.FirstWatcherP50Ms:0.###} p99 {r.FirstWatcherP99Ms:0.###} ms; its last watcher: p50 {r.LastWatcherP50Ms:0.###} p99 {r.LastWatcherP99Ms:0.###} ms"));
         Console.WriteLine(string.Create(inv, $"messages delivered: {r.MessagesPerSecond:N0}/s (all watchers){(r.StaleMessages > 0 ? $"; {r.StaleMessages:N0} arrived after a newer one (stale, ignored)" : "")}"));
-        Console.WriteLine(string.Create(inv, $"server: {r.ServerCpuSeconds:0.00} CPU-s in {r.DurationSeconds:0.#} s; RSS {r.ServerRssBeforeMiB:0.0} MiB before, {r.ServerRssWatchingMiB:0.0} watching ({r.KiBPerWatcher:0.0} KiB/watcher), {r.ServerRssAfterMiB:0.0} after"));
+        Console.WriteLine(string.Create(inv, $"server: {r.ServerCpuSeconds:0.00} CPU-s in {r.DurationSeconds:0.#} s; RSS {r.ServerRssBeforeMiB:0.0} MiB before, {r.ServerRssWatchingMiB:0.0} watching ({r.KiBPerWatcher:0.0} KiB/watcher), {r.ServerRssAfterMiB:0.0} after, peak {r.ServerPeakRssMiB:0.0}"));
         Console.WriteLine(string.Create(inv, $"load generator: {r.LoadGenCpuSeconds:0.00} CPU-s, RSS {r.LoadGenRssMiB:0} MiB; other processes: {r.OtherCpuSeconds:0.00} CPU-s; iowait {r.IoWaitSeconds:0.00} s"));
         Console.WriteLine(r.Verified
             ? string.Create(inv, $"verified: all {r.Watchers:N0} watchers hold the served results (seq {r.ServedSeq}, {r.ServedTotalVotes:N0} votes)")

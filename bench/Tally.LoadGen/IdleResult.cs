@@ -31,6 +31,9 @@ internal sealed record IdleResult
 
     public required double? ServerRssAfterCloseMiB { get; init; }
 
+    /// <summary>The server's peak resident memory since it started (VmHWM), read after the watchers closed.</summary>
+    public double? ServerPeakRssMiB { get; init; }
+
     /// <summary>(RSS idle − RSS before) / watchers, in KiB.</summary>
     public required double? KiBPerWatcher { get; init; }
 

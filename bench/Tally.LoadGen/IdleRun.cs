@@ -96,6 +96,7 @@ internal static class IdleRun
             ServerRssBeforeMiB = rssBefore,
             ServerRssIdleMiB = rssIdle,
             ServerRssAfterCloseMiB = rssAfterClose,
+            ServerPeakRssMiB = pid is { } p4 ? ProcessStats.PeakRssMiB(p4) : null,
             ServerRssAfterGcMiB = rssAfterGc,
             ServerHeapBeforeMiB = heapBefore?.HeapMiB,
             ServerHeapIdleMiB = heapIdle?.HeapMiB,
@@ -111,7 +112,7 @@ internal static class IdleRun
             Problem = problem,
         };
 
-        Console.WriteLine(string.Create(inv, $"server RSS: {result.ServerRssBeforeMiB:0.0} MiB before, {result.ServerRssIdleMiB:0.0} with {result.Watchers:N0} idle watchers ({result.KiBPerWatcher:0.00} KiB each), {result.ServerRssAfterCloseMiB:0.0} after they closed; server CPU while idle {result.ServerIdleCpuSeconds:0.00} s in {result.IdleSeconds:0.#} s"));
+        Console.WriteLine(string.Create(inv, $"server RSS: {result.ServerRssBeforeMiB:0.0} MiB before, {result.ServerRssIdleMiB:0.0} with {result.Watchers:N0} idle watchers ({result.KiBPerWatcher:0.00} KiB each), {result.ServerRssAfterCloseMiB:0.0} after they closed, peak {result.ServerPeakRssMiB:0.0}; server CPU while idle {result.ServerIdleCpuSeconds:0.00} s in {result.IdleSeconds:0.#} s"));
         Console.WriteLine(string.Create(inv, $"server managed heap after a full GC: {result.ServerHeapBeforeMiB:0.0} MiB before, {result.ServerHeapIdleMiB:0.0} idle ({result.HeapKiBPerWatcher:0.00} KiB and {result.GcHandlesPerWatcher:0.0} GC handles per watcher); RSS after that GC {result.ServerRssAfterGcMiB:0.0} MiB"));
         Console.WriteLine(string.Create(inv, $"presence {(presence ? "settled" : "DID NOT settle within 60 s")}; load generator RSS {result.LoadGenRssMiB:0} MiB"));
         Console.WriteLine(string.Create(inv, $"one vote per poll → every watcher: p50 {result.WakeP50Ms:0.###} ms, p99 {result.WakeP99Ms:0.###} ms, max {result.WakeMaxMs:0.###} ms"));

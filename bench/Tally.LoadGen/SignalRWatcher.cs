@@ -6,10 +6,10 @@ namespace Tally.LoadGen;
 
 /// <summary>
 /// A watcher of the SignalR baseline with the official client (<c>Microsoft.AspNetCore.SignalR.Client</c>, JSON protocol,
-/// WebSockets, no negotiate round trip): calls <c>Subscribe(pollId)</c> and takes each <c>results</c> message the hub sends.
+/// WebSockets, no negotiate round trip, its socket made on the load generator's handler): calls <c>Subscribe(pollId)</c> and takes each <c>results</c> message the hub sends.
 /// The receive time is taken when the client hands the decoded message over.
 /// </summary>
-internal sealed class SignalRWatcher(Uri baseUrl, string pollId) : Watcher(pollId)
+internal sealed class SignalRWatcher(HttpMessageInvoker invoker, Uri baseUrl, string pollId) : Watcher(pollId)
 {
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private HubConnection? _connection;
@@ -17,7 +17,26 @@ internal sealed class SignalRWatcher(Uri baseUrl, string pollId) : Watcher(pollI
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
         _connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseUrl, "/hubs/results"), HttpTransportType.WebSockets, o => o.SkipNegotiation = true)
+            .WithUrl(new Uri(baseUrl, "/hubs/results"), HttpTransportType.WebSockets, o =>
+            {
+                o.SkipNegotiation = true;
+
+                // The socket goes through the load generator's handler, so it is bound to the run's source addresses too.
+                o.WebSocketFactory = async (context, token) =>
+                {
+                    var socket = new System.Net.WebSockets.ClientWebSocket();
+                    try
+                    {
+                        await socket.ConnectAsync(context.Uri, invoker, token);
+                        return socket;
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                };
+            })
             .Build();
         _connection.On<BaselineResults>("results", m =>
         {

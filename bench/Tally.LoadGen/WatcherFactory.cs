@@ -35,12 +35,12 @@ internal sealed class WatcherFactory : IDisposable
         _client = new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan }; // a stream lasts the run; runs are bounded by tokens
     }
 
-    /// <summary>A watcher of <paramref name="pollId"/>. The SignalR and SocketIOClient libraries open their own sockets (no source-address binding).</summary>
+    /// <summary>A watcher of <paramref name="pollId"/>. Only the SocketIOClient package opens its own sockets (no source-address binding).</summary>
     public Watcher Create(string pollId) => _transport switch
     {
         WatchTransports.WebSocket => new WebSocketWatcher(_client, _baseUrl, pollId),
         WatchTransports.CeilingWebSocket => new WebSocketWatcher(_client, _baseUrl, pollId, ceiling: true),
-        WatchTransports.SignalR => new SignalRWatcher(_baseUrl, pollId),
+        WatchTransports.SignalR => new SignalRWatcher(_client, _baseUrl, pollId),
         WatchTransports.SocketIo => new EngineIoWatcher(_client, _baseUrl, pollId),
         WatchTransports.SocketIoLibrary => new SocketIoWatcher(_baseUrl, pollId),
         _ => new SseWatcher(_client, _baseUrl, pollId),

@@ -18,7 +18,7 @@ internal static class WebSocketVotes
         var bodies = Enumerable.Range(0, Bodies)
             .Select(n => Encoding.UTF8.GetBytes($$"""{"op":"vote","pollId":"{{pollId}}","optionIds":[{{1 + (n % 3)}}],"voterId":"w{{loop}}-{{n}}","requestId":"{{n}}"}"""))
             .ToArray();
-        using var socket = new ClientWebSocket();
+        var socket = new ClientWebSocket(); // disposed by WebSocketMessages.CloseAsync
         socket.Options.AddSubProtocol(WebSocketWatcher.Subprotocol);
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         try
@@ -29,19 +29,20 @@ internal static class WebSocketVotes
         {
             stats.Errors++;
             stats.FirstProblem ??= $"connecting a WebSocket failed: {ex.Message}";
+            socket.Dispose();
             return;
         }
 
-        var buffer = new byte[4096];
+        var messages = new WebSocketMessages(socket, "a vote socket");
         for (long n = 0; n < cap && !hardStop.IsCancellationRequested && Stopwatch.GetTimestamp() < window.End; n++)
         {
             stats.Sent++;
             var t0 = Stopwatch.GetTimestamp();
-            int filled;
+            ReadOnlyMemory<byte> answer;
             try
             {
                 await socket.SendAsync(bodies[n % Bodies], WebSocketMessageType.Text, endOfMessage: true, hardStop);
-                filled = await ReceiveAsync(socket, buffer, hardStop);
+                (answer, _) = await messages.ReadAsync(hardStop);
             }
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
             {
@@ -51,7 +52,7 @@ internal static class WebSocketVotes
             }
 
             var t1 = Stopwatch.GetTimestamp();
-            var (type, status) = Read(buffer.AsSpan(0, filled));
+            var (type, status) = Read(answer.Span);
             if (type == "ack")
             {
                 stats.AckedVotes++;
@@ -69,40 +70,11 @@ internal static class WebSocketVotes
             else
             {
                 stats.Errors++;
-                stats.FirstProblem ??= "answered: " + Encoding.UTF8.GetString(buffer, 0, Math.Min(filled, 400));
+                stats.FirstProblem ??= "answered: " + Encoding.UTF8.GetString(answer.Span[..Math.Min(answer.Length, 400)]);
             }
         }
 
-        if (socket.State == WebSocketState.Open)
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bench done", timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-    }
-
-    /// <summary>One whole message (the socket carries only this loop's acks: it subscribes to nothing).</summary>
-    private static async Task<int> ReceiveAsync(ClientWebSocket socket, byte[] buffer, CancellationToken cancellationToken)
-    {
-        var filled = 0;
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(filled), cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                throw new IOException($"The server closed the WebSocket: {socket.CloseStatus} {socket.CloseStatusDescription}");
-            }
-
-            filled += result.Count;
-            if (result.EndOfMessage)
-            {
-                return filled;
-            }
-
-            if (filled == buffer.Length)
-            {
-                throw new InvalidDataException("An answer longer than 4 KiB.");
-            }
-        }
+        await WebSocketMessages.CloseAsync(socket);
     }
 
     /// <summary>The message's <c>type</c>, and for an error its problem <c>type</c>.</summary>

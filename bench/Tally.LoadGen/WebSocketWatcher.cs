@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 
@@ -11,8 +10,6 @@ namespace Tally.LoadGen;
 internal sealed class WebSocketWatcher(HttpMessageInvoker invoker, Uri baseUrl, string pollId, bool ceiling = false) : Watcher(pollId)
 {
     public const string Subprotocol = "tally.json.v1";
-
-    private const int MaxMessageBytes = 1 << 20;
 
     private readonly ClientWebSocket _socket = new();
 
@@ -39,53 +36,13 @@ internal sealed class WebSocketWatcher(HttpMessageInvoker invoker, Uri baseUrl, 
 
     protected override async Task ReadAsync(CancellationToken cancellationToken)
     {
-        var buffer = new byte[1024];
-        var filled = 0;
+        var messages = new WebSocketMessages(_socket, "poll " + PollId);
         while (true)
         {
-            if (filled == buffer.Length)
-            {
-                if (buffer.Length >= MaxMessageBytes)
-                {
-                    throw new InvalidDataException($"A message on poll {PollId} is longer than {MaxMessageBytes} bytes.");
-                }
-
-                Array.Resize(ref buffer, buffer.Length * 2);
-            }
-
-            var result = await _socket.ReceiveAsync(buffer.AsMemory(filled), cancellationToken);
-            var receivedAt = Stopwatch.GetTimestamp();
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                throw new IOException($"The server closed the WebSocket: {_socket.CloseStatus} {_socket.CloseStatusDescription}");
-            }
-
-            filled += result.Count;
-            if (result.EndOfMessage)
-            {
-                OnMessage(buffer.AsSpan(0, filled), receivedAt);
-                filled = 0;
-            }
+            var (message, receivedAt) = await messages.ReadAsync(cancellationToken);
+            OnMessage(message.Span, receivedAt);
         }
     }
 
-    protected override async ValueTask CloseAsync()
-    {
-        try
-        {
-            if (_socket.State == WebSocketState.Open)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bench done", timeout.Token);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            // the connection is going away either way
-        }
-        finally
-        {
-            _socket.Dispose();
-        }
-    }
+    protected override ValueTask CloseAsync() => WebSocketMessages.CloseAsync(_socket);
 }

@@ -6,7 +6,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 // Tally.Micro [--job-kind default|quick] [--artifacts DIR] [BenchmarkDotNet options, e.g. --filter '*Encode*']
 // Runs in process (no generated project to build per benchmark: the machine is small and shared). "quick" is a reduced
-// job for bench/run.sh --quick: 2 warm-up and 5 measured iterations of ~100 ms; "default" is BenchmarkDotNet's own.
+// job for bench/run.sh --quick: 2 warm-up and 5 measured iterations of ~100 ms; "default" is BenchmarkDotNet's own with at most 30 iterations.
 var kind = "default";
 string? artifacts = null;
 var rest = new List<string>();
@@ -30,7 +30,7 @@ var job = kind switch
 {
     "quick" => Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(5)
         .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(100)).WithId("quick"),
-    "default" => Job.Default,
+    "default" => Job.Default.WithMaxIterationCount(30), // BenchmarkDotNet's own, capped: a noisy shared machine would run it to 100
     _ => throw new ArgumentException($"--job-kind is default or quick, not '{kind}'."),
 };
 

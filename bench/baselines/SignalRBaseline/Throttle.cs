@@ -2,48 +2,62 @@ namespace SignalRBaseline;
 
 /// <summary>
 /// At most one call per interval, leading and trailing edge (like lodash's throttle): the first change after a quiet
-/// interval goes at once, later ones within the interval are folded into one call at its end.
+/// interval goes at once, later ones within the interval are folded into one call at its end. Calls never overlap (a
+/// broadcast to a large group can take longer than the interval): changes during a call are folded into the next.
 /// </summary>
 internal sealed class Throttle(TimeSpan interval)
 {
     private readonly Lock _gate = new();
     private long _lastRun = long.MinValue / 2;
-    private bool _scheduled;
+    private bool _running;
+    private bool _pending;
 
     public void Changed(Func<Task> run)
     {
-        TimeSpan wait;
         lock (_gate)
         {
-            if (_scheduled)
+            if (_running)
             {
+                _pending = true;
                 return;
             }
 
-            _scheduled = true;
-            wait = TimeProvider.System.GetElapsedTime(TimeProvider.System.GetTimestamp(), _lastRun) + interval;
+            _running = true;
+            _pending = true;
         }
 
-        _ = RunAsync(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, run);
+        _ = RunAsync(run);
     }
 
-    private async Task RunAsync(TimeSpan wait, Func<Task> run)
+    private async Task RunAsync(Func<Task> run)
     {
-        if (wait > TimeSpan.Zero)
+        while (true)
         {
-            await Task.Delay(wait);
-        }
-        else
-        {
-            await Task.Yield();
-        }
+            var wait = TimeProvider.System.GetElapsedTime(TimeProvider.System.GetTimestamp(), _lastRun) + interval;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+            else
+            {
+                await Task.Yield();
+            }
 
-        lock (_gate)
-        {
-            _scheduled = false;
-            _lastRun = TimeProvider.System.GetTimestamp();
-        }
+            lock (_gate)
+            {
+                _pending = false;
+                _lastRun = TimeProvider.System.GetTimestamp();
+            }
 
-        await run();
+            await run();
+            lock (_gate)
+            {
+                if (!_pending)
+                {
+                    _running = false;
+                    return;
+                }
+            }
+        }
     }
 }
