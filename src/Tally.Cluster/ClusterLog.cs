@@ -28,4 +28,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "The PostgreSQL ledger cannot be written now ({Detail}); it catches up from its checkpoint when it can. Acks do not wait for it")]
     public static partial void LedgerBehind(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Warning, Message = "Redis cannot be written now ({Detail}); its read models catch up when it answers. Acks do not wait for it")]
+    public static partial void RedisBehind(ILogger logger, string detail);
 }

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using StackExchange.Redis;
 using Tally.Cluster.Ledger;
+using Tally.Cluster.ReadModels;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Tally.Cluster.EventLog;
@@ -41,7 +43,8 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private volatile bool _running;
 
     /// <param name="ledger">PostgreSQL for the ledger (poll definitions, ballots); null runs without one.</param>
-    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null, NpgsqlDataSource? ledger = null)
+    /// <param name="redis">Redis for the results read models; null runs without them.</param>
+    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null, NpgsqlDataSource? ledger = null, IConnectionMultiplexer? redis = null)
     {
         ArgumentNullException.ThrowIfNull(nats);
         ArgumentNullException.ThrowIfNull(options);
@@ -65,7 +68,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         _leases = new PartitionLeases(nats, options);
         _follower = new StreamFollower(Catalog, _logger);
         Ledger = ledger is null ? null : new LedgerProjector(nats, options, ledger, _logger);
+        ReadModel = redis is null ? null : new RedisReadModel(redis, options, Catalog, _logger);
     }
+
+    /// <summary>The Redis read models' writer; it runs on the node that owns partition 0, like the ledger.</summary>
+    internal RedisReadModel? ReadModel { get; }
 
     /// <summary>The ledger's projector; it runs on the node that owns partition 0.</summary>
     internal LedgerProjector? Ledger { get; }
@@ -271,10 +278,8 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         _owned.Clear(); // the leases stay until they expire
-        if (Ledger is { } ledger)
-        {
-            await ledger.StopAsync().ConfigureAwait(false);
-        }
+        await (Ledger?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+        await (ReadModel?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         await _follower.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -500,6 +505,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             if (partition == 0)
             {
                 Ledger?.Start();
+                ReadModel?.Start();
             }
 
             ClusterLog.PartitionAcquired(_logger, _options.NodeId, partition, engine.ReplayedEvents);
@@ -521,9 +527,10 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         ClusterLog.PartitionLost(_logger, _options.NodeId, partition, reason);
-        if (partition == 0 && Ledger is { } ledger)
+        if (partition == 0)
         {
-            await ledger.StopAsync().ConfigureAwait(false);
+            await (Ledger?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+            await (ReadModel?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         }
 
         if (owned.Commands is { } commands)

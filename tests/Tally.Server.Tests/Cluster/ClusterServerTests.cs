@@ -73,7 +73,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     {
         await using var nats = new NatsServer();
         await nats.StartAsync();
-        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(nats.Url, fixture.Postgres.ConnectionString, ClusterFixture.NewClusterName(), "a"));
+        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(nats.Url, fixture.Postgres.ConnectionString, fixture.Redis.Configuration, ClusterFixture.NewClusterName(), "a"));
         var poll = (string)(await node.Admin.CreatePollAsync(options: 2))["id"]!;
         using (var ready = await node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)))
         {
@@ -121,6 +121,21 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         settings["Tally:Nats:Url"] = "http://not-nats";
         error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(settings));
         Assert.Contains("Tally:Nats:Url", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Tally:Postgres:ConnectionString", "Port=5432")]
+    [InlineData("Tally:Redis:Configuration", ",,,")]
+    public async Task Cluster_mode_without_postgres_or_redis_does_not_start_and_says_which(string key, string invalid)
+    {
+        var settings = fixture.NodeSettings(ClusterFixture.NewClusterName(), "a");
+        settings.Remove(key);
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(settings));
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+
+        settings[key] = invalid;
+        error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(settings));
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class LedgerTests(ClusterFixture fixture)
     {
         await using var postgres = new PostgresServer();
         await postgres.StartAsync();
-        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, postgres.ConnectionString, ClusterFixture.NewClusterName(), "a"));
+        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, postgres.ConnectionString, fixture.Redis.Configuration, ClusterFixture.NewClusterName(), "a"));
         var poll = (string)(await node.Admin.CreatePollAsync(options: 2))["id"]!;
         await using var data = NpgsqlDataSource.Create(postgres.ConnectionString);
         await Eventually.WaitUntilAsync(() => CountAsync(data, poll).GetAwaiter().GetResult() == 0, TestServer.Timeout); // the poll reached the ledger
