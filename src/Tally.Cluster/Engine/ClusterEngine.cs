@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -8,11 +7,9 @@ using Tally.Cluster.ReadModels;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Tally.Cluster.EventLog;
-using Tally.Cluster.Ownership;
 using Tally.Engine;
 using Tally.Polls;
 using Tally.Projections;
-using Tally.Storage;
 
 namespace Tally.Cluster.Engine;
 
@@ -26,19 +23,14 @@ namespace Tally.Cluster.Engine;
 /// </summary>
 public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 {
-    private const string OwnersQueue = "owners";
-
     private readonly INatsConnection _nats;
     private readonly ClusterOptions _options;
     private readonly TallyEngineOptions _partitionOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly PartitionLeases _leases;
     private readonly StreamFollower _follower;
-    private readonly ConcurrentDictionary<int, OwnedPartition> _owned = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _roundGate = new(1, 1);
-    private Task _ownership = Task.CompletedTask;
+    private readonly CommandForwarding _forwarding;
+    private readonly PartitionOwnership _ownership;
     private INatsJSStream? _stream;
     private volatile bool _running;
 
@@ -65,8 +57,9 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             IdempotencyRetention = engineOptions.IdempotencyRetention,
             ExpiryCheckInterval = engineOptions.ExpiryCheckInterval,
         };
-        _leases = new PartitionLeases(nats, options);
         _follower = new StreamFollower(Catalog, _logger);
+        _forwarding = new CommandForwarding(nats, options, p => _ownership!.Local(p), _logger);
+        _ownership = new PartitionOwnership(nats, options, _partitionOptions, _time, _logger, _forwarding, OnAcquired, OnLosingAsync, (where, ex) => Faulted?.Invoke(where, ex));
         Ledger = ledger is null ? null : new LedgerProjector(nats, options, ledger, _logger);
         ReadModel = redis is null ? null : new RedisReadModel(redis, options, Catalog, _logger);
     }
@@ -88,7 +81,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     public string NodeId => _options.NodeId;
 
     /// <summary>The partitions this node owns now.</summary>
-    public IReadOnlyCollection<int> OwnedPartitions => [.. _owned.Keys.Order()];
+    public IReadOnlyCollection<int> OwnedPartitions => _ownership.Owned;
 
     /// <summary>Polls in the read model when the node became ready (the start-up log line).</summary>
     public long ReplayedEvents { get; private set; }
@@ -107,13 +100,12 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
         var stream = await JetStreamEventLog.EnsureStreamAsync(js, _options.StreamName, _options.EventSubjectPrefix, _options.Replicas, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
         _stream = stream;
-        await _leases.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await _ownership.OpenAsync(cancellationToken).ConfigureAwait(false);
         await _follower.StartAsync(stream, cancellationToken).ConfigureAwait(false);
         await _follower.CaughtUp.WaitAsync(cancellationToken).ConfigureAwait(false);
         ReplayedEvents = Catalog.Count;
         _running = true;
-        await RunOwnershipRoundAsync(cancellationToken).ConfigureAwait(false);
-        _ownership = Task.Run(() => OwnershipLoopAsync(_stopping.Token), CancellationToken.None);
+        await _ownership.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Hands every partition over (answering what is queued), leaves the cluster, stops following.</summary>
@@ -125,31 +117,14 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         _running = false;
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _ownership.ConfigureAwait(false);
-        await _roundGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            foreach (var p in _owned.Keys.ToArray())
-            {
-                await LoseAsync(p, "the node is stopping", release: true).ConfigureAwait(false);
-            }
-
-            await _leases.LeaveAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _roundGate.Release();
-        }
-
+        await _ownership.StopAsync(cancellationToken).ConfigureAwait(false);
         await _follower.DisposeAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        _stopping.Dispose();
-        _roundGate.Dispose();
+        _ownership.Dispose();
     }
 
     /// <summary>
@@ -264,20 +239,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     internal async Task AbandonAsync()
     {
         _running = false;
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _ownership.ConfigureAwait(false);
-        foreach (var owned in _owned.Values)
-        {
-            if (owned.Commands is { } commands)
-            {
-                await commands.UnsubscribeAsync().ConfigureAwait(false);
-            }
-
-            await owned.Engine.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await owned.Log.DisposeAsync().ConfigureAwait(false);
-        }
-
-        _owned.Clear(); // the leases stay until they expire
+        await _ownership.AbandonAsync().ConfigureAwait(false); // the leases stay until they expire
         await (Ledger?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         await (ReadModel?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         await _follower.DisposeAsync().ConfigureAwait(false);
@@ -293,11 +255,28 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
     internal int PartitionOf(string pollId) => TallyEngine.PartitionIndex(pollId, _options.Partitions);
 
-    private TallyEngine? Local(int partition) =>
-        _owned.TryGetValue(partition, out var owned) && owned.Engine.IsRunning && !owned.Log.IsFenced ? owned.Engine : null;
+    private TallyEngine? Local(int partition) => _ownership.Local(partition);
 
-    private static Rejection Unavailable(int partition) =>
-        new(RejectionKind.Unavailable, $"Partition {partition} has no owner right now (a node is taking it over). Nothing was taken; retry.");
+    /// <summary>The ledger projector and the Redis read models run on partition 0's owner.</summary>
+    private void OnAcquired(int partition)
+    {
+        if (partition == 0)
+        {
+            Ledger?.Start();
+            ReadModel?.Start();
+        }
+    }
+
+    private async Task OnLosingAsync(int partition)
+    {
+        if (partition == 0)
+        {
+            await (Ledger?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+            await (ReadModel?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+        }
+    }
+
+    private static Rejection Unavailable(int partition) => CommandForwarding.Unavailable(partition);
 
     /// <summary>
     /// Runs a command on the partition's engine when this node owns it, else forwards it to the owner. While
@@ -316,7 +295,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
                 return await local(engine).ConfigureAwait(false);
             }
 
-            var reply = await ForwardAsync(partition, command).ConfigureAwait(false);
+            var reply = await _forwarding.SendAsync(partition, command).ConfigureAwait(false);
             if (!reply.NoOwner || !_running || _time.GetUtcNow() + pause > giveUpAt)
             {
                 return answer(reply, partition);
@@ -324,232 +303,6 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
             await Task.Delay(pause, _time).ConfigureAwait(false);
             pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(200).Ticks));
-        }
-    }
-
-    private async Task<ForwardedReply> ForwardAsync(int partition, ForwardedCommand command)
-    {
-        try
-        {
-            var reply = await _nats.RequestAsync<byte[], byte[]>(
-                _options.CommandSubject(partition),
-                ForwardedJson.Encode(command),
-                replyOpts: new NatsSubOpts { Timeout = _options.ForwardTimeout }).ConfigureAwait(false);
-            return reply.Data is { Length: > 0 } data ? ForwardedJson.Decode<ForwardedReply>(data) : new ForwardedReply(Rejection: Unavailable(partition), NoOwner: true);
-        }
-        catch (NatsNoRespondersException)
-        {
-            return new ForwardedReply(Rejection: Unavailable(partition), NoOwner: true);
-        }
-        catch (NatsException ex)
-        {
-            // No answer in time: the owner may still commit it, as with any request whose answer is lost;
-            // a retry with the same Idempotency-Key is counted once.
-            return new ForwardedReply(Rejection: new Rejection(RejectionKind.Unavailable, $"The owner of partition {partition} did not answer: {ex.Message}. Retry with the same Idempotency-Key."));
-        }
-    }
-
-    private async Task ServeAsync(OwnedPartition owned, CancellationToken stopping)
-    {
-        try
-        {
-            await foreach (var message in owned.Commands!.Msgs.ReadAllAsync(stopping).ConfigureAwait(false))
-            {
-                _ = Task.Run(() => AnswerAsync(owned, message), CancellationToken.None);
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task AnswerAsync(OwnedPartition owned, NatsMsg<byte[]> message)
-    {
-        try
-        {
-            var command = ForwardedJson.Decode<ForwardedCommand>(message.Data);
-            ForwardedReply reply;
-            if (Local(owned.Index) is not { } engine)
-            {
-                reply = new ForwardedReply(Rejection: Unavailable(owned.Index), NoOwner: true);
-            }
-            else
-            {
-                reply = command.Kind switch
-                {
-                    ForwardedKind.Vote => new ForwardedReply(Vote: await engine.CastVoteAsync(command.Vote!).ConfigureAwait(false)),
-                    ForwardedKind.Votes => FromOutcome(await engine.CastVotesAsync(command.Votes!).ConfigureAwait(false)),
-                    ForwardedKind.Create => FromOutcome(await engine.CreatePollAsync(command.Create!, command.PollId!).ConfigureAwait(false)),
-                    ForwardedKind.Close => FromOutcome(await engine.ClosePollAsync(command.PollId!).ConfigureAwait(false)),
-                    _ => throw new InvalidDataException($"Unknown forwarded command {command.Kind}."),
-                };
-            }
-
-            await message.ReplyAsync(ForwardedJson.Encode(reply)).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            ClusterLog.ForwardReplyFailed(_logger, owned.Index, ex);
-        }
-    }
-
-    private static ForwardedReply FromOutcome(Outcome<VoteOutcome[]> outcome) => new(Votes: outcome.Value, Rejection: outcome.Rejection);
-
-    private static ForwardedReply FromOutcome(Outcome<PollResults> outcome) => new(Poll: outcome.Value, Rejection: outcome.Rejection);
-
-    private async Task OwnershipLoopAsync(CancellationToken stopping)
-    {
-        using var timer = new PeriodicTimer(_options.RenewInterval, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
-            {
-                try
-                {
-                    await RunOwnershipRoundAsync(stopping).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
-                {
-                    ClusterLog.OwnershipRoundFailed(_logger, ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-        }
-    }
-
-    /// <summary>Heartbeats, renews what this node owns (giving up what it lost), then takes or hands over partitions toward its fair share.</summary>
-    private async Task RunOwnershipRoundAsync(CancellationToken cancellationToken)
-    {
-        await _roundGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _leases.HeartbeatAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var owned in _owned.Values.ToArray())
-            {
-                if (owned.Log.IsFenced)
-                {
-                    await LoseAsync(owned.Index, "another node wrote to its subject", release: true).ConfigureAwait(false);
-                    continue;
-                }
-
-                ulong? renewed;
-                try
-                {
-                    renewed = await _leases.TryRenewAsync(owned.Index, owned.LeaseRevision, cancellationToken).ConfigureAwait(false);
-                }
-                catch (NatsException) when (_time.GetUtcNow() - owned.RenewedAt < _options.LeaseTtl)
-                {
-                    continue; // NATS is away; the lease may still hold, and fencing guards the log either way
-                }
-
-                if (renewed is { } revision)
-                {
-                    owned.LeaseRevision = revision;
-                    owned.RenewedAt = _time.GetUtcNow();
-                }
-                else
-                {
-                    await LoseAsync(owned.Index, "its lease expired", release: false).ConfigureAwait(false);
-                }
-            }
-
-            var nodes = await _leases.CountLiveNodesAsync(cancellationToken).ConfigureAwait(false);
-            var share = (_options.Partitions + nodes - 1) / nodes;
-            if (_owned.Count > share)
-            {
-                // Hand one over per round, so partitions move a few at a time as nodes join.
-                await LoseAsync(_owned.Keys.Max(), "handing it to a node that joined", release: true).ConfigureAwait(false);
-                return;
-            }
-
-            var start = (int)((uint)StringComparer.Ordinal.GetHashCode(_options.NodeId) % (uint)_options.Partitions);
-            for (var k = 0; k < _options.Partitions && _owned.Count < share && _running; k++)
-            {
-                var p = (start + k) % _options.Partitions;
-                if (!_owned.ContainsKey(p) && await _leases.TryAcquireAsync(p, cancellationToken).ConfigureAwait(false) is { } revision)
-                {
-                    await AcquireAsync(p, revision, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-        finally
-        {
-            _roundGate.Release();
-        }
-    }
-
-    private async Task AcquireAsync(int partition, ulong revision, CancellationToken cancellationToken)
-    {
-        var log = new JetStreamEventLog(_nats, new JetStreamLogOptions
-        {
-            StreamName = _options.StreamName,
-            SubjectPrefix = _options.EventSubjectPrefix,
-            Subject = _options.EventSubject(partition),
-            Replicas = _options.Replicas,
-        }, _logger);
-        var engine = new TallyEngine(log, new InMemorySnapshotStore(), _partitionOptions, _time);
-        engine.Faulted += (where, ex) =>
-        {
-            ClusterLog.PartitionFault(_logger, partition, where, ex);
-            Faulted?.Invoke(where, ex);
-        };
-        var owned = new OwnedPartition(partition, revision, _time.GetUtcNow(), log, engine);
-        try
-        {
-            await engine.StartAsync(cancellationToken).ConfigureAwait(false); // opens the log (fencing the last owner) and replays it
-            owned.Commands = await _nats.SubscribeCoreAsync<byte[]>(_options.CommandSubject(partition), OwnersQueue, cancellationToken: cancellationToken).ConfigureAwait(false);
-            owned.Serving = Task.Run(() => ServeAsync(owned, _stopping.Token), CancellationToken.None);
-            _owned[partition] = owned;
-            if (partition == 0)
-            {
-                Ledger?.Start();
-                ReadModel?.Start();
-            }
-
-            ClusterLog.PartitionAcquired(_logger, _options.NodeId, partition, engine.ReplayedEvents);
-        }
-        catch
-        {
-            await engine.DisposeAsync().ConfigureAwait(false);
-            await log.DisposeAsync().ConfigureAwait(false);
-            await _leases.ReleaseAsync(partition, revision, CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private async Task LoseAsync(int partition, string reason, bool release)
-    {
-        if (!_owned.TryRemove(partition, out var owned))
-        {
-            return;
-        }
-
-        ClusterLog.PartitionLost(_logger, _options.NodeId, partition, reason);
-        if (partition == 0)
-        {
-            await (Ledger?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
-            await (ReadModel?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
-        }
-
-        if (owned.Commands is { } commands)
-        {
-            await commands.UnsubscribeAsync().ConfigureAwait(false);
-        }
-
-        await owned.Engine.StopAsync(CancellationToken.None).ConfigureAwait(false); // answers what is queued
-        await owned.Log.DisposeAsync().ConfigureAwait(false);
-        if (release)
-        {
-            try
-            {
-                await _leases.ReleaseAsync(partition, owned.LeaseRevision, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (NatsException)
-            {
-                // It expires by itself.
-            }
         }
     }
 }

@@ -15,7 +15,7 @@ namespace Tally.Cluster.ReadModels;
 /// <c>{ns}:synced</c> key is gone) every poll is written again from the read model, which the event log
 /// rebuilt. Redis is not on the vote's path: while it is away, writes wait and acks do not.
 /// </summary>
-internal sealed class RedisReadModel(IConnectionMultiplexer redis, ClusterOptions options, PollCatalog catalog, ILogger logger) : IAsyncDisposable
+internal sealed class RedisReadModel(IConnectionMultiplexer redis, ClusterOptions options, PollCatalog catalog, ILogger logger) : RestartableLoop
 {
     private const string WriteScript = """
         local current = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
@@ -31,10 +31,6 @@ internal sealed class RedisReadModel(IConnectionMultiplexer redis, ClusterOption
 
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(50);
     private readonly ConcurrentDictionary<string, byte> _dirty = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
-    private CancellationTokenSource? _running;
-    private Task _loop = Task.CompletedTask;
-
     /// <summary>Full writes of every poll done (at start and after Redis came back empty).</summary>
     public int Resyncs { get; private set; }
 
@@ -44,47 +40,13 @@ internal sealed class RedisReadModel(IConnectionMultiplexer redis, ClusterOption
 
     private string SyncedKey => $"{options.Namespace}:synced";
 
-    public void Start()
-    {
-        lock (_gate)
-        {
-            if (_running is not null)
-            {
-                return;
-            }
+    protected override void OnStarting() => catalog.Published += OnPublished;
 
-            _running = new CancellationTokenSource();
-            catalog.Published += OnPublished;
-            var token = _running.Token;
-            _loop = Task.Run(() => RunAsync(token), CancellationToken.None);
-        }
-    }
-
-    public async Task StopAsync()
-    {
-        CancellationTokenSource? running;
-        lock (_gate)
-        {
-            running = _running;
-            _running = null;
-            catalog.Published -= OnPublished;
-        }
-
-        if (running is null)
-        {
-            return;
-        }
-
-        await running.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
-        running.Dispose();
-    }
-
-    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+    protected override void OnStopping() => catalog.Published -= OnPublished;
 
     private void OnPublished(PollResults results) => _dirty.TryAdd(results.Poll.Id, 0);
 
-    private async Task RunAsync(CancellationToken stopping)
+    protected override async Task RunAsync(CancellationToken stopping)
     {
         using var timer = new PeriodicTimer(Tick);
         var failing = false;
