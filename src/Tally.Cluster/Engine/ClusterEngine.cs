@@ -31,7 +31,10 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private readonly StreamFollower _follower;
     private readonly CommandForwarding _forwarding;
     private readonly PartitionOwnership _ownership;
+    private readonly Lock _headGate = new();
     private INatsJSStream? _stream;
+    private Task<ulong>? _head;
+    private Task<ulong>? _nextHead;
     private volatile bool _running;
 
     /// <param name="ledger">PostgreSQL for the ledger (poll definitions, ballots); null runs without one.</param>
@@ -142,8 +145,8 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
         try
         {
-            await _stream.RefreshAsync(cancellationToken).ConfigureAwait(false);
-            await _follower.WaitForAsync(_stream.Info.State.LastSeq, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            var head = await StreamHeadAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _follower.WaitForAsync(head, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -151,6 +154,43 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         return Catalog.FindPoll(pollId);
+    }
+
+    /// <summary>
+    /// The stream's last sequence, as of a request sent after this call began (an older answer may predate
+    /// what the caller was acknowledged before asking). Calls that come while a request is out share the one
+    /// sent after it, so a burst of lookups for unknown polls costs NATS two requests, not one each.
+    /// </summary>
+    private Task<ulong> StreamHeadAsync()
+    {
+        lock (_headGate)
+        {
+            if (_head is not { IsCompleted: false } current)
+            {
+                return _head = FetchHeadAsync();
+            }
+
+            return _nextHead ??= FetchAfterAsync(current);
+        }
+
+        async Task<ulong> FetchAfterAsync(Task previous)
+        {
+            await Task.WhenAny(previous).ConfigureAwait(false); // its outcome is its own callers'
+            Task<ulong> fetch;
+            lock (_headGate)
+            {
+                _nextHead = null;
+                fetch = _head = FetchHeadAsync();
+            }
+
+            return await fetch.ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ulong> FetchHeadAsync()
+    {
+        await _stream!.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
+        return _stream.Info.State.LastSeq;
     }
 
     /// <summary>Creates a poll on the owner of the partition its new id falls in.</summary>

@@ -118,7 +118,7 @@ internal sealed class StreamFollower(PollCatalog catalog, ILogger logger) : IAsy
         {
             if (!_polls.ContainsKey(created.PollId))
             {
-                var state = new PollState(created.Definition, position);
+                var state = new PollState(created.Definition, position, countsOnly: true); // no ballots or keys: every node holds every poll
                 _polls.Add(created.PollId, state);
                 touched.Add(state);
             }

@@ -34,6 +34,14 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         using var again = await b.Client.VoteAsync(poll, [1], "alice");
         await ApiClient.AssertProblemAsync(again, HttpStatusCode.Conflict, "already-voted");
         Assert.Equal(new Dictionary<int, long> { [1] = 0, [2] = 1 }, ApiClient.Counts(await b.Client.ResultsAsync(poll)));
+
+        // A poll no node has: every lookup (a burst of them at once, too) is a 404 after catching up with the log.
+        var missing = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => b.Client.GetAsync(new Uri("/v1/polls/nosuchpoll/results", UriKind.Relative))));
+        foreach (var response in missing)
+        {
+            await ApiClient.AssertProblemAsync(response, HttpStatusCode.NotFound, "poll-not-found");
+            response.Dispose();
+        }
     }
 
     [Fact]
