@@ -31,4 +31,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 5009, Level = LogLevel.Warning, Message = "Redis cannot be written now ({Detail}); its read models catch up when it answers. Acks do not wait for it")]
     public static partial void RedisBehind(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Partition {Partition}'s snapshot cannot be read from PostgreSQL ({Detail}); replaying its whole subject instead")]
+    public static partial void SnapshotUnavailable(ILogger logger, int partition, string detail);
 }

@@ -4,6 +4,8 @@ using Npgsql;
 using StackExchange.Redis;
 using Tally.Cluster.Ledger;
 using Tally.Cluster.ReadModels;
+using Tally.Cluster.Snapshots;
+using Tally.Storage;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Tally.Cluster.EventLog;
@@ -62,7 +64,9 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         };
         _follower = new StreamFollower(Catalog, _logger);
         _forwarding = new CommandForwarding(nats, options, p => _ownership!.Local(p), _logger);
-        _ownership = new PartitionOwnership(nats, options, _partitionOptions, _time, _logger, _forwarding, OnAcquired, OnLosingAsync, (where, ex) => Faulted?.Invoke(where, ex));
+        _ownership = new PartitionOwnership(nats, options, _partitionOptions, _time, _logger, _forwarding, OnAcquired, OnLosingAsync,
+            p => ledger is null ? new InMemorySnapshotStore() : new PostgresSnapshotStore(ledger, options.StreamName, p, _logger),
+            (where, ex) => Faulted?.Invoke(where, ex));
         Ledger = ledger is null ? null : new LedgerProjector(nats, options, ledger, _logger);
         ReadModel = redis is null ? null : new RedisReadModel(redis, options, Catalog, _logger);
     }
@@ -88,6 +92,9 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
     /// <summary>Polls in the read model when the node became ready (the start-up log line).</summary>
     public long ReplayedEvents { get; private set; }
+
+    /// <summary>Events replayed when this node took <paramref name="partition"/> (after its snapshot); -1 when not owned.</summary>
+    internal long ReplayedEventsOf(int partition) => _ownership.ReplayedEvents(partition);
 
     /// <summary>The stream sequence this node's read model has applied.</summary>
     public ulong AppliedSequence => _follower.AppliedSequence;

@@ -24,6 +24,7 @@ internal sealed class PartitionOwnership(
     CommandForwarding forwarding,
     Action<int> acquired,
     Func<int, Task> losing,
+    Func<int, ISnapshotStore> snapshots,
     Action<string, Exception> faulted) : IDisposable
 {
     private readonly ConcurrentDictionary<int, OwnedPartition> _owned = new();
@@ -40,6 +41,9 @@ internal sealed class PartitionOwnership(
 
     /// <summary>The partitions owned now.</summary>
     public IReadOnlyCollection<int> Owned => [.. _owned.Keys.Order()];
+
+    /// <summary>Events the partition's engine replayed when this node took it (after its snapshot); -1 when not owned.</summary>
+    public long ReplayedEvents(int partition) => _owned.TryGetValue(partition, out var owned) ? owned.Engine.ReplayedEvents : -1;
 
     /// <summary>The engine of a partition this node owns and can write, or null.</summary>
     public TallyEngine? Local(int partition) =>
@@ -195,7 +199,7 @@ internal sealed class PartitionOwnership(
             Subject = _options.EventSubject(partition),
             Replicas = _options.Replicas,
         }, _logger);
-        var engine = new TallyEngine(log, new InMemorySnapshotStore(), _partitionOptions, _time);
+        var engine = new TallyEngine(log, snapshots(partition), _partitionOptions, _time);
         engine.Faulted += (where, ex) =>
         {
             ClusterLog.PartitionFault(_logger, partition, where, ex);
