@@ -8,7 +8,7 @@ internal static partial class ClusterLog
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Publishing to {Subject} got no answer ({Error}: {Detail}); trying again with the same message id")]
     public static partial void PublishRetried(ILogger logger, string subject, string error, string detail);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Following the event stream failed; this node's read model stopped")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Following the event stream failed; this node's read model starts again from where it was, unless the stream holds what it cannot read")]
     public static partial void FollowerFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Node {Node} owns partition {Partition} (replayed {Events} events)")]

@@ -83,7 +83,8 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     /// <summary>This node's read model of every poll, fed from the event stream.</summary>
     public PollCatalog Catalog { get; } = new();
 
-    public bool IsRunning => _running;
+    /// <summary>True while the node takes commands and its read model follows the stream (readiness: <c>engine</c>).</summary>
+    public bool IsRunning => _running && _follower.Failure is null;
 
     public string NodeId => _options.NodeId;
 
@@ -210,11 +211,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         var id = TallyEngine.NewPollId();
-        return await RouteAsync(
+        return await ReadOwnWriteAsync(await RouteAsync(
             PartitionOf(id),
             engine => engine.CreatePollAsync(command, id),
             new ForwardedCommand(ForwardedKind.Create, Create: command, PollId: id),
-            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     /// <summary>Closes a poll on its partition's owner.</summary>
@@ -226,11 +227,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             return refused;
         }
 
-        return await RouteAsync(
+        return await ReadOwnWriteAsync(await RouteAsync(
             PartitionOf(pollId),
             engine => engine.ClosePollAsync(pollId),
             new ForwardedCommand(ForwardedKind.Close, PollId: pollId),
-            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     /// <summary>Casts one ballot on its partition's owner; the outcome is durable unless it is a rejection.</summary>
@@ -242,11 +243,17 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             return VoteOutcome.Rejected(refused);
         }
 
-        return await RouteAsync(
+        var outcome = await RouteAsync(
             PartitionOf(vote.PollId),
             engine => engine.CastVoteAsync(vote).AsTask(),
             new ForwardedCommand(ForwardedKind.Vote, Vote: vote),
             (reply, p) => reply.Vote ?? VoteOutcome.Rejected(reply.Rejection ?? Unavailable(p))).ConfigureAwait(false);
+        if (outcome.Rejection is null)
+        {
+            await ReadOwnWriteAsync(vote.PollId, outcome.Seq).ConfigureAwait(false);
+        }
+
+        return outcome;
     }
 
     /// <summary>
@@ -279,7 +286,39 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
                 results[indexes[k]] = outcome.Value is { } values ? values[k] : VoteOutcome.Rejected(outcome.Rejection!);
             }
         })).ConfigureAwait(false);
+        foreach (var poll in Enumerable.Range(0, votes.Count).Where(i => results[i].Rejection is null).GroupBy(i => votes[i].PollId))
+        {
+            await ReadOwnWriteAsync(poll.Key, poll.Max(i => results[i].Seq)).ConfigureAwait(false);
+        }
+
         return results;
+    }
+
+    /// <summary>
+    /// Read-your-writes on the node that answered: before a command's answer goes out, this node's read model
+    /// has applied it (normally within a millisecond), so the client's next query or watcher here sees it.
+    /// Bounded: past a second the answer goes out anyway (it is durable; only this node's view lags).
+    /// </summary>
+    private async Task ReadOwnWriteAsync(string pollId, long seq)
+    {
+        try
+        {
+            await _follower.WaitUntilAsync(() => Catalog.FindResults(pollId)?.Seq >= seq, TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The read model lags (NATS slow or away): the outcome stands.
+        }
+    }
+
+    private async Task<Outcome<PollResults>> ReadOwnWriteAsync(Outcome<PollResults> outcome)
+    {
+        if (outcome.Value is { } results)
+        {
+            await ReadOwnWriteAsync(results.Poll.Id, results.Seq).ConfigureAwait(false);
+        }
+
+        return outcome;
     }
 
     /// <summary>Test hook: stops renewing and serving without releasing anything, as a killed node would.</summary>
