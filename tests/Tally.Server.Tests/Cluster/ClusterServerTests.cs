@@ -95,7 +95,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         }
 
         await nats.KillAsync();
-        await Eventually.WaitUntilAsync(() => ReadyStatus(node) == HttpStatusCode.ServiceUnavailable, TestServer.Timeout);
+        await Eventually.WaitUntilAsync(() => Readiness.Status(node) == HttpStatusCode.ServiceUnavailable, TestServer.Timeout);
         using (var down = await node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)))
         {
             Assert.Equal("down", (string)(await down.ReadJsonAsync())["checks"]!["nats"]!);
@@ -108,7 +108,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         }
 
         await nats.StartAsync();
-        await Eventually.WaitUntilAsync(() => ReadyStatus(node) == HttpStatusCode.OK, TestServer.Timeout);
+        await Eventually.WaitUntilAsync(() => Readiness.Status(node) == HttpStatusCode.OK, TestServer.Timeout);
         using (var after = await VoteUntilTakenAsync(node.Client, poll, "after"))
         {
             Assert.Equal(HttpStatusCode.Created, after.StatusCode);
@@ -163,12 +163,6 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
                 return next;
             }
         }
-    }
-
-    private static HttpStatusCode ReadyStatus(TestServer node)
-    {
-        using var response = node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)).GetAwaiter().GetResult();
-        return response.StatusCode;
     }
 
     /// <summary>Votes until the answer is not a 503 (the partition's lease may be moving after the outage), with one idempotency key.</summary>

@@ -59,7 +59,7 @@ public sealed class LedgerTests(ClusterFixture fixture)
             {
                 using var ready = await node.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
                 Assert.Equal(HttpStatusCode.OK, ready.StatusCode); // degraded, still ready: acks do not need it
-                await Eventually.WaitUntilAsync(() => ReadyCheck(node, "postgres") == "down", TestServer.Timeout);
+                await Eventually.WaitUntilAsync(() => Readiness.Check(node, "postgres") == "down", TestServer.Timeout);
             }
 
             await Task.WhenAny(outage, Task.Delay(20));
@@ -68,7 +68,7 @@ public sealed class LedgerTests(ClusterFixture fixture)
         await postgres.StartAsync();
         await Eventually.WaitUntilAsync(() => CountAsync(data, poll).GetAwaiter().GetResult() == acked, TestServer.Timeout);
         Assert.Equal(acked, (long)(await node.Client.ResultsAsync(poll))["totalVotes"]!);
-        await Eventually.WaitUntilAsync(() => ReadyCheck(node, "postgres") == "up", TestServer.Timeout);
+        await Eventually.WaitUntilAsync(() => Readiness.Check(node, "postgres") == "up", TestServer.Timeout);
     }
 
     private static async Task<string> BallotsAsync(NpgsqlDataSource data, string poll)
@@ -104,11 +104,5 @@ public sealed class LedgerTests(ClusterFixture fixture)
         {
             return null;
         }
-    }
-
-    private static string? ReadyCheck(TestServer node, string check)
-    {
-        using var response = node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)).GetAwaiter().GetResult();
-        return (string?)response.ReadJsonAsync().GetAwaiter().GetResult()["checks"]?[check];
     }
 }

@@ -43,7 +43,7 @@ public sealed class RedisReadModelTests(ClusterFixture fixture)
 
         await redisServer.KillAsync();
         await VoteAsync(30); // acknowledged while Redis is away
-        await Eventually.WaitUntilAsync(() => ReadyCheck(node, "redis") == "down", TestServer.Timeout);
+        await Eventually.WaitUntilAsync(() => Readiness.Check(node, "redis") == "down", TestServer.Timeout);
         await redisServer.StartAsync(); // empty: no persistence
         await VoteAsync(30);
 
@@ -79,11 +79,5 @@ public sealed class RedisReadModelTests(ClusterFixture fixture)
         {
             return false;
         }
-    }
-
-    private static string? ReadyCheck(TestServer node, string check)
-    {
-        using var response = node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)).GetAwaiter().GetResult();
-        return (string?)response.ReadJsonAsync().GetAwaiter().GetResult()["checks"]?[check];
     }
 }
