@@ -8,6 +8,7 @@ using StackExchange.Redis;
 using Tally.Cluster;
 using Tally.Cluster.Engine;
 using Tally.Cluster.Hosting;
+using Tally.Cluster.ReadModels;
 using Tally.Engine;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -57,6 +58,7 @@ public static class ClusterServiceCollectionExtensions
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString!));
         services.RemoveAll<ITallyEngine>();
         services.AddSingleton<ITallyEngine>(sp => sp.GetRequiredService<ClusterEngine>());
+        services.AddHostedService<RedisPresence>();
         services.AddHealthChecks()
             .AddCheck<NatsHealthCheck>("nats", timeout: TimeSpan.FromSeconds(2))
             .AddCheck<PostgresHealthCheck>("postgres", failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(2))

@@ -55,6 +55,40 @@ public sealed class RedisReadModelTests(ClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Presence_in_redis_counts_every_nodes_watchers_and_a_stopped_node_drops_out()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        await using var a = await TestServer.StartAsync(fixture.NodeSettings(cluster, "a"));
+        await using var b = await TestServer.StartAsync(fixture.NodeSettings(cluster, "b"));
+        var poll = (string)(await a.Admin.CreatePollAsync(options: 2))["id"]!;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.Configuration);
+
+        await using (var onA1 = await SseClient.ConnectAsync(a.Client, $"/v1/polls/{poll}/events"))
+        await using (var onA2 = await SseClient.ConnectAsync(a.Client, $"/v1/polls/{poll}/events"))
+        {
+            await using var onB = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
+            await Task.WhenAll(onA1.NextAsync(), onA2.NextAsync(), onB.NextAsync()); // subscribed: each has its snapshot
+            await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 3, TestServer.Timeout);
+        }
+
+        await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 0, TestServer.Timeout);
+        await using var again = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
+        await again.NextAsync();
+        await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 1, TestServer.Timeout);
+
+        await b.DisposeAsync(); // a clean stop takes the node's presence with it at once
+        Assert.False(await redis.GetDatabase().KeyExistsAsync($"{cluster}:presence:b"));
+        Assert.Equal(0, Watchers(redis, cluster, poll));
+    }
+
+    /// <summary>A poll's watchers across the cluster: its field summed over the nodes' presence hashes.</summary>
+    private static long Watchers(IConnectionMultiplexer redis, string cluster, string poll)
+    {
+        var db = redis.GetDatabase();
+        return new[] { "a", "b" }.Sum(node => (long?)db.HashGet($"{cluster}:presence:{node}", poll) ?? 0);
+    }
+
     /// <summary>Redis holds, for every poll, the client-side record of acknowledged votes (and nothing else).</summary>
     private static bool Matches(IConnectionMultiplexer redis, string cluster, List<string> polls, long[,] acked)
     {
