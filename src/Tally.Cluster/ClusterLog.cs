@@ -8,7 +8,7 @@ internal static partial class ClusterLog
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Publishing to {Subject} got no answer ({Error}: {Detail}); trying again with the same message id")]
     public static partial void PublishRetried(ILogger logger, string subject, string error, string detail);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Following the event stream failed; this node's read model stopped")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Following the event stream failed; this node's read model starts again from where it was, unless the stream holds what it cannot read")]
     public static partial void FollowerFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Node {Node} owns partition {Partition} (replayed {Events} events)")]
@@ -28,4 +28,10 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "The PostgreSQL ledger cannot be written now ({Detail}); it catches up from its checkpoint when it can. Acks do not wait for it")]
     public static partial void LedgerBehind(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Warning, Message = "Redis cannot be written now ({Detail}); its read models catch up when it answers. Acks do not wait for it")]
+    public static partial void RedisBehind(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Partition {Partition}'s snapshot cannot be read from PostgreSQL ({Detail}); replaying its whole subject instead")]
+    public static partial void SnapshotUnavailable(ILogger logger, int partition, string detail);
 }

@@ -1,12 +1,13 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
-using Tally.Cluster.Ledger;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using Npgsql;
+using StackExchange.Redis;
 using Tally.Cluster.EventLog;
-using Tally.Cluster.Ownership;
+using Tally.Cluster.Ledger;
+using Tally.Cluster.ReadModels;
+using Tally.Cluster.Snapshots;
 using Tally.Engine;
 using Tally.Metrics;
 using Tally.Polls;
@@ -25,27 +26,24 @@ namespace Tally.Cluster.Engine;
 /// </summary>
 public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 {
-    private const string OwnersQueue = "owners";
-
     private readonly INatsConnection _nats;
     private readonly ClusterOptions _options;
     private readonly TallyEngineOptions _partitionOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly TallyMetrics? _metrics; // shared by the partitions' engines (each makes its own without it)
-    private readonly PartitionLeases _leases;
     private readonly StreamFollower _follower;
-    private readonly ConcurrentDictionary<int, OwnedPartition> _owned = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _roundGate = new(1, 1);
-    private Task _ownership = Task.CompletedTask;
+    private readonly CommandForwarding _forwarding;
+    private readonly PartitionOwnership _ownership;
+    private readonly Lock _headGate = new();
     private INatsJSStream? _stream;
+    private Task<ulong>? _head;
+    private Task<ulong>? _nextHead;
     private volatile bool _running;
 
     /// <param name="ledger">PostgreSQL for the ledger (poll definitions, ballots); null runs without one.</param>
-    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null, NpgsqlDataSource? ledger = null, TallyMetrics? metrics = null)
+    /// <param name="redis">Redis for the results read models; null runs without them.</param>
+    public ClusterEngine(INatsConnection nats, ClusterOptions options, TallyEngineOptions engineOptions, TimeProvider? time = null, ILogger? logger = null, NpgsqlDataSource? ledger = null, IConnectionMultiplexer? redis = null, TallyMetrics? metrics = null)
     {
-        _metrics = metrics;
         ArgumentNullException.ThrowIfNull(nats);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(engineOptions);
@@ -65,10 +63,18 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             IdempotencyRetention = engineOptions.IdempotencyRetention,
             ExpiryCheckInterval = engineOptions.ExpiryCheckInterval,
         };
-        _leases = new PartitionLeases(nats, options);
         _follower = new StreamFollower(Catalog, _logger);
+        _forwarding = new CommandForwarding(nats, options, p => _ownership!.Local(p), _logger);
+        _ownership = new PartitionOwnership(nats, options, _partitionOptions, _time, _logger, _forwarding, OnAcquired, OnLosingAsync,
+            p => ledger is null ? new InMemorySnapshotStore() : new PostgresSnapshotStore(ledger, options.StreamName, p, _logger),
+            (where, ex) => Faulted?.Invoke(where, ex),
+            metrics);
         Ledger = ledger is null ? null : new LedgerProjector(nats, options, ledger, _logger);
+        ReadModel = redis is null ? null : new RedisReadModel(redis, options, Catalog, _logger);
     }
+
+    /// <summary>The Redis read models' writer; it runs on the node that owns partition 0, like the ledger.</summary>
+    internal RedisReadModel? ReadModel { get; }
 
     /// <summary>The ledger's projector; it runs on the node that owns partition 0.</summary>
     internal LedgerProjector? Ledger { get; }
@@ -79,15 +85,19 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     /// <summary>This node's read model of every poll, fed from the event stream.</summary>
     public PollCatalog Catalog { get; } = new();
 
-    public bool IsRunning => _running;
+    /// <summary>True while the node takes commands and its read model follows the stream (readiness: <c>engine</c>).</summary>
+    public bool IsRunning => _running && _follower.Failure is null;
 
     public string NodeId => _options.NodeId;
 
     /// <summary>The partitions this node owns now.</summary>
-    public IReadOnlyCollection<int> OwnedPartitions => [.. _owned.Keys.Order()];
+    public IReadOnlyCollection<int> OwnedPartitions => _ownership.Owned;
 
     /// <summary>Polls in the read model when the node became ready (the start-up log line).</summary>
     public long ReplayedEvents { get; private set; }
+
+    /// <summary>Events replayed when this node took <paramref name="partition"/> (after its snapshot); -1 when not owned.</summary>
+    internal long ReplayedEventsOf(int partition) => _ownership.ReplayedEvents(partition);
 
     /// <summary>The stream sequence this node's read model has applied.</summary>
     public ulong AppliedSequence => _follower.AppliedSequence;
@@ -103,13 +113,12 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
         var stream = await JetStreamEventLog.EnsureStreamAsync(js, _options.StreamName, _options.EventSubjectPrefix, _options.Replicas, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
         _stream = stream;
-        await _leases.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await _ownership.OpenAsync(cancellationToken).ConfigureAwait(false);
         await _follower.StartAsync(stream, cancellationToken).ConfigureAwait(false);
         await _follower.CaughtUp.WaitAsync(cancellationToken).ConfigureAwait(false);
         ReplayedEvents = Catalog.Count;
         _running = true;
-        await RunOwnershipRoundAsync(cancellationToken).ConfigureAwait(false);
-        _ownership = Task.Run(() => OwnershipLoopAsync(_stopping.Token), CancellationToken.None);
+        await _ownership.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Hands every partition over (answering what is queued), leaves the cluster, stops following.</summary>
@@ -121,31 +130,14 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         _running = false;
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _ownership.ConfigureAwait(false);
-        await _roundGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            foreach (var p in _owned.Keys.ToArray())
-            {
-                await LoseAsync(p, "the node is stopping", release: true).ConfigureAwait(false);
-            }
-
-            await _leases.LeaveAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _roundGate.Release();
-        }
-
+        await _ownership.StopAsync(cancellationToken).ConfigureAwait(false);
         await _follower.DisposeAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        _stopping.Dispose();
-        _roundGate.Dispose();
+        _ownership.Dispose();
     }
 
     /// <summary>
@@ -163,8 +155,8 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
         try
         {
-            await _stream.RefreshAsync(cancellationToken).ConfigureAwait(false);
-            await _follower.WaitForAsync(_stream.Info.State.LastSeq, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            var head = await StreamHeadAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _follower.WaitForAsync(head, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -172,6 +164,43 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         return Catalog.FindPoll(pollId);
+    }
+
+    /// <summary>
+    /// The stream's last sequence, as of a request sent after this call began (an older answer may predate
+    /// what the caller was acknowledged before asking). Calls that come while a request is out share the one
+    /// sent after it, so a burst of lookups for unknown polls costs NATS two requests, not one each.
+    /// </summary>
+    private Task<ulong> StreamHeadAsync()
+    {
+        lock (_headGate)
+        {
+            if (_head is not { IsCompleted: false } current)
+            {
+                return _head = FetchHeadAsync();
+            }
+
+            return _nextHead ??= FetchAfterAsync(current);
+        }
+
+        async Task<ulong> FetchAfterAsync(Task previous)
+        {
+            await Task.WhenAny(previous).ConfigureAwait(false); // its outcome is its own callers'
+            Task<ulong> fetch;
+            lock (_headGate)
+            {
+                _nextHead = null;
+                fetch = _head = FetchHeadAsync();
+            }
+
+            return await fetch.ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ulong> FetchHeadAsync()
+    {
+        await _stream!.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
+        return _stream.Info.State.LastSeq;
     }
 
     /// <summary>Creates a poll on the owner of the partition its new id falls in.</summary>
@@ -184,11 +213,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         var id = TallyEngine.NewPollId();
-        return await RouteAsync(
+        return await ReadOwnWriteAsync(await RouteAsync(
             PartitionOf(id),
             engine => engine.CreatePollAsync(command, id),
             new ForwardedCommand(ForwardedKind.Create, Create: command, PollId: id),
-            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     /// <summary>Closes a poll on its partition's owner.</summary>
@@ -200,11 +229,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             return refused;
         }
 
-        return await RouteAsync(
+        return await ReadOwnWriteAsync(await RouteAsync(
             PartitionOf(pollId),
             engine => engine.ClosePollAsync(pollId),
             new ForwardedCommand(ForwardedKind.Close, PollId: pollId),
-            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     /// <summary>Casts one ballot on its partition's owner; the outcome is durable unless it is a rejection.</summary>
@@ -216,11 +245,17 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             return VoteOutcome.Rejected(refused);
         }
 
-        return await RouteAsync(
+        var outcome = await RouteAsync(
             PartitionOf(vote.PollId),
             engine => engine.CastVoteAsync(vote).AsTask(),
             new ForwardedCommand(ForwardedKind.Vote, Vote: vote),
             (reply, p) => reply.Vote ?? VoteOutcome.Rejected(reply.Rejection ?? Unavailable(p))).ConfigureAwait(false);
+        if (outcome.Rejection is null)
+        {
+            await ReadOwnWriteAsync(vote.PollId, outcome.Seq).ConfigureAwait(false);
+        }
+
+        return outcome;
     }
 
     /// <summary>
@@ -253,31 +288,48 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
                 results[indexes[k]] = outcome.Value is { } values ? values[k] : VoteOutcome.Rejected(outcome.Rejection!);
             }
         })).ConfigureAwait(false);
+        foreach (var poll in Enumerable.Range(0, votes.Count).Where(i => results[i].Rejection is null).GroupBy(i => votes[i].PollId))
+        {
+            await ReadOwnWriteAsync(poll.Key, poll.Max(i => results[i].Seq)).ConfigureAwait(false);
+        }
+
         return results;
+    }
+
+    /// <summary>
+    /// Read-your-writes on the node that answered: before a command's answer goes out, this node's read model
+    /// has applied it (normally within a millisecond), so the client's next query or watcher here sees it.
+    /// Bounded: past a second the answer goes out anyway (it is durable; only this node's view lags).
+    /// </summary>
+    private async Task ReadOwnWriteAsync(string pollId, long seq)
+    {
+        try
+        {
+            await _follower.WaitUntilAsync(() => Catalog.FindResults(pollId)?.Seq >= seq, TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The read model lags (NATS slow or away): the outcome stands.
+        }
+    }
+
+    private async Task<Outcome<PollResults>> ReadOwnWriteAsync(Outcome<PollResults> outcome)
+    {
+        if (outcome.Value is { } results)
+        {
+            await ReadOwnWriteAsync(results.Poll.Id, results.Seq).ConfigureAwait(false);
+        }
+
+        return outcome;
     }
 
     /// <summary>Test hook: stops renewing and serving without releasing anything, as a killed node would.</summary>
     internal async Task AbandonAsync()
     {
         _running = false;
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _ownership.ConfigureAwait(false);
-        foreach (var owned in _owned.Values)
-        {
-            if (owned.Commands is { } commands)
-            {
-                await commands.UnsubscribeAsync().ConfigureAwait(false);
-            }
-
-            await owned.Engine.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await owned.Log.DisposeAsync().ConfigureAwait(false);
-        }
-
-        _owned.Clear(); // the leases stay until they expire
-        if (Ledger is { } ledger)
-        {
-            await ledger.StopAsync().ConfigureAwait(false);
-        }
+        await _ownership.AbandonAsync().ConfigureAwait(false); // the leases stay until they expire
+        await (Ledger?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+        await (ReadModel?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         await _follower.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -291,11 +343,28 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
     internal int PartitionOf(string pollId) => TallyEngine.PartitionIndex(pollId, _options.Partitions);
 
-    private TallyEngine? Local(int partition) =>
-        _owned.TryGetValue(partition, out var owned) && owned.Engine.IsRunning && !owned.Log.IsFenced ? owned.Engine : null;
+    private TallyEngine? Local(int partition) => _ownership.Local(partition);
 
-    private static Rejection Unavailable(int partition) =>
-        new(RejectionKind.Unavailable, $"Partition {partition} has no owner right now (a node is taking it over). Nothing was taken; retry.");
+    /// <summary>The ledger projector and the Redis read models run on partition 0's owner.</summary>
+    private void OnAcquired(int partition)
+    {
+        if (partition == 0)
+        {
+            Ledger?.Start();
+            ReadModel?.Start();
+        }
+    }
+
+    private async Task OnLosingAsync(int partition)
+    {
+        if (partition == 0)
+        {
+            await (Ledger?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+            await (ReadModel?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+        }
+    }
+
+    private static Rejection Unavailable(int partition) => CommandForwarding.Unavailable(partition);
 
     /// <summary>
     /// Runs a command on the partition's engine when this node owns it, else forwards it to the owner. While
@@ -314,7 +383,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
                 return await local(engine).ConfigureAwait(false);
             }
 
-            var reply = await ForwardAsync(partition, command).ConfigureAwait(false);
+            var reply = await _forwarding.SendAsync(partition, command).ConfigureAwait(false);
             if (!reply.NoOwner || !_running || _time.GetUtcNow() + pause > giveUpAt)
             {
                 return answer(reply, partition);
@@ -322,230 +391,6 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
             await Task.Delay(pause, _time).ConfigureAwait(false);
             pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(200).Ticks));
-        }
-    }
-
-    private async Task<ForwardedReply> ForwardAsync(int partition, ForwardedCommand command)
-    {
-        try
-        {
-            var reply = await _nats.RequestAsync<byte[], byte[]>(
-                _options.CommandSubject(partition),
-                ForwardedJson.Encode(command),
-                replyOpts: new NatsSubOpts { Timeout = _options.ForwardTimeout }).ConfigureAwait(false);
-            return reply.Data is { Length: > 0 } data ? ForwardedJson.Decode<ForwardedReply>(data) : new ForwardedReply(Rejection: Unavailable(partition), NoOwner: true);
-        }
-        catch (NatsNoRespondersException)
-        {
-            return new ForwardedReply(Rejection: Unavailable(partition), NoOwner: true);
-        }
-        catch (NatsException ex)
-        {
-            // No answer in time: the owner may still commit it, as with any request whose answer is lost;
-            // a retry with the same Idempotency-Key is counted once.
-            return new ForwardedReply(Rejection: new Rejection(RejectionKind.Unavailable, $"The owner of partition {partition} did not answer: {ex.Message}. Retry with the same Idempotency-Key."));
-        }
-    }
-
-    private async Task ServeAsync(OwnedPartition owned, CancellationToken stopping)
-    {
-        try
-        {
-            await foreach (var message in owned.Commands!.Msgs.ReadAllAsync(stopping).ConfigureAwait(false))
-            {
-                _ = Task.Run(() => AnswerAsync(owned, message), CancellationToken.None);
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task AnswerAsync(OwnedPartition owned, NatsMsg<byte[]> message)
-    {
-        try
-        {
-            var command = ForwardedJson.Decode<ForwardedCommand>(message.Data);
-            ForwardedReply reply;
-            if (Local(owned.Index) is not { } engine)
-            {
-                reply = new ForwardedReply(Rejection: Unavailable(owned.Index), NoOwner: true);
-            }
-            else
-            {
-                reply = command.Kind switch
-                {
-                    ForwardedKind.Vote => new ForwardedReply(Vote: await engine.CastVoteAsync(command.Vote!).ConfigureAwait(false)),
-                    ForwardedKind.Votes => FromOutcome(await engine.CastVotesAsync(command.Votes!).ConfigureAwait(false)),
-                    ForwardedKind.Create => FromOutcome(await engine.CreatePollAsync(command.Create!, command.PollId!).ConfigureAwait(false)),
-                    ForwardedKind.Close => FromOutcome(await engine.ClosePollAsync(command.PollId!).ConfigureAwait(false)),
-                    _ => throw new InvalidDataException($"Unknown forwarded command {command.Kind}."),
-                };
-            }
-
-            await message.ReplyAsync(ForwardedJson.Encode(reply)).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            ClusterLog.ForwardReplyFailed(_logger, owned.Index, ex);
-        }
-    }
-
-    private static ForwardedReply FromOutcome(Outcome<VoteOutcome[]> outcome) => new(Votes: outcome.Value, Rejection: outcome.Rejection);
-
-    private static ForwardedReply FromOutcome(Outcome<PollResults> outcome) => new(Poll: outcome.Value, Rejection: outcome.Rejection);
-
-    private async Task OwnershipLoopAsync(CancellationToken stopping)
-    {
-        using var timer = new PeriodicTimer(_options.RenewInterval, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
-            {
-                try
-                {
-                    await RunOwnershipRoundAsync(stopping).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
-                {
-                    ClusterLog.OwnershipRoundFailed(_logger, ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-        }
-    }
-
-    /// <summary>Heartbeats, renews what this node owns (giving up what it lost), then takes or hands over partitions toward its fair share.</summary>
-    private async Task RunOwnershipRoundAsync(CancellationToken cancellationToken)
-    {
-        await _roundGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _leases.HeartbeatAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var owned in _owned.Values.ToArray())
-            {
-                if (owned.Log.IsFenced)
-                {
-                    await LoseAsync(owned.Index, "another node wrote to its subject", release: true).ConfigureAwait(false);
-                    continue;
-                }
-
-                ulong? renewed;
-                try
-                {
-                    renewed = await _leases.TryRenewAsync(owned.Index, owned.LeaseRevision, cancellationToken).ConfigureAwait(false);
-                }
-                catch (NatsException) when (_time.GetUtcNow() - owned.RenewedAt < _options.LeaseTtl)
-                {
-                    continue; // NATS is away; the lease may still hold, and fencing guards the log either way
-                }
-
-                if (renewed is { } revision)
-                {
-                    owned.LeaseRevision = revision;
-                    owned.RenewedAt = _time.GetUtcNow();
-                }
-                else
-                {
-                    await LoseAsync(owned.Index, "its lease expired", release: false).ConfigureAwait(false);
-                }
-            }
-
-            var nodes = await _leases.CountLiveNodesAsync(cancellationToken).ConfigureAwait(false);
-            var share = (_options.Partitions + nodes - 1) / nodes;
-            if (_owned.Count > share)
-            {
-                // Hand one over per round, so partitions move a few at a time as nodes join.
-                await LoseAsync(_owned.Keys.Max(), "handing it to a node that joined", release: true).ConfigureAwait(false);
-                return;
-            }
-
-            var start = (int)((uint)StringComparer.Ordinal.GetHashCode(_options.NodeId) % (uint)_options.Partitions);
-            for (var k = 0; k < _options.Partitions && _owned.Count < share && _running; k++)
-            {
-                var p = (start + k) % _options.Partitions;
-                if (!_owned.ContainsKey(p) && await _leases.TryAcquireAsync(p, cancellationToken).ConfigureAwait(false) is { } revision)
-                {
-                    await AcquireAsync(p, revision, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-        finally
-        {
-            _roundGate.Release();
-        }
-    }
-
-    private async Task AcquireAsync(int partition, ulong revision, CancellationToken cancellationToken)
-    {
-        var log = new JetStreamEventLog(_nats, new JetStreamLogOptions
-        {
-            StreamName = _options.StreamName,
-            SubjectPrefix = _options.EventSubjectPrefix,
-            Subject = _options.EventSubject(partition),
-            Replicas = _options.Replicas,
-        }, _logger);
-        var engine = new TallyEngine(log, new InMemorySnapshotStore(), _partitionOptions, _time, _metrics);
-        engine.Faulted += (where, ex) =>
-        {
-            ClusterLog.PartitionFault(_logger, partition, where, ex);
-            Faulted?.Invoke(where, ex);
-        };
-        var owned = new OwnedPartition(partition, revision, _time.GetUtcNow(), log, engine);
-        try
-        {
-            await engine.StartAsync(cancellationToken).ConfigureAwait(false); // opens the log (fencing the last owner) and replays it
-            owned.Commands = await _nats.SubscribeCoreAsync<byte[]>(_options.CommandSubject(partition), OwnersQueue, cancellationToken: cancellationToken).ConfigureAwait(false);
-            owned.Serving = Task.Run(() => ServeAsync(owned, _stopping.Token), CancellationToken.None);
-            _owned[partition] = owned;
-            if (partition == 0)
-            {
-                Ledger?.Start();
-            }
-
-            ClusterLog.PartitionAcquired(_logger, _options.NodeId, partition, engine.ReplayedEvents);
-        }
-        catch
-        {
-            await engine.DisposeAsync().ConfigureAwait(false);
-            await log.DisposeAsync().ConfigureAwait(false);
-            await _leases.ReleaseAsync(partition, revision, CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private async Task LoseAsync(int partition, string reason, bool release)
-    {
-        if (!_owned.TryRemove(partition, out var owned))
-        {
-            return;
-        }
-
-        ClusterLog.PartitionLost(_logger, _options.NodeId, partition, reason);
-        if (partition == 0 && Ledger is { } ledger)
-        {
-            await ledger.StopAsync().ConfigureAwait(false);
-        }
-
-        if (owned.Commands is { } commands)
-        {
-            await commands.UnsubscribeAsync().ConfigureAwait(false);
-        }
-
-        await owned.Engine.StopAsync(CancellationToken.None).ConfigureAwait(false); // answers what is queued
-        await owned.Log.DisposeAsync().ConfigureAwait(false);
-        if (release)
-        {
-            try
-            {
-                await _leases.ReleaseAsync(partition, owned.LeaseRevision, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (NatsException)
-            {
-                // It expires by itself.
-            }
         }
     }
 }

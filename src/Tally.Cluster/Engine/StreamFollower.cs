@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using Tally.Cluster.EventLog;
@@ -32,20 +33,32 @@ internal sealed class StreamFollower(PollCatalog catalog, ILogger logger) : IAsy
     /// <summary>The stream sequence of the last message applied.</summary>
     public ulong AppliedSequence => (ulong)Interlocked.Read(ref _applied);
 
+    /// <summary>Why the read model stopped for good (an event it cannot read), or null while it follows.</summary>
+    public Exception? Failure { get; private set; }
+
     /// <summary>Completes once every message that was in the stream at start is applied.</summary>
     public Task CaughtUp => _caughtUp.Task;
 
     /// <summary>Returns once the stream sequence <paramref name="sequence"/> is applied (or throws past <paramref name="timeout"/>).</summary>
-    public async Task WaitForAsync(ulong sequence, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task WaitForAsync(ulong sequence, TimeSpan timeout, CancellationToken cancellationToken) =>
+        WaitUntilAsync(() => AppliedSequence >= sequence, timeout, cancellationToken);
+
+    /// <summary>Returns once <paramref name="applied"/> holds, checked after each message applied (or throws past <paramref name="timeout"/>).</summary>
+    public async Task WaitUntilAsync(Func<bool> applied, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        if (applied())
+        {
+            return;
+        }
+
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        while (AppliedSequence < sequence)
+        while (true)
         {
             var progress = Volatile.Read(ref _progress);
-            if (AppliedSequence >= sequence)
+            if (applied())
             {
-                break;
+                return;
             }
 
             await progress.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
@@ -61,10 +74,7 @@ internal sealed class StreamFollower(PollCatalog catalog, ILogger logger) : IAsy
             _caughtUp.TrySetResult();
         }
 
-        // No filter: the stream holds only this cluster's event subjects. (NATS.Net's ordered consumer sends
-        // filter_subjects, which servers before 2.10 ignore, so a filter here would not be honoured on 2.9.)
-        var consumer = await stream.CreateOrderedConsumerAsync(new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All }, cancellationToken).ConfigureAwait(false);
-        _loop = Task.Run(() => FollowAsync(consumer, _stopping.Token), CancellationToken.None);
+        _loop = Task.Run(() => FollowAsync(stream, _stopping.Token), CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()
@@ -74,41 +84,80 @@ internal sealed class StreamFollower(PollCatalog catalog, ILogger logger) : IAsy
         _stopping.Dispose();
     }
 
-    private async Task FollowAsync(INatsJSConsumer consumer, CancellationToken stopping)
+    /// <summary>
+    /// Applies the stream from the message after the last one applied. The ordered consumer recovers from a
+    /// lost connection itself; anything else that ends it (a NATS error, a consumer the server dropped) is
+    /// logged and the follower starts a new consumer at the same place, so the read model never stops for good.
+    /// </summary>
+    private async Task FollowAsync(INatsJSStream stream, CancellationToken stopping)
     {
         var touched = new HashSet<PollState>();
-        try
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (!stopping.IsCancellationRequested)
         {
-            await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stopping).ConfigureAwait(false))
+            try
             {
-                var sequence = message.Metadata?.Sequence.Stream ?? 0;
-                var index = 0L;
-                foreach (var stored in BatchMessage.Read(message.Data, 0))
+                // No filter: the stream holds only this cluster's event subjects. (NATS.Net's ordered consumer sends
+                // filter_subjects, which servers before 2.10 ignore, so a filter here would not be honoured on 2.9.)
+                var consumer = await stream.CreateOrderedConsumerAsync(
+                    new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = AppliedSequence + 1 },
+                    stopping).ConfigureAwait(false);
+                await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stopping).ConfigureAwait(false))
                 {
-                    Apply(stored.Event, ((long)sequence << IndexBits) + index++, touched);
-                }
+                    var sequence = message.Metadata?.Sequence.Stream ?? throw new InvalidDataException("A stream message without metadata.");
+                    if (sequence <= AppliedSequence)
+                    {
+                        continue;
+                    }
 
-                foreach (var state in touched)
-                {
-                    catalog.Publish(state.ToResults(), state.CreatedPosition);
-                }
+                    var index = 0L;
+                    foreach (var stored in BatchMessage.Read(message.Data, 0))
+                    {
+                        Apply(stored.Event, ((long)sequence << IndexBits) + index++, touched);
+                    }
 
-                touched.Clear();
-                Interlocked.Exchange(ref _applied, (long)sequence);
-                Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-                if (sequence >= _target)
-                {
-                    _caughtUp.TrySetResult();
+                    foreach (var state in touched)
+                    {
+                        catalog.Publish(state.ToResults(), state.CreatedPosition);
+                    }
+
+                    touched.Clear();
+                    Interlocked.Exchange(ref _applied, (long)sequence);
+                    Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                    if (sequence >= _target)
+                    {
+                        _caughtUp.TrySetResult();
+                    }
+
+                    pause = TimeSpan.FromMilliseconds(100);
                 }
             }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            ClusterLog.FollowerFailed(logger, ex);
-            _caughtUp.TrySetException(ex);
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException)
+            {
+                ClusterLog.FollowerFailed(logger, ex);
+                try
+                {
+                    await Task.Delay(pause, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+            catch (Exception ex)
+            {
+                // Not a NATS fault (an event this code cannot read): following on would skip it, so stop and say so.
+                ClusterLog.FollowerFailed(logger, ex);
+                Failure = ex;
+                _caughtUp.TrySetException(ex);
+                return;
+            }
         }
     }
 
@@ -118,7 +167,7 @@ internal sealed class StreamFollower(PollCatalog catalog, ILogger logger) : IAsy
         {
             if (!_polls.ContainsKey(created.PollId))
             {
-                var state = new PollState(created.Definition, position);
+                var state = new PollState(created.Definition, position, countsOnly: true); // no ballots or keys: every node holds every poll
                 _polls.Add(created.PollId, state);
                 touched.Add(state);
             }

@@ -4,9 +4,11 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using NATS.Client.Core;
 using Npgsql;
+using StackExchange.Redis;
 using Tally.Cluster;
 using Tally.Cluster.Engine;
 using Tally.Cluster.Hosting;
+using Tally.Cluster.ReadModels;
 using Tally.Engine;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -16,9 +18,10 @@ public static class ClusterServiceCollectionExtensions
 {
     /// <summary>
     /// Makes this process a cluster node: the engine becomes a <see cref="ClusterEngine"/> on NATS JetStream
-    /// (replacing any other <see cref="ITallyEngine"/>), with the ledger in PostgreSQL and readiness checks named
-    /// <c>nats</c> and <c>postgres</c>. Settings bind from <c>Tally:Nats</c> (<c>Url</c>, required),
-    /// <c>Tally:Postgres</c> (<c>ConnectionString</c>, required), <c>Tally:Cluster</c> and <c>Tally:Engine</c>, validated at start.
+    /// (replacing any other <see cref="ITallyEngine"/>), with the ledger in PostgreSQL, read models in Redis, and
+    /// readiness checks named <c>nats</c>, <c>postgres</c> and <c>redis</c>. Settings bind from <c>Tally:Nats</c>
+    /// (<c>Url</c>, required), <c>Tally:Postgres</c> (<c>ConnectionString</c>, required), <c>Tally:Redis</c>
+    /// (<c>Configuration</c>, required), <c>Tally:Cluster</c> and <c>Tally:Engine</c>, validated at start.
     /// </summary>
     public static IServiceCollection AddTallyCluster(this IServiceCollection services)
     {
@@ -28,6 +31,9 @@ public static class ClusterServiceCollectionExtensions
             .ValidateOnStart();
         services.AddOptions<PostgresOptions>().BindConfiguration("Tally:Postgres")
             .Validate(o => o.IsValid(), "Cluster mode needs Tally:Postgres:ConnectionString, a PostgreSQL connection string, e.g. Host=127.0.0.1;Port=5432;Username=tally;Database=tally (Tally__Postgres__ConnectionString in the environment).")
+            .ValidateOnStart();
+        services.AddOptions<RedisOptions>().BindConfiguration("Tally:Redis")
+            .Validate(o => o.IsValid(), "Cluster mode needs Tally:Redis:Configuration, the Redis server's address, e.g. 127.0.0.1:6379 (Tally__Redis__Configuration in the environment).")
             .ValidateOnStart();
         services.AddOptions<ClusterOptions>().BindConfiguration("Tally:Cluster")
             .Validate(o => { o.Validate(); return true; })
@@ -47,13 +53,17 @@ public static class ClusterServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Cluster"),
             sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<IConnectionMultiplexer>(),
             sp.GetService<Tally.Metrics.TallyMetrics>()));
+        services.AddSingleton<IConnectionMultiplexer>(sp => ConnectionMultiplexer.Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value.ToOptions()));
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString!));
         services.RemoveAll<ITallyEngine>();
         services.AddSingleton<ITallyEngine>(sp => sp.GetRequiredService<ClusterEngine>());
+        services.AddHostedService<RedisPresence>();
         services.AddHealthChecks()
             .AddCheck<NatsHealthCheck>("nats", timeout: TimeSpan.FromSeconds(2))
-            .AddCheck<PostgresHealthCheck>("postgres", failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(2));
+            .AddCheck<PostgresHealthCheck>("postgres", failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(2))
+            .AddCheck<RedisHealthCheck>("redis", failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(2));
         return services;
     }
 }

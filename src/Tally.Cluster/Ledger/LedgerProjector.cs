@@ -16,53 +16,12 @@ namespace Tally.Cluster.Ledger;
 /// a hand-over) only makes its own transaction roll back. PostgreSQL is not on the vote's path: while it is
 /// away the projector retries from its checkpoint and the ledger falls behind; no ack waits for it.
 /// </summary>
-internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions options, NpgsqlDataSource data, ILogger logger) : IAsyncDisposable
+internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions options, NpgsqlDataSource data, ILogger logger) : RestartableLoop
 {
-    private readonly Lock _gate = new();
-    private CancellationTokenSource? _running;
-    private Task _loop = Task.CompletedTask;
-
     /// <summary>The stream sequence the ledger has written through (as last seen by this projector).</summary>
     public ulong Checkpoint { get; private set; }
 
-    /// <summary>Starts projecting unless it runs already.</summary>
-    public void Start()
-    {
-        lock (_gate)
-        {
-            if (_running is not null)
-            {
-                return;
-            }
-
-            _running = new CancellationTokenSource();
-            var token = _running.Token;
-            _loop = Task.Run(() => RunAsync(token), CancellationToken.None);
-        }
-    }
-
-    public async Task StopAsync()
-    {
-        CancellationTokenSource? running;
-        lock (_gate)
-        {
-            running = _running;
-            _running = null;
-        }
-
-        if (running is null)
-        {
-            return;
-        }
-
-        await running.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
-        running.Dispose();
-    }
-
-    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
-
-    private async Task RunAsync(CancellationToken stopping)
+    protected override async Task RunAsync(CancellationToken stopping)
     {
         var pause = TimeSpan.FromMilliseconds(100);
         while (!stopping.IsCancellationRequested)

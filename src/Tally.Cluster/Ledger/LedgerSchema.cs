@@ -4,8 +4,8 @@ namespace Tally.Cluster.Ledger;
 
 /// <summary>
 /// The ledger's tables in PostgreSQL, created and upgraded by numbered migrations under an advisory lock, so
-/// nodes starting together apply each one once. Poll definitions, one row per ballot (its current choice), and
-/// the projector's checkpoint. The partial unique key on (poll, voter) makes one-ballot-per-voter hold in the
+/// nodes starting together apply each one once. Poll definitions, one row per ballot (its current choice), the
+/// projector's checkpoint, and each partition's latest snapshot. The partial unique key on (poll, voter) makes one-ballot-per-voter hold in the
 /// system of record itself, not only in the writer that decided it.
 /// </summary>
 internal static class LedgerSchema
@@ -44,6 +44,16 @@ internal static class LedgerSchema
         CREATE TABLE ledger_checkpoints (
             stream text   PRIMARY KEY,
             seq    bigint NOT NULL
+        );
+        """,
+        """
+        CREATE TABLE partition_snapshots (
+            stream      text        NOT NULL,
+            partition   int         NOT NULL,
+            replay_from bigint      NOT NULL,
+            taken_at    timestamptz NOT NULL,
+            data        bytea       NOT NULL,
+            PRIMARY KEY (stream, partition)
         );
         """,
     ];

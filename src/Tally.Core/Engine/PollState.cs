@@ -13,14 +13,20 @@ internal sealed class PollState
 {
     private readonly Dictionary<string, Ballot>? _ballots;
     private readonly Dictionary<string, RememberedVote> _idempotency = new(StringComparer.Ordinal);
+    private readonly bool _countsOnly;
 
-    public PollState(PollDefinition definition, long createdPosition)
+    /// <param name="countsOnly">
+    /// True for a read-only projection of the results (a cluster node's read side): events are applied to the
+    /// counts only, and no ballots or idempotency keys are kept, so such a state cannot decide votes.
+    /// </param>
+    public PollState(PollDefinition definition, long createdPosition, bool countsOnly = false)
     {
         Definition = definition;
         CreatedPosition = createdPosition;
         Counts = new long[definition.Options.Count];
         Seq = 1;
-        if (definition.Dedupe == DedupePolicy.Voter)
+        _countsOnly = countsOnly;
+        if (definition.Dedupe == DedupePolicy.Voter && !countsOnly)
         {
             _ballots = new Dictionary<string, Ballot>(StringComparer.Ordinal);
         }
@@ -60,6 +66,11 @@ internal sealed class PollState
     /// <summary>Decides a ballot (already checked against the definition) and applies the event it makes, if any.</summary>
     public VoteOutcome Decide(CastVote vote, DateTimeOffset now, out PollEvent? made)
     {
+        if (_countsOnly)
+        {
+            throw new InvalidOperationException($"The state of poll {Definition.Id} holds counts only; it cannot decide votes.");
+        }
+
         made = null;
         if (vote.IdempotencyKey is { } key && _idempotency.TryGetValue(key, out var first))
         {
@@ -268,7 +279,7 @@ internal sealed class PollState
 
     private void Remember(string? key, RememberedVote vote)
     {
-        if (key is not null)
+        if (key is not null && !_countsOnly)
         {
             _idempotency[key] = vote;
         }

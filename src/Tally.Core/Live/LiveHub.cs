@@ -92,6 +92,18 @@ public sealed class LiveHub : IAsyncDisposable
     /// <summary>Watchers of a poll on this node.</summary>
     public int WatcherCount(string pollId) => _streams.TryGetValue(pollId, out var stream) ? stream.WatcherCount : 0;
 
+    /// <summary>Every poll watched on this node now, with its watcher count (a moment's view, for presence elsewhere).</summary>
+    public IEnumerable<(string PollId, int Watchers)> WatchedPolls()
+    {
+        foreach (var (pollId, stream) in _streams)
+        {
+            if (stream.WatcherCount is > 0 and var watchers)
+            {
+                yield return (pollId, watchers);
+            }
+        }
+    }
+
     /// <summary>Subscribes <paramref name="connection"/> to a poll; false when there is no such poll.</summary>
     public bool Subscribe(LiveConnection connection, string pollId, long? since)
     {

@@ -141,4 +141,25 @@ public sealed class ClusterEngineTests(ClusterEngines engines) : IAsyncLifetime
             Assert.Equal([acked[poll, 0], acked[poll, 1]], c.Catalog.FindResults(polls[poll])!.Counts);
         }
     }
+
+    [Fact]
+    public async Task A_partition_handed_over_on_a_clean_stop_is_taken_from_its_snapshot_without_replaying_its_log()
+    {
+        var a = await _cluster.StartNodeAsync("a", engines.Postgres.ConnectionString);
+        var poll = await ClusterNodes.CreatePollAsync(a);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(VoteStatus.Counted, (await ClusterNodes.VoteUntilAnsweredAsync(() => a, new CastVote(poll, [1 + (i % 2)], "v" + i, null))).Status);
+        }
+
+        var b = await _cluster.StartNodeAsync("b", engines.Postgres.ConnectionString);
+        await ClusterNodes.StopNodeAsync(a); // final snapshots of every partition it held, then its leases go
+        var partition = b.PartitionOf(poll);
+        await Eventually.WaitUntilAsync(() => b.OwnedPartitions.Count == _cluster.Partitions, Timeout);
+
+        Assert.Equal(0, b.ReplayedEventsOf(partition));
+        var outcome = await ClusterNodes.VoteUntilAnsweredAsync(() => b, new CastVote(poll, [1], "v0", null));
+        Assert.Equal(RejectionKind.AlreadyVoted, outcome.Rejection?.Kind); // the ballots came back with the snapshot
+        await Eventually.WaitUntilAsync(() => b.Catalog.FindResults(poll)?.TotalVotes == 20, Timeout);
+    }
 }

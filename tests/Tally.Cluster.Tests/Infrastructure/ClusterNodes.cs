@@ -1,4 +1,5 @@
 using NATS.Client.Core;
+using Npgsql;
 using Tally.Cluster.Engine;
 using Tally.Engine;
 using Tally.Polls;
@@ -18,14 +19,16 @@ public sealed class ClusterNodes(string natsUrl, int partitions = 8) : IAsyncDis
 
     public int Partitions => partitions;
 
-    public async Task<ClusterEngine> StartNodeAsync(string name)
+    /// <param name="postgres">A PostgreSQL for the ledger and the partitions' snapshots; none by default.</param>
+    public async Task<ClusterEngine> StartNodeAsync(string name, string? postgres = null)
     {
         var nats = new NatsConnection(new NatsOpts { Url = natsUrl, Name = name });
         await nats.ConnectAsync().AsTask().WaitAsync(Timeout);
         var engine = new ClusterEngine(
             nats,
             new ClusterOptions { Namespace = _namespace, Partitions = partitions, LeaseTtl = TimeSpan.FromSeconds(2), NodeId = name, ForwardTimeout = TimeSpan.FromSeconds(10) },
-            new TallyEngineOptions());
+            new TallyEngineOptions(),
+            ledger: postgres is null ? null : NpgsqlDataSource.Create(postgres));
         _nodes.Add((engine, nats));
         await engine.StartAsync(default).WaitAsync(Timeout);
         return engine;
@@ -63,6 +66,9 @@ public sealed class ClusterNodes(string natsUrl, int partitions = 8) : IAsyncDis
             await Task.Delay(50, deadline.Token);
         }
     }
+
+    /// <summary>Stops a node the clean way (it hands its partitions over, with a final snapshot each).</summary>
+    public static async Task StopNodeAsync(ClusterEngine node) => await node.StopAsync(default).WaitAsync(Timeout);
 
     public async ValueTask DisposeAsync()
     {

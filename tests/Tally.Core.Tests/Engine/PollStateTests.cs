@@ -216,4 +216,29 @@ public sealed class PollStateTests
 
         return Convert.ToHexString(stream.ToArray());
     }
+
+    [Fact]
+    public void A_counts_only_state_applies_the_same_events_to_the_same_results_and_keeps_no_ballots_or_keys()
+    {
+        var full = NewState(allowChange: true);
+        var events = new List<PollEvent>();
+        foreach (var (voter, option, key) in new[] { ("ann", 1, "k1"), ("bob", 2, "k2"), ("ann", 3, "k3"), ("cy", 3, (string?)null) })
+        {
+            Cast(full, voter, [option], key, out var made);
+            events.Add(made!);
+        }
+
+        events.Add(full.Close(Now, CloseReason.Admin));
+        var projection = new PollState(full.Definition, createdPosition: 1, countsOnly: true);
+        foreach (var e in events)
+        {
+            projection.Apply(e);
+        }
+
+        Assert.Equal(full.ToResults() with { Counts = [] }, projection.ToResults() with { Counts = [] });
+        Assert.Equal(full.Counts, projection.Counts);
+        Assert.Equal(0, projection.BallotCount);
+        Assert.Equal(0, projection.IdempotencyKeyCount);
+        Assert.Throws<InvalidOperationException>(() => Cast(projection, "dan", 1));
+    }
 }

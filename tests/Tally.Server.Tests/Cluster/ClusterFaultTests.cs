@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Tally.Server.Tests.Infrastructure;
 using Tally.Testing;
+using Tally.Testing.Engines;
 
 namespace Tally.Server.Tests.Cluster;
 
@@ -100,6 +101,74 @@ public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
             var results = await b.Client.ResultsAsync(poll);
             Assert.Equal(expected, ApiClient.Counts(results));
             Assert.Equal(mine.Length + 1, (long)results["seq"]!); // one event per voter, none twice, no gaps
+        }
+    }
+
+    [Fact]
+    public async Task Nats_killed_and_restarted_under_load_loses_no_acknowledged_vote_and_counts_none_twice()
+    {
+        await using var nats = new NatsServer();
+        await nats.StartAsync();
+        var cluster = ClusterFixture.NewClusterName();
+        await using var a = await TestServer.StartAsync(ClusterFixture.NodeSettings(nats.Url, fixture.Postgres.ConnectionString, fixture.Redis.Configuration, cluster, "a"));
+        await using var b = await TestServer.StartAsync(ClusterFixture.NodeSettings(nats.Url, fixture.Postgres.ConnectionString, fixture.Redis.Configuration, cluster, "b"));
+        var polls = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            polls.Add((string)(await a.Admin.CreatePollAsync(options: 2))["id"]!);
+        }
+
+        // Votes through both nodes; a 503 is retried with the same key, as a client would. Once a quarter is
+        // acknowledged (the rest in flight), nats-server is killed and started again on its data.
+        const int voters = 600;
+        var next = 0;
+        var acked = new ConcurrentDictionary<int, string>();
+        var quarter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var deadline = new CancellationTokenSource(TestServer.Timeout * 2);
+        var workers = Enumerable.Range(0, 12).Select(w => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) <= voters)
+            {
+                var client = i % 2 == 0 ? a.Client : b.Client;
+                while (true)
+                {
+                    using var response = await client.VoteAsync(polls[i % polls.Count], [1 + (i % 3 == 0 ? 1 : 0)], "voter" + i, "key" + i);
+                    if (response.StatusCode == HttpStatusCode.Created)
+                    {
+                        acked[i] = (string)(await response.ReadJsonAsync())["voteId"]!;
+                        break;
+                    }
+
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                    await Task.Delay(20, deadline.Token);
+                }
+
+                if (acked.Count == voters / 4)
+                {
+                    quarter.TrySetResult();
+                }
+            }
+        })).ToArray();
+
+        await quarter.Task.WaitAsync(TestServer.Timeout);
+        await nats.KillAsync();
+        await nats.StartAsync();
+        await Task.WhenAll(workers).WaitAsync(TestServer.Timeout * 2);
+
+        Assert.Equal(voters, acked.Count);
+        for (var p = 0; p < polls.Count; p++)
+        {
+            var mine = Enumerable.Range(1, voters).Where(i => i % polls.Count == p).ToArray();
+            var expected = new Dictionary<int, long> { [1] = mine.Count(i => i % 3 != 0), [2] = mine.Count(i => i % 3 == 0) };
+            var poll = polls[p];
+            foreach (var node in new[] { a, b })
+            {
+                await Eventually.WaitUntilAsync(() => ApiClient.Counts(node.Client.ResultsAsync(poll).GetAwaiter().GetResult()).Values.Sum() >= mine.Length, TestServer.Timeout);
+                var results = await node.Client.ResultsAsync(poll);
+                Assert.Equal(expected, ApiClient.Counts(results));
+                Assert.Equal(mine.Length + 1, (long)results["seq"]!);
+            }
         }
     }
 }

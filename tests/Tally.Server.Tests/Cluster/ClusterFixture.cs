@@ -9,23 +9,27 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public PostgresServer Postgres { get; } = new();
 
-    public async Task InitializeAsync() => await Task.WhenAll(Nats.StartAsync(), Postgres.StartAsync());
+    public RedisServer Redis { get; } = new();
+
+    public async Task InitializeAsync() => await Task.WhenAll(Nats.StartAsync(), Postgres.StartAsync(), Redis.StartAsync());
 
     public async Task DisposeAsync()
     {
         await Nats.DisposeAsync();
         await Postgres.DisposeAsync();
+        await Redis.DisposeAsync();
     }
 
     /// <summary>Settings for a node on the shared engines.</summary>
-    public Dictionary<string, string> NodeSettings(string cluster, string node) => NodeSettings(Nats.Url, Postgres.ConnectionString, cluster, node);
+    public Dictionary<string, string> NodeSettings(string cluster, string node) => NodeSettings(Nats.Url, Postgres.ConnectionString, Redis.Configuration, cluster, node);
 
     /// <summary>Settings for a node of the cluster named <paramref name="cluster"/>: short leases, so a dead node's partitions move within seconds.</summary>
-    public static Dictionary<string, string> NodeSettings(string natsUrl, string postgres, string cluster, string node) => new()
+    public static Dictionary<string, string> NodeSettings(string natsUrl, string postgres, string redis, string cluster, string node) => new()
     {
         ["Tally:Mode"] = "cluster",
         ["Tally:Nats:Url"] = natsUrl,
         ["Tally:Postgres:ConnectionString"] = postgres,
+        ["Tally:Redis:Configuration"] = redis,
         ["Tally:Cluster:Namespace"] = cluster,
         ["Tally:Cluster:NodeId"] = node,
         ["Tally:Cluster:Partitions"] = "8",

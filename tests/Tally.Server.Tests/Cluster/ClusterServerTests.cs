@@ -34,6 +34,14 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         using var again = await b.Client.VoteAsync(poll, [1], "alice");
         await ApiClient.AssertProblemAsync(again, HttpStatusCode.Conflict, "already-voted");
         Assert.Equal(new Dictionary<int, long> { [1] = 0, [2] = 1 }, ApiClient.Counts(await b.Client.ResultsAsync(poll)));
+
+        // A poll no node has: every lookup (a burst of them at once, too) is a 404 after catching up with the log.
+        var missing = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => b.Client.GetAsync(new Uri("/v1/polls/nosuchpoll/results", UriKind.Relative))));
+        foreach (var response in missing)
+        {
+            await ApiClient.AssertProblemAsync(response, HttpStatusCode.NotFound, "poll-not-found");
+            response.Dispose();
+        }
     }
 
     [Fact]
@@ -73,7 +81,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     {
         await using var nats = new NatsServer();
         await nats.StartAsync();
-        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(nats.Url, fixture.Postgres.ConnectionString, ClusterFixture.NewClusterName(), "a"));
+        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(nats.Url, fixture.Postgres.ConnectionString, fixture.Redis.Configuration, ClusterFixture.NewClusterName(), "a"));
         var poll = (string)(await node.Admin.CreatePollAsync(options: 2))["id"]!;
         using (var ready = await node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)))
         {
@@ -87,7 +95,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         }
 
         await nats.KillAsync();
-        await Eventually.WaitUntilAsync(() => ReadyStatus(node) == HttpStatusCode.ServiceUnavailable, TestServer.Timeout);
+        await Eventually.WaitUntilAsync(() => Readiness.Status(node) == HttpStatusCode.ServiceUnavailable, TestServer.Timeout);
         using (var down = await node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)))
         {
             Assert.Equal("down", (string)(await down.ReadJsonAsync())["checks"]!["nats"]!);
@@ -100,7 +108,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         }
 
         await nats.StartAsync();
-        await Eventually.WaitUntilAsync(() => ReadyStatus(node) == HttpStatusCode.OK, TestServer.Timeout);
+        await Eventually.WaitUntilAsync(() => Readiness.Status(node) == HttpStatusCode.OK, TestServer.Timeout);
         using (var after = await VoteUntilTakenAsync(node.Client, poll, "after"))
         {
             Assert.Equal(HttpStatusCode.Created, after.StatusCode);
@@ -126,6 +134,21 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         Assert.Contains("Tally:Nats:Url", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Tally:Postgres:ConnectionString", "Port=5432")]
+    [InlineData("Tally:Redis:Configuration", ",,,")]
+    public async Task Cluster_mode_without_postgres_or_redis_does_not_start_and_says_which(string key, string invalid)
+    {
+        var settings = fixture.NodeSettings(ClusterFixture.NewClusterName(), "a");
+        settings.Remove(key);
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(settings));
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+
+        settings[key] = invalid;
+        error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(settings));
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task An_unknown_mode_does_not_start_and_says_why()
     {
@@ -143,12 +166,6 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
                 return next;
             }
         }
-    }
-
-    private static HttpStatusCode ReadyStatus(TestServer node)
-    {
-        using var response = node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)).GetAwaiter().GetResult();
-        return response.StatusCode;
     }
 
     /// <summary>Votes until the answer is not a 503 (the partition's lease may be moving after the outage), with one idempotency key.</summary>

@@ -42,7 +42,7 @@ public sealed class LedgerTests(ClusterFixture fixture)
     {
         await using var postgres = new PostgresServer();
         await postgres.StartAsync();
-        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, postgres.ConnectionString, ClusterFixture.NewClusterName(), "a"));
+        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, postgres.ConnectionString, fixture.Redis.Configuration, ClusterFixture.NewClusterName(), "a"));
         var poll = (string)(await node.Admin.CreatePollAsync(options: 2))["id"]!;
         await using var data = NpgsqlDataSource.Create(postgres.ConnectionString);
         await Eventually.WaitUntilAsync(() => CountAsync(data, poll).GetAwaiter().GetResult() == 0, TestServer.Timeout); // the poll reached the ledger
@@ -59,7 +59,7 @@ public sealed class LedgerTests(ClusterFixture fixture)
             {
                 using var ready = await node.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
                 Assert.Equal(HttpStatusCode.OK, ready.StatusCode); // degraded, still ready: acks do not need it
-                await Eventually.WaitUntilAsync(() => ReadyCheck(node, "postgres") == "down", TestServer.Timeout);
+                await Eventually.WaitUntilAsync(() => Readiness.Check(node, "postgres") == "down", TestServer.Timeout);
             }
 
             await Task.WhenAny(outage, Task.Delay(20));
@@ -68,7 +68,7 @@ public sealed class LedgerTests(ClusterFixture fixture)
         await postgres.StartAsync();
         await Eventually.WaitUntilAsync(() => CountAsync(data, poll).GetAwaiter().GetResult() == acked, TestServer.Timeout);
         Assert.Equal(acked, (long)(await node.Client.ResultsAsync(poll))["totalVotes"]!);
-        await Eventually.WaitUntilAsync(() => ReadyCheck(node, "postgres") == "up", TestServer.Timeout);
+        await Eventually.WaitUntilAsync(() => Readiness.Check(node, "postgres") == "up", TestServer.Timeout);
     }
 
     private static async Task<string> BallotsAsync(NpgsqlDataSource data, string poll)
@@ -104,11 +104,5 @@ public sealed class LedgerTests(ClusterFixture fixture)
         {
             return null;
         }
-    }
-
-    private static string? ReadyCheck(TestServer node, string check)
-    {
-        using var response = node.Client.GetAsync(new Uri("/readyz", UriKind.Relative)).GetAwaiter().GetResult();
-        return (string?)response.ReadJsonAsync().GetAwaiter().GetResult()["checks"]?[check];
     }
 }

@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using Tally.Engine;
+using Tally.Polls;
+using Tally.Projections;
+
+namespace Tally.Cluster.Engine;
+
+/// <summary>
+/// Commands between nodes: a node that does not own a poll's partition sends the command to
+/// <c>{ns}.cmd.{partition}</c> (NATS request/reply, JSON), where only the owner listens, and the owner answers
+/// with the outcome its engine decided.
+/// </summary>
+internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions options, Func<int, TallyEngine?> local, ILogger logger)
+{
+    private const string OwnersQueue = "owners";
+
+    public static Rejection Unavailable(int partition) =>
+        new(RejectionKind.Unavailable, $"Partition {partition} has no owner right now (a node is taking it over). Nothing was taken; retry.");
+
+    /// <summary>Sends a command to the partition's owner and returns its answer; <see cref="ForwardedReply.NoOwner"/> when nobody took it.</summary>
+    public async Task<ForwardedReply> SendAsync(int partition, ForwardedCommand command)
+    {
+        try
+        {
+            var reply = await nats.RequestAsync<byte[], byte[]>(
+                options.CommandSubject(partition),
+                ForwardedJson.Encode(command),
+                replyOpts: new NatsSubOpts { Timeout = options.ForwardTimeout }).ConfigureAwait(false);
+            return reply.Data is { Length: > 0 } data ? ForwardedJson.Decode<ForwardedReply>(data) : new ForwardedReply(Rejection: Unavailable(partition), NoOwner: true);
+        }
+        catch (NatsNoRespondersException)
+        {
+            return new ForwardedReply(Rejection: Unavailable(partition), NoOwner: true);
+        }
+        catch (NatsException ex)
+        {
+            // No answer in time: the owner may still commit it, as with any request whose answer is lost;
+            // a retry with the same Idempotency-Key is counted once.
+            return new ForwardedReply(Rejection: new Rejection(RejectionKind.Unavailable, $"The owner of partition {partition} did not answer: {ex.Message}. Retry with the same Idempotency-Key."));
+        }
+    }
+
+    /// <summary>Takes the partition's commands (queue group: one owner gets each), as the owner.</summary>
+    public async Task<INatsSub<byte[]>> SubscribeAsync(int partition, CancellationToken cancellationToken) =>
+        await nats.SubscribeCoreAsync<byte[]>(options.CommandSubject(partition), OwnersQueue, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Answers each command as it comes, each on its own task so one slow batch holds up no other.</summary>
+    public async Task ServeAsync(int partition, INatsSub<byte[]> commands, CancellationToken stopping)
+    {
+        try
+        {
+            await foreach (var message in commands.Msgs.ReadAllAsync(stopping).ConfigureAwait(false))
+            {
+                _ = Task.Run(() => AnswerAsync(partition, message), CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task AnswerAsync(int partition, NatsMsg<byte[]> message)
+    {
+        try
+        {
+            var command = ForwardedJson.Decode<ForwardedCommand>(message.Data);
+            ForwardedReply reply;
+            if (local(partition) is not { } engine)
+            {
+                reply = new ForwardedReply(Rejection: Unavailable(partition), NoOwner: true);
+            }
+            else
+            {
+                reply = command.Kind switch
+                {
+                    ForwardedKind.Vote => new ForwardedReply(Vote: await engine.CastVoteAsync(command.Vote!).ConfigureAwait(false)),
+                    ForwardedKind.Votes => FromOutcome(await engine.CastVotesAsync(command.Votes!).ConfigureAwait(false)),
+                    ForwardedKind.Create => FromOutcome(await engine.CreatePollAsync(command.Create!, command.PollId!).ConfigureAwait(false)),
+                    ForwardedKind.Close => FromOutcome(await engine.ClosePollAsync(command.PollId!).ConfigureAwait(false)),
+                    _ => throw new InvalidDataException($"Unknown forwarded command {command.Kind}."),
+                };
+            }
+
+            await message.ReplyAsync(ForwardedJson.Encode(reply)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            ClusterLog.ForwardReplyFailed(logger, partition, ex);
+        }
+    }
+
+    private static ForwardedReply FromOutcome(Outcome<VoteOutcome[]> outcome) => new(Votes: outcome.Value, Rejection: outcome.Rejection);
+
+    private static ForwardedReply FromOutcome(Outcome<PollResults> outcome) => new(Poll: outcome.Value, Rejection: outcome.Rejection);
+}

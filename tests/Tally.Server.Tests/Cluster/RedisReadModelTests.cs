@@ -1,0 +1,117 @@
+using System.Net;
+using StackExchange.Redis;
+using Tally.Server.Tests.Infrastructure;
+using Tally.Testing;
+using Tally.Testing.Engines;
+
+namespace Tally.Server.Tests.Cluster;
+
+/// <summary>The results read models in Redis: fed from the stream, rebuilt when Redis comes back empty, never on a vote's path.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class RedisReadModelTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task Redis_restarted_empty_gets_every_poll_back_with_the_exact_tally_and_votes_are_acked_throughout()
+    {
+        await using var redisServer = new RedisServer();
+        await redisServer.StartAsync();
+        var cluster = ClusterFixture.NewClusterName();
+        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, fixture.Postgres.ConnectionString, redisServer.Configuration, cluster, "a"));
+        var polls = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            polls.Add((string)(await node.Admin.CreatePollAsync(options: 2))["id"]!);
+        }
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { redisServer.Configuration }, AbortOnConnectFail = false });
+        var acked = new long[polls.Count, 2];
+        var voter = 0;
+        async Task VoteAsync(int count)
+        {
+            for (var k = 0; k < count; k++, voter++)
+            {
+                var p = voter % polls.Count;
+                var option = voter % 2;
+                using var vote = await node.Client.VoteAsync(polls[p], [option + 1], "voter" + voter);
+                Assert.Equal(HttpStatusCode.Created, vote.StatusCode); // Redis is not on the vote's path
+                acked[p, option]++;
+            }
+        }
+
+        await VoteAsync(30);
+        await Eventually.WaitUntilAsync(() => Matches(redis, cluster, polls, acked), TestServer.Timeout);
+
+        await redisServer.KillAsync();
+        await VoteAsync(30); // acknowledged while Redis is away
+        await Eventually.WaitUntilAsync(() => Readiness.Check(node, "redis") == "down", TestServer.Timeout);
+        await redisServer.StartAsync(); // empty: no persistence
+        await VoteAsync(30);
+
+        await Eventually.WaitUntilAsync(() => Matches(redis, cluster, polls, acked), TestServer.Timeout);
+        for (var p = 0; p < polls.Count; p++)
+        {
+            var ranking = await redis.GetDatabase().SortedSetRangeByRankWithScoresAsync($"{cluster}:ranking:{polls[p]}", order: Order.Descending);
+            Assert.Equal(acked[p, 0] + acked[p, 1], ranking.Sum(e => (long)e.Score));
+        }
+    }
+
+    [Fact]
+    public async Task Presence_in_redis_counts_every_nodes_watchers_and_a_stopped_node_drops_out()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        await using var a = await TestServer.StartAsync(fixture.NodeSettings(cluster, "a"));
+        await using var b = await TestServer.StartAsync(fixture.NodeSettings(cluster, "b"));
+        var poll = (string)(await a.Admin.CreatePollAsync(options: 2))["id"]!;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.Configuration);
+
+        await using (var onA1 = await SseClient.ConnectAsync(a.Client, $"/v1/polls/{poll}/events"))
+        await using (var onA2 = await SseClient.ConnectAsync(a.Client, $"/v1/polls/{poll}/events"))
+        {
+            await using var onB = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
+            await Task.WhenAll(onA1.NextAsync(), onA2.NextAsync(), onB.NextAsync()); // subscribed: each has its snapshot
+            await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 3, TestServer.Timeout);
+        }
+
+        await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 0, TestServer.Timeout);
+        await using var again = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
+        await again.NextAsync();
+        await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 1, TestServer.Timeout);
+
+        await b.DisposeAsync(); // a clean stop takes the node's presence with it at once
+        Assert.False(await redis.GetDatabase().KeyExistsAsync($"{cluster}:presence:b"));
+        Assert.Equal(0, Watchers(redis, cluster, poll));
+    }
+
+    /// <summary>A poll's watchers across the cluster: its field summed over the nodes' presence hashes.</summary>
+    private static long Watchers(IConnectionMultiplexer redis, string cluster, string poll)
+    {
+        var db = redis.GetDatabase();
+        return new[] { "a", "b" }.Sum(node => (long?)db.HashGet($"{cluster}:presence:{node}", poll) ?? 0);
+    }
+
+    /// <summary>Redis holds, for every poll, the client-side record of acknowledged votes (and nothing else).</summary>
+    private static bool Matches(IConnectionMultiplexer redis, string cluster, List<string> polls, long[,] acked)
+    {
+        try
+        {
+            var db = redis.GetDatabase();
+            for (var p = 0; p < polls.Count; p++)
+            {
+                var hash = db.HashGetAll($"{cluster}:results:{polls[p]}").ToDictionary(e => (string)e.Name!, e => (string?)e.Value);
+                if (!hash.TryGetValue("o1", out var o1) || !hash.TryGetValue("o2", out var o2)
+                    || o1 != acked[p, 0].ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    || o2 != acked[p, 1].ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    || hash["totalVotes"] != (acked[p, 0] + acked[p, 1]).ToString(System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (RedisException)
+        {
+            return false;
+        }
+    }
+}
