@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Options;
+using Tally.Cluster.Engine;
 using Tally.Engine;
 using Tally.Live;
 using Tally.Metrics;
@@ -93,11 +94,21 @@ public static class TallyApp
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live")
             .Validate(o => { o.Validate(); return true; })
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => new LiveHub(
-            sp.GetRequiredService<ITallyEngine>().Catalog,
-            sp.GetRequiredService<IOptions<LiveOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<TallyMetrics>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            var engine = sp.GetRequiredService<ITallyEngine>();
+            var hub = new LiveHub(
+                engine.Catalog,
+                sp.GetRequiredService<IOptions<LiveOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<TallyMetrics>());
+            if (engine is ClusterEngine cluster)
+            {
+                cluster.IsStreamed = hub.HasStream; // a node follows a poll's live updates while its hub streams the poll
+            }
+
+            return hub;
+        });
         builder.Services.AddWebSocketTransport();
         builder.Services.AddHostedService<LiveHostedService>(); // before the engine: the hub sees recovery's results
         builder.Services.AddHostedService<EngineHostedService>();

@@ -23,7 +23,7 @@ internal sealed class PartitionOwnership(
     TimeProvider time,
     ILogger logger,
     CommandForwarding forwarding,
-    Action<int> acquired,
+    Action<int, TallyEngine> acquired,
     Func<int, Task> losing,
     Func<int, ISnapshotStore> snapshots,
     Action<string, Exception> faulted,
@@ -214,7 +214,7 @@ internal sealed class PartitionOwnership(
             owned.Commands = await forwarding.SubscribeAsync(partition, cancellationToken).ConfigureAwait(false);
             owned.Serving = Task.Run(() => forwarding.ServeAsync(partition, owned.Commands, _stopping.Token), CancellationToken.None);
             _owned[partition] = owned;
-            acquired(partition);
+            acquired(partition, engine);
             ClusterLog.PartitionAcquired(_logger, _options.NodeId, partition, engine.ReplayedEvents);
         }
         catch

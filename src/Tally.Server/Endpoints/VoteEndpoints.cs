@@ -42,9 +42,9 @@ internal static class VoteEndpoints
         ITallyEngine engine,
         IOptions<TallyServerOptions> options)
     {
-        if (await engine.FindPollAsync(id, request.HttpContext.RequestAborted) is null)
+        if ((await engine.FindPollAsync(id, request.HttpContext.RequestAborted)).Rejection is { } refused)
         {
-            return PollEndpoints.NotFound(id); // before reading the body: the clearest answer for a wrong URL
+            return PollEndpoints.Refused(id, refused); // before reading the body: the clearest answer for a wrong URL
         }
 
         var (body, problem) = await JsonBody.ReadAsync(request, TallyJsonContext.Default.VoteRequest, options.Value.MaxBodyBytes);

@@ -24,7 +24,11 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, ILogger<Live
             throw GrpcErrors.Invalid("since_seq is a seq from a previous update: zero or more.");
         }
 
-        await engine.FindPollAsync(request.PollId, context.CancellationToken); // a cluster node catches up on a poll it has not seen yet
+        if ((await engine.WatchAsync(request.PollId, context.CancellationToken)).Rejection is { Kind: not RejectionKind.UnknownPoll } refused)
+        {
+            throw GrpcErrors.From(refused); // a cluster partition without an owner: retry
+        }
+
         var connection = new GrpcConnection(stream, hub.Options);
         if (!hub.Subscribe(connection, request.PollId, request.HasSinceSeq ? request.SinceSeq : null))
         {

@@ -98,7 +98,12 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        await engine.FindPollAsync(pollId, CancellationToken.None).ConfigureAwait(false); // a cluster node catches up on a poll it has not seen yet
+        if ((await engine.WatchAsync(pollId, CancellationToken.None).ConfigureAwait(false)).Rejection is { Kind: not RejectionKind.UnknownPoll } refused)
+        {
+            await SendErrorAsync(OpError.From(op, refused)).ConfigureAwait(false); // a cluster partition without an owner: retry
+            return;
+        }
+
         bool found;
         lock (_subscribing)
         {
@@ -127,9 +132,9 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        if (await engine.FindPollAsync(op.PollId!, CancellationToken.None).ConfigureAwait(false) is null)
+        if ((await engine.FindPollAsync(op.PollId!, CancellationToken.None).ConfigureAwait(false)).Rejection is { } refused)
         {
-            await SendErrorAsync(OpError.PollNotFound(op, op.PollId!)).ConfigureAwait(false);
+            await SendErrorAsync(refused.Kind == RejectionKind.UnknownPoll ? OpError.PollNotFound(op, op.PollId!) : OpError.From(op, refused)).ConfigureAwait(false);
             return;
         }
 
