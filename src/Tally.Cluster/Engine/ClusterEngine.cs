@@ -368,7 +368,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private void OnAcquired(int partition, TallyEngine engine)
     {
         var duties = new PartitionDuties(
-            new LiveRelay(_nats, _options, engine.Catalog, _logger),
+            new LiveRelay(_nats, _options, engine.Catalog, _time, _logger),
             _redis is null ? null : new RedisReadModel(_redis, _options, engine.Catalog, partition, _logger));
         if (_duties.TryRemove(partition, out var stale))
         {

@@ -234,14 +234,13 @@ internal sealed class PartitionOwnership(
         }
 
         ClusterLog.PartitionLost(_logger, _options.NodeId, partition, reason);
-        await losing(partition).ConfigureAwait(false);
-
         if (owned.Commands is { } commands)
         {
             await commands.UnsubscribeAsync().ConfigureAwait(false);
         }
 
         await owned.Engine.StopAsync(CancellationToken.None).ConfigureAwait(false); // answers what is queued
+        await losing(partition).ConfigureAwait(false); // after the last commit: its live update and read model go out
         await owned.Log.DisposeAsync().ConfigureAwait(false);
         if (release)
         {

@@ -15,7 +15,7 @@ namespace Tally.Cluster.Live;
 /// nodes and watchers follow it, and a node reads nothing of the polls nobody watches there. On start it
 /// publishes every poll of the partition once, so followers that lost a message during a hand-over catch up.
 /// </summary>
-internal sealed class LiveRelay(INatsConnection nats, ClusterOptions options, PollCatalog catalog, ILogger logger) : RestartableLoop
+internal sealed class LiveRelay(INatsConnection nats, ClusterOptions options, PollCatalog catalog, TimeProvider time, ILogger logger) : RestartableLoop
 {
     private readonly ConcurrentDictionary<string, byte> _dirty = new(StringComparer.Ordinal);
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -50,9 +50,10 @@ internal sealed class LiveRelay(INatsConnection nats, ClusterOptions options, Po
             while (await _wake.Reader.WaitToReadAsync(stopping).ConfigureAwait(false))
             {
                 _wake.Reader.TryRead(out _);
+                var sent = 0;
                 try
                 {
-                    await FlushAsync(stopping).ConfigureAwait(false);
+                    sent = await FlushAsync(stopping).ConfigureAwait(false);
                     failing = false;
                 }
                 catch (Exception ex) when (ex is NatsException or TimeoutException)
@@ -66,16 +67,31 @@ internal sealed class LiveRelay(INatsConnection nats, ClusterOptions options, Po
                     _wake.Writer.TryWrite(true); // what is left stays dirty: try again after the tick
                 }
 
-                await Task.Delay(options.LiveTick, stopping).ConfigureAwait(false); // changes in the meantime go out together
+                if (sent > 0 || failing)
+                {
+                    await Task.Delay(options.LiveTick, time, stopping).ConfigureAwait(false); // changes in the meantime go out together
+                }
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
         }
+
+        try
+        {
+            // Stopping (a hand-over): what changed since the last tick goes out now, not with the next owner.
+            await FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
+            ClusterLog.LiveRelayBehind(logger, ex.Message); // the next owner publishes every poll when it starts
+        }
     }
 
-    private async Task FlushAsync(CancellationToken stopping)
+    /// <summary>Publishes every dirty poll's latest state; returns how many messages went out.</summary>
+    private async Task<int> FlushAsync(CancellationToken stopping)
     {
+        var sent = 0;
         foreach (var pollId in _dirty.Keys)
         {
             _dirty.TryRemove(pollId, out _);
@@ -88,6 +104,7 @@ internal sealed class LiveRelay(INatsConnection nats, ClusterOptions options, Po
             {
                 await nats.PublishAsync(options.LiveSubject(pollId), ForwardedJson.Encode(LiveUpdate.Of(results)), cancellationToken: stopping).ConfigureAwait(false);
                 Published++;
+                sent++;
             }
             catch
             {
@@ -95,5 +112,7 @@ internal sealed class LiveRelay(INatsConnection nats, ClusterOptions options, Po
                 throw;
             }
         }
+
+        return sent;
     }
 }
