@@ -42,4 +42,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Refreshing the followed polls from their owners after NATS reconnected failed")]
     public static partial void FollowRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "Redis cannot be asked for the vote rate limit now ({Detail}); votes are taken without it until Redis answers")]
+    public static partial void RateLimitUnenforced(ILogger logger, string detail);
 }

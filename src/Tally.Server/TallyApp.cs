@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Tally.Cluster.Engine;
 using Tally.Engine;
+using Tally.Limits;
 using Tally.Live;
 using Tally.Metrics;
 using Tally.Server.Transports.Grpc;
@@ -91,6 +94,13 @@ public static class TallyApp
                 throw new InvalidOperationException($"Tally:Mode is \"embedded\" (the default) or \"cluster\", not \"{builder.Configuration["Tally:Mode"]}\".");
         }
 
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("Tally:RateLimit")
+            .Validate(o => { o.Validate(); return true; })
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton<IVoteRateLimiter>(sp => sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.Enabled
+            ? new InMemoryVoteRateLimiter(sp.GetRequiredService<IOptions<RateLimitOptions>>())
+            : NoVoteRateLimit.Instance);
+        builder.Services.AddSingleton<VoteLimits>();
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live")
             .Validate(o => { o.Validate(); return true; })
             .ValidateOnStart();
@@ -116,6 +126,7 @@ public static class TallyApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor }); // proxies on this host (the default KnownNetworks: loopback)
         app.UseTallyResponseCompression();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -85,6 +85,37 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task The_vote_rate_limit_is_shared_by_every_node_through_redis()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        Dictionary<string, string> Limited(string node)
+        {
+            var settings = fixture.NodeSettings(cluster, node);
+            settings["Tally:RateLimit:Votes"] = "4";
+            settings["Tally:RateLimit:Window"] = "00:01:00";
+            return settings;
+        }
+
+        await using var a = await TestServer.StartAsync(Limited("a"));
+        await using var b = await TestServer.StartAsync(Limited("b"));
+        var poll = (string)(await a.Admin.CreatePollAsync(options: 2, dedupe: "none"))["id"]!;
+        for (var i = 0; i < 4; i++)
+        {
+            using var counted = await (i % 2 == 0 ? a : b).Client.VoteAsync(poll, [1], null);
+            Assert.Equal(HttpStatusCode.Created, counted.StatusCode);
+        }
+
+        foreach (var node in new[] { a, b })
+        {
+            using var refused = await node.Client.VoteAsync(poll, [1], null); // 2 + 2 taken: the allowance is gone on both
+            await ApiClient.AssertProblemAsync(refused, (HttpStatusCode)429, "rate-limited");
+            Assert.True(refused.Headers.RetryAfter is not null);
+        }
+
+        Assert.Equal(4, (long)(await b.Client.ResultsAsync(poll))["totalVotes"]!);
+    }
+
+    [Fact]
     public async Task A_watcher_that_reconnects_to_the_other_node_resumes_from_its_seq_without_a_gap()
     {
         var cluster = ClusterFixture.NewClusterName();

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Tally.Server.Http;
 using Tally.Engine;
 using Tally.Live;
 using Tally.Metrics;
@@ -8,7 +9,7 @@ using Tally.V1;
 namespace Tally.Server.Transports.Grpc;
 
 /// <summary><c>tally.v1.Live</c>: <c>Watch</c> streams a poll's results through the hub; <c>Vote</c> casts a ballot through the engine.</summary>
-internal sealed class LiveService(LiveHub hub, ITallyEngine engine, ILogger<LiveService> logger)
+internal sealed class LiveService(LiveHub hub, ITallyEngine engine, VoteLimits limits, ILogger<LiveService> logger)
 {
     private static readonly KeyValuePair<string, object?> Transport = TallyMetrics.Transport("grpc");
 
@@ -68,6 +69,13 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, ILogger<Live
         if (string.IsNullOrEmpty(request.PollId))
         {
             throw GrpcErrors.Invalid("poll_id is required.");
+        }
+
+        if (await limits.CheckAsync(context.GetHttpContext().Connection.RemoteIpAddress, 1, context.CancellationToken) is { } limited)
+        {
+            var refused = GrpcErrors.From(limited.Rejection);
+            refused.Trailers.Add(GrpcErrors.RetryPushbackTrailer, (limited.RetryAfterSeconds * 1000).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            throw refused;
         }
 
         var outcome = await engine.CastVoteAsync(new CastVote(
