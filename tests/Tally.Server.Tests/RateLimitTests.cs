@@ -58,6 +58,7 @@ public sealed class RateLimitTests
         }
 
         Assert.Equal(new Dictionary<int, long> { [1] = 3, [2] = 0 }, ApiClient.Counts(await server.Client.ResultsAsync(poll)));
+        Assert.Equal(4, await PrometheusText.ScrapeAsync(server.Client, "tally_votes_total", ("outcome", "rejected"), ("reason", "rate_limited")));
     }
 
     [Fact]

@@ -11,7 +11,7 @@ namespace Tally.Server.Http;
 /// The vote rate limit (<c>Tally:RateLimit</c>) as every transport applies it: per client IP address (behind a
 /// proxy on this host, the address it forwards in <c>X-Forwarded-For</c>), a batch counting each of its votes.
 /// </summary>
-internal sealed class VoteLimits(IVoteRateLimiter limiter, IOptions<RateLimitOptions> options)
+internal sealed class VoteLimits(IVoteRateLimiter limiter, IOptions<RateLimitOptions> options, Metrics.TallyMetrics metrics)
 {
     /// <summary>Null when the client may cast <paramref name="votes"/> now, else the refusal and when to retry.</summary>
     public async ValueTask<RateLimited?> CheckAsync(IPAddress? address, int votes, CancellationToken cancellationToken)
@@ -28,6 +28,7 @@ internal sealed class VoteLimits(IVoteRateLimiter limiter, IOptions<RateLimitOpt
             return null;
         }
 
+        metrics.RecordRejected(RejectionKind.RateLimited, votes);
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         var detail = votes > settings.Votes
             ? $"This request carries {votes} votes; one client may cast at most {settings.Votes} per {Describe(settings.Window)}. Send fewer at a time."
