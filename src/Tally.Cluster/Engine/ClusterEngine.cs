@@ -160,9 +160,14 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     public async ValueTask<Outcome<PollDefinition>> FindPollAsync(string pollId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pollId);
-        if (_definitions.TryGetValue(pollId, out var known) || Catalog.FindPoll(pollId) is { } followed && (known = followed) is not null)
+        if (_definitions.TryGetValue(pollId, out var known))
         {
             return known;
+        }
+
+        if (Catalog.FindPoll(pollId) is { } followed)
+        {
+            return followed;
         }
 
         var results = await GetResultsAsync(pollId, cancellationToken).ConfigureAwait(false);

@@ -200,7 +200,11 @@ internal sealed class PollFollower : IAsyncDisposable
 
     private async Task UnfollowAsync(Followed followed)
     {
-        _followed.TryRemove(KeyValuePair.Create(followed.PollId, followed));
+        if (!_followed.TryRemove(KeyValuePair.Create(followed.PollId, followed)))
+        {
+            return; // another caller ends it
+        }
+
         followed.Ended = true;
         if (followed.Subscription is { } subscription)
         {
