@@ -1,10 +1,10 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Npgsql;
 using StackExchange.Redis;
-using System.Collections.Concurrent;
 using Tally.Cluster.EventLog;
 using Tally.Cluster.Live;
 using Tally.Cluster.Ledger;
@@ -75,12 +75,6 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             metrics);
         Ledger = ledger is null ? null : new LedgerProjector(nats, options, ledger, _logger);
     }
-
-    /// <summary>The Redis read models' writers of the partitions this node owns (each owner writes its own polls).</summary>
-    internal IEnumerable<RedisReadModel> ReadModels => _duties.Values.Select(d => d.ReadModel).OfType<RedisReadModel>();
-
-    /// <summary>The live relays of the partitions this node owns.</summary>
-    internal IEnumerable<LiveRelay> Relays => _duties.Values.Select(d => d.Relay);
 
     /// <summary>Whether the live hub still streams a poll: a followed poll it no longer streams is unfollowed after a while.</summary>
     public Func<string, bool> IsStreamed
