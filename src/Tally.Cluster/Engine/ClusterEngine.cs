@@ -250,7 +250,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     /// <summary>Poll ids are made by <see cref="TallyEngine.NewPollId"/>; anything else names no poll (and must not reach a NATS subject).</summary>
     private static bool IsPollId(string pollId) => pollId.Length is > 0 and <= 64 && pollId.All(char.IsAsciiLetterOrDigit);
 
-    private const int MaxKeptDefinitions = 1_000_000;
+    private const int MaxKeptDefinitions = 100_000;
 
     /// <summary>Creates a poll on the owner of the partition its new id falls in.</summary>
     public async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
