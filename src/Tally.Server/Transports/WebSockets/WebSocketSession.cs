@@ -33,14 +33,15 @@ internal sealed class WebSocketSession
         LiveHub hub,
         ITallyEngine engine,
         WebSocketTransportOptions options,
-        ILogger logger)
+        ILogger logger,
+        PreframedStream? frames = null)
     {
         _socket = socket;
         _protocol = protocol;
         _hub = hub;
         _options = options;
         _logger = logger;
-        _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold, OnWriterEnded);
+        _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold, OnWriterEnded, frames);
         _ops = new WebSocketOps(_connection, hub, engine, options, BeginClose);
     }
 
