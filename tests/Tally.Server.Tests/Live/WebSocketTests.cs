@@ -357,49 +357,6 @@ public sealed class WebSocketTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Contains(socket.Received, m => IsType("ack")(m));
     }
 
-    [Theory]
-    [MemberData(nameof(Protocols))]
-    public async Task Without_compression_hub_messages_acks_pongs_and_keep_alive_pings_interleave_whole(string protocol)
-    {
-        // No permessage-deflate: hub messages go out pre-framed, between the socket's own frames (acks, pongs,
-        // and the pongs that answer this client's keep-alive pings every 5 ms).
-        var pollId = await CreatePollAsync(dedupe: "none");
-        await using var socket = await LiveSocket.ConnectAsync(Server, protocol, options =>
-        {
-            options.KeepAliveInterval = TimeSpan.FromMilliseconds(5);
-            options.KeepAliveTimeout = TestServer.Timeout;
-            options.CollectHttpResponseDetails = true;
-        });
-        Assert.False(socket.Socket.HttpResponseHeaders!.ContainsKey("Sec-WebSocket-Extensions"));
-        var view = new LiveView();
-        await socket.SubscribeAsync(pollId);
-        await socket.ReceiveUntilAsync(IsType("snapshot"), view);
-
-        var overHttp = Task.Run(async () =>
-        {
-            for (var i = 0; i < 30; i++)
-            {
-                await VoteOverHttpAsync(pollId, [(i % 3) + 1]);
-            }
-        });
-        for (var i = 0; i < 30; i++)
-        {
-            await socket.VoteAsync(pollId, [(i % 2) + 1], "ws-" + i, "r" + i);
-            await socket.SendAsync(new JsonObject { ["op"] = "ping", ["requestId"] = "p" + i });
-        }
-
-        var answers = new HashSet<string>();
-        await socket.ReceiveUntilAsync(m => (IsType("ack")(m) || IsType("pong")(m)) && answers.Add((string)m["requestId"]!) && answers.Count == 60, view);
-        await overHttp.WaitAsync(TestServer.Timeout);
-        var results = await Server.Client.ResultsAsync(pollId);
-        await socket.ReceiveUntilSeqAsync(view, pollId, (long)results["seq"]!);
-
-        Assert.Equal(ApiClient.Counts(results), view[pollId].Counts);
-        Assert.Equal(60, view[pollId].TotalVotes);
-        Assert.DoesNotContain(socket.Received, m => IsType("error")(m));
-        Assert.Equal(WebSocketState.Open, socket.Socket.State);
-    }
-
     [Fact]
     public async Task Without_a_subprotocol_the_socket_speaks_json()
     {
