@@ -7,6 +7,4 @@ internal static class LiveFormats
     public const int WebSocketJson = 1;
     public const int WebSocketMessagePack = 2;
     public const int Grpc = 3;
-    public const int WebSocketJsonFrame = 4;
-    public const int WebSocketMessagePackFrame = 5;
 }

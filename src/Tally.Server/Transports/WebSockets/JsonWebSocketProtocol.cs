@@ -18,8 +18,6 @@ internal sealed class JsonWebSocketProtocol : WebSocketProtocol
 
     public override WebSocketMessageType MessageType => WebSocketMessageType.Text;
 
-    protected override int FrameSlot => LiveFormats.WebSocketJsonFrame;
-
     public override byte[] Encode(LiveMessage message) => message.GetEncoded(LiveFormats.WebSocketJson, EncodeOnce);
 
     public override bool TryRead(ReadOnlyMemory<byte> message, ClientOp op, out string? error)

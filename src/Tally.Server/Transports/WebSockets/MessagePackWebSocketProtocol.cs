@@ -16,8 +16,6 @@ internal sealed class MessagePackWebSocketProtocol : WebSocketProtocol
 
     public override WebSocketMessageType MessageType => WebSocketMessageType.Binary;
 
-    protected override int FrameSlot => LiveFormats.WebSocketMessagePackFrame;
-
     public override byte[] Encode(LiveMessage message) => message.GetEncoded(LiveFormats.WebSocketMessagePack, EncodeOnce);
 
     public override bool TryRead(ReadOnlyMemory<byte> message, ClientOp op, out string? error)

@@ -8,18 +8,10 @@ namespace Tally.Server.Transports.WebSockets;
 /// The sending side of one <c>/v1/ws</c> socket. The hub's messages (written by the connection once <see cref="LiveConnection.Start"/> has run)
 /// and the session's answers (acks, errors, pongs) share the socket, which takes one send at a time: every
 /// send, and the close frame, takes <see cref="_sendLock"/>. Hub messages keep their order because one loop
-/// writes them; an answer goes out between two of them. With <c>frames</c> (a socket without
-/// permessage-deflate) a hub message is written as its pre-framed bytes, shared by every socket of the
-/// format, straight to the upgraded stream (<see cref="PreframedStream"/>) instead of through the socket.
+/// writes them; an answer goes out between two of them.
 /// </summary>
 [SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim holds nothing to dispose unless its AvailableWaitHandle is used; a stuck send may release it after the socket ends.")]
-internal sealed class WebSocketConnection(
-    WebSocket socket,
-    WebSocketProtocol protocol,
-    LiveOptions options,
-    int compressionThreshold,
-    Action<Exception?> ended,
-    PreframedStream? frames = null)
+internal sealed class WebSocketConnection(WebSocket socket, WebSocketProtocol protocol, LiveOptions options, int compressionThreshold, Action<Exception?> ended)
     : LiveConnection(options)
 {
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -33,7 +25,8 @@ internal sealed class WebSocketConnection(
     /// — cancelling it would abort the socket and lose the close frame the session sends next — and keeps
     /// the lock until it does, so nothing interleaves with its bytes.
     /// </summary>
-    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => Send(message, preframed: false, cancellationToken);
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
+        _sendLock.Wait(0, CancellationToken.None) ? SendLocked(message, cancellationToken) : SendAfterLockAsync(message, cancellationToken);
 
     /// <summary>
     /// Sends the close frame after whatever send is in progress; every send after it is dropped. False when
@@ -68,37 +61,21 @@ internal sealed class WebSocketConnection(
 
     protected override void OnEnded(Exception? error) => ended(error);
 
-    protected override ValueTask WriteAsync(LiveMessage message, CancellationToken cancellationToken) => frames is null
-        ? Send(protocol.Encode(message), preframed: false, cancellationToken)
-        : Send(protocol.EncodeFrame(message), preframed: true, cancellationToken);
-
-    /// <summary><paramref name="message"/> is a payload for the socket to frame, or (<paramref name="preframed"/>) a whole frame for <c>frames</c>.</summary>
-    private ValueTask Send(ReadOnlyMemory<byte> message, bool preframed, CancellationToken cancellationToken) =>
-        _sendLock.Wait(0, CancellationToken.None) ? SendLocked(message, preframed, cancellationToken) : SendAfterLockAsync(message, preframed, cancellationToken);
+    protected override ValueTask WriteAsync(LiveMessage message, CancellationToken cancellationToken) =>
+        SendAsync(protocol.Encode(message), cancellationToken);
 
     private WebSocketMessageFlags Flags(ReadOnlyMemory<byte> message) => message.Length < compressionThreshold
         ? WebSocketMessageFlags.EndOfMessage | WebSocketMessageFlags.DisableCompression
         : WebSocketMessageFlags.EndOfMessage;
 
-    private async ValueTask SendAfterLockAsync(ReadOnlyMemory<byte> message, bool preframed, CancellationToken cancellationToken)
+    private async ValueTask SendAfterLockAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await SendLocked(message, preframed, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>A pre-framed message, after the same state check as the socket's own sends.</summary>
-    private ValueTask WriteFrame(ReadOnlyMemory<byte> frame)
-    {
-        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
-        {
-            throw new WebSocketException(WebSocketError.InvalidState, $"The WebSocket is {socket.State}: nothing can be sent.");
-        }
-
-        return frames!.WriteFrameAsync(frame);
+        await SendLocked(message, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Called holding the lock; releases it when the send has ended.</summary>
-    private ValueTask SendLocked(ReadOnlyMemory<byte> message, bool preframed, CancellationToken cancellationToken)
+    private ValueTask SendLocked(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         ValueTask send;
         try
@@ -109,7 +86,7 @@ internal sealed class WebSocketConnection(
                 return ValueTask.CompletedTask; // the socket is closing: nothing may follow the close frame
             }
 
-            send = preframed ? WriteFrame(message) : socket.SendAsync(message, protocol.MessageType, Flags(message), CancellationToken.None);
+            send = socket.SendAsync(message, protocol.MessageType, Flags(message), CancellationToken.None);
         }
         catch
         {

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -28,19 +27,6 @@ internal static class WebSocketEndpoints
     /// <summary>Adds the WebSocket middleware (keep-alive is set per socket at accept) and maps <c>/v1/ws</c>.</summary>
     public static void MapWebSocketEndpoints(this WebApplication app)
     {
-        app.Use(static (context, next) =>
-        {
-            // Before the WebSocket middleware takes the upgrade feature: a /v1/ws socket without
-            // permessage-deflate runs over a PreframedStream, so that hub messages go out pre-framed.
-            if (context.Request.Path.Equals(Path, StringComparison.OrdinalIgnoreCase)
-                && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
-                && !OffersCompression(context.Request))
-            {
-                context.Features.Set<IHttpUpgradeFeature>(new PreframingUpgradeFeature(upgrade));
-            }
-
-            return next(context);
-        });
         app.UseWebSockets();
         app.MapGet(Path, AcceptAsync)
             .WithTags("Live")
@@ -100,22 +86,7 @@ internal static class WebSocketEndpoints
             DangerousEnableCompression = true,
             DisableServerContextTakeover = true,
         });
-        var frames = (context.Features.Get<IHttpUpgradeFeature>() as PreframingUpgradeFeature)?.Stream;
-        await new WebSocketSession(socket, protocol, hub, engine, settings, logger, frames).RunAsync();
-    }
-
-    /// <summary>True when the client offers permessage-deflate: its socket may compress, so its messages go through the socket.</summary>
-    private static bool OffersCompression(HttpRequest request)
-    {
-        foreach (var value in request.Headers.SecWebSocketExtensions)
-        {
-            if (value is not null && value.Contains("permessage-deflate", StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        await new WebSocketSession(socket, protocol, hub, engine, settings, logger).RunAsync();
     }
 
     /// <summary>The first subprotocol in the client's order that the server speaks.</summary>

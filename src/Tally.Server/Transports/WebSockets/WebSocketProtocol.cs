@@ -18,18 +18,11 @@ internal abstract class WebSocketProtocol
     /// <summary>The subprotocols offered, in the server's order.</summary>
     public static readonly IReadOnlyList<WebSocketProtocol> All = [Json, MessagePack];
 
-    private readonly Func<LiveMessage, byte[]> _frameOnce;
-
-    protected WebSocketProtocol() => _frameOnce = message => WebSocketFrames.Frame(MessageType, Encode(message));
-
     /// <summary>The <c>Sec-WebSocket-Protocol</c> name.</summary>
     public abstract string Name { get; }
 
     /// <summary>The frame type of every message, both ways.</summary>
     public abstract WebSocketMessageType MessageType { get; }
-
-    /// <summary>The <see cref="LiveMessage.GetEncoded"/> slot of <see cref="EncodeFrame"/>.</summary>
-    protected abstract int FrameSlot { get; }
 
     public static WebSocketProtocol? Find(string name)
     {
@@ -46,12 +39,6 @@ internal abstract class WebSocketProtocol
 
     /// <summary>A hub message in this format: encoded by the first socket that sends it, shared by the others.</summary>
     public abstract byte[] Encode(LiveMessage message);
-
-    /// <summary>
-    /// A hub message as one whole, uncompressed server frame (<see cref="WebSocketFrames.Frame"/>), for sockets
-    /// without permessage-deflate: framed by the first socket that sends it, shared by the others.
-    /// </summary>
-    public byte[] EncodeFrame(LiveMessage message) => message.GetEncoded(FrameSlot, _frameOnce);
 
     /// <summary>Reads one client message into <paramref name="op"/>; false with a sentence for the client when it is malformed.</summary>
     public abstract bool TryRead(ReadOnlyMemory<byte> message, ClientOp op, out string? error);

@@ -33,15 +33,14 @@ internal sealed class WebSocketSession
         LiveHub hub,
         ITallyEngine engine,
         WebSocketTransportOptions options,
-        ILogger logger,
-        PreframedStream? frames = null)
+        ILogger logger)
     {
         _socket = socket;
         _protocol = protocol;
         _hub = hub;
         _options = options;
         _logger = logger;
-        _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold, OnWriterEnded, frames);
+        _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold, OnWriterEnded);
         _ops = new WebSocketOps(_connection, hub, engine, options, BeginClose);
     }
 
