@@ -52,6 +52,12 @@ internal sealed class WatchArgs
     public int? ServerPid { get; private init; }
 
     /// <summary>
+    /// Processes whose CPU, with their descendants', counts as the server's instead of <see cref="ServerPid"/>'s alone
+    /// (a cluster: its nodes, NATS, Redis, PostgreSQL and nginx); fanout only. Memory figures still read <see cref="ServerPid"/> only.
+    /// </summary>
+    public IReadOnlyList<int>? CpuPids { get; private init; }
+
+    /// <summary>
     /// fanout: when other processes took more than this share of one core during the measured window, the run is
     /// not recorded and exits 4 (the script runs it again once the machine is quiet). Null: always recorded.
     /// </summary>
@@ -97,6 +103,7 @@ internal sealed class WatchArgs
             ConnectTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "connect-timeout", 120, 1, 600)),
             DrainTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "drain-timeout", 15, 1, 120)),
             ServerPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
+            CpuPids = values.TryGetValue("cpu-pids", out var pids) ? LoadArgs.PidList(pids) : null,
             JsonPath = values.GetValueOrDefault("json"),
             NoiseLimit = values.ContainsKey("noise-limit") ? LoadArgs.Double(values, "noise-limit", 0.25, 0.01, 2) : null,
         };
@@ -112,7 +119,7 @@ internal sealed class WatchArgs
         }
 
         LoadArgs.RejectUnknown(values, fanout
-            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "drain-timeout", "server-pid", "json", "noise-limit"]
+            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "drain-timeout", "server-pid", "cpu-pids", "json", "noise-limit"]
             : ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "duration", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]);
         return parsed;
     }
