@@ -139,6 +139,16 @@ component_ticks() { # dir: "nodes nats postgres redis nginx" CPU ticks of each c
     }'
 }
 
+wait_cluster_idle() { # dir: seconds until the cluster's processes use < 10% of a core over a second (at most 180 s)
+  local d=$1 t0=$SECONDS a b hz
+  hz=$(getconf CLK_TCK)
+  while :; do
+    a=$(component_ticks "$d" | awk '{print $1 + $2 + $3 + $4 + $5}'); sleep 1
+    b=$(component_ticks "$d" | awk '{print $1 + $2 + $3 + $4 + $5}')
+    if [ $(((b - a) * 100)) -lt $((hz * 10)) ] || [ $((SECONDS - t0)) -ge 180 ]; then echo $((SECONDS - t0 - 1)); return 0; fi
+  done
+}
+
 wait_balanced() { # dir nodes: until every node owns at most ceil(16 / nodes) partitions and all 16 are owned, at most 90 s
   local d=$1 size=$2 share=$(((16 + $2 - 1) / $2)) deadline=$((SECONDS + 90)) owned total max i
   while :; do
@@ -171,6 +181,10 @@ run() { # setup scenario round [args]: one load-generator run against $url, CPU 
   log "run $n: $scenario on $setup (round $round) $*"
   [ -z "$cluster_now" ] || ticks0=$(component_ticks "$cluster_now")
   timeout 300 $loadgen "$command" --url "$url" --admin-key "$key" "${cpu_args[@]}" --json "$raw/$name.json" "$@" >"$raw/$name.log" 2>&1 || status=$?
+  # A cluster keeps working after the last answer (the ledger projector writing the votes to PostgreSQL, the Redis read
+  # models): wait for it to go idle before the next run, and record how long that took (at most 180 s).
+  local settle=null
+  [ -z "$cluster_now" ] || settle=$(wait_cluster_idle "$cluster_now")
   [ -z "$cluster_now" ] || ticks1=$(component_ticks "$cluster_now")
   tail -4 "$raw/$name.log" | sed 's/^/    /' >&2
   if [ $status -ne 0 ]; then
@@ -183,8 +197,8 @@ run() { # setup scenario round [args]: one load-generator run against $url, CPU 
   if [ -n "$ticks0" ] && [ -n "$ticks1" ]; then
     paste -d' ' <(echo "$ticks0" | tr ' ' '\n') <(echo "$ticks1" | tr ' ' '\n') | awk '{printf "%s%d", (NR > 1 ? " " : ""), $2 - $1} END {print ""}' >"$raw/$name.components"
   fi
-  jq -n --arg setup "$setup" --arg scenario "$scenario" --argjson round "$round" --arg file "$name.json" \
-    '{setup: $setup, scenario: $scenario, round: $round, file: $file}' >"$raw/$name.meta"
+  jq -n --arg setup "$setup" --arg scenario "$scenario" --argjson round "$round" --arg file "$name.json" --argjson settle "$settle" \
+    '{setup: $setup, scenario: $scenario, round: $round, file: $file, settleSeconds: $settle}' >"$raw/$name.meta"
 }
 
 scenarios() { # setup: every scenario, $rounds rounds, interleaved so that drift falls on all of them alike
@@ -353,6 +367,16 @@ cmd="bench/cluster.sh${args_given:+ $args_given}"
   row "quiet fan-out ${watchers} × 1/s: vote → watcher p50 / p99 ms" fanout-quiet lat p50Ms
   row "quiet fan-out: the vote's own ack p50 / p99 ms" fanout-quiet ack
   row "other processes' CPU-s in the fan-out window (noise)" fanout other
+  if [ -n "$first_cluster" ]; then
+    printf '| a cluster: seconds until idle after ingest-single / ingest-batch / fan-out (work left after the last answer) |'
+    for s in "${setups[@]}"; do
+      if [ "$s" = embedded ]; then printf ' — |'; continue; fi
+      printf ' %s |' "$(for sc in ingest-single ingest-batch fanout; do jq -r --arg setup "$s" --arg scenario "$sc" "$JQ_LIB"' map(select(.setup == $setup and .scenario == $scenario)) | map(.settleSeconds) | med | if . == null then "—" else tostring end' "$raw/all.json"; done | paste -sd/ | sed 's|/| / |g')"
+    done
+    [ $embedded -eq 0 ] || printf ' |'
+    [ "$first_cluster" = "$last_cluster" ] || printf ' |'
+    echo
+  fi
   printf '| runs verified (ingest: counted = acknowledged; fan-out: every watcher ends with the served counts) |'
   for s in "${setups[@]}"; do
     printf ' %s |' "$(for sc in ingest-single ingest-batch ingest-ws fanout fanout-quiet; do cell "$s" "$sc" verified; done | awk '{v += $1; t += $3} END {print v " of " t}')"
@@ -366,7 +390,7 @@ cmd="bench/cluster.sh${args_given:+ $args_given}"
   echo "Deliveries/s: messages (deltas, presence included) the watchers received in the window; with a 50 ms tick a watcher of a busy poll gets at most ~20 a second, so this is bounded by watchers × 20 whatever the vote rate."
   echo
   if [ -n "$first_cluster" ]; then
-    echo "Where a cluster's CPU went (share of its processes' CPU over each whole load-generator invocation: set-up, warm-up, window and checks; medians over the rounds):"
+    echo "Where a cluster's CPU went: each component's share of the cluster processes' CPU from the start of a load-generator invocation (set-up, warm-up, window, checks) until the cluster was idle again (so the work left after the last answer, e.g. the ledger catching up, is in it); medians over the rounds:"
     echo
     echo "| set-up | scenario | Tally nodes | nats-server | PostgreSQL | redis-server | nginx |"
     echo "|---|---|---:|---:|---:|---:|---:|"
