@@ -52,6 +52,7 @@ internal static class CommandLine
                     Number<double>("rate", "votes per second, on a fixed schedule (default 1,000)"),
                     Number<int>("senders", "concurrent sender loops sharing the schedule (default 16)"),
                     Number<double>("warmup", "seconds of warm-up before the measured window (default 2)"),
+                    Number<double>("presence-timeout", "seconds to wait for the watchers' live messages to show the run's watcher count (default 30)"),
                     Number<double>("drain-timeout", "seconds the watchers may take to reach the served seq after the last vote (default 15)"),
                     Number<double>("noise-limit", "share of a core other processes may take in the window before the run is not recorded (exit 4)"),
                 }

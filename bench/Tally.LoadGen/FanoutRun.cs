@@ -43,10 +43,10 @@ internal static class FanoutRun
 
         // Only Tally tells watchers how many there are; the baselines have no presence to settle.
         var perPoll = group.Watchers.GroupBy(w => w.PollId).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        var presence = !args.IsTally || await group.WaitForPresenceAsync(poll => perPoll.GetValueOrDefault(poll), TimeSpan.FromSeconds(30), hardStop.Token);
+        var presence = !args.IsTally || await group.WaitForPresenceAsync(poll => perPoll.GetValueOrDefault(poll), args.PresenceTimeout, hardStop.Token);
         var rssWatching = pid is { } p1 ? await ProcessStats.SettledRssMiBAsync(p1, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"connected {group.Watchers.Count:N0} watchers in {connectSeconds:0.0} s{(presence ? "" : " (presence did not settle within 30 s)")}; server RSS {rssBefore:0.0} → {rssWatching:0.0} MiB"));
+            $"connected {group.Watchers.Count:N0} watchers in {connectSeconds:0.0} s{(presence ? "" : $" (presence did not settle within {args.PresenceTimeout.TotalSeconds:0.#} s)")}; server RSS {rssBefore:0.0} → {rssWatching:0.0} MiB"));
 
         var votes = new PacedVotes(args.MaxVotes);
         var start = Stopwatch.GetTimestamp() + MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(100));

@@ -46,6 +46,12 @@ internal sealed class WatchArgs
     /// <summary>How long connecting all watchers may take before the run goes on with those connected.</summary>
     public TimeSpan ConnectTimeout { get; private init; }
 
+    /// <summary>
+    /// fanout: how long to wait, after connecting, for every watcher's live messages to show the run's watcher count
+    /// (presence). A cluster whose nodes count only their own watchers never shows it: then the run goes on after this.
+    /// </summary>
+    public TimeSpan PresenceTimeout { get; private init; }
+
     /// <summary>fanout: how long the watchers may take to reach the served seq after the last ack (a collapsed baseline may never).</summary>
     public TimeSpan DrainTimeout { get; private init; }
 
@@ -102,6 +108,7 @@ internal sealed class WatchArgs
             SourceAddresses = LoadArgs.Int(values, "source-addresses", 1, 1, 250),
             ConnectTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "connect-timeout", 120, 1, 600)),
             DrainTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "drain-timeout", 15, 1, 120)),
+            PresenceTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "presence-timeout", 30, 0, 120)),
             ServerPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
             CpuPids = values.TryGetValue("cpu-pids", out var pids) ? LoadArgs.PidList(pids) : null,
             JsonPath = values.GetValueOrDefault("json"),
@@ -119,7 +126,7 @@ internal sealed class WatchArgs
         }
 
         LoadArgs.RejectUnknown(values, fanout
-            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "drain-timeout", "server-pid", "cpu-pids", "json", "noise-limit"]
+            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "drain-timeout", "presence-timeout", "server-pid", "cpu-pids", "json", "noise-limit"]
             : ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "duration", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]);
         return parsed;
     }
