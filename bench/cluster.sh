@@ -370,7 +370,13 @@ cmd="bench/cluster.sh${args_given:+ $args_given}"
   row "fan-out: load-generator CPU-s in the window" fanout lgcpu loadGenCpuSeconds
   row "quiet fan-out ${watchers} × 1/s: vote → watcher p50 / p99 ms" fanout-quiet lat p50Ms
   row "quiet fan-out: the vote's own ack p50 / p99 ms" fanout-quiet ack
-  row "other processes' CPU-s in the fan-out window (noise)" fanout other
+  printf "| other processes' CPU-s in the windows (noise), ingest-single / batch / ws / fan-out / quiet |"
+  for s in "${setups[@]}"; do
+    printf ' %s |' "$(for sc in ingest-single ingest-batch ingest-ws fanout fanout-quiet; do cell "$s" "$sc" other; done | paste -sd/ | sed 's|/| / |g')"
+  done
+  [ $embedded -eq 0 ] || [ -z "$first_cluster" ] || printf ' |'
+  [ -z "$first_cluster" ] || [ "$first_cluster" = "$last_cluster" ] || printf ' |'
+  echo
   if [ -n "$first_cluster" ]; then
     printf '| a cluster: seconds until idle after ingest-single / ingest-batch / fan-out (work left after the last answer) |'
     for s in "${setups[@]}"; do
@@ -389,8 +395,9 @@ cmd="bench/cluster.sh${args_given:+ $args_given}"
   [ -z "$first_cluster" ] || [ "$first_cluster" = "$last_cluster" ] || printf ' |'
   echo
   echo
-  echo "Medians over the rounds (p50 and p99: the median of each run's percentile). Ratios are of the medians: above 1× for votes/s, deliveries/s and CPU-s means more; for latency, slower."
+  echo "Medians over the rounds (p50 and p99: the median of each run's percentile; every run's own figures are in the raw JSON). Ratios are of the medians: above 1× for votes/s, deliveries/s and CPU-s means more; for latency, slower."
   echo "CPU: user + system CPU seconds inside the measured window of every server process — for a cluster the Tally nodes, nats-server, redis-server, PostgreSQL (postmaster and backends) and nginx (master and workers), process trees read from /proc; for the embedded server its one process. µs per vote or delivery divides them by the window's acknowledged votes or messages delivered."
+  echo "Noise: what the rest of the machine (other sessions' builds and tests on this shared box) took in each window, from /proc/stat less the server processes and the load generator; a window of ${duration} s has $(awk -v d="$duration" -v n="$(nproc)" 'BEGIN {print d * n}') CPU-s in all."
   echo "Deliveries/s: messages (deltas, presence included) the watchers received in the window; with a 50 ms tick a watcher of a busy poll gets at most ~20 a second, so this is bounded by watchers × 20 whatever the vote rate."
   echo
   if [ -n "$first_cluster" ]; then
