@@ -8,8 +8,7 @@ internal static partial class ClusterLog
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Publishing to {Subject} got no answer ({Error}: {Detail}); trying again with the same message id")]
     public static partial void PublishRetried(ILogger logger, string subject, string error, string detail);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Following the event stream failed; this node's read model starts again from where it was, unless the stream holds what it cannot read")]
-    public static partial void FollowerFailed(ILogger logger, Exception exception);
+    // 5002 (the whole-stream follower failed) is retired with the follower.
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Node {Node} owns partition {Partition} (replayed {Events} events)")]
     public static partial void PartitionAcquired(ILogger logger, string node, int partition, long events);
@@ -34,4 +33,16 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Partition {Partition}'s snapshot cannot be read from PostgreSQL ({Detail}); replaying its whole subject instead")]
     public static partial void SnapshotUnavailable(ILogger logger, int partition, string detail);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Live updates cannot be published to NATS now ({Detail}); they go out when it answers")]
+    public static partial void LiveRelayBehind(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "A live update of poll {PollId} could not be read; the poll is fetched again from its owner")]
+    public static partial void LiveUpdateUnreadable(ILogger logger, string pollId, Exception exception);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Refreshing the followed polls from their owners after NATS reconnected failed")]
+    public static partial void FollowRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "Redis cannot be asked for the vote rate limit now ({Detail}); votes are taken without it until Redis answers")]
+    public static partial void RateLimitUnenforced(ILogger logger, string detail);
 }

@@ -33,6 +33,12 @@ public sealed class ClusterOptions
     /// <summary>Copies JetStream keeps of the stream and buckets (3 on a 3-server NATS cluster). Default 1.</summary>
     public int Replicas { get; set; } = 1;
 
+    /// <summary>A poll's owner publishes its live update at most once per tick (and at once after a quiet tick).</summary>
+    public TimeSpan LiveTick { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>A node stops following a poll this long after its live hub dropped the poll's stream.</summary>
+    public TimeSpan UnfollowAfter { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>This node's name in leases and logs. Default: the machine name and process id.</summary>
     public string NodeId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 
@@ -46,6 +52,9 @@ public sealed class ClusterOptions
     public string EventSubject(int partition) => $"{Namespace}.events.{partition}";
 
     public string CommandSubject(int partition) => $"{Namespace}.cmd.{partition}";
+
+    /// <summary>Where a poll's owner publishes its live updates (only nodes with watchers of the poll subscribe).</summary>
+    public string LiveSubject(string pollId) => $"{Namespace}.live.{pollId}";
 
     public string LeaseBucket => Namespace.ToUpperInvariant() + "_LEASES";
 
@@ -64,6 +73,8 @@ public sealed class ClusterOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ForwardTimeout, TimeSpan.Zero, nameof(ForwardTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(Replicas, 1, nameof(Replicas));
         ArgumentOutOfRangeException.ThrowIfLessThan(HandoverWait, TimeSpan.Zero, nameof(HandoverWait));
+        ArgumentOutOfRangeException.ThrowIfLessThan(LiveTick, TimeSpan.FromMilliseconds(1), nameof(LiveTick));
+        ArgumentOutOfRangeException.ThrowIfLessThan(UnfollowAfter, TimeSpan.FromSeconds(1), nameof(UnfollowAfter));
         if (string.IsNullOrWhiteSpace(NodeId))
         {
             throw new ArgumentException("Tally:Cluster:NodeId must not be empty.");

@@ -1,6 +1,10 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Tally.Cluster.Engine;
 using Tally.Engine;
+using Tally.Limits;
 using Tally.Live;
 using Tally.Metrics;
 using Tally.Server.Transports.Grpc;
@@ -90,14 +94,31 @@ public static class TallyApp
                 throw new InvalidOperationException($"Tally:Mode is \"embedded\" (the default) or \"cluster\", not \"{builder.Configuration["Tally:Mode"]}\".");
         }
 
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("Tally:RateLimit")
+            .Validate(o => { o.Validate(); return true; })
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton<IVoteRateLimiter>(sp => sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.Enabled
+            ? new InMemoryVoteRateLimiter(sp.GetRequiredService<IOptions<RateLimitOptions>>())
+            : NoVoteRateLimit.Instance);
+        builder.Services.AddSingleton<VoteLimits>();
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live")
             .Validate(o => { o.Validate(); return true; })
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => new LiveHub(
-            sp.GetRequiredService<ITallyEngine>().Catalog,
-            sp.GetRequiredService<IOptions<LiveOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<TallyMetrics>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            var engine = sp.GetRequiredService<ITallyEngine>();
+            var hub = new LiveHub(
+                engine.Catalog,
+                sp.GetRequiredService<IOptions<LiveOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<TallyMetrics>());
+            if (engine is ClusterEngine cluster)
+            {
+                cluster.IsStreamed = hub.HasStream; // a node follows a poll's live updates while its hub streams the poll
+            }
+
+            return hub;
+        });
         builder.Services.AddWebSocketTransport();
         builder.Services.AddHostedService<LiveHostedService>(); // before the engine: the hub sees recovery's results
         builder.Services.AddHostedService<EngineHostedService>();
@@ -105,6 +126,7 @@ public static class TallyApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor }); // proxies on this host (the default KnownNetworks: loopback)
         app.UseTallyResponseCompression();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.Core;
@@ -5,6 +6,7 @@ using NATS.Client.JetStream;
 using Npgsql;
 using StackExchange.Redis;
 using Tally.Cluster.EventLog;
+using Tally.Cluster.Live;
 using Tally.Cluster.Ledger;
 using Tally.Cluster.ReadModels;
 using Tally.Cluster.Snapshots;
@@ -21,8 +23,10 @@ namespace Tally.Cluster.Engine;
 /// id; each partition is a subject of the event stream and has one owner at a time (a lease in JetStream KV).
 /// The owner runs the embedded engine's single-writer code (<see cref="TallyEngine"/> with one partition) over
 /// a <see cref="JetStreamEventLog"/> on that subject; any other node forwards the partition's commands to it by
-/// NATS request/reply. Every node follows the whole stream into its own <see cref="Catalog"/> (the read model
-/// its queries and live hub use), so nodes keep no state a client depends on and any node serves any request.
+/// NATS request/reply, queries included (the owner's state is the committed one). The owner publishes each
+/// changed poll once per tick on <c>{ns}.live.{pollId}</c>; a node subscribes only to the polls its watchers
+/// follow, into its <see cref="Catalog"/>, which its live hub streams. Nodes keep no state a client depends on,
+/// so any node serves any request.
 /// </summary>
 public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 {
@@ -31,13 +35,12 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     private readonly TallyEngineOptions _partitionOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly StreamFollower _follower;
+    private readonly PollFollower _follower;
     private readonly CommandForwarding _forwarding;
     private readonly PartitionOwnership _ownership;
-    private readonly Lock _headGate = new();
-    private INatsJSStream? _stream;
-    private Task<ulong>? _head;
-    private Task<ulong>? _nextHead;
+    private readonly ConcurrentDictionary<int, PartitionDuties> _duties = new();
+    private readonly ConcurrentDictionary<string, PollDefinition> _definitions = new(StringComparer.Ordinal);
+    private readonly IConnectionMultiplexer? _redis;
     private volatile bool _running;
 
     /// <param name="ledger">PostgreSQL for the ledger (poll definitions, ballots); null runs without one.</param>
@@ -63,18 +66,28 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             IdempotencyRetention = engineOptions.IdempotencyRetention,
             ExpiryCheckInterval = engineOptions.ExpiryCheckInterval,
         };
-        _follower = new StreamFollower(Catalog, _logger);
+        _follower = new PollFollower(nats, options, Catalog, GetResultsAsync, _time, _logger);
         _forwarding = new CommandForwarding(nats, options, p => _ownership!.Local(p), _logger);
+        _redis = redis;
         _ownership = new PartitionOwnership(nats, options, _partitionOptions, _time, _logger, _forwarding, OnAcquired, OnLosingAsync,
             p => ledger is null ? new InMemorySnapshotStore() : new PostgresSnapshotStore(ledger, options.StreamName, p, _logger),
             (where, ex) => Faulted?.Invoke(where, ex),
             metrics);
         Ledger = ledger is null ? null : new LedgerProjector(nats, options, ledger, _logger);
-        ReadModel = redis is null ? null : new RedisReadModel(redis, options, Catalog, _logger);
     }
 
-    /// <summary>The Redis read models' writer; it runs on the node that owns partition 0, like the ledger.</summary>
-    internal RedisReadModel? ReadModel { get; }
+    /// <summary>Whether the live hub still streams a poll: a followed poll it no longer streams is unfollowed after a while.</summary>
+    public Func<string, bool> IsStreamed
+    {
+        get => _follower.IsStreamed;
+        set => _follower.IsStreamed = value;
+    }
+
+    /// <summary>True while this node subscribes to the poll's live updates (its watchers follow it).</summary>
+    public bool IsFollowing(string pollId) => _follower.IsFollowing(pollId);
+
+    /// <summary>Polls this node follows now.</summary>
+    public int FollowedPolls => _follower.Count;
 
     /// <summary>The ledger's projector; it runs on the node that owns partition 0.</summary>
     internal LedgerProjector? Ledger { get; }
@@ -82,27 +95,24 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     /// <summary>Raised on a fault the node survives; the host logs it.</summary>
     public event Action<string, Exception>? Faulted;
 
-    /// <summary>This node's read model of every poll, fed from the event stream.</summary>
+    /// <summary>The polls this node's watchers follow, kept current from their owners' live updates.</summary>
     public PollCatalog Catalog { get; } = new();
 
-    /// <summary>True while the node takes commands and its read model follows the stream (readiness: <c>engine</c>).</summary>
-    public bool IsRunning => _running && _follower.Failure is null;
+    /// <summary>True while the node takes commands (readiness: <c>engine</c>).</summary>
+    public bool IsRunning => _running;
 
     public string NodeId => _options.NodeId;
 
     /// <summary>The partitions this node owns now.</summary>
     public IReadOnlyCollection<int> OwnedPartitions => _ownership.Owned;
 
-    /// <summary>Polls in the read model when the node became ready (the start-up log line).</summary>
+    /// <summary>Events the partitions this node took at start replayed (the start-up log line).</summary>
     public long ReplayedEvents { get; private set; }
 
     /// <summary>Events replayed when this node took <paramref name="partition"/> (after its snapshot); -1 when not owned.</summary>
     internal long ReplayedEventsOf(int partition) => _ownership.ReplayedEvents(partition);
 
-    /// <summary>The stream sequence this node's read model has applied.</summary>
-    public ulong AppliedSequence => _follower.AppliedSequence;
-
-    /// <summary>Connects to the stream and buckets, catches the read model up, takes a share of the partitions, and starts renewing.</summary>
+    /// <summary>Connects to the stream and buckets, takes a share of the partitions, and starts renewing.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var js = new NatsJSContext(_nats);
@@ -111,14 +121,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             await connection.ConnectAsync().ConfigureAwait(false);
         }
 
-        var stream = await JetStreamEventLog.EnsureStreamAsync(js, _options.StreamName, _options.EventSubjectPrefix, _options.Replicas, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
-        _stream = stream;
+        await JetStreamEventLog.EnsureStreamAsync(js, _options.StreamName, _options.EventSubjectPrefix, _options.Replicas, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
         await _ownership.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await _follower.StartAsync(stream, cancellationToken).ConfigureAwait(false);
-        await _follower.CaughtUp.WaitAsync(cancellationToken).ConfigureAwait(false);
-        ReplayedEvents = Catalog.Count;
         _running = true;
         await _ownership.StartAsync(cancellationToken).ConfigureAwait(false);
+        ReplayedEvents = _ownership.Owned.Sum(p => Math.Max(0, _ownership.ReplayedEvents(p)));
     }
 
     /// <summary>Hands every partition over (answering what is queued), leaves the cluster, stops following.</summary>
@@ -141,67 +148,109 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     }
 
     /// <summary>
-    /// The poll's definition from this node's read model; a poll it has not seen (created a moment ago through
-    /// another node, or none at all) is looked up again once the read model has caught up with the stream's head.
+    /// The poll's definition: from what this node keeps (definitions never change), else from the owner of its
+    /// partition. <see cref="RejectionKind.Unavailable"/> while that partition has no owner.
     /// </summary>
-    public async ValueTask<PollDefinition?> FindPollAsync(string pollId, CancellationToken cancellationToken)
+    public async ValueTask<Outcome<PollDefinition>> FindPollAsync(string pollId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pollId);
-        var known = Catalog.FindPoll(pollId);
-        if (known is not null || _stream is null || !_running)
+        if (_definitions.TryGetValue(pollId, out var known))
         {
             return known;
         }
 
-        try
+        if (Catalog.FindPoll(pollId) is { } followed)
         {
-            var head = await StreamHeadAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-            await _follower.WaitForAsync(head, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            // NATS is away or the read model lags: answer from what this node has.
+            return followed;
         }
 
-        return Catalog.FindPoll(pollId);
+        var results = await GetResultsAsync(pollId, cancellationToken).ConfigureAwait(false);
+        return results.Value is { } found ? found.Poll : results.Rejection!;
+    }
+
+    /// <summary>The poll's committed results, from the owner of its partition (this node, or over NATS request/reply).</summary>
+    public async ValueTask<Outcome<PollResults>> GetResultsAsync(string pollId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        if (!IsPollId(pollId))
+        {
+            return TallyEngine.UnknownPoll(pollId);
+        }
+
+        if (Refusal() is { } refused)
+        {
+            return refused;
+        }
+
+        var outcome = await RouteAsync(
+            PartitionOf(pollId),
+            engine => engine.GetResultsAsync(pollId, cancellationToken).AsTask(),
+            new ForwardedCommand(ForwardedKind.Results, PollId: pollId),
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+        if (outcome.Value is { } results && _definitions.Count < MaxKeptDefinitions)
+        {
+            _definitions.TryAdd(pollId, results.Poll);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Follows the poll's live updates into <see cref="Catalog"/> (subscribing to its subject once) and returns its definition.</summary>
+    public async ValueTask<Outcome<PollDefinition>> WatchAsync(string pollId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        if (!IsPollId(pollId))
+        {
+            return TallyEngine.UnknownPoll(pollId);
+        }
+
+        return Refusal() is { } refused ? refused : await _follower.FollowAsync(pollId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// The stream's last sequence, as of a request sent after this call began (an older answer may predate
-    /// what the caller was acknowledged before asking). Calls that come while a request is out share the one
-    /// sent after it, so a burst of lookups for unknown polls costs NATS two requests, not one each.
+    /// A page of polls, newest first by creation time then id: every partition's owner answers its newest
+    /// polls after the cursor, and the page is the newest of those. 503 while any partition has no owner.
     /// </summary>
-    private Task<ulong> StreamHeadAsync()
+    public async Task<Outcome<PollPage>> ListPollsAsync(int limit, string? cursor, CancellationToken cancellationToken)
     {
-        lock (_headGate)
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        DateTimeOffset? before = null;
+        string? beforeId = null;
+        if (cursor is not null)
         {
-            if (_head is not { IsCompleted: false } current)
+            if (!PollCursor.TryReadCreation(cursor, out var at, out var id))
             {
-                return _head = FetchHeadAsync();
+                return PollCursor.Invalid;
             }
 
-            return _nextHead ??= FetchAfterAsync(current);
+            (before, beforeId) = (at, id);
         }
 
-        async Task<ulong> FetchAfterAsync(Task previous)
+        if (Refusal() is { } refused)
         {
-            await Task.WhenAny(previous).ConfigureAwait(false); // its outcome is its own callers'
-            Task<ulong> fetch;
-            lock (_headGate)
-            {
-                _nextHead = null;
-                fetch = _head = FetchHeadAsync();
-            }
-
-            return await fetch.ConfigureAwait(false);
+            return refused;
         }
+
+        var shares = await Task.WhenAll(Enumerable.Range(0, _options.Partitions).Select(p => RouteAsync(
+            p,
+            engine => Task.FromResult<Outcome<IReadOnlyList<PollResults>>>(new(engine.Catalog.ListByCreation(limit + 1, before, beforeId), null)),
+            new ForwardedCommand(ForwardedKind.List, Limit: limit + 1, Before: before, BeforeId: beforeId),
+            (reply, q) => reply.Polls is { } polls ? new Outcome<IReadOnlyList<PollResults>>(polls, null) : new(null, reply.Rejection ?? Unavailable(q))))).ConfigureAwait(false);
+        if (shares.FirstOrDefault(s => s.Rejection is not null).Rejection is { } missing)
+        {
+            return missing;
+        }
+
+        var page = shares.SelectMany(s => s.Value!).ToList();
+        page.Sort(static (a, b) => PollCatalog.CompareCreation(b.Poll, a.Poll.CreatedAt, a.Poll.Id));
+        var next = page.Count > limit ? PollCursor.FromCreation(page[limit - 1].Poll.CreatedAt, page[limit - 1].Poll.Id) : null;
+        return new PollPage([.. page.Take(limit)], next);
     }
 
-    private async Task<ulong> FetchHeadAsync()
-    {
-        await _stream!.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
-        return _stream.Info.State.LastSeq;
-    }
+    /// <summary>Poll ids are made by <see cref="TallyEngine.NewPollId"/>; anything else names no poll (and must not reach a NATS subject).</summary>
+    private static bool IsPollId(string pollId) => pollId.Length is > 0 and <= 64 && pollId.All(char.IsAsciiLetterOrDigit);
+
+    private const int MaxKeptDefinitions = 100_000;
 
     /// <summary>Creates a poll on the owner of the partition its new id falls in.</summary>
     public async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
@@ -213,11 +262,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         }
 
         var id = TallyEngine.NewPollId();
-        return await ReadOwnWriteAsync(await RouteAsync(
+        return await RouteAsync(
             PartitionOf(id),
             engine => engine.CreatePollAsync(command, id),
             new ForwardedCommand(ForwardedKind.Create, Create: command, PollId: id),
-            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false)).ConfigureAwait(false);
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
     }
 
     /// <summary>Closes a poll on its partition's owner.</summary>
@@ -229,11 +278,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             return refused;
         }
 
-        return await ReadOwnWriteAsync(await RouteAsync(
+        return await RouteAsync(
             PartitionOf(pollId),
             engine => engine.ClosePollAsync(pollId),
             new ForwardedCommand(ForwardedKind.Close, PollId: pollId),
-            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false)).ConfigureAwait(false);
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
     }
 
     /// <summary>Casts one ballot on its partition's owner; the outcome is durable unless it is a rejection.</summary>
@@ -245,17 +294,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             return VoteOutcome.Rejected(refused);
         }
 
-        var outcome = await RouteAsync(
+        return await RouteAsync(
             PartitionOf(vote.PollId),
             engine => engine.CastVoteAsync(vote).AsTask(),
             new ForwardedCommand(ForwardedKind.Vote, Vote: vote),
             (reply, p) => reply.Vote ?? VoteOutcome.Rejected(reply.Rejection ?? Unavailable(p))).ConfigureAwait(false);
-        if (outcome.Rejection is null)
-        {
-            await ReadOwnWriteAsync(vote.PollId, outcome.Seq).ConfigureAwait(false);
-        }
-
-        return outcome;
     }
 
     /// <summary>
@@ -288,39 +331,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
                 results[indexes[k]] = outcome.Value is { } values ? values[k] : VoteOutcome.Rejected(outcome.Rejection!);
             }
         })).ConfigureAwait(false);
-        foreach (var poll in Enumerable.Range(0, votes.Count).Where(i => results[i].Rejection is null).GroupBy(i => votes[i].PollId))
-        {
-            await ReadOwnWriteAsync(poll.Key, poll.Max(i => results[i].Seq)).ConfigureAwait(false);
-        }
-
         return results;
-    }
-
-    /// <summary>
-    /// Read-your-writes on the node that answered: before a command's answer goes out, this node's read model
-    /// has applied it (normally within a millisecond), so the client's next query or watcher here sees it.
-    /// Bounded: past a second the answer goes out anyway (it is durable; only this node's view lags).
-    /// </summary>
-    private async Task ReadOwnWriteAsync(string pollId, long seq)
-    {
-        try
-        {
-            await _follower.WaitUntilAsync(() => Catalog.FindResults(pollId)?.Seq >= seq, TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The read model lags (NATS slow or away): the outcome stands.
-        }
-    }
-
-    private async Task<Outcome<PollResults>> ReadOwnWriteAsync(Outcome<PollResults> outcome)
-    {
-        if (outcome.Value is { } results)
-        {
-            await ReadOwnWriteAsync(results.Poll.Id, results.Seq).ConfigureAwait(false);
-        }
-
-        return outcome;
     }
 
     /// <summary>Test hook: stops renewing and serving without releasing anything, as a killed node would.</summary>
@@ -329,7 +340,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         _running = false;
         await _ownership.AbandonAsync().ConfigureAwait(false); // the leases stay until they expire
         await (Ledger?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
-        await (ReadModel?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+        foreach (var p in _duties.Keys)
+        {
+            await OnLosingAsync(p).ConfigureAwait(false);
+        }
+
         await _follower.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -345,13 +360,25 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
     private TallyEngine? Local(int partition) => _ownership.Local(partition);
 
-    /// <summary>The ledger projector and the Redis read models run on partition 0's owner.</summary>
-    private void OnAcquired(int partition)
+    /// <summary>
+    /// What an owner does besides taking commands: publish its polls' live updates and write them to Redis;
+    /// the ledger projector runs on partition 0's owner.
+    /// </summary>
+    private void OnAcquired(int partition, TallyEngine engine)
     {
+        var duties = new PartitionDuties(
+            new LiveRelay(_nats, _options, engine.Catalog, _time, _logger),
+            _redis is null ? null : new RedisReadModel(_redis, _options, engine.Catalog, partition, _logger));
+        if (_duties.TryRemove(partition, out var stale))
+        {
+            _ = stale.StopAsync();
+        }
+
+        _duties[partition] = duties;
+        duties.Start();
         if (partition == 0)
         {
             Ledger?.Start();
-            ReadModel?.Start();
         }
     }
 
@@ -360,6 +387,25 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         if (partition == 0)
         {
             await (Ledger?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+        }
+
+        if (_duties.TryRemove(partition, out var duties))
+        {
+            await duties.StopAsync().ConfigureAwait(false);
+        }
+    }
+
+    private sealed record PartitionDuties(LiveRelay Relay, RedisReadModel? ReadModel)
+    {
+        public void Start()
+        {
+            Relay.Start();
+            ReadModel?.Start();
+        }
+
+        public async Task StopAsync()
+        {
+            await Relay.StopAsync().ConfigureAwait(false);
             await (ReadModel?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         }
     }

@@ -7,7 +7,7 @@ using Tally.Projections;
 namespace Tally.Cluster.Engine;
 
 /// <summary>
-/// Commands between nodes: a node that does not own a poll's partition sends the command to
+/// Commands and queries between nodes: a node that does not own a poll's partition sends the command to
 /// <c>{ns}.cmd.{partition}</c> (NATS request/reply, JSON), where only the owner listens, and the owner answers
 /// with the outcome its engine decided.
 /// </summary>
@@ -78,6 +78,8 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
                     ForwardedKind.Votes => FromOutcome(await engine.CastVotesAsync(command.Votes!).ConfigureAwait(false)),
                     ForwardedKind.Create => FromOutcome(await engine.CreatePollAsync(command.Create!, command.PollId!).ConfigureAwait(false)),
                     ForwardedKind.Close => FromOutcome(await engine.ClosePollAsync(command.PollId!).ConfigureAwait(false)),
+                    ForwardedKind.Results => FromOutcome(await engine.GetResultsAsync(command.PollId!, CancellationToken.None).ConfigureAwait(false)),
+                    ForwardedKind.List => new ForwardedReply(Polls: engine.Catalog.ListByCreation(Math.Clamp(command.Limit, 1, 10_000), command.Before, command.BeforeId)),
                     _ => throw new InvalidDataException($"Unknown forwarded command {command.Kind}."),
                 };
             }

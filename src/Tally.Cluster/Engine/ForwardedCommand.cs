@@ -6,13 +6,17 @@ using Tally.Projections;
 
 namespace Tally.Cluster.Engine;
 
-/// <summary>A command a node sends to the owner of the poll's partition (NATS request/reply, JSON).</summary>
+/// <summary>A command or query a node sends to the owner of the poll's partition (NATS request/reply, JSON).</summary>
+/// <param name="Limit">List: at most this many polls, newest first, created before (<paramref name="Before"/>, <paramref name="BeforeId"/>) when given.</param>
 internal sealed record ForwardedCommand(
     ForwardedKind Kind,
     CastVote? Vote = null,
     IReadOnlyList<CastVote>? Votes = null,
     CreatePoll? Create = null,
-    string? PollId = null);
+    string? PollId = null,
+    int Limit = 0,
+    DateTimeOffset? Before = null,
+    string? BeforeId = null);
 
 internal enum ForwardedKind
 {
@@ -20,6 +24,12 @@ internal enum ForwardedKind
     Votes,
     Create,
     Close,
+
+    /// <summary>A query: the poll's committed results.</summary>
+    Results,
+
+    /// <summary>A query: a page of the partition's polls by creation.</summary>
+    List,
 }
 
 /// <summary>The owner's answer: one field set, by the command's kind; <see cref="NoOwner"/> when nobody took the command (safe to send again).</summary>
@@ -28,6 +38,7 @@ internal sealed record ForwardedReply(
     VoteOutcome[]? Votes = null,
     PollResults? Poll = null,
     Rejection? Rejection = null,
+    IReadOnlyList<PollResults>? Polls = null,
     bool NoOwner = false);
 
 internal static class ForwardedJson

@@ -23,7 +23,7 @@ internal sealed class PartitionOwnership(
     TimeProvider time,
     ILogger logger,
     CommandForwarding forwarding,
-    Action<int> acquired,
+    Action<int, TallyEngine> acquired,
     Func<int, Task> losing,
     Func<int, ISnapshotStore> snapshots,
     Action<string, Exception> faulted,
@@ -214,7 +214,7 @@ internal sealed class PartitionOwnership(
             owned.Commands = await forwarding.SubscribeAsync(partition, cancellationToken).ConfigureAwait(false);
             owned.Serving = Task.Run(() => forwarding.ServeAsync(partition, owned.Commands, _stopping.Token), CancellationToken.None);
             _owned[partition] = owned;
-            acquired(partition);
+            acquired(partition, engine);
             ClusterLog.PartitionAcquired(_logger, _options.NodeId, partition, engine.ReplayedEvents);
         }
         catch
@@ -234,14 +234,13 @@ internal sealed class PartitionOwnership(
         }
 
         ClusterLog.PartitionLost(_logger, _options.NodeId, partition, reason);
-        await losing(partition).ConfigureAwait(false);
-
         if (owned.Commands is { } commands)
         {
             await commands.UnsubscribeAsync().ConfigureAwait(false);
         }
 
         await owned.Engine.StopAsync(CancellationToken.None).ConfigureAwait(false); // answers what is queued
+        await losing(partition).ConfigureAwait(false); // after the last commit: its live update and read model go out
         await owned.Log.DisposeAsync().ConfigureAwait(false);
         if (release)
         {

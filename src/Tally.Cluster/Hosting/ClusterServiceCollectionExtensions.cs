@@ -9,6 +9,7 @@ using Tally.Cluster;
 using Tally.Cluster.Engine;
 using Tally.Cluster.Hosting;
 using Tally.Cluster.ReadModels;
+using Tally.Limits;
 using Tally.Engine;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -60,6 +61,13 @@ public static class ClusterServiceCollectionExtensions
         services.RemoveAll<ITallyEngine>();
         services.AddSingleton<ITallyEngine>(sp => sp.GetRequiredService<ClusterEngine>());
         services.AddHostedService<RedisPresence>();
+        services.AddSingleton<IVoteRateLimiter>(sp => sp.GetRequiredService<IOptions<RateLimitOptions>>().Value is { Enabled: true } limits
+            ? new RedisVoteRateLimiter(
+                sp.GetRequiredService<IConnectionMultiplexer>(),
+                sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
+                limits,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Cluster"))
+            : NoVoteRateLimit.Instance);
         services.AddHealthChecks()
             .AddCheck<NatsHealthCheck>("nats", timeout: TimeSpan.FromSeconds(2))
             .AddCheck<PostgresHealthCheck>("postgres", failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(2))

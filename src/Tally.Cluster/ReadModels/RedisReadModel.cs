@@ -9,13 +9,13 @@ namespace Tally.Cluster.ReadModels;
 /// <summary>
 /// Keeps each poll's latest results in Redis for other services to read: a hash <c>{ns}:results:{poll}</c>
 /// (seq, status, totalVotes, question, and one field per option: <c>o{id}</c> votes, <c>t{id}</c> text) and
-/// a sorted set <c>{ns}:ranking:{poll}</c> (options by votes). Fed from this node's read model, conflated:
+/// a sorted set <c>{ns}:ranking:{poll}</c> (options by votes). Each owner writes its partition's polls (one writer per partition), conflated:
 /// at most one write per poll per tick, each guarded by seq in a script so an older state never overwrites a
 /// newer one (two writers overlap for a moment during a hand-over). When Redis comes back empty (the
-/// <c>{ns}:synced</c> key is gone) every poll is written again from the read model, which the event log
+/// <c>{ns}:synced:{partition}</c> key is gone) every poll of the partition is written again from the owner's state, which the event log
 /// rebuilt. Redis is not on the vote's path: while it is away, writes wait and acks do not.
 /// </summary>
-internal sealed class RedisReadModel(IConnectionMultiplexer redis, ClusterOptions options, PollCatalog catalog, ILogger logger) : RestartableLoop
+internal sealed class RedisReadModel(IConnectionMultiplexer redis, ClusterOptions options, PollCatalog catalog, int partition, ILogger logger) : RestartableLoop
 {
     private const string WriteScript = """
         local current = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
@@ -38,7 +38,8 @@ internal sealed class RedisReadModel(IConnectionMultiplexer redis, ClusterOption
 
     public string RankingKey(string pollId) => $"{options.Namespace}:ranking:{pollId}";
 
-    private string SyncedKey => $"{options.Namespace}:synced";
+    /// <summary>Present while Redis holds every poll of the partition (gone when Redis lost its data).</summary>
+    public string SyncedKey => $"{options.Namespace}:synced:{partition}";
 
     protected override void OnStarting() => catalog.Published += OnPublished;
 

@@ -26,10 +26,31 @@ public interface ITallyEngine
     Task StopAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// The poll's definition, or null when there is no such poll. Unlike <see cref="PollCatalog.FindPoll"/>, a
-    /// cluster node that has not seen the poll yet catches up with the log before it says there is none.
+    /// The poll's definition, or <see cref="RejectionKind.UnknownPoll"/> when there is no such poll. A cluster
+    /// node asks the poll's partition owner when it has not seen the poll (definitions never change, so it keeps
+    /// them), and may answer <see cref="RejectionKind.Unavailable"/> while that partition has no owner.
     /// </summary>
-    ValueTask<PollDefinition?> FindPollAsync(string pollId, CancellationToken cancellationToken);
+    ValueTask<Outcome<PollDefinition>> FindPollAsync(string pollId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The poll's latest results: the committed state, so a client reads its own acknowledged writes on any
+    /// node (a cluster node asks the partition's owner). Rejections as for <see cref="FindPollAsync"/>.
+    /// </summary>
+    ValueTask<Outcome<PollResults>> GetResultsAsync(string pollId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes <see cref="Catalog"/> hold the poll's results and keeps them current while the live hub streams
+    /// the poll (a cluster node subscribes to the poll's live updates only now), then returns its definition.
+    /// Call it before <c>LiveHub.Subscribe</c>. Rejections as for <see cref="FindPollAsync"/>.
+    /// </summary>
+    ValueTask<Outcome<PollDefinition>> WatchAsync(string pollId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Newest polls first, at most <paramref name="limit"/>, after the page <paramref name="cursor"/> (from a
+    /// previous page's <see cref="PollPage.NextCursor"/>; null for the first page). A cursor this engine did
+    /// not give out is <see cref="RejectionKind.Invalid"/>.
+    /// </summary>
+    Task<Outcome<PollPage>> ListPollsAsync(int limit, string? cursor, CancellationToken cancellationToken);
 
     Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command);
 

@@ -129,7 +129,7 @@ internal sealed class Partition
     {
         if (!_polls.TryGetValue(vote.PollId, out var state))
         {
-            return VoteOutcome.Rejected(new Rejection(RejectionKind.UnknownPoll, $"There is no poll {vote.PollId}."));
+            return VoteOutcome.Rejected(TallyEngine.UnknownPoll(vote.PollId));
         }
 
         if (state.IsDue(_now))
@@ -168,7 +168,7 @@ internal sealed class Partition
     {
         if (!_polls.TryGetValue(pollId, out var state))
         {
-            return new Rejection(RejectionKind.UnknownPoll, $"There is no poll {pollId}.");
+            return TallyEngine.UnknownPoll(pollId);
         }
 
         if (state.Status == PollStatus.Open)

@@ -133,7 +133,34 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask<PollDefinition?> FindPollAsync(string pollId, CancellationToken cancellationToken) => ValueTask.FromResult(Catalog.FindPoll(pollId));
+    public ValueTask<Outcome<PollDefinition>> FindPollAsync(string pollId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Catalog.FindPoll(pollId) is { } poll ? (Outcome<PollDefinition>)poll : UnknownPoll(pollId));
+
+    /// <inheritdoc />
+    public ValueTask<Outcome<PollResults>> GetResultsAsync(string pollId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Catalog.FindResults(pollId) is { } results ? (Outcome<PollResults>)results : UnknownPoll(pollId));
+
+    /// <inheritdoc />
+    /// <remarks>The catalog holds every poll here, always current.</remarks>
+    public ValueTask<Outcome<PollDefinition>> WatchAsync(string pollId, CancellationToken cancellationToken) => FindPollAsync(pollId, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Outcome<PollPage>> ListPollsAsync(int limit, string? cursor, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var before = long.MaxValue;
+        if (cursor is not null && !PollCursor.TryReadPosition(cursor, out before))
+        {
+            return Task.FromResult<Outcome<PollPage>>(PollCursor.Invalid);
+        }
+
+        var page = Catalog.List(limit + 1, before);
+        var next = page.Count > limit ? PollCursor.FromPosition(page[limit - 1].Position) : null;
+        return Task.FromResult<Outcome<PollPage>>(new PollPage([.. page.Take(limit).Select(p => p.Results)], next));
+    }
+
+    /// <summary>The answer for a poll id nobody created.</summary>
+    public static Rejection UnknownPoll(string pollId) => new(RejectionKind.UnknownPoll, $"There is no poll {pollId}.");
 
     /// <summary>Creates a poll and answers once it is durable.</summary>
     public Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
@@ -170,7 +197,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(pollId);
         if (Catalog.FindPoll(pollId) is null)
         {
-            return new Rejection(RejectionKind.UnknownPoll, $"There is no poll {pollId}.");
+            return TallyEngine.UnknownPoll(pollId);
         }
 
         var work = new ClosePollWork(pollId);
@@ -337,7 +364,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
 
         if (Catalog.FindPoll(vote.PollId) is not { } poll)
         {
-            return new Rejection(RejectionKind.UnknownPoll, $"There is no poll {vote.PollId}.");
+            return TallyEngine.UnknownPoll(vote.PollId);
         }
 
         return PollRules.CheckBallot(poll, vote);

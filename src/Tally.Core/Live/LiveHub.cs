@@ -92,6 +92,18 @@ public sealed class LiveHub : IAsyncDisposable
     /// <summary>Watchers of a poll on this node.</summary>
     public int WatcherCount(string pollId) => _streams.TryGetValue(pollId, out var stream) ? stream.WatcherCount : 0;
 
+    /// <summary>Sets the poll's watchers on other nodes (cluster mode), added to the count its messages carry; nothing when the poll has no stream here.</summary>
+    public void SetWatchersElsewhere(string pollId, int count)
+    {
+        if (_streams.TryGetValue(pollId, out var stream))
+        {
+            stream.SetWatchersElsewhere(count);
+        }
+    }
+
+    /// <summary>True while the hub keeps a stream of the poll (watched now, or changed or watched within <see cref="LiveOptions.IdleStreamTimeout"/>).</summary>
+    public bool HasStream(string pollId) => _streams.ContainsKey(pollId);
+
     /// <summary>Every poll watched on this node now, with its watcher count (a moment's view, for presence elsewhere).</summary>
     public IEnumerable<(string PollId, int Watchers)> WatchedPolls()
     {

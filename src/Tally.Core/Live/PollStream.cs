@@ -22,6 +22,7 @@ internal sealed class PollStream
     private int _historyStart;
     private int _historyCount;
     private int _sentWatchers;
+    private int _elsewhere;
     private bool _closedSent;
     private bool _retired;
     private long _idleSince;
@@ -65,6 +66,26 @@ internal sealed class PollStream
         }
     }
 
+    /// <summary>
+    /// Watchers of this poll on other nodes (cluster mode reads them from Redis presence): the count in
+    /// snapshots and deltas is this node's watchers plus these, so every screen shows the cluster's total.
+    /// </summary>
+    public void SetWatchersElsewhere(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        lock (_gate)
+        {
+            if (_elsewhere != count)
+            {
+                _elsewhere = count;
+                MarkDirty();
+            }
+        }
+    }
+
+    /// <summary>The watcher count messages carry: this node's watchers and those elsewhere.</summary>
+    private int PresenceLocked => _watchers.Count + _elsewhere;
+
     /// <summary>The engine committed new results (called on a partition's thread; never blocks).</summary>
     public void OnChanged(PollResults results)
     {
@@ -106,7 +127,7 @@ internal sealed class PollStream
             }
 
             var changes = Diff(_sent, latest);
-            var watchers = _watchers.Count;
+            var watchers = PresenceLocked;
             var presenceChanged = watchers != _sentWatchers && !_closedSent; // nothing follows "closed"
             if (changes.Count == 0 && latest.Seq == _sent.Seq && (_closedSent || latest.Status != PollStatus.Closed))
             {
@@ -174,7 +195,7 @@ internal sealed class PollStream
                 return true;
             }
 
-            connection.Offer(SnapshotLocked(_watchers.Count));
+            connection.Offer(SnapshotLocked(PresenceLocked));
             if (_closedSent)
             {
                 connection.Offer(LiveMessage.Closed(_sent));
@@ -228,7 +249,7 @@ internal sealed class PollStream
     {
         lock (_gate)
         {
-            return SnapshotLocked(_watchers.Count);
+            return SnapshotLocked(PresenceLocked);
         }
     }
 

@@ -214,6 +214,7 @@ public sealed class TallyMetrics : IDisposable
         RejectionKind.IdempotencyKeyReused => "idempotency_key_reused",
         RejectionKind.Overloaded => "overloaded",
         RejectionKind.Unavailable => "unavailable",
+        RejectionKind.RateLimited => "rate_limited",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

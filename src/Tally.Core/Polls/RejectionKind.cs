@@ -26,4 +26,7 @@ public enum RejectionKind
 
     /// <summary>The event log could not make the command durable, or the engine is stopping (HTTP 503).</summary>
     Unavailable,
+
+    /// <summary>The client cast more votes than <c>Tally:RateLimit</c> allows in its window (HTTP 429 + Retry-After).</summary>
+    RateLimited,
 }

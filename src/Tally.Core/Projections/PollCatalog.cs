@@ -45,6 +45,42 @@ public sealed class PollCatalog
         return page;
     }
 
+    /// <summary>
+    /// Newest first by creation time, then poll id: at most <paramref name="limit"/> polls that come after
+    /// (<paramref name="createdAt"/>, <paramref name="pollId"/>) in that order, or the newest when those are null.
+    /// It looks at every poll (a cluster partition's share; creation time is the order all partitions share).
+    /// </summary>
+    public IReadOnlyList<PollResults> ListByCreation(int limit, DateTimeOffset? createdAt, string? pollId)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var page = new List<PollResults>();
+        foreach (var entry in _polls.Values)
+        {
+            var poll = entry.Results.Poll;
+            if (createdAt is { } at && CompareCreation(poll, at, pollId!) >= 0)
+            {
+                continue;
+            }
+
+            page.Add(entry.Results);
+        }
+
+        page.Sort(static (a, b) => CompareCreation(b.Poll, a.Poll.CreatedAt, a.Poll.Id));
+        if (page.Count > limit)
+        {
+            page.RemoveRange(limit, page.Count - limit);
+        }
+
+        return page;
+    }
+
+    /// <summary>The order of <see cref="ListByCreation"/>, oldest first: creation time, then id (ordinal).</summary>
+    public static int CompareCreation(PollDefinition poll, DateTimeOffset createdAt, string pollId)
+    {
+        var byTime = poll.CreatedAt.CompareTo(createdAt);
+        return byTime != 0 ? byTime : string.CompareOrdinal(poll.Id, pollId);
+    }
+
     internal void Publish(PollResults results, long createdPosition)
     {
         if (_polls.TryGetValue(results.Poll.Id, out var existing))

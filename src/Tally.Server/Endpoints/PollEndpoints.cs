@@ -27,7 +27,7 @@ internal static class PollEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Create a poll (admin)");
-        admin.MapGet("/", List)
+        admin.MapGet("/", ListAsync)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .WithSummary("List polls, newest first (admin)");
@@ -35,10 +35,10 @@ internal static class PollEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Close a poll (admin); later votes get 409");
-        polls.MapGet("/{id}", Get)
+        polls.MapGet("/{id}", GetAsync)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Read a poll");
-        polls.MapGet("/{id}/results", Results)
+        polls.MapGet("/{id}/results", ResultsAsync)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Read a poll's current results");
     }
@@ -64,7 +64,7 @@ internal static class PollEndpoints
             : TypedResults.Created($"/v1/polls/{outcome.Value!.Poll.Id}", outcome.Value.ToPollResponse());
     }
 
-    private static Results<Ok<PollListResponse>, ProblemHttpResult> List(ITallyEngine engine, [FromQuery] string? limit, [FromQuery] string? cursor)
+    private static async Task<Results<Ok<PollListResponse>, ProblemHttpResult>> ListAsync(ITallyEngine engine, [FromQuery] string? limit, [FromQuery] string? cursor, CancellationToken cancellationToken)
     {
         var size = DefaultPageSize;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1 || size > MaxPageSize))
@@ -72,27 +72,26 @@ internal static class PollEndpoints
             return Problems.InvalidQuery($"limit is a whole number from 1 to {MaxPageSize}.");
         }
 
-        var before = long.MaxValue;
-        if (cursor is not null && !TryDecodeCursor(cursor, out before))
+        var page = await engine.ListPollsAsync(size, cursor, cancellationToken);
+        return page.Rejection switch
         {
-            return Problems.InvalidQuery("cursor is not one this server gave out; use nextCursor from a previous page.");
-        }
-
-        var page = engine.Catalog.List(size + 1, before);
-        var items = page.Take(size).Select(p => p.Results.ToPollResponse()).ToArray();
-        var next = page.Count > size ? EncodeCursor(page[size - 1].Position) : null;
-        return TypedResults.Ok(new PollListResponse(items, next));
+            { Kind: Polls.RejectionKind.Invalid } invalid => Problems.InvalidQuery(invalid.Detail),
+            { } rejection => Problems.From(rejection),
+            null => TypedResults.Ok(new PollListResponse([.. page.Value!.Items.Select(p => p.ToPollResponse())], page.Value.NextCursor)),
+        };
     }
 
-    private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> Get(string id, ITallyEngine engine, CancellationToken cancellationToken) =>
-        await engine.FindPollAsync(id, cancellationToken) is not null && engine.Catalog.FindResults(id) is { } results
-            ? TypedResults.Ok(results.ToPollResponse())
-            : NotFound(id);
+    private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> GetAsync(string id, ITallyEngine engine, CancellationToken cancellationToken)
+    {
+        var found = await engine.GetResultsAsync(id, cancellationToken);
+        return found.Value is { } results ? TypedResults.Ok(results.ToPollResponse()) : Refused(id, found.Rejection!);
+    }
 
-    private static async Task<Results<Ok<ResultsResponse>, ProblemHttpResult>> Results(string id, ITallyEngine engine, CancellationToken cancellationToken) =>
-        await engine.FindPollAsync(id, cancellationToken) is not null && engine.Catalog.FindResults(id) is { } results
-            ? TypedResults.Ok(results.ToResultsResponse())
-            : NotFound(id);
+    private static async Task<Results<Ok<ResultsResponse>, ProblemHttpResult>> ResultsAsync(string id, ITallyEngine engine, CancellationToken cancellationToken)
+    {
+        var found = await engine.GetResultsAsync(id, cancellationToken);
+        return found.Value is { } results ? TypedResults.Ok(results.ToResultsResponse()) : Refused(id, found.Rejection!);
+    }
 
     private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> CloseAsync(string id, ITallyEngine engine)
     {
@@ -100,28 +99,10 @@ internal static class PollEndpoints
         return outcome.Rejection is { } rejection ? Problems.From(rejection) : TypedResults.Ok(outcome.Value!.ToPollResponse());
     }
 
+    /// <summary>The answer for a poll the engine could not give: 404 with the id clipped, or what the rejection says (503 while a cluster partition has no owner).</summary>
+    internal static ProblemHttpResult Refused(string id, Polls.Rejection rejection) =>
+        rejection.Kind == Polls.RejectionKind.UnknownPoll ? NotFound(id) : Problems.From(rejection);
+
     internal static ProblemHttpResult NotFound(string id) =>
         Problems.From(new Polls.Rejection(Polls.RejectionKind.UnknownPoll, $"There is no poll {ContractMapping.Clip(id)}."));
-
-    private static string EncodeCursor(long position) =>
-        Convert.ToBase64String(Encoding.ASCII.GetBytes("p" + position.ToString(CultureInfo.InvariantCulture))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static bool TryDecodeCursor(string cursor, out long position)
-    {
-        position = 0;
-        if (cursor.Length is 0 or > 32)
-        {
-            return false;
-        }
-
-        var base64 = cursor.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
-        Span<byte> bytes = stackalloc byte[32];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written) || written < 2 || bytes[0] != (byte)'p')
-        {
-            return false;
-        }
-
-        return long.TryParse(Encoding.ASCII.GetString(bytes[1..written]), NumberStyles.None, CultureInfo.InvariantCulture, out position) && position > 0;
-    }
 }

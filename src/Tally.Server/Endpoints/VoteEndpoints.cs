@@ -40,11 +40,12 @@ internal static class VoteEndpoints
         HttpRequest request,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ITallyEngine engine,
-        IOptions<TallyServerOptions> options)
+        IOptions<TallyServerOptions> options,
+        VoteLimits rateLimits)
     {
-        if (await engine.FindPollAsync(id, request.HttpContext.RequestAborted) is null)
+        if ((await engine.FindPollAsync(id, request.HttpContext.RequestAborted)).Rejection is { } refused)
         {
-            return PollEndpoints.NotFound(id); // before reading the body: the clearest answer for a wrong URL
+            return PollEndpoints.Refused(id, refused); // before reading the body: the clearest answer for a wrong URL
         }
 
         var (body, problem) = await JsonBody.ReadAsync(request, TallyJsonContext.Default.VoteRequest, options.Value.MaxBodyBytes);
@@ -58,6 +59,11 @@ internal static class VoteEndpoints
             return Problems.Validation("optionIds is required: an array of option ids.");
         }
 
+        if (await rateLimits.CheckAsync(request.HttpContext.Connection.RemoteIpAddress, 1, request.HttpContext.RequestAborted) is { } limited)
+        {
+            return limited.ToProblem(request.HttpContext.Response);
+        }
+
         var outcome = await engine.CastVoteAsync(new CastVote(id, body.OptionIds, body.VoterId, idempotencyKey));
         return outcome.Status switch
         {
@@ -68,7 +74,7 @@ internal static class VoteEndpoints
     }
 
     private static async Task<Results<Ok<BatchVoteResponse>, ProblemHttpResult>> CastBatchAsync(
-        HttpRequest request, ITallyEngine engine, IOptions<TallyServerOptions> options)
+        HttpRequest request, ITallyEngine engine, IOptions<TallyServerOptions> options, VoteLimits rateLimits)
     {
         var limits = options.Value;
         var (body, problem) = await JsonBody.ReadAsync(request, TallyJsonContext.Default.BatchVoteRequest, limits.MaxBatchBodyBytes);
@@ -100,6 +106,11 @@ internal static class VoteEndpoints
             }
 
             votes[i] = new CastVote(item.PollId, item.OptionIds, item.VoterId, item.IdempotencyKey);
+        }
+
+        if (await rateLimits.CheckAsync(request.HttpContext.Connection.RemoteIpAddress, items.Count, request.HttpContext.RequestAborted) is { } limited)
+        {
+            return limited.ToProblem(request.HttpContext.Response); // nothing of the batch was taken
         }
 
         var outcome = await engine.CastVotesAsync(votes);

@@ -85,6 +85,7 @@ internal static class Problems
         RejectionKind.IdempotencyKeyReused => (StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "The idempotency key was used for another request"),
         RejectionKind.Overloaded => (StatusCodes.Status503ServiceUnavailable, "overloaded", "The server is at capacity"),
         RejectionKind.Unavailable => (StatusCodes.Status503ServiceUnavailable, "unavailable", "The server cannot take this now"),
+        RejectionKind.RateLimited => (StatusCodes.Status429TooManyRequests, "rate-limited", "Too many votes from this client"),
         _ => (StatusCodes.Status500InternalServerError, "internal", "Unexpected error"),
     };
 

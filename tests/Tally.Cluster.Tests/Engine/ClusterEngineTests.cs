@@ -56,11 +56,53 @@ public sealed class ClusterEngineTests(ClusterEngines engines) : IAsyncLifetime
 
         foreach (var poll in polls)
         {
-            await Eventually.WaitUntilAsync(() => a.Catalog.FindResults(poll)?.Seq == expected[poll] && b.Catalog.FindResults(poll)?.Seq == expected[poll], Timeout);
-            Assert.Equal(a.Catalog.FindResults(poll)!.Counts, b.Catalog.FindResults(poll)!.Counts);
+            // Acknowledged means committed on the owner, and both nodes ask the owner: no waiting.
+            var onA = await ClusterNodes.ResultsAsync(a, poll);
+            var onB = await ClusterNodes.ResultsAsync(b, poll);
+            Assert.Equal(expected[poll], onA!.Seq);
+            Assert.Equal(expected[poll], onB!.Seq);
+            Assert.Equal(onA.Counts, onB.Counts);
         }
 
-        Assert.Equal(40, polls.Sum(p => b.Catalog.FindResults(p)!.TotalVotes));
+        Assert.Equal(40, (await Task.WhenAll(polls.Select(p => ClusterNodes.ResultsAsync(b, p)))).Sum(r => r!.TotalVotes));
+        Assert.Equal(0, a.FollowedPolls + b.FollowedPolls); // nobody watches: no node follows any poll
+    }
+
+    [Fact]
+    public async Task A_node_follows_only_the_polls_its_watchers_watch_gets_their_updates_and_lets_them_go()
+    {
+        var a = await _cluster.StartNodeAsync("a");
+        var b = await _cluster.StartNodeAsync("b");
+        await Eventually.WaitUntilAsync(() => a.OwnedPartitions.Count == _cluster.Partitions / 2 && b.OwnedPartitions.Count == _cluster.Partitions / 2, Timeout);
+        var watched = await ClusterNodes.CreatePollAsync(b);
+        var other = await ClusterNodes.CreatePollAsync(b);
+        var streamed = true;
+        a.IsStreamed = _ => Volatile.Read(ref streamed);
+
+        Assert.Equal(watched, (await a.WatchAsync(watched, CancellationToken.None)).Value!.Id);
+        Assert.True(a.IsFollowing(watched));
+        Assert.Equal(1, a.Catalog.FindResults(watched)!.Seq);
+        Assert.Equal(RejectionKind.UnknownPoll, (await a.WatchAsync("nosuchpoll", CancellationToken.None)).Rejection?.Kind);
+        Assert.Equal(RejectionKind.UnknownPoll, (await a.WatchAsync("a.>", CancellationToken.None)).Rejection?.Kind); // never a NATS wildcard
+
+        long seq = 0;
+        for (var i = 0; i < 30; i++)
+        {
+            var node = i % 2 == 0 ? a : b;
+            seq = (await ClusterNodes.VoteUntilAnsweredAsync(() => node, new CastVote(watched, [1 + (i % 2)], "v" + i, null))).Seq;
+            await ClusterNodes.VoteUntilAnsweredAsync(() => node, new CastVote(other, [1], "v" + i, null));
+        }
+
+        // Updates of the watched poll reach a's catalog (whichever node owns its partition); the other poll never does.
+        await Eventually.WaitUntilAsync(() => a.Catalog.FindResults(watched)?.Seq == seq, Timeout);
+        Assert.Equal([15L, 15L], a.Catalog.FindResults(watched)!.Counts);
+        Assert.Null(a.Catalog.FindResults(other));
+        Assert.False(a.IsFollowing(other));
+
+        // Once the hub streams the poll no more, the node unsubscribes (after UnfollowAfter, 1 s here).
+        Volatile.Write(ref streamed, false);
+        await Eventually.WaitUntilAsync(() => !a.IsFollowing(watched), Timeout);
+        Assert.Equal(0, a.FollowedPolls);
     }
 
     [Fact]
@@ -85,8 +127,8 @@ public sealed class ClusterEngineTests(ClusterEngines engines) : IAsyncLifetime
             Assert.Single(pair, o => o.Rejection?.Kind == RejectionKind.AlreadyVoted);
         }
 
-        await Eventually.WaitUntilAsync(() => a.Catalog.FindResults(poll)?.TotalVotes == voters && b.Catalog.FindResults(poll)?.TotalVotes == voters, Timeout);
-        Assert.Equal(voters, b.Catalog.FindResults(poll)!.Counts.Sum());
+        Assert.Equal(voters, (await ClusterNodes.ResultsAsync(a, poll))!.TotalVotes);
+        Assert.Equal(voters, (await ClusterNodes.ResultsAsync(b, poll))!.Counts.Sum());
     }
 
     [Fact]
@@ -132,13 +174,15 @@ public sealed class ClusterEngineTests(ClusterEngines engines) : IAsyncLifetime
         Assert.Equal(voters, ackedCount);
 
         await Eventually.WaitUntilAsync(() => b.OwnedPartitions.Count == _cluster.Partitions, Timeout);
-        var c = await _cluster.StartNodeAsync("c"); // a fresh node replays the stream: the same tallies
+        var c = await _cluster.StartNodeAsync("c"); // a fresh node: partitions move to it, replayed from the log
+        await Eventually.WaitUntilAsync(() => c.OwnedPartitions.Count > 0, Timeout);
         for (var p = 0; p < polls.Count; p++)
         {
             var poll = p;
-            await Eventually.WaitUntilAsync(() => b.Catalog.FindResults(polls[poll])?.TotalVotes == acked[poll, 0] + acked[poll, 1], Timeout);
-            Assert.Equal([acked[poll, 0], acked[poll, 1]], b.Catalog.FindResults(polls[poll])!.Counts);
-            Assert.Equal([acked[poll, 0], acked[poll, 1]], c.Catalog.FindResults(polls[poll])!.Counts);
+            await Eventually.WaitUntilAsync(async () => (await ClusterNodes.ResultsAsync(b, polls[poll]))?.TotalVotes == acked[poll, 0] + acked[poll, 1], Timeout);
+            Assert.Equal([acked[poll, 0], acked[poll, 1]], (await ClusterNodes.ResultsAsync(b, polls[poll]))!.Counts);
+            await Eventually.WaitUntilAsync(async () => await ClusterNodes.ResultsAsync(c, polls[poll]) is not null, Timeout);
+            Assert.Equal([acked[poll, 0], acked[poll, 1]], (await ClusterNodes.ResultsAsync(c, polls[poll]))!.Counts);
         }
     }
 
@@ -160,6 +204,6 @@ public sealed class ClusterEngineTests(ClusterEngines engines) : IAsyncLifetime
         Assert.Equal(0, b.ReplayedEventsOf(partition));
         var outcome = await ClusterNodes.VoteUntilAnsweredAsync(() => b, new CastVote(poll, [1], "v0", null));
         Assert.Equal(RejectionKind.AlreadyVoted, outcome.Rejection?.Kind); // the ballots came back with the snapshot
-        await Eventually.WaitUntilAsync(() => b.Catalog.FindResults(poll)?.TotalVotes == 20, Timeout);
+        Assert.Equal(20, (await ClusterNodes.ResultsAsync(b, poll))!.TotalVotes);
     }
 }

@@ -1,3 +1,4 @@
+using Tally.Projections;
 using NATS.Client.Core;
 using Npgsql;
 using Tally.Cluster.Engine;
@@ -26,7 +27,7 @@ public sealed class ClusterNodes(string natsUrl, int partitions = 8) : IAsyncDis
         await nats.ConnectAsync().AsTask().WaitAsync(Timeout);
         var engine = new ClusterEngine(
             nats,
-            new ClusterOptions { Namespace = _namespace, Partitions = partitions, LeaseTtl = TimeSpan.FromSeconds(2), NodeId = name, ForwardTimeout = TimeSpan.FromSeconds(10) },
+            new ClusterOptions { Namespace = _namespace, Partitions = partitions, LeaseTtl = TimeSpan.FromSeconds(2), NodeId = name, ForwardTimeout = TimeSpan.FromSeconds(10), UnfollowAfter = TimeSpan.FromSeconds(1) },
             new TallyEngineOptions(),
             ledger: postgres is null ? null : NpgsqlDataSource.Create(postgres));
         _nodes.Add((engine, nats));
@@ -68,6 +69,9 @@ public sealed class ClusterNodes(string natsUrl, int partitions = 8) : IAsyncDis
     }
 
     /// <summary>Stops a node the clean way (it hands its partitions over, with a final snapshot each).</summary>
+    /// <summary>The poll's committed results as <paramref name="node"/> answers them (null while its partition has no owner).</summary>
+    public static async Task<PollResults?> ResultsAsync(ClusterEngine node, string poll) => (await node.GetResultsAsync(poll, CancellationToken.None)).Value;
+
     public static async Task StopNodeAsync(ClusterEngine node) => await node.StopAsync(default).WaitAsync(Timeout);
 
     public async ValueTask DisposeAsync()

@@ -108,6 +108,23 @@ public sealed class LiveHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watchers_on_other_nodes_are_added_to_the_count_in_snapshots_and_deltas()
+    {
+        var first = await WatchQuietAsync();
+        _hub.SetWatchersElsewhere(_poll, 5); // cluster mode: read from Redis presence
+        _hub.SetWatchersElsewhere("nosuchpoll", 7); // no stream here: nothing to do
+
+        await AdvanceUntilAsync(() => first.HasMore);
+        var presence = await first.NextAsync();
+        Assert.True(presence.IsPresenceOnly);
+        Assert.Equal(6, presence.Watchers);
+
+        var second = Watch(_poll);
+        Assert.Equal(7, (await second.NextAsync()).Watchers); // its snapshot: 2 here and 5 elsewhere
+        Assert.Equal(2, _hub.WatcherCount(_poll)); // this node's own count (what it reports to Redis) is unchanged
+    }
+
+    [Fact]
     public async Task A_stream_left_idle_is_dropped_and_the_next_watcher_starts_from_the_current_results()
     {
         var watcher = await WatchQuietAsync();

@@ -39,6 +39,14 @@ public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
             polls.Add((string)(await b.Admin.CreatePollAsync(options: 2))["id"]!);
         }
 
+        // Watchers of every poll on the node that survives: their updates come from the polls' owners (some on a,
+        // killed mid-run), so after the kill they must come from the new owners, with nothing lost.
+        var watchers = new List<(SseClient Client, LiveTally View)>();
+        foreach (var poll in polls)
+        {
+            watchers.Add(await WatchAsync(b.Client, poll));
+        }
+
         const int voters = 1200;
         var aDead = false;
         var next = 0;
@@ -101,7 +109,34 @@ public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
             var results = await b.Client.ResultsAsync(poll);
             Assert.Equal(expected, ApiClient.Counts(results));
             Assert.Equal(mine.Length + 1, (long)results["seq"]!); // one event per voter, none twice, no gaps
+
+            await AssertWatcherEndsAtAsync(watchers[p], mine.Length + 1, expected);
         }
+    }
+
+    /// <summary>An SSE watcher of the poll, with its snapshot applied.</summary>
+    private static async Task<(SseClient Client, LiveTally View)> WatchAsync(HttpClient client, string poll)
+    {
+        var watcher = await SseClient.ConnectAsync(client, $"/v1/polls/{poll}/events");
+        var view = new LiveTally();
+        var snapshot = await watcher.NextAsync();
+        view.Apply(snapshot.Name, snapshot.Data);
+        return (watcher, view);
+    }
+
+    /// <summary>Reads the watcher's messages up to <paramref name="seq"/> (each read bounded), then checks it shows the acknowledged votes, each applied once.</summary>
+    private static async Task AssertWatcherEndsAtAsync((SseClient Client, LiveTally View) watcher, long seq, Dictionary<int, long> expected)
+    {
+        var (client, view) = watcher;
+        while (view.Seq < seq)
+        {
+            var message = await client.NextAsync();
+            view.Apply(message.Name, message.Data);
+        }
+
+        Assert.Equal(expected, view.Counts);
+        Assert.Empty(view.StaleDeltas);
+        await client.DisposeAsync();
     }
 
     [Fact]
@@ -116,6 +151,15 @@ public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
         for (var i = 0; i < 4; i++)
         {
             polls.Add((string)(await a.Admin.CreatePollAsync(options: 2))["id"]!);
+        }
+
+        // A watcher of every poll on each node: core NATS drops what a node misses while NATS is down, so a node
+        // fetches its followed polls again when it reconnects; the watchers must end at the exact tallies.
+        var watchers = new List<(SseClient Client, LiveTally View)>[] { [], [] };
+        foreach (var poll in polls)
+        {
+            watchers[0].Add(await WatchAsync(a.Client, poll));
+            watchers[1].Add(await WatchAsync(b.Client, poll));
         }
 
         // Votes through both nodes; a 503 is retried with the same key, as a client would. Once a quarter is
@@ -169,6 +213,9 @@ public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
                 Assert.Equal(expected, ApiClient.Counts(results));
                 Assert.Equal(mine.Length + 1, (long)results["seq"]!);
             }
+
+            await AssertWatcherEndsAtAsync(watchers[0][p], mine.Length + 1, expected);
+            await AssertWatcherEndsAtAsync(watchers[1][p], mine.Length + 1, expected);
         }
     }
 }

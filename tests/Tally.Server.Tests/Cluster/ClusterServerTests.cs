@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Tally.Server.Tests.Infrastructure;
 using Tally.Testing;
@@ -35,13 +38,81 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         await ApiClient.AssertProblemAsync(again, HttpStatusCode.Conflict, "already-voted");
         Assert.Equal(new Dictionary<int, long> { [1] = 0, [2] = 1 }, ApiClient.Counts(await b.Client.ResultsAsync(poll)));
 
-        // A poll no node has: every lookup (a burst of them at once, too) is a 404 after catching up with the log.
+        // A poll no node has: every lookup (a burst of them at once, too) is a 404 from its partition's owner.
         var missing = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => b.Client.GetAsync(new Uri("/v1/polls/nosuchpoll/results", UriKind.Relative))));
         foreach (var response in missing)
         {
             await ApiClient.AssertProblemAsync(response, HttpStatusCode.NotFound, "poll-not-found");
             response.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task Listing_polls_on_any_node_pages_through_every_partition_newest_first_each_poll_once()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        await using var a = await TestServer.StartAsync(fixture.NodeSettings(cluster, "a"));
+        await using var b = await TestServer.StartAsync(fixture.NodeSettings(cluster, "b"));
+        var created = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            created.Add((string)(await (i % 2 == 0 ? a : b).Admin.CreatePollAsync(options: 2))["id"]!);
+        }
+
+        var listed = new List<JsonObject>();
+        string? cursor = null;
+        do
+        {
+            var url = "/v1/polls?limit=3" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+            var page = (await b.Admin.GetFromJsonAsync<JsonObject>(url))!;
+            listed.AddRange(page["items"]!.AsArray().Select(p => p!.AsObject()));
+            cursor = (string?)page["nextCursor"];
+            Assert.True(listed.Count <= created.Count, "nextCursor never ends");
+        }
+        while (cursor is not null);
+
+        Assert.Equal(created.Order(), listed.Select(p => (string)p["id"]!).Order());
+        var createdAt = listed.Select(p => DateTimeOffset.Parse((string)p["createdAt"]!, CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(createdAt.OrderDescending(), createdAt);
+        Assert.Equal(created[^1], (string)listed[0]["id"]!);
+
+        // A cursor this cluster did not give out (garbage, or an embedded server's) is a 400, not a 500.
+        foreach (var bad in new[] { "zzz", Convert.ToBase64String("p12"u8.ToArray()).TrimEnd('=') })
+        {
+            using var response = await a.Admin.GetAsync(new Uri("/v1/polls?cursor=" + bad, UriKind.Relative));
+            await ApiClient.AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-query");
+        }
+    }
+
+    [Fact]
+    public async Task The_vote_rate_limit_is_shared_by_every_node_through_redis()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        Dictionary<string, string> Limited(string node)
+        {
+            var settings = fixture.NodeSettings(cluster, node);
+            settings["Tally:RateLimit:Votes"] = "4";
+            settings["Tally:RateLimit:Window"] = "00:01:00";
+            return settings;
+        }
+
+        await using var a = await TestServer.StartAsync(Limited("a"));
+        await using var b = await TestServer.StartAsync(Limited("b"));
+        var poll = (string)(await a.Admin.CreatePollAsync(options: 2, dedupe: "none"))["id"]!;
+        for (var i = 0; i < 4; i++)
+        {
+            using var counted = await (i % 2 == 0 ? a : b).Client.VoteAsync(poll, [1], null);
+            Assert.Equal(HttpStatusCode.Created, counted.StatusCode);
+        }
+
+        foreach (var node in new[] { a, b })
+        {
+            using var refused = await node.Client.VoteAsync(poll, [1], null); // 2 + 2 taken: the allowance is gone on both
+            await ApiClient.AssertProblemAsync(refused, (HttpStatusCode)429, "rate-limited");
+            Assert.True(refused.Headers.RetryAfter is not null);
+        }
+
+        Assert.Equal(4, (long)(await b.Client.ResultsAsync(poll))["totalVotes"]!);
     }
 
     [Fact]

@@ -70,16 +70,33 @@ public sealed class RedisReadModelTests(ClusterFixture fixture)
             await using var onB = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
             await Task.WhenAll(onA1.NextAsync(), onA2.NextAsync(), onB.NextAsync()); // subscribed: each has its snapshot
             await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 3, TestServer.Timeout);
+
+            // Live messages on every node carry the cluster's total, not the node's own count.
+            await NextWithWatchersAsync(onB, 3);
+            await NextWithWatchersAsync(onA1, 3);
         }
 
         await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 0, TestServer.Timeout);
         await using var again = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
-        await again.NextAsync();
+        await NextWithWatchersAsync(again, 1); // a's watchers left: b counts only its own (once it has read that)
         await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 1, TestServer.Timeout);
 
         await b.DisposeAsync(); // a clean stop takes the node's presence with it at once
         Assert.False(await redis.GetDatabase().KeyExistsAsync($"{cluster}:presence:b"));
         Assert.Equal(0, Watchers(redis, cluster, poll));
+    }
+
+    /// <summary>Reads the watcher's messages until one carries <paramref name="watchers"/> (each read bounded by the client's timeout).</summary>
+    private static async Task NextWithWatchersAsync(SseClient watcher, long watchers)
+    {
+        while (true)
+        {
+            var message = await watcher.NextAsync();
+            if (message.Data["watchers"] is { } count && (long)count == watchers)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>A poll's watchers across the cluster: its field summed over the nodes' presence hashes.</summary>

@@ -26,6 +26,7 @@ internal static class GrpcErrors
         RejectionKind.IdempotencyKeyReused => StatusCode.FailedPrecondition,
         RejectionKind.Overloaded => StatusCode.Unavailable,
         RejectionKind.Unavailable => StatusCode.Unavailable,
+        RejectionKind.RateLimited => StatusCode.ResourceExhausted,
         _ => StatusCode.Internal,
     };
 

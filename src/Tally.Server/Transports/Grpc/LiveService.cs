@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Tally.Server.Http;
 using Tally.Engine;
 using Tally.Live;
 using Tally.Metrics;
@@ -8,7 +9,7 @@ using Tally.V1;
 namespace Tally.Server.Transports.Grpc;
 
 /// <summary><c>tally.v1.Live</c>: <c>Watch</c> streams a poll's results through the hub; <c>Vote</c> casts a ballot through the engine.</summary>
-internal sealed class LiveService(LiveHub hub, ITallyEngine engine, ILogger<LiveService> logger)
+internal sealed class LiveService(LiveHub hub, ITallyEngine engine, VoteLimits limits, ILogger<LiveService> logger)
 {
     private static readonly KeyValuePair<string, object?> Transport = TallyMetrics.Transport("grpc");
 
@@ -24,7 +25,11 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, ILogger<Live
             throw GrpcErrors.Invalid("since_seq is a seq from a previous update: zero or more.");
         }
 
-        await engine.FindPollAsync(request.PollId, context.CancellationToken); // a cluster node catches up on a poll it has not seen yet
+        if ((await engine.WatchAsync(request.PollId, context.CancellationToken)).Rejection is { Kind: not RejectionKind.UnknownPoll } refused)
+        {
+            throw GrpcErrors.From(refused); // a cluster partition without an owner: retry
+        }
+
         var connection = new GrpcConnection(stream, hub.Options);
         if (!hub.Subscribe(connection, request.PollId, request.HasSinceSeq ? request.SinceSeq : null))
         {
@@ -64,6 +69,13 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, ILogger<Live
         if (string.IsNullOrEmpty(request.PollId))
         {
             throw GrpcErrors.Invalid("poll_id is required.");
+        }
+
+        if (await limits.CheckAsync(context.GetHttpContext().Connection.RemoteIpAddress, 1, context.CancellationToken) is { } limited)
+        {
+            var refused = GrpcErrors.From(limited.Rejection);
+            refused.Trailers.Add(GrpcErrors.RetryPushbackTrailer, (limited.RetryAfterSeconds * 1000).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            throw refused;
         }
 
         var outcome = await engine.CastVoteAsync(new CastVote(

@@ -4,6 +4,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Tally.Live;
 using Tally.Metrics;
+using Tally.Polls;
 using Tally.Server.Endpoints;
 using Tally.Server.Http;
 
@@ -37,7 +38,12 @@ internal static class SseEndpoints
             from = seq;
         }
 
-        await engine.FindPollAsync(id, context.RequestAborted); // a cluster node catches up on a poll it has not seen yet
+        if ((await engine.WatchAsync(id, context.RequestAborted)).Rejection is { Kind: not RejectionKind.UnknownPoll } refused)
+        {
+            await Problems.From(refused).ExecuteAsync(context); // a cluster partition without an owner: retry
+            return;
+        }
+
         var response = context.Response;
         var connection = new SseConnection(response, options.Value, options.Value.SseHeartbeat);
         if (!hub.Subscribe(connection, id, from))

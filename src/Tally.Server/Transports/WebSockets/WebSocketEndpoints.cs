@@ -86,7 +86,9 @@ internal static class WebSocketEndpoints
             DangerousEnableCompression = true,
             DisableServerContextTakeover = true,
         });
-        await new WebSocketSession(socket, protocol, hub, engine, settings, logger).RunAsync();
+        var limits = context.RequestServices.GetRequiredService<VoteLimits>();
+        var client = context.Connection.RemoteIpAddress;
+        await new WebSocketSession(socket, protocol, hub, engine, settings, logger, votes => limits.CheckAsync(client, votes, CancellationToken.None)).RunAsync();
     }
 
     /// <summary>The first subprotocol in the client's order that the server speaks.</summary>

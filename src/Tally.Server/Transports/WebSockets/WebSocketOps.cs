@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using Tally.Server.Http;
 using Tally.Engine;
 using Tally.Live;
 using Tally.Polls;
@@ -16,7 +17,8 @@ internal sealed class WebSocketOps(
     LiveHub hub,
     ITallyEngine engine,
     WebSocketTransportOptions options,
-    Action<WebSocketCloseStatus, string> close)
+    Action<WebSocketCloseStatus, string> close,
+    Func<int, ValueTask<RateLimited?>> rateLimit)
 {
     private readonly TimeSpan _stuckTimeout = hub.Options.StuckTimeout;
     private readonly Lock _subscribing = new();
@@ -98,7 +100,12 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        await engine.FindPollAsync(pollId, CancellationToken.None).ConfigureAwait(false); // a cluster node catches up on a poll it has not seen yet
+        if ((await engine.WatchAsync(pollId, CancellationToken.None).ConfigureAwait(false)).Rejection is { Kind: not RejectionKind.UnknownPoll } refused)
+        {
+            await SendErrorAsync(OpError.From(op, refused)).ConfigureAwait(false); // a cluster partition without an owner: retry
+            return;
+        }
+
         bool found;
         lock (_subscribing)
         {
@@ -127,9 +134,15 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        if (await engine.FindPollAsync(op.PollId!, CancellationToken.None).ConfigureAwait(false) is null)
+        if ((await engine.FindPollAsync(op.PollId!, CancellationToken.None).ConfigureAwait(false)).Rejection is { } refused)
         {
-            await SendErrorAsync(OpError.PollNotFound(op, op.PollId!)).ConfigureAwait(false);
+            await SendErrorAsync(refused.Kind == RejectionKind.UnknownPoll ? OpError.PollNotFound(op, op.PollId!) : OpError.From(op, refused)).ConfigureAwait(false);
+            return;
+        }
+
+        if (await rateLimit(1).ConfigureAwait(false) is { } limited)
+        {
+            await SendErrorAsync(OpError.From(op, limited.Rejection)).ConfigureAwait(false);
             return;
         }
 

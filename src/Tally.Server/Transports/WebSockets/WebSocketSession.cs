@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using Tally.Server.Http;
 using Tally.Engine;
 using Tally.Live;
 using Tally.Metrics;
@@ -33,7 +34,8 @@ internal sealed class WebSocketSession
         LiveHub hub,
         ITallyEngine engine,
         WebSocketTransportOptions options,
-        ILogger logger)
+        ILogger logger,
+        Func<int, ValueTask<RateLimited?>> rateLimit)
     {
         _socket = socket;
         _protocol = protocol;
@@ -41,7 +43,7 @@ internal sealed class WebSocketSession
         _options = options;
         _logger = logger;
         _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold, OnWriterEnded);
-        _ops = new WebSocketOps(_connection, hub, engine, options, BeginClose);
+        _ops = new WebSocketOps(_connection, hub, engine, options, BeginClose, rateLimit);
     }
 
     /// <summary>
