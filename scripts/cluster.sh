@@ -9,7 +9,8 @@
 #
 # Settings (environment): TALLY_CLUSTER_DIR (./cluster), TALLY_PORT (8080, nginx), TALLY_GRPC_PORT (8081,
 # nginx), TALLY_NODE_PORT (8091: nodes on 8091-8093, their gRPC on 8191-8193), NATS_PORT (4222),
-# REDIS_PORT (6379), PG_PORT (5432), TALLY_ADMIN_KEY (generated once into the folder's admin.key).
+# REDIS_PORT (6379), PG_PORT (5432), TALLY_ADMIN_KEY (generated once into the folder's admin.key), TALLY_NODES (3:
+# how many Tally nodes `up` starts; `down` stops every node whose pidfile is in the folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,8 @@ node_port=${TALLY_NODE_PORT:-8091}
 nats_port=${NATS_PORT:-4222}
 redis_port=${REDIS_PORT:-6379}
 pg_port=${PG_PORT:-5432}
-nodes=3
+nodes=${TALLY_NODES:-3}
+case "$nodes" in [1-9]) ;; *) echo "TALLY_NODES must be 1-9, got '$nodes'" >&2; exit 2 ;; esac
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -213,7 +215,8 @@ stop_pid() { # name pidfile signal
 down() {
   export PATH="$PATH:/usr/sbin"
   if alive "$dir/nginx/nginx.pid"; then nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -s quit; log "nginx stopped"; fi
-  for i in $(seq 1 $nodes); do stop_pid "node$i" "$dir/node$i.pid" TERM; done
+  local pidfile
+  for pidfile in "$dir"/node*.pid; do [ -e "$pidfile" ] || continue; stop_pid "$(basename "$pidfile" .pid)" "$pidfile" TERM; done
   if [ -n "$pg_bin" ] && [ -f "$dir/postgres/data/PG_VERSION" ] && as_pg "$pg_bin/pg_ctl" -D "$dir/postgres/data" status >/dev/null 2>&1; then
     as_pg "$pg_bin/pg_ctl" -D "$dir/postgres/data" -m fast -w stop >/dev/null; log "PostgreSQL stopped"
   fi

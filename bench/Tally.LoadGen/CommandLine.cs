@@ -10,6 +10,9 @@ namespace Tally.LoadGen;
 /// </summary>
 internal static class CommandLine
 {
+    private const string CpuPidsHelp =
+        "pids separated by commas whose CPU seconds, with their descendants', count as the server's (a cluster's nodes, NATS, Redis, PostgreSQL, nginx) instead of --server-pid's alone";
+
     public static RootCommand Build(Func<string, Dictionary<string, string>, Task<int>> run)
     {
         var root = new RootCommand(
@@ -30,6 +33,7 @@ internal static class CommandLine
             Number<long>("max-requests", "most requests the run may send, whatever the duration"),
             Text("admin-key", "Tally's admin key, to create the polls (default: TALLY_ADMIN_KEY)"),
             Number<int>("server-pid", "the server's pid: its CPU seconds and peak RSS are read from /proc"),
+            Text("cpu-pids", CpuPidsHelp),
             Text("json", "write the run's result to this file (for the report commands)"),
         ];
 
@@ -48,6 +52,7 @@ internal static class CommandLine
                     Number<double>("rate", "votes per second, on a fixed schedule (default 1,000)"),
                     Number<int>("senders", "concurrent sender loops sharing the schedule (default 16)"),
                     Number<double>("warmup", "seconds of warm-up before the measured window (default 2)"),
+                    Number<double>("presence-timeout", "seconds to wait for the watchers' live messages to show the run's watcher count (default 30)"),
                     Number<double>("drain-timeout", "seconds the watchers may take to reach the served seq after the last vote (default 15)"),
                     Number<double>("noise-limit", "share of a core other processes may take in the window before the run is not recorded (exit 4)"),
                 }
@@ -57,6 +62,7 @@ internal static class CommandLine
             Number<int>("source-addresses", "bind watcher sockets to 127.0.0.1 … 127.0.0.N in turn, past one address's ephemeral ports (default 1)"),
             Number<double>("connect-timeout", "seconds connecting may take (default 120)"),
             Number<int>("server-pid", "the server's pid: CPU seconds and RSS are read from /proc"),
+            .. fanout ? [Text("cpu-pids", CpuPidsHelp)] : Array.Empty<Option>(),
             Text("json", "write the run's result to this file (for the report commands)"),
         ];
 

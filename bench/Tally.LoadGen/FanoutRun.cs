@@ -43,20 +43,20 @@ internal static class FanoutRun
 
         // Only Tally tells watchers how many there are; the baselines have no presence to settle.
         var perPoll = group.Watchers.GroupBy(w => w.PollId).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        var presence = !args.IsTally || await group.WaitForPresenceAsync(poll => perPoll.GetValueOrDefault(poll), TimeSpan.FromSeconds(30), hardStop.Token);
+        var presence = !args.IsTally || await group.WaitForPresenceAsync(poll => perPoll.GetValueOrDefault(poll), args.PresenceTimeout, hardStop.Token);
         var rssWatching = pid is { } p1 ? await ProcessStats.SettledRssMiBAsync(p1, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"connected {group.Watchers.Count:N0} watchers in {connectSeconds:0.0} s{(presence ? "" : " (presence did not settle within 30 s)")}; server RSS {rssBefore:0.0} → {rssWatching:0.0} MiB"));
+            $"connected {group.Watchers.Count:N0} watchers in {connectSeconds:0.0} s{(presence ? "" : $" (presence did not settle within {args.PresenceTimeout.TotalSeconds:0.#} s)")}; server RSS {rssBefore:0.0} → {rssWatching:0.0} MiB"));
 
         var votes = new PacedVotes(args.MaxVotes);
         var start = Stopwatch.GetTimestamp() + MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(100));
         var window = MeasuredWindow.After(start, args.Warmup, args.Duration);
-        var sampler = window.SampleCpuAsync(pid, hardStop.Token);
+        var sampler = window.SampleCpuAsync(ProcessStats.ServerCpuReader(pid, args.CpuPids), hardStop.Token);
         await LiveProgress.TrackAsync("sending votes", args.MaxVotes, () => votes.SentSoFar, votes.RunAsync(apiClient, [.. polls.Select(poll => new Uri(args.Url, $"/v1/polls/{poll}/votes"))], start, args.Rate, args.Senders, window.End + MeasuredWindow.Ticks(TimeSpan.FromSeconds(1)), hardStop.Token));
         var cpu = await sampler;
 
         // Every watcher must reach the served seq and hold exactly the served counts.
-        var served = await ServedAsync(api, polls, hardStop.Token);
+        var served = await ServedAsync(api, polls, HighestAckedSeqs(votes, polls.Count), hardStop.Token);
         var behind = await group.WaitForSeqAsync(poll => served[poll].Seq, args.DrainTimeout, hardStop.Token);
         var problem = CheckAll(group.Watchers, behind, poll => served[poll]);
         var rssAfter = pid is { } p2 ? ProcessStats.RssMiB(p2) : (double?)null;
@@ -188,12 +188,25 @@ internal static class FanoutRun
         return [.. ids];
     }
 
-    /// <summary>What <c>GET /results</c> serves for each poll, 16 requests at a time.</summary>
-    private static async Task<Dictionary<string, ServedResults>> ServedAsync(TallyApi api, List<string> polls, CancellationToken cancellationToken)
+    /// <summary>
+    /// What <c>GET /results</c> serves for each poll, 16 requests at a time. Behind a load balancer the read may reach a
+    /// cluster node whose read model trails the one that acknowledged a vote (by its follower's delay): a poll served
+    /// below its highest acknowledged seq is read again, for at most 5 s. A single server answers at once.
+    /// </summary>
+    private static async Task<Dictionary<string, ServedResults>> ServedAsync(TallyApi api, List<string> polls, long[] highestAcked, CancellationToken cancellationToken)
     {
         var served = new ServedResults[polls.Count];
         await Parallel.ForAsync(0, polls.Count, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
-            async (i, token) => served[i] = await api.ResultsAsync(polls[i], token));
+            async (i, token) =>
+            {
+                var readUntil = Stopwatch.GetTimestamp() + MeasuredWindow.Ticks(TimeSpan.FromSeconds(5));
+                served[i] = await api.ResultsAsync(polls[i], token);
+                while (served[i].Seq < highestAcked[i] && Stopwatch.GetTimestamp() < readUntil)
+                {
+                    await Task.Delay(50, token);
+                    served[i] = await api.ResultsAsync(polls[i], token);
+                }
+            });
         return polls.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => served[x.i], StringComparer.Ordinal);
     }
 
@@ -259,6 +272,18 @@ internal static class FanoutRun
     /// by seq (their ack round trips go into <paramref name="ack"/>), and how many of the window's sends were more than 5 ms
     /// behind schedule, and the latest.
     /// </summary>
+    /// <summary>Per poll, the highest seq a vote's ack answered (vote i went to poll i mod polls).</summary>
+    private static long[] HighestAckedSeqs(PacedVotes votes, int polls)
+    {
+        var highest = new long[polls];
+        for (long i = 0; i < votes.Count; i++)
+        {
+            highest[i % polls] = Math.Max(highest[i % polls], votes[i].Seq);
+        }
+
+        return highest;
+    }
+
     private static List<(long Seq, long SentAt)>[] WindowVotes(PacedVotes votes, int polls, MeasuredWindow window, LongHistogram ack, out long lateSends, out long maxLateness)
     {
         var late = MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(5));

@@ -46,7 +46,7 @@ internal static class IngestRun
         var startedAt = DateTimeOffset.UtcNow;
         var start = Stopwatch.GetTimestamp();
         var window = MeasuredWindow.After(start, args.Warmup, args.Duration);
-        var sampler = window.SampleCpuAsync(args.ServerPid, hardStop.Token);
+        var sampler = window.SampleCpuAsync(ProcessStats.ServerCpuReader(args.ServerPid, args.CpuPids), hardStop.Token);
         var loops = new LoopStats[args.Concurrency];
         var tasks = new Task[args.Concurrency];
         for (var i = 0; i < loops.Length; i++)
@@ -73,10 +73,24 @@ internal static class IngestRun
         bool? verified = null;
         if (api is not null)
         {
-            counted = 0;
-            foreach (var poll in polls)
+            // Behind a load balancer the read may reach another cluster node than the one that answered a vote, and its
+            // read model may trail by its follower's delay (milliseconds): while the count is below the acknowledged
+            // votes, read again, for at most 5 s. A single server answers exactly at once.
+            var readUntil = Stopwatch.GetTimestamp() + MeasuredWindow.Ticks(TimeSpan.FromSeconds(5));
+            while (true)
             {
-                counted += await api.TotalVotesAsync(poll, hardStop.Token);
+                counted = 0;
+                foreach (var poll in polls)
+                {
+                    counted += await api.TotalVotesAsync(poll, hardStop.Token);
+                }
+
+                if (counted >= total.AckedVotes || Stopwatch.GetTimestamp() > readUntil)
+                {
+                    break;
+                }
+
+                await Task.Delay(100, hardStop.Token);
             }
 
             // With no unanswered request the count must be exact; an unanswered one may or may not have been counted.

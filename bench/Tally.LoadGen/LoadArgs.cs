@@ -35,6 +35,12 @@ internal sealed class LoadArgs
 
     public int? ServerPid { get; private init; }
 
+    /// <summary>
+    /// Processes whose CPU, with their descendants', counts as the server's instead of <see cref="ServerPid"/>'s alone
+    /// (a cluster: its nodes, NATS, Redis, PostgreSQL and nginx). Memory figures still read <see cref="ServerPid"/> only.
+    /// </summary>
+    public IReadOnlyList<int>? CpuPids { get; private init; }
+
     /// <summary>Where to write the run's result as JSON (for <c>report</c>).</summary>
     public string? JsonPath { get; private init; }
 
@@ -58,6 +64,7 @@ internal sealed class LoadArgs
             MaxRequests = Long(values, "max-requests", single ? 20_000_000 : 200_000, 1, 100_000_000),
             AdminKey = values.GetValueOrDefault("admin-key") ?? Environment.GetEnvironmentVariable("TALLY_ADMIN_KEY"),
             ServerPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
+            CpuPids = values.TryGetValue("cpu-pids", out var pids) ? LoadArgs.PidList(pids) : null,
             JsonPath = values.GetValueOrDefault("json"),
         };
 
@@ -81,7 +88,7 @@ internal sealed class LoadArgs
             throw new ArgumentException("Against Tally, --admin-key (or TALLY_ADMIN_KEY) is required to create the polls.");
         }
 
-        RejectUnknown(values, "url", "target", "concurrency", "duration", "warmup", "batch", "polls", "max-requests", "admin-key", "server-pid", "json");
+        RejectUnknown(values, "url", "target", "concurrency", "duration", "warmup", "batch", "polls", "max-requests", "admin-key", "server-pid", "cpu-pids", "json");
         return parsed;
     }
 
@@ -126,6 +133,15 @@ internal sealed class LoadArgs
         }
 
         return new Uri(uri.GetLeftPart(UriPartial.Authority));
+    }
+
+    /// <summary>A comma-separated list of pids, e.g. <c>123,456</c>.</summary>
+    internal static List<int> PidList(string text)
+    {
+        var pids = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0 ? pid : throw new ArgumentException($"--cpu-pids takes pids separated by commas, got '{p}'."))
+            .ToList();
+        return pids.Count > 0 ? pids : throw new ArgumentException("--cpu-pids is empty.");
     }
 
     internal static int Int(Dictionary<string, string> values, string name, int fallback, int min, int max) =>

@@ -10,19 +10,19 @@ internal readonly record struct MeasuredWindow(long Start, long End)
 
     public bool Contains(long timestamp) => timestamp >= Start && timestamp <= End;
 
-    /// <summary>Server, load-generator and whole-machine CPU seconds between the window's start and end.</summary>
-    public async Task<CpuSample> SampleCpuAsync(int? pid, CancellationToken cancellationToken)
+    /// <summary>Server (read by <paramref name="serverCpu"/>, when known), load-generator and whole-machine CPU seconds between the window's start and end.</summary>
+    public async Task<CpuSample> SampleCpuAsync(Func<double>? serverCpu, CancellationToken cancellationToken)
     {
         await DelayUntilAsync(Start, cancellationToken);
-        var server0 = pid is { } p0 ? ProcessStats.CpuSeconds(p0) : 0;
+        var server0 = serverCpu?.Invoke() ?? 0;
         var self0 = Process.GetCurrentProcess().TotalProcessorTime;
         var machine0 = ProcessStats.MachineCpuSeconds();
         await DelayUntilAsync(End, cancellationToken);
-        var server1 = pid is { } p1 ? ProcessStats.CpuSeconds(p1) : 0;
+        var server1 = serverCpu?.Invoke() ?? 0;
         var self1 = Process.GetCurrentProcess().TotalProcessorTime;
         var machine1 = ProcessStats.MachineCpuSeconds();
         return new CpuSample(
-            pid is null ? null : server1 - server0,
+            serverCpu is null ? null : server1 - server0,
             (self1 - self0).TotalSeconds,
             machine1.Busy - machine0.Busy,
             machine1.IoWait - machine0.IoWait);

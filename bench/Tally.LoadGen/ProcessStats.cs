@@ -26,6 +26,60 @@ internal static partial class ProcessStats
         return (utime + stime) / (double)s_ticksPerSecond.Value;
     }
 
+    /// <summary>
+    /// utime + stime of every process in the trees rooted at <paramref name="roots"/> (each root and all its
+    /// descendants), plus the CPU of children they have reaped (cutime + cstime), in seconds: the CPU of a group of
+    /// servers whose workers come and go (nginx workers, PostgreSQL backends). A process that ends between two reads
+    /// moves from its own line to its parent's reaped-children time, so differences stay right.
+    /// </summary>
+    public static double TreeCpuSeconds(IReadOnlyCollection<int> roots)
+    {
+        var all = new List<(int Pid, int Parent, long Ticks)>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            string stat;
+            try
+            {
+                stat = File.ReadAllText($"/proc/{pid}/stat");
+            }
+            catch (IOException)
+            {
+                continue; // ended while we listed
+            }
+
+            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            long Field(int i) => long.Parse(rest[i], CultureInfo.InvariantCulture);
+            all.Add((pid, (int)Field(1), Field(11) + Field(12) + Field(13) + Field(14))); // ppid; utime, stime, cutime, cstime
+        }
+
+        var inTree = new HashSet<int>(roots);
+        var children = all.ToLookup(p => p.Parent);
+        var pending = new Stack<int>(roots);
+        while (pending.Count > 0)
+        {
+            foreach (var child in children[pending.Pop()])
+            {
+                if (inTree.Add(child.Pid))
+                {
+                    pending.Push(child.Pid);
+                }
+            }
+        }
+
+        return all.Where(p => inTree.Contains(p.Pid)).Sum(p => p.Ticks) / (double)s_ticksPerSecond.Value;
+    }
+
+    /// <summary>How a run reads "the server's" CPU seconds: the trees of <paramref name="cpuPids"/> when given, else <paramref name="serverPid"/> alone, else nothing.</summary>
+    public static Func<double>? ServerCpuReader(int? serverPid, IReadOnlyList<int>? cpuPids) =>
+        cpuPids is { Count: > 0 } pids ? () => TreeCpuSeconds(pids)
+        : serverPid is { } pid ? () => CpuSeconds(pid)
+        : null;
+
     /// <summary>The whole machine's busy CPU seconds (all cores; user, nice, system, irq, softirq, steal) and its iowait seconds.</summary>
     public static (double Busy, double IoWait) MachineCpuSeconds()
     {

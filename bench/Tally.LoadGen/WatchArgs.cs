@@ -46,10 +46,22 @@ internal sealed class WatchArgs
     /// <summary>How long connecting all watchers may take before the run goes on with those connected.</summary>
     public TimeSpan ConnectTimeout { get; private init; }
 
+    /// <summary>
+    /// fanout: how long to wait, after connecting, for every watcher's live messages to show the run's watcher count
+    /// (presence). A cluster whose nodes count only their own watchers never shows it: then the run goes on after this.
+    /// </summary>
+    public TimeSpan PresenceTimeout { get; private init; }
+
     /// <summary>fanout: how long the watchers may take to reach the served seq after the last ack (a collapsed baseline may never).</summary>
     public TimeSpan DrainTimeout { get; private init; }
 
     public int? ServerPid { get; private init; }
+
+    /// <summary>
+    /// Processes whose CPU, with their descendants', counts as the server's instead of <see cref="ServerPid"/>'s alone
+    /// (a cluster: its nodes, NATS, Redis, PostgreSQL and nginx); fanout only. Memory figures still read <see cref="ServerPid"/> only.
+    /// </summary>
+    public IReadOnlyList<int>? CpuPids { get; private init; }
 
     /// <summary>
     /// fanout: when other processes took more than this share of one core during the measured window, the run is
@@ -96,7 +108,9 @@ internal sealed class WatchArgs
             SourceAddresses = LoadArgs.Int(values, "source-addresses", 1, 1, 250),
             ConnectTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "connect-timeout", 120, 1, 600)),
             DrainTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "drain-timeout", 15, 1, 120)),
+            PresenceTimeout = TimeSpan.FromSeconds(LoadArgs.Double(values, "presence-timeout", 30, 0, 120)),
             ServerPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
+            CpuPids = values.TryGetValue("cpu-pids", out var pids) ? LoadArgs.PidList(pids) : null,
             JsonPath = values.GetValueOrDefault("json"),
             NoiseLimit = values.ContainsKey("noise-limit") ? LoadArgs.Double(values, "noise-limit", 0.25, 0.01, 2) : null,
         };
@@ -112,7 +126,7 @@ internal sealed class WatchArgs
         }
 
         LoadArgs.RejectUnknown(values, fanout
-            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "drain-timeout", "server-pid", "json", "noise-limit"]
+            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "drain-timeout", "presence-timeout", "server-pid", "cpu-pids", "json", "noise-limit"]
             : ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "duration", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]);
         return parsed;
     }
