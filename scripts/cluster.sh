@@ -140,6 +140,7 @@ http {
   uwsgi_temp_path $dir/nginx/uwsgi;
   scgi_temp_path $dir/nginx/scgi;
   client_max_body_size 8m;
+  client_body_buffer_size 1m; # a batch of 1,000 votes (~60 KB) stays in memory instead of a temporary file
 
   # WebSocket: pass the upgrade on; plain requests keep their upstream connection alive.
   map \$http_upgrade \$connection_upgrade { default upgrade; '' ''; }

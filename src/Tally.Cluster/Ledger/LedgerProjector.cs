@@ -62,12 +62,23 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
         var consumer = await stream.CreateOrderedConsumerAsync(
             new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = checkpoint + 1 },
             stopping).ConfigureAwait(false);
-        await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stopping).ConfigureAwait(false))
+        // A few messages in flight, not NATS.Net's default 1,000: a message is a whole group commit (up to 2,048
+        // events), and PostgreSQL is slower than the log, so a deep buffer only holds memory and overflows the
+        // subscription ("slow consumer"), which makes the ordered consumer start over.
+        var pull = new NatsJSConsumeOpts { MaxMsgs = 32 };
+        await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: pull, cancellationToken: stopping).ConfigureAwait(false))
         {
             var sequence = message.Metadata?.Sequence.Stream ?? throw new InvalidOperationException("A stream message without metadata.");
             if (sequence <= checkpoint)
             {
                 continue;
+            }
+
+            if (sequence != checkpoint + 1)
+            {
+                // The stream has no limits and nothing is deleted from it, so its sequences have no holes: a jump
+                // means a message was lost on the way. Start again from the checkpoint rather than skip it.
+                throw new InvalidDataException($"The ledger's consumer jumped from stream sequence {checkpoint} to {sequence}; reading again from {checkpoint + 1}.");
             }
 
             await WriteAsync(message.Data!, checkpoint, sequence, stopping).ConfigureAwait(false);
