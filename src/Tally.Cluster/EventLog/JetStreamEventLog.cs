@@ -148,6 +148,7 @@ public sealed class JetStreamEventLog : IEventLog
                 NumReplicas = 1,
             },
             cancellationToken).ConfigureAwait(false);
+        var expected = afterPosition + 1;
         try
         {
             await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -159,6 +160,14 @@ public sealed class JetStreamEventLog : IEventLog
 
                 foreach (var e in BatchMessage.Read(message.Data, afterPosition))
                 {
+                    // Positions on a subject have no holes (a batch takes the next ones only once it is stored), so a
+                    // hole is lost data (a message removed, a stream limit): refuse to rebuild a state that skips it.
+                    if (e.Position != expected)
+                    {
+                        throw new InvalidDataException($"The log {_options.Subject} has no event at position {expected} (the next is at {e.Position}); refusing to replay past missing events.");
+                    }
+
+                    expected++;
                     yield return e;
                 }
 

@@ -52,6 +52,23 @@ public sealed class JetStreamEventLogBehaviourTests(ClusterEngines engines) : IA
     }
 
     [Fact]
+    public async Task A_subject_with_a_missing_message_is_refused_on_replay_rather_than_replayed_past_the_hole()
+    {
+        var log = await OpenAsync("0"); // stream sequence 1: the marker
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.Equal(i, await log.AppendAsync([TestEvents.Created("p" + i)], default).AsTask().WaitAsync(Timeout)); // sequences 2, 3, 4
+        }
+
+        var stream = await new NATS.Client.JetStream.NatsJSContext(_nats).GetStreamAsync(_stream);
+        await stream.DeleteMessageAsync(new NATS.Client.JetStream.Models.StreamMsgDeleteRequest { Seq = 3 }); // position 2, as a limit or an operator would
+
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => ReadAllAsync(log, 0));
+        Assert.Contains("no event at position 2", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(["p3:1"], (await ReadAllAsync(log, 2)).Select(Describe)); // after the hole, reads go on
+    }
+
+    [Fact]
     public async Task Opening_a_log_fences_the_writer_that_opened_it_before_even_with_nothing_appended()
     {
         var a = await OpenAsync("0");
