@@ -89,6 +89,16 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
         catch (Exception ex)
         {
             ClusterLog.ForwardReplyFailed(logger, partition, ex);
+            try
+            {
+                // Better a prompt 503 than a sender left waiting out ForwardTimeout for nothing.
+                var failed = new Rejection(RejectionKind.Unavailable, $"The owner of partition {partition} could not answer ({ex.GetType().Name}); the outcome is unknown. Retry with the same Idempotency-Key.");
+                await message.ReplyAsync(ForwardedJson.Encode(new ForwardedReply(Rejection: failed))).ConfigureAwait(false);
+            }
+            catch (Exception replyFailed) when (replyFailed is NatsException or ObjectDisposedException or OperationCanceledException)
+            {
+                // NATS is away: the sender's request times out instead.
+            }
         }
     }
 

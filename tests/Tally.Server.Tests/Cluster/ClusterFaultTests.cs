@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Json;
 using Tally.Server.Tests.Infrastructure;
 using Tally.Testing;
 using Tally.Testing.Engines;
@@ -36,7 +37,7 @@ public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
         var polls = new List<string>();
         for (var i = 0; i < 8; i++)
         {
-            polls.Add((string)(await b.Admin.CreatePollAsync(options: 2))["id"]!);
+            polls.Add(await CreatePollAsync(b.Admin));
         }
 
         // Watchers of every poll on the node that survives: their updates come from the polls' owners (some on a,
@@ -114,6 +115,26 @@ public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Creates a two-option poll as a client would while the nodes are still handing partitions over at start: a 503
+    /// (the partition is changing hands; nothing was taken) is retried after a moment, for at most the test timeout.
+    /// </summary>
+    private static async Task<string> CreatePollAsync(HttpClient admin)
+    {
+        using var deadline = new CancellationTokenSource(TestServer.Timeout);
+        while (true)
+        {
+            using var response = await admin.PostAsJsonAsync("/v1/polls", new { question = "Which?", options = new[] { "A", "B" } }, deadline.Token);
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable)
+            {
+                Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+                return (string)(await response.ReadJsonAsync())["id"]!;
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+
     /// <summary>An SSE watcher of the poll, with its snapshot applied.</summary>
     private static async Task<(SseClient Client, LiveTally View)> WatchAsync(HttpClient client, string poll)
     {
@@ -150,7 +171,7 @@ public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
         var polls = new List<string>();
         for (var i = 0; i < 4; i++)
         {
-            polls.Add((string)(await a.Admin.CreatePollAsync(options: 2))["id"]!);
+            polls.Add(await CreatePollAsync(a.Admin));
         }
 
         // A watcher of every poll on each node: core NATS drops what a node misses while NATS is down, so a node

@@ -74,7 +74,8 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         Assert.Equal(created.Order(), listed.Select(p => (string)p["id"]!).Order());
         var createdAt = listed.Select(p => DateTimeOffset.Parse((string)p["createdAt"]!, CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(createdAt.OrderDescending(), createdAt);
-        Assert.Equal(created[^1], (string)listed[0]["id"]!);
+        var newest = listed.Where((p, i) => createdAt[i] == createdAt[0]).Select(p => (string)p["id"]!).ToList();
+        Assert.Contains(created[^1], newest); // polls made within the same millisecond are ordered by id among themselves
 
         // A cursor this cluster did not give out (garbage, or an embedded server's) is a 400, not a 500.
         foreach (var bad in new[] { "zzz", Convert.ToBase64String("p12"u8.ToArray()).TrimEnd('=') })
