@@ -31,9 +31,6 @@ internal sealed class RedisReadModel(IConnectionMultiplexer redis, ClusterOption
 
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(50);
     private readonly ConcurrentDictionary<string, byte> _dirty = new(StringComparer.Ordinal);
-    /// <summary>Full writes of every poll done (at start and after Redis came back empty).</summary>
-    public int Resyncs { get; private set; }
-
     public string ResultsKey(string pollId) => $"{options.Namespace}:results:{pollId}";
 
     public string RankingKey(string pollId) => $"{options.Namespace}:ranking:{pollId}";
@@ -88,7 +85,6 @@ internal sealed class RedisReadModel(IConnectionMultiplexer redis, ClusterOption
 
             await WriteDirtyAsync(db).ConfigureAwait(false);
             await db.StringSetAsync(SyncedKey, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).ConfigureAwait(false);
-            Resyncs++;
             return;
         }
 
