@@ -189,9 +189,9 @@ internal static class FanoutRun
     }
 
     /// <summary>
-    /// What <c>GET /results</c> serves for each poll, 16 requests at a time. Behind a load balancer the read may reach a
-    /// cluster node whose read model trails the one that acknowledged a vote (by its follower's delay): a poll served
-    /// below its highest acknowledged seq is read again, for at most 5 s. A single server answers at once.
+    /// What <c>GET /results</c> serves for each poll, 16 requests at a time. A poll served below its highest acknowledged
+    /// seq is read again, for at most 5 s: a guard for servers behind a load balancer whose nodes answer from a view that
+    /// may trail (Tally's cluster nodes did before queries went to the partition's owner). A single server answers at once.
     /// </summary>
     private static async Task<Dictionary<string, ServedResults>> ServedAsync(TallyApi api, List<string> polls, long[] highestAcked, CancellationToken cancellationToken)
     {

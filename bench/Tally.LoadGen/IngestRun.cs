@@ -73,8 +73,8 @@ internal static class IngestRun
         bool? verified = null;
         if (api is not null)
         {
-            // Behind a load balancer the read may reach another cluster node than the one that answered a vote, and its
-            // read model may trail by its follower's delay (milliseconds): while the count is below the acknowledged
+            // Behind a load balancer the read may reach a node whose view trails the one that answered a vote (Tally's
+            // cluster nodes did before queries went to the partition's owner): while the count is below the acknowledged
             // votes, read again, for at most 5 s. A single server answers exactly at once.
             var readUntil = Stopwatch.GetTimestamp() + MeasuredWindow.Ticks(TimeSpan.FromSeconds(5));
             while (true)
