@@ -200,9 +200,10 @@ internal sealed class PollState
         return removed;
     }
 
+    /// <summary>The state in snapshot form <see cref="SnapshotFormat.Version"/>.</summary>
     public void Write(BinaryWriter w)
     {
-        EventCodec.WriteDefinition(w, Definition);
+        EventCodec.WriteDefinition(w, Definition, SnapshotFormat.DefinitionVersion(SnapshotFormat.Version));
         w.Write(CreatedPosition);
         w.Write((byte)Status);
         w.Write(ClosedAt?.ToUnixTimeMilliseconds() ?? long.MinValue);
@@ -237,9 +238,10 @@ internal sealed class PollState
         }
     }
 
-    public static PollState Read(BinaryReader r)
+    /// <summary>Reads a state written in snapshot form <paramref name="snapshotVersion"/>.</summary>
+    public static PollState Read(BinaryReader r, int snapshotVersion)
     {
-        var state = new PollState(EventCodec.ReadDefinition(r), r.ReadInt64());
+        var state = new PollState(EventCodec.ReadDefinition(r, SnapshotFormat.DefinitionVersion(snapshotVersion)), r.ReadInt64());
         state.Status = (PollStatus)r.ReadByte();
         var closedAt = r.ReadInt64();
         state.ClosedAt = closedAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(closedAt);

@@ -8,7 +8,11 @@ namespace Tally.Engine;
 /// </summary>
 internal static class SnapshotFormat
 {
-    public const int Version = 1;
+    /// <summary>The version this build writes; 2 holds poll definitions with their access fields. 1 is still read.</summary>
+    public const int Version = 2;
+
+    /// <summary>The poll definitions' form inside a snapshot of <paramref name="snapshotVersion"/>.</summary>
+    public static int DefinitionVersion(int snapshotVersion) => snapshotVersion >= 2 ? 2 : 1;
 
     public static byte[] Write(Partition.Capture[] parts)
     {
@@ -31,7 +35,7 @@ internal static class SnapshotFormat
     {
         using var r = new BinaryReader(new MemoryStream(data, writable: false), Encoding.UTF8);
         var format = r.ReadInt32();
-        if (format != Version)
+        if (format is < 1 or > Version)
         {
             throw new InvalidDataException($"Snapshot format {format} is not known (this build reads {Version}).");
         }
@@ -44,7 +48,7 @@ internal static class SnapshotFormat
             var count = part.ReadInt32();
             for (var i = 0; i < count; i++)
             {
-                var state = PollState.Read(part);
+                var state = PollState.Read(part, format);
                 states.Add(state.Definition.Id, state);
             }
         }

@@ -9,7 +9,12 @@ namespace Tally.Events;
 /// </summary>
 public static class EventCodec
 {
-    private const byte FormatVersion = 1;
+    /// <summary>
+    /// The version this build writes. 2 added the poll's workspace, voter identity, access and results visibility
+    /// to <see cref="PollCreated"/>; version 1 events read with the defaults (the default workspace, <c>client</c>
+    /// voter ids, public, live results), which is what those polls were.
+    /// </summary>
+    private const byte FormatVersion = 2;
 
     [ThreadStatic]
     private static BinaryWriter? t_writer;
@@ -46,7 +51,7 @@ public static class EventCodec
         switch (e)
         {
             case PollCreated c:
-                WriteDefinition(w, c.Definition);
+                WriteDefinition(w, c.Definition, FormatVersion);
                 break;
             case PollClosed c:
                 w.Write((byte)c.Reason);
@@ -77,7 +82,7 @@ public static class EventCodec
     {
         ArgumentNullException.ThrowIfNull(r);
         var version = r.ReadByte();
-        if (version != FormatVersion)
+        if (version is < 1 or > FormatVersion)
         {
             throw new InvalidDataException($"Event format {version} is not known (this build reads {FormatVersion}).");
         }
@@ -88,7 +93,7 @@ public static class EventCodec
         var at = DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64());
         return type switch
         {
-            1 => new PollCreated(ReadDefinition(r)),
+            1 => new PollCreated(ReadDefinition(r, version)),
             2 => new PollClosed(pollId, seq, at, (CloseReason)r.ReadByte()),
             3 => new VoteCast(pollId, seq, at, ReadNullable(r), ReadIds(r), ReadNullable(r)),
             4 => new VoteChanged(pollId, seq, at, r.ReadString(), ReadIds(r), ReadIds(r), r.ReadInt64(), ReadNullable(r)),
@@ -96,7 +101,8 @@ public static class EventCodec
         };
     }
 
-    internal static void WriteDefinition(BinaryWriter w, PollDefinition d)
+    /// <summary>The definition in form <paramref name="version"/> (1: without the access fields; 2: with them).</summary>
+    internal static void WriteDefinition(BinaryWriter w, PollDefinition d, int version)
     {
         w.Write(d.Id);
         w.Write(d.Question);
@@ -117,9 +123,16 @@ public static class EventCodec
 
         w.Write((byte)d.Dedupe);
         w.Write(d.AllowChange);
+        if (version >= 2)
+        {
+            w.Write(d.Workspace);
+            w.Write((byte)d.VoterIdentity);
+            w.Write((byte)d.Access);
+            w.Write((byte)d.Results);
+        }
     }
 
-    internal static PollDefinition ReadDefinition(BinaryReader r)
+    internal static PollDefinition ReadDefinition(BinaryReader r, int version)
     {
         var id = r.ReadString();
         var question = r.ReadString();
@@ -136,7 +149,16 @@ public static class EventCodec
         DateTimeOffset? closesAt = r.ReadBoolean() ? DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64()) : null;
         var dedupe = (DedupePolicy)r.ReadByte();
         var allowChange = r.ReadBoolean();
-        return new PollDefinition(id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange);
+        if (version < 2)
+        {
+            return new PollDefinition(id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange);
+        }
+
+        var workspace = r.ReadString();
+        var identity = (VoterIdentity)r.ReadByte();
+        var access = (PollAccess)r.ReadByte();
+        var results = (ResultsVisibility)r.ReadByte();
+        return new PollDefinition(id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange, workspace, identity, access, results);
     }
 
     internal static void WriteIds(BinaryWriter w, int[] ids)

@@ -215,6 +215,9 @@ public sealed class TallyMetrics : IDisposable
         RejectionKind.Overloaded => "overloaded",
         RejectionKind.Unavailable => "unavailable",
         RejectionKind.RateLimited => "rate_limited",
+        RejectionKind.Unauthorized => "unauthorized",
+        RejectionKind.Forbidden => "forbidden",
+        RejectionKind.ResultsHidden => "results_hidden",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

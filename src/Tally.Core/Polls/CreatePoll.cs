@@ -1,6 +1,7 @@
 namespace Tally.Polls;
 
 /// <summary>The command to create a poll. Fields are as the client sent them; <see cref="PollRules"/> validates them.</summary>
+/// <param name="Workspace">The workspace that will own the poll: the caller's, never the body's.</param>
 public sealed record CreatePoll(
     string? Question,
     IReadOnlyList<string?>? Options,
@@ -8,4 +9,8 @@ public sealed record CreatePoll(
     int? MaxChoices = null,
     DateTimeOffset? ClosesAt = null,
     DedupePolicy Dedupe = DedupePolicy.Voter,
-    bool AllowChange = false);
+    bool AllowChange = false,
+    string Workspace = Access.WorkspaceIds.Default,
+    VoterIdentity VoterIdentity = VoterIdentity.Client,
+    PollAccess Access = PollAccess.Public,
+    ResultsVisibility Results = ResultsVisibility.Live);

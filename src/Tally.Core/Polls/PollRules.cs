@@ -82,6 +82,21 @@ public static class PollRules
             errors["closesAt"] = ["closesAt must be in the future."];
         }
 
+        if (command.VoterIdentity == VoterIdentity.Invite && command.Dedupe != DedupePolicy.Voter)
+        {
+            errors["voterIdentity"] = ["An invite poll counts each code once: it needs dedupe \"voter\"."];
+        }
+
+        if (command.Results == ResultsVisibility.AfterVote && command.Dedupe != DedupePolicy.Voter)
+        {
+            errors["resultsVisibility"] = ["\"afterVote\" shows results to those who voted, which only dedupe \"voter\" records."];
+        }
+
+        if (!Access.WorkspaceIds.IsValid(command.Workspace))
+        {
+            errors["workspace"] = ["The workspace id is not valid."];
+        }
+
         if (errors.Count > 0)
         {
             rejection = new Rejection(RejectionKind.Invalid, "The poll is not valid: " + string.Join(" ", errors.Values.SelectMany(v => v)), errors);
@@ -89,7 +104,9 @@ public static class PollRules
         }
 
         rejection = null;
-        return new PollDefinition(id, question!, command.Kind, maxChoices, options, now, command.ClosesAt, command.Dedupe, command.AllowChange);
+        return new PollDefinition(
+            id, question!, command.Kind, maxChoices, options, now, command.ClosesAt, command.Dedupe, command.AllowChange,
+            command.Workspace, command.VoterIdentity, command.Access, command.Results);
     }
 
     /// <summary>Checks a ballot against a poll's definition (not its state: closing and dedupe are decided by the partition).</summary>

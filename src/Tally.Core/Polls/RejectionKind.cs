@@ -29,4 +29,13 @@ public enum RejectionKind
 
     /// <summary>The client cast more votes than <c>Tally:RateLimit</c> allows in its window (HTTP 429 + Retry-After).</summary>
     RateLimited,
+
+    /// <summary>No credential, or one that is not valid (unknown, revoked, expired, a bad signature) where one is needed (HTTP 401).</summary>
+    Unauthorized,
+
+    /// <summary>A valid credential of the right workspace that lacks the scope or the poll (HTTP 403).</summary>
+    Forbidden,
+
+    /// <summary>The poll's results are not visible to this reader yet, or ever (HTTP 403).</summary>
+    ResultsHidden,
 }

@@ -86,6 +86,9 @@ internal static class Problems
         RejectionKind.Overloaded => (StatusCodes.Status503ServiceUnavailable, "overloaded", "The server is at capacity"),
         RejectionKind.Unavailable => (StatusCodes.Status503ServiceUnavailable, "unavailable", "The server cannot take this now"),
         RejectionKind.RateLimited => (StatusCodes.Status429TooManyRequests, "rate-limited", "Too many votes from this client"),
+        RejectionKind.Unauthorized => (StatusCodes.Status401Unauthorized, "unauthorized", "A valid credential is required"),
+        RejectionKind.Forbidden => (StatusCodes.Status403Forbidden, "forbidden", "The credential does not allow this"),
+        RejectionKind.ResultsHidden => (StatusCodes.Status403Forbidden, "results-hidden", "The poll's results are not visible to you"),
         _ => (StatusCodes.Status500InternalServerError, "internal", "Unexpected error"),
     };
 

@@ -188,7 +188,7 @@ public sealed class PollStateTests
 
         var bytes = Serialize(state);
         using var reader = new BinaryReader(new MemoryStream(Convert.FromHexString(bytes)), Encoding.UTF8);
-        var copy = PollState.Read(reader);
+        var copy = PollState.Read(reader, SnapshotFormat.Version);
 
         Assert.Equal(bytes, Serialize(copy));
         Assert.Equal(2, copy.BallotCount);

@@ -27,6 +27,9 @@ internal static class GrpcErrors
         RejectionKind.Overloaded => StatusCode.Unavailable,
         RejectionKind.Unavailable => StatusCode.Unavailable,
         RejectionKind.RateLimited => StatusCode.ResourceExhausted,
+        RejectionKind.Unauthorized => StatusCode.Unauthenticated,
+        RejectionKind.Forbidden => StatusCode.PermissionDenied,
+        RejectionKind.ResultsHidden => StatusCode.PermissionDenied,
         _ => StatusCode.Internal,
     };
 
