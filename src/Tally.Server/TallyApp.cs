@@ -7,6 +7,7 @@ using Tally.Engine;
 using Tally.Limits;
 using Tally.Live;
 using Tally.Metrics;
+using Tally.Server.Access;
 using Tally.Server.Transports.Grpc;
 using Tally.Server.Transports.Sse;
 using Tally.Server.Transports.WebSockets;
@@ -101,6 +102,7 @@ public static class TallyApp
             ? new InMemoryVoteRateLimiter(sp.GetRequiredService<IOptions<RateLimitOptions>>())
             : NoVoteRateLimit.Instance);
         builder.Services.AddSingleton<VoteLimits>();
+        builder.Services.AddTallyAccess();
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live")
             .Validate(o => { o.Validate(); return true; })
             .ValidateOnStart();
@@ -137,6 +139,9 @@ public static class TallyApp
         app.MapTallyMetrics();
         app.MapPollEndpoints();
         app.MapVoteEndpoints();
+        app.MapWorkspaceEndpoints();
+        app.MapKeyEndpoints();
+        app.MapVoterEndpoints();
         app.MapSseEndpoints();
         app.MapWebSocketEndpoints();
         app.MapGrpcTransport();

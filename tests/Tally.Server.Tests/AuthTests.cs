@@ -142,14 +142,15 @@ public sealed class AuthTests(AuthTests.Fixture fixture) : IClassFixture<AuthTes
     }
 
     [Fact]
-    public async Task A_wrong_key_on_a_public_endpoint_is_ignored()
+    public async Task A_wrong_key_on_a_public_endpoint_is_refused_not_ignored()
     {
+        // A credential that is not valid is never taken as none: the client learns its key is wrong (or revoked).
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/polls/{fixture.PollId}/results");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-the-key");
 
         using var response = await fixture.Server.Client.SendAsync(request);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await AssertUnauthorizedAsync(response, "results with a wrong key");
     }
 
     private static async Task AssertUnauthorizedAsync(HttpResponseMessage response, string what)

@@ -211,7 +211,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     /// A page of polls, newest first by creation time then id: every partition's owner answers its newest
     /// polls after the cursor, and the page is the newest of those. 503 while any partition has no owner.
     /// </summary>
-    public async Task<Outcome<PollPage>> ListPollsAsync(int limit, string? cursor, CancellationToken cancellationToken)
+    public async Task<Outcome<PollPage>> ListPollsAsync(string? workspace, int limit, string? cursor, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         DateTimeOffset? before = null;
@@ -233,8 +233,8 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
         var shares = await Task.WhenAll(Enumerable.Range(0, _options.Partitions).Select(p => RouteAsync(
             p,
-            engine => Task.FromResult<Outcome<IReadOnlyList<PollResults>>>(new(engine.Catalog.ListByCreation(limit + 1, before, beforeId), null)),
-            new ForwardedCommand(ForwardedKind.List, Limit: limit + 1, Before: before, BeforeId: beforeId),
+            engine => Task.FromResult<Outcome<IReadOnlyList<PollResults>>>(new(engine.Catalog.ListByCreation(limit + 1, before, beforeId, workspace), null)),
+            new ForwardedCommand(ForwardedKind.List, Limit: limit + 1, Before: before, BeforeId: beforeId, Workspace: workspace),
             (reply, q) => reply.Polls is { } polls ? new Outcome<IReadOnlyList<PollResults>>(polls, null) : new(null, reply.Rejection ?? Unavailable(q))))).ConfigureAwait(false);
         if (shares.FirstOrDefault(s => s.Rejection is not null).Rejection is { } missing)
         {
@@ -247,8 +247,30 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         return new PollPage([.. page.Take(limit)], next);
     }
 
+    /// <summary>The voter's ballot, from the owner of the poll's partition.</summary>
+    public async ValueTask<Outcome<BallotLookup>> FindBallotAsync(string pollId, string voterId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        ArgumentNullException.ThrowIfNull(voterId);
+        if (!IsPollId(pollId))
+        {
+            return TallyEngine.UnknownPoll(pollId);
+        }
+
+        if (Refusal() is { } refused)
+        {
+            return refused;
+        }
+
+        return await RouteAsync(
+            PartitionOf(pollId),
+            engine => engine.FindBallotAsync(pollId, voterId, cancellationToken).AsTask(),
+            new ForwardedCommand(ForwardedKind.Ballot, PollId: pollId, VoterId: voterId),
+            (reply, p) => reply.Ballot is { } ballot ? ballot : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+    }
+
     /// <summary>Poll ids are made by <see cref="TallyEngine.NewPollId"/>; anything else names no poll (and must not reach a NATS subject).</summary>
-    private static bool IsPollId(string pollId) => pollId.Length is > 0 and <= 64 && pollId.All(char.IsAsciiLetterOrDigit);
+    private static bool IsPollId(string pollId) => PollIds.IsValid(pollId);
 
     private const int MaxKeptDefinitions = 100_000;
 

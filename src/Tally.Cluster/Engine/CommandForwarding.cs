@@ -79,7 +79,8 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
                     ForwardedKind.Create => FromOutcome(await engine.CreatePollAsync(command.Create!, command.PollId!).ConfigureAwait(false)),
                     ForwardedKind.Close => FromOutcome(await engine.ClosePollAsync(command.PollId!).ConfigureAwait(false)),
                     ForwardedKind.Results => FromOutcome(await engine.GetResultsAsync(command.PollId!, CancellationToken.None).ConfigureAwait(false)),
-                    ForwardedKind.List => new ForwardedReply(Polls: engine.Catalog.ListByCreation(Math.Clamp(command.Limit, 1, 10_000), command.Before, command.BeforeId)),
+                    ForwardedKind.List => new ForwardedReply(Polls: engine.Catalog.ListByCreation(Math.Clamp(command.Limit, 1, 10_000), command.Before, command.BeforeId, command.Workspace)),
+                    ForwardedKind.Ballot => FromOutcome(await engine.FindBallotAsync(command.PollId!, command.VoterId!, CancellationToken.None).ConfigureAwait(false)),
                     _ => throw new InvalidDataException($"Unknown forwarded command {command.Kind}."),
                 };
             }
@@ -105,4 +106,6 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
     private static ForwardedReply FromOutcome(Outcome<VoteOutcome[]> outcome) => new(Votes: outcome.Value, Rejection: outcome.Rejection);
 
     private static ForwardedReply FromOutcome(Outcome<PollResults> outcome) => new(Poll: outcome.Value, Rejection: outcome.Rejection);
+
+    private static ForwardedReply FromOutcome(Outcome<BallotLookup> outcome) => new(Ballot: outcome.Value, Rejection: outcome.Rejection);
 }

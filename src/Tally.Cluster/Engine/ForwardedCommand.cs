@@ -16,7 +16,9 @@ internal sealed record ForwardedCommand(
     string? PollId = null,
     int Limit = 0,
     DateTimeOffset? Before = null,
-    string? BeforeId = null);
+    string? BeforeId = null,
+    string? Workspace = null,
+    string? VoterId = null);
 
 internal enum ForwardedKind
 {
@@ -30,6 +32,9 @@ internal enum ForwardedKind
 
     /// <summary>A query: a page of the partition's polls by creation.</summary>
     List,
+
+    /// <summary>A query: one voter's ballot on a poll.</summary>
+    Ballot,
 }
 
 /// <summary>The owner's answer: one field set, by the command's kind; <see cref="NoOwner"/> when nobody took the command (safe to send again).</summary>
@@ -39,7 +44,8 @@ internal sealed record ForwardedReply(
     PollResults? Poll = null,
     Rejection? Rejection = null,
     IReadOnlyList<PollResults>? Polls = null,
-    bool NoOwner = false);
+    bool NoOwner = false,
+    BallotLookup? Ballot = null);
 
 internal static class ForwardedJson
 {

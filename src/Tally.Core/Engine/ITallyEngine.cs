@@ -47,10 +47,16 @@ public interface ITallyEngine
 
     /// <summary>
     /// Newest polls first, at most <paramref name="limit"/>, after the page <paramref name="cursor"/> (from a
-    /// previous page's <see cref="PollPage.NextCursor"/>; null for the first page). A cursor this engine did
-    /// not give out is <see cref="RejectionKind.Invalid"/>.
+    /// previous page's <see cref="PollPage.NextCursor"/>; null for the first page); only <paramref name="workspace"/>'s
+    /// polls when it is given. A cursor this engine did not give out is <see cref="RejectionKind.Invalid"/>.
     /// </summary>
-    Task<Outcome<PollPage>> ListPollsAsync(int limit, string? cursor, CancellationToken cancellationToken);
+    Task<Outcome<PollPage>> ListPollsAsync(string? workspace, int limit, string? cursor, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether <paramref name="voterId"/> has a ballot on the poll, as its single writer knows it (after every command
+    /// acknowledged before this call). Rejections as for <see cref="FindPollAsync"/>.
+    /// </summary>
+    ValueTask<Outcome<BallotLookup>> FindBallotAsync(string pollId, string voterId, CancellationToken cancellationToken);
 
     Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command);
 

@@ -146,6 +146,11 @@ internal sealed class Partition
         return outcome;
     }
 
+    internal Outcome<BallotLookup> FindBallot(string pollId, string voterId) =>
+        _polls.TryGetValue(pollId, out var state)
+            ? state.BallotOf(voterId) is { } options ? new BallotLookup(true, [.. options]) : BallotLookup.None
+            : TallyEngine.UnknownPoll(pollId);
+
     internal Rejection? DecideCreate(PollDefinition definition)
     {
         if (_polls.ContainsKey(definition.Id))

@@ -145,3 +145,16 @@ internal sealed class CaptureWork : PartitionWork
         }
     }
 }
+
+/// <summary>Looks up one voter's ballot on the partition's loop (the only thread that reads ballots), after what was queued before it.</summary>
+internal sealed class FindBallotWork(string pollId, string voterId) : PartitionWork
+{
+    private readonly TaskCompletionSource<Outcome<BallotLookup>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Outcome<BallotLookup> _answer;
+
+    public Task<Outcome<BallotLookup>> Task => _done.Task;
+
+    public override void Decide(Partition partition) => _answer = partition.FindBallot(pollId, voterId);
+
+    public override void Complete(Partition partition, Exception? failure) => _done.TrySetResult(_answer);
+}

@@ -48,6 +48,9 @@ internal sealed class PollState
 
     public int BallotCount => _ballots?.Count ?? 0;
 
+    /// <summary>The options of <paramref name="voterId"/>'s ballot, or null when they have none (or the poll keeps no ballots).</summary>
+    public int[]? BallotOf(string voterId) => _ballots is not null && _ballots.TryGetValue(voterId, out var ballot) ? ballot.OptionIds : null;
+
     public int IdempotencyKeyCount => _idempotency.Count;
 
     /// <summary>The poll's results now, as an immutable value (the counts are copied).</summary>

@@ -145,7 +145,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     public ValueTask<Outcome<PollDefinition>> WatchAsync(string pollId, CancellationToken cancellationToken) => FindPollAsync(pollId, cancellationToken);
 
     /// <inheritdoc />
-    public Task<Outcome<PollPage>> ListPollsAsync(int limit, string? cursor, CancellationToken cancellationToken)
+    public Task<Outcome<PollPage>> ListPollsAsync(string? workspace, int limit, string? cursor, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var before = long.MaxValue;
@@ -154,9 +154,28 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             return Task.FromResult<Outcome<PollPage>>(PollCursor.Invalid);
         }
 
-        var page = Catalog.List(limit + 1, before);
+        var page = Catalog.List(limit + 1, before, workspace);
         var next = page.Count > limit ? PollCursor.FromPosition(page[limit - 1].Position) : null;
         return Task.FromResult<Outcome<PollPage>>(new PollPage([.. page.Take(limit).Select(p => p.Results)], next));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<Outcome<BallotLookup>> FindBallotAsync(string pollId, string voterId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        ArgumentNullException.ThrowIfNull(voterId);
+        if (!_running)
+        {
+            return Rejection.NotStarted;
+        }
+
+        if (Catalog.FindPoll(pollId) is null)
+        {
+            return UnknownPoll(pollId);
+        }
+
+        var work = new FindBallotWork(pollId, voterId);
+        return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The answer for a poll id nobody created.</summary>

@@ -87,9 +87,9 @@ public static class PollRules
             errors["voterIdentity"] = ["An invite poll counts each code once: it needs dedupe \"voter\"."];
         }
 
-        if (command.Results == ResultsVisibility.AfterVote && command.Dedupe != DedupePolicy.Voter)
+        if (command.Results == ResultsVisibility.AfterVote && (command.Dedupe != DedupePolicy.Voter || command.VoterIdentity is not (VoterIdentity.Token or VoterIdentity.Anonymous)))
         {
-            errors["resultsVisibility"] = ["\"afterVote\" shows results to those who voted, which only dedupe \"voter\" records."];
+            errors["resultsVisibility"] = ["\"afterVote\" shows results to whoever voted, so the reader must be known the way the voter was: it needs dedupe \"voter\" and voterIdentity \"token\" or \"anonymous\"."];
         }
 
         if (!Access.WorkspaceIds.IsValid(command.Workspace))

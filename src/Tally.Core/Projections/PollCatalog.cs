@@ -28,8 +28,8 @@ public sealed class PollCatalog
     /// <summary>The poll's latest results, or null when no such poll is durable.</summary>
     public PollResults? FindResults(string pollId) => _polls.TryGetValue(pollId, out var e) ? e.Results : null;
 
-    /// <summary>Newest first: at most <paramref name="limit"/> polls created before <paramref name="beforePosition"/>.</summary>
-    public IReadOnlyList<(PollResults Results, long Position)> List(int limit, long beforePosition)
+    /// <summary>Newest first: at most <paramref name="limit"/> polls created before <paramref name="beforePosition"/>, only <paramref name="workspace"/>'s when given.</summary>
+    public IReadOnlyList<(PollResults Results, long Position)> List(int limit, long beforePosition, string? workspace = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var page = new List<(PollResults, long)>(Math.Min(limit, 64));
@@ -38,7 +38,10 @@ public sealed class PollCatalog
             var i = IndexAtOrAfter(beforePosition) - 1;
             for (; i >= 0 && page.Count < limit; i--)
             {
-                page.Add((_byPosition[i].Results, _byPosition[i].Position));
+                if (workspace is null || _byPosition[i].Results.Poll.Workspace == workspace)
+                {
+                    page.Add((_byPosition[i].Results, _byPosition[i].Position));
+                }
             }
         }
 
@@ -50,14 +53,14 @@ public sealed class PollCatalog
     /// (<paramref name="createdAt"/>, <paramref name="pollId"/>) in that order, or the newest when those are null.
     /// It looks at every poll (a cluster partition's share; creation time is the order all partitions share).
     /// </summary>
-    public IReadOnlyList<PollResults> ListByCreation(int limit, DateTimeOffset? createdAt, string? pollId)
+    public IReadOnlyList<PollResults> ListByCreation(int limit, DateTimeOffset? createdAt, string? pollId, string? workspace = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var page = new List<PollResults>();
         foreach (var entry in _polls.Values)
         {
             var poll = entry.Results.Poll;
-            if (createdAt is { } at && CompareCreation(poll, at, pollId!) >= 0)
+            if ((workspace is not null && poll.Workspace != workspace) || (createdAt is { } at && CompareCreation(poll, at, pollId!) >= 0))
             {
                 continue;
             }

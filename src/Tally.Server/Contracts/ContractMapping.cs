@@ -8,7 +8,8 @@ namespace Tally.Server.Contracts;
 /// <summary>Domain → wire shapes.</summary>
 internal static class ContractMapping
 {
-    public static PollResponse ToPollResponse(this PollResults r)
+    /// <param name="countsVisible">False leaves <c>totalVotes</c> out: the reader may not see the results yet.</param>
+    public static PollResponse ToPollResponse(this PollResults r, bool countsVisible = true)
     {
         var p = r.Poll;
         var options = new OptionResponse[p.Options.Count];
@@ -19,7 +20,8 @@ internal static class ContractMapping
 
         return new PollResponse(
             p.Id, p.Question, Name(p.Kind), p.MaxChoices, options, Name(r.Status), p.CreatedAt, p.ClosesAt, r.ClosedAt,
-            p.Dedupe == DedupePolicy.Voter ? "voter" : "none", p.AllowChange, r.TotalVotes);
+            p.Dedupe == DedupePolicy.Voter ? "voter" : "none", p.AllowChange, countsVisible ? r.TotalVotes : null,
+            p.Workspace, Name(p.VoterIdentity), p.Access == PollAccess.Private ? "private" : "public", Name(p.Results));
     }
 
     public static ResultsResponse ToResultsResponse(this PollResults r)
@@ -58,8 +60,25 @@ internal static class ContractMapping
 
     public static string Name(PollKind kind) => kind == PollKind.Single ? "single" : "multiple";
 
-    /// <summary>Maps the request to the command; unknown enum words become field errors.</summary>
-    public static CreatePoll? ToCommand(this CreatePollRequest request, out Dictionary<string, string[]> errors)
+    public static string Name(VoterIdentity identity) => identity switch
+    {
+        VoterIdentity.Token => "token",
+        VoterIdentity.Anonymous => "anonymous",
+        VoterIdentity.Invite => "invite",
+        _ => "client",
+    };
+
+    public static string Name(ResultsVisibility visibility) => visibility switch
+    {
+        ResultsVisibility.AfterVote => "afterVote",
+        ResultsVisibility.AfterClose => "afterClose",
+        ResultsVisibility.Never => "never",
+        _ => "live",
+    };
+
+    /// <summary>Maps the request to the command for <paramref name="workspace"/>; unknown enum words become field errors.</summary>
+    /// <param name="defaultIdentity">The voter identity of a poll whose request names none.</param>
+    public static CreatePoll? ToCommand(this CreatePollRequest request, string workspace, VoterIdentity defaultIdentity, out Dictionary<string, string[]> errors)
     {
         errors = [];
         var kind = PollKind.Single;
@@ -88,9 +107,39 @@ internal static class ContractMapping
                 break;
         }
 
+        var identity = request.VoterIdentity switch
+        {
+            null => defaultIdentity,
+            "anonymous" => VoterIdentity.Anonymous,
+            "token" => VoterIdentity.Token,
+            "invite" => VoterIdentity.Invite,
+            "client" => VoterIdentity.Client,
+            _ => Error(errors, "voterIdentity", $"voterIdentity is \"anonymous\", \"token\", \"invite\" or \"client\", not \"{Clip(request.VoterIdentity)}\".", defaultIdentity),
+        };
+        var access = request.Access switch
+        {
+            null or "public" => PollAccess.Public,
+            "private" => PollAccess.Private,
+            _ => Error(errors, "access", $"access is \"public\" or \"private\", not \"{Clip(request.Access)}\".", PollAccess.Public),
+        };
+        var visibility = request.ResultsVisibility switch
+        {
+            null or "live" => ResultsVisibility.Live,
+            "afterVote" => ResultsVisibility.AfterVote,
+            "afterClose" => ResultsVisibility.AfterClose,
+            "never" => ResultsVisibility.Never,
+            _ => Error(errors, "resultsVisibility", $"resultsVisibility is \"live\", \"afterVote\", \"afterClose\" or \"never\", not \"{Clip(request.ResultsVisibility)}\".", ResultsVisibility.Live),
+        };
+
         return errors.Count > 0
             ? null
-            : new CreatePoll(request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false);
+            : new CreatePoll(request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false, workspace, identity, access, visibility);
+    }
+
+    private static T Error<T>(Dictionary<string, string[]> errors, string field, string message, T fallback)
+    {
+        errors[field] = [message];
+        return fallback;
     }
 
     /// <summary>Echoes at most 40 characters of client input in an error.</summary>

@@ -18,6 +18,15 @@ public sealed class CreatePollRequest
     public string? Dedupe { get; set; }
 
     public bool? AllowChange { get; set; }
+
+    /// <summary><c>anonymous</c> (the default), <c>token</c>, <c>invite</c> or <c>client</c>: how voters are told apart.</summary>
+    public string? VoterIdentity { get; set; }
+
+    /// <summary><c>public</c> (default) or <c>private</c>.</summary>
+    public string? Access { get; set; }
+
+    /// <summary><c>live</c> (default), <c>afterVote</c>, <c>afterClose</c> or <c>never</c>.</summary>
+    public string? ResultsVisibility { get; set; }
 }
 
 /// <summary>Body of <c>POST /v1/polls/{id}/votes</c>.</summary>
@@ -25,7 +34,11 @@ public sealed class VoteRequest
 {
     public int[]? OptionIds { get; set; }
 
+    /// <summary>The voter, on <c>client</c> polls (trusted only from a <c>votes:write</c> caller).</summary>
     public string? VoterId { get; set; }
+
+    /// <summary>The invite code, on <c>invite</c> polls.</summary>
+    public string? InviteCode { get; set; }
 }
 
 /// <summary>Body of <c>POST /v1/votes/batch</c>.</summary>
@@ -43,5 +56,71 @@ public sealed class BatchVoteItem
 
     public string? VoterId { get; set; }
 
+    public string? InviteCode { get; set; }
+
     public string? IdempotencyKey { get; set; }
+}
+
+/// <summary>Body of <c>POST /v1/workspaces</c>.</summary>
+public sealed class CreateWorkspaceRequest
+{
+    /// <summary>1–40 lowercase letters, digits and inner hyphens.</summary>
+    public string? Id { get; set; }
+
+    public string? Name { get; set; }
+
+    public WorkspaceSettingsBody? Settings { get; set; }
+}
+
+/// <summary>Body of <c>PATCH /v1/workspaces/{id}</c>: the name when given; the settings, when given, replace the old ones whole.</summary>
+public sealed class UpdateWorkspaceRequest
+{
+    public string? Name { get; set; }
+
+    public WorkspaceSettingsBody? Settings { get; set; }
+}
+
+/// <summary>A workspace's settings as sent: a field left out is none (no issuer, no origins, no embedders).</summary>
+public sealed class WorkspaceSettingsBody
+{
+    public JwtSettingsBody? Jwt { get; set; }
+
+    public List<string?>? AllowedOrigins { get; set; }
+
+    public List<string?>? Embedders { get; set; }
+}
+
+/// <summary>A workspace's JWT issuer: <c>issuer</c>, optional <c>audience</c>, and one of <c>hmacSecret</c> (HS256) or <c>jwksUrl</c> (RS256/ES256).</summary>
+public sealed class JwtSettingsBody
+{
+    public string? Issuer { get; set; }
+
+    public string? Audience { get; set; }
+
+    public string? HmacSecret { get; set; }
+
+    public string? JwksUrl { get; set; }
+}
+
+/// <summary>Body of <c>POST /v1/workspaces/{id}/keys</c>.</summary>
+public sealed class CreateKeyRequest
+{
+    public string? Name { get; set; }
+
+    /// <summary>Some of <c>polls:read</c>, <c>polls:manage</c>, <c>votes:write</c>, <c>admin</c>.</summary>
+    public List<string?>? Scopes { get; set; }
+
+    public DateTimeOffset? ExpiresAt { get; set; }
+}
+
+/// <summary>Body of <c>POST /v1/polls/{id}/invites</c>.</summary>
+public sealed class MintInvitesRequest
+{
+    public int? Count { get; set; }
+}
+
+/// <summary>Body of <c>POST /v1/polls/{id}/watch-tokens</c> (optional).</summary>
+public sealed class WatchTokenRequest
+{
+    public int? TtlSeconds { get; set; }
 }

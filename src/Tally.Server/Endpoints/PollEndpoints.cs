@@ -1,9 +1,11 @@
 using System.Globalization;
-using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Tally.Access;
 using Tally.Engine;
+using Tally.Polls;
+using Tally.Server.Access;
 using Tally.Server.Contracts;
 using Tally.Server.Hosting;
 using Tally.Server.Http;
@@ -19,32 +21,35 @@ internal static class PollEndpoints
     public static void MapPollEndpoints(this IEndpointRouteBuilder app)
     {
         var polls = app.MapGroup("/v1/polls").WithTags("Polls");
-        var admin = polls.MapGroup(string.Empty).AddEndpointFilter<AdminKeyFilter>();
 
-        admin.MapPost("/", CreateAsync)
+        polls.MapPost("/", CreateAsync).RequireScope(Scopes.PollsManage)
             .DocumentJsonBody<CreatePollRequest>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithSummary("Create a poll (admin)");
-        admin.MapGet("/", ListAsync)
+            .WithSummary("Create a poll in the caller's workspace (polls:manage)");
+        polls.MapGet("/", ListAsync).RequireScope(Scopes.PollsRead)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithSummary("List polls, newest first (admin)");
-        admin.MapPost("/{id}/close", CloseAsync)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithSummary("List the workspace's polls, newest first (polls:read)");
+        polls.MapPost("/{id}/close", CloseAsync).RequireScope(Scopes.PollsManage)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Close a poll (admin); later votes get 409");
+            .WithSummary("Close a poll (polls:manage); later votes get 409");
         polls.MapGet("/{id}", GetAsync)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Read a poll");
+            .WithSummary("Read a poll (a private poll needs a credential of its workspace)");
         polls.MapGet("/{id}/results", ResultsAsync)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Read a poll's current results");
+            .WithSummary("Read a poll's current results, as its results visibility allows");
     }
 
     private static async Task<Results<Created<PollResponse>, ProblemHttpResult>> CreateAsync(
-        HttpRequest request, ITallyEngine engine, IOptions<TallyServerOptions> options)
+        HttpRequest request, ITallyEngine engine, AuditTrail audit, IOptions<TallyServerOptions> options, IOptions<CompatibilityOptions> compatibility)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, TallyJsonContext.Default.CreatePollRequest, options.Value.MaxBodyBytes);
         if (problem is not null)
@@ -52,19 +57,26 @@ internal static class PollEndpoints
             return problem;
         }
 
-        var command = body!.ToCommand(out var errors);
+        var workspace = ManagementFilter.WorkspaceOf(request.HttpContext);
+        var defaultIdentity = compatibility.Value.ClientVoterIds ? VoterIdentity.Client : VoterIdentity.Anonymous;
+        var command = body!.ToCommand(workspace, defaultIdentity, out var errors);
         if (command is null)
         {
             return Problems.Validation("The poll is not valid: " + string.Join(" ", errors.Values.SelectMany(v => v)), errors);
         }
 
         var outcome = await engine.CreatePollAsync(command);
-        return outcome.Rejection is { } rejection
-            ? Problems.From(rejection)
-            : TypedResults.Created($"/v1/polls/{outcome.Value!.Poll.Id}", outcome.Value.ToPollResponse());
+        if (outcome.Rejection is { } rejection)
+        {
+            return Problems.From(rejection);
+        }
+
+        var poll = outcome.Value!.Poll;
+        await audit.RecordAsync(ManagementFilter.CallerOf(request.HttpContext), workspace, "poll.created", poll.Id, ContractMapping.Clip(poll.Question));
+        return TypedResults.Created($"/v1/polls/{poll.Id}", outcome.Value.ToPollResponse());
     }
 
-    private static async Task<Results<Ok<PollListResponse>, ProblemHttpResult>> ListAsync(ITallyEngine engine, [FromQuery] string? limit, [FromQuery] string? cursor, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PollListResponse>, ProblemHttpResult>> ListAsync(HttpContext context, ITallyEngine engine, [FromQuery] string? limit, [FromQuery] string? cursor)
     {
         var size = DefaultPageSize;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1 || size > MaxPageSize))
@@ -72,37 +84,54 @@ internal static class PollEndpoints
             return Problems.InvalidQuery($"limit is a whole number from 1 to {MaxPageSize}.");
         }
 
-        var page = await engine.ListPollsAsync(size, cursor, cancellationToken);
+        var page = await engine.ListPollsAsync(ManagementFilter.WorkspaceOf(context), size, cursor, context.RequestAborted);
         return page.Rejection switch
         {
-            { Kind: Polls.RejectionKind.Invalid } invalid => Problems.InvalidQuery(invalid.Detail),
+            { Kind: RejectionKind.Invalid } invalid => Problems.InvalidQuery(invalid.Detail),
             { } rejection => Problems.From(rejection),
             null => TypedResults.Ok(new PollListResponse([.. page.Value!.Items.Select(p => p.ToPollResponse())], page.Value.NextCursor)),
         };
     }
 
-    private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> GetAsync(string id, ITallyEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> GetAsync(string id, HttpContext context, ReadAdmission reads)
     {
-        var found = await engine.GetResultsAsync(id, cancellationToken);
-        return found.Value is { } results ? TypedResults.Ok(results.ToPollResponse()) : Refused(id, found.Rejection!);
+        var grant = await ReadAsync(context, reads, id, Reading.Poll);
+        return grant.Value is { } read ? TypedResults.Ok(read.Results.ToPollResponse(read.CountsVisible)) : HttpAccess.Refuse(context.Response, grant.Rejection!);
     }
 
-    private static async Task<Results<Ok<ResultsResponse>, ProblemHttpResult>> ResultsAsync(string id, ITallyEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ResultsResponse>, ProblemHttpResult>> ResultsAsync(string id, HttpContext context, ReadAdmission reads)
     {
-        var found = await engine.GetResultsAsync(id, cancellationToken);
-        return found.Value is { } results ? TypedResults.Ok(results.ToResultsResponse()) : Refused(id, found.Rejection!);
+        var grant = await ReadAsync(context, reads, id, Reading.Results);
+        return grant.Value is { } read ? TypedResults.Ok(read.Results.ToResultsResponse()) : HttpAccess.Refuse(context.Response, grant.Rejection!);
     }
 
-    private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> CloseAsync(string id, ITallyEngine engine)
+    private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> CloseAsync(string id, HttpContext context, ITallyEngine engine, AuditTrail audit)
     {
-        var outcome = await engine.ClosePollAsync(id);
-        return outcome.Rejection is { } rejection ? Problems.From(rejection) : TypedResults.Ok(outcome.Value!.ToPollResponse());
+        var managed = await VoterEndpoints.ManagedPollAsync(context, engine, id);
+        if (managed.Value is not { } poll)
+        {
+            return HttpAccess.Refuse(context.Response, managed.Rejection!);
+        }
+
+        var outcome = await engine.ClosePollAsync(poll.Id);
+        if (outcome.Rejection is { } rejection)
+        {
+            return Problems.From(rejection);
+        }
+
+        await audit.RecordAsync(ManagementFilter.CallerOf(context), poll.Workspace, "poll.closed", poll.Id);
+        return TypedResults.Ok(outcome.Value!.ToPollResponse());
+    }
+
+    private static async ValueTask<Outcome<ReadGrant>> ReadAsync(HttpContext context, ReadAdmission reads, string id, Reading reading)
+    {
+        var visitor = await HttpAccess.VisitorAsync(context);
+        return visitor.Value is { } known ? await reads.ReadAsync(known, id, reading, context.RequestAborted) : visitor.Rejection!;
     }
 
     /// <summary>The answer for a poll the engine could not give: 404 with the id clipped, or what the rejection says (503 while a cluster partition has no owner).</summary>
-    internal static ProblemHttpResult Refused(string id, Polls.Rejection rejection) =>
-        rejection.Kind == Polls.RejectionKind.UnknownPoll ? NotFound(id) : Problems.From(rejection);
+    internal static ProblemHttpResult Refused(string id, Rejection rejection) =>
+        rejection.Kind == RejectionKind.UnknownPoll ? NotFound(id) : Problems.From(rejection);
 
-    internal static ProblemHttpResult NotFound(string id) =>
-        Problems.From(new Polls.Rejection(Polls.RejectionKind.UnknownPoll, $"There is no poll {ContractMapping.Clip(id)}."));
+    internal static ProblemHttpResult NotFound(string id) => Problems.From(VoteAdmission.NoSuchPoll(id));
 }

@@ -3,13 +3,14 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Tally.Engine;
 using Tally.Polls;
+using Tally.Server.Access;
 using Tally.Server.Contracts;
 using Tally.Server.Hosting;
 using Tally.Server.Http;
 
 namespace Tally.Server.Endpoints;
 
-/// <summary>Voting: one ballot, or a batch of up to 10,000 on any polls.</summary>
+/// <summary>Voting: one ballot, or a batch of up to 10,000 on any polls. Both go through <see cref="VoteAdmission"/>.</summary>
 internal static class VoteEndpoints
 {
     public static void MapVoteEndpoints(this IEndpointRouteBuilder app)
@@ -19,18 +20,23 @@ internal static class VoteEndpoints
             .DocumentJsonBody<VoteRequest>()
             .Produces<VoteResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .WithSummary("Cast a vote; 201 counted, 200 changed; an Idempotency-Key retry returns the first answer");
+            .WithSummary("Cast a vote as the poll's voter identity says; 201 counted, 200 changed; an Idempotency-Key retry returns the first answer");
         app.MapPost("/v1/votes/batch", CastBatchAsync)
             .WithTags("Votes")
             .DocumentJsonBody<BatchVoteRequest>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Cast up to 10,000 votes on any polls; one result per vote, in order");
     }
@@ -40,12 +46,23 @@ internal static class VoteEndpoints
         HttpRequest request,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ITallyEngine engine,
-        IOptions<TallyServerOptions> options,
-        VoteLimits rateLimits)
+        VoteAdmission admission,
+        IOptions<TallyServerOptions> options)
     {
+        if (!PollIds.IsValid(id))
+        {
+            return PollEndpoints.NotFound(id); // before reading the body: the clearest answer for a wrong URL
+        }
+
         if ((await engine.FindPollAsync(id, request.HttpContext.RequestAborted)).Rejection is { } refused)
         {
-            return PollEndpoints.Refused(id, refused); // before reading the body: the clearest answer for a wrong URL
+            return PollEndpoints.Refused(id, refused);
+        }
+
+        var visitor = await HttpAccess.VisitorAsync(request.HttpContext);
+        if (visitor.Rejection is { } unauthenticated)
+        {
+            return HttpAccess.Refuse(request.HttpContext.Response, unauthenticated);
         }
 
         var (body, problem) = await JsonBody.ReadAsync(request, TallyJsonContext.Default.VoteRequest, options.Value.MaxBodyBytes);
@@ -59,23 +76,24 @@ internal static class VoteEndpoints
             return Problems.Validation("optionIds is required: an array of option ids.");
         }
 
-        if (await rateLimits.CheckAsync(request.HttpContext.Connection.RemoteIpAddress, 1, request.HttpContext.RequestAborted) is { } limited)
-        {
-            return limited.ToProblem(request.HttpContext.Response);
-        }
-
-        var outcome = await engine.CastVoteAsync(new CastVote(id, body.OptionIds, body.VoterId, idempotencyKey));
+        var outcome = await admission.CastAsync(visitor.Value!, new Ballot(id, body.OptionIds, body.VoterId, body.InviteCode, idempotencyKey), request.HttpContext.RequestAborted);
         return outcome.Status switch
         {
             VoteStatus.Counted => TypedResults.Created((string?)null, outcome.ToVoteResponse()),
             VoteStatus.Changed => TypedResults.Ok(outcome.ToVoteResponse()),
-            _ => Problems.From(outcome.Rejection!),
+            _ => HttpAccess.Refuse(request.HttpContext.Response, outcome.Rejection!),
         };
     }
 
     private static async Task<Results<Ok<BatchVoteResponse>, ProblemHttpResult>> CastBatchAsync(
-        HttpRequest request, ITallyEngine engine, IOptions<TallyServerOptions> options, VoteLimits rateLimits)
+        HttpRequest request, VoteAdmission admission, IOptions<TallyServerOptions> options)
     {
+        var visitor = await HttpAccess.VisitorAsync(request.HttpContext);
+        if (visitor.Rejection is { } unauthenticated)
+        {
+            return HttpAccess.Refuse(request.HttpContext.Response, unauthenticated);
+        }
+
         var limits = options.Value;
         var (body, problem) = await JsonBody.ReadAsync(request, TallyJsonContext.Default.BatchVoteRequest, limits.MaxBatchBodyBytes);
         if (problem is not null)
@@ -93,38 +111,21 @@ internal static class VoteEndpoints
             return Problems.BatchTooLarge(items.Count, limits.MaxBatchVotes);
         }
 
-        var votes = new CastVote[items.Count];
-        var invalid = new Rejection?[items.Count];
+        var ballots = new Ballot?[items.Count];
         for (var i = 0; i < items.Count; i++)
         {
-            var item = items[i];
-            if (item?.PollId is null || item.OptionIds is null)
+            if (items[i] is { PollId: { } pollId, OptionIds: { } optionIds } item)
             {
-                invalid[i] = new Rejection(RejectionKind.Invalid, $"votes[{i}] needs pollId and optionIds.");
-                votes[i] = new CastVote(string.Empty, [], null, null);
-                continue;
+                ballots[i] = new Ballot(pollId, optionIds, item.VoterId, item.InviteCode, item.IdempotencyKey);
             }
-
-            votes[i] = new CastVote(item.PollId, item.OptionIds, item.VoterId, item.IdempotencyKey);
         }
 
-        if (await rateLimits.CheckAsync(request.HttpContext.Connection.RemoteIpAddress, items.Count, request.HttpContext.RequestAborted) is { } limited)
-        {
-            return limited.ToProblem(request.HttpContext.Response); // nothing of the batch was taken
-        }
-
-        var outcome = await engine.CastVotesAsync(votes);
+        var outcome = await admission.CastBatchAsync(visitor.Value!, ballots, request.HttpContext.RequestAborted);
         if (outcome.Rejection is { } rejection)
         {
-            return Problems.From(rejection);
+            return HttpAccess.Refuse(request.HttpContext.Response, rejection); // nothing of the batch was taken
         }
 
-        var results = new BatchVoteResult[items.Count];
-        for (var i = 0; i < results.Length; i++)
-        {
-            results[i] = invalid[i] is { } bad ? VoteOutcome.Rejected(bad).ToBatchResult() : outcome.Value![i].ToBatchResult();
-        }
-
-        return TypedResults.Ok(new BatchVoteResponse(results));
+        return TypedResults.Ok(new BatchVoteResponse([.. outcome.Value!.Select(o => o.ToBatchResult())]));
     }
 }

@@ -36,6 +36,12 @@ internal static class Problems
 
     public static ProblemHttpResult Unauthorized(string detail) => Make(StatusCodes.Status401Unauthorized, "unauthorized", "An admin key is required", detail);
 
+    public static ProblemHttpResult NoSuchWorkspace(string id) => Make(StatusCodes.Status404NotFound, "workspace-not-found", "No such workspace", $"There is no workspace {ContractMapping.Clip(id)}.");
+
+    public static ProblemHttpResult NoSuchKey(string id) => Make(StatusCodes.Status404NotFound, "key-not-found", "No such API key", $"There is no API key {ContractMapping.Clip(id)} in this workspace.");
+
+    public static ProblemHttpResult Conflict(string slug, string title, string detail) => Make(StatusCodes.Status409Conflict, slug, title, detail);
+
     public static ProblemHttpResult Validation(string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
         From(new Rejection(RejectionKind.Invalid, detail, errors));
 

@@ -33,7 +33,7 @@ internal sealed class VoteLimits(IVoteRateLimiter limiter, IOptions<RateLimitOpt
         var detail = votes > settings.Votes
             ? $"This request carries {votes} votes; one client may cast at most {settings.Votes} per {Describe(settings.Window)}. Send fewer at a time."
             : $"One client may cast at most {settings.Votes} votes per {Describe(settings.Window)}; retry in {seconds} s.";
-        return new RateLimited(new Rejection(RejectionKind.RateLimited, detail), seconds);
+        return new RateLimited(new Rejection(RejectionKind.RateLimited, detail) { RetryAfterSeconds = seconds }, seconds);
     }
 
     private static string Describe(TimeSpan window) =>

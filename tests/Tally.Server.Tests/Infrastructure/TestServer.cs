@@ -111,6 +111,10 @@ public sealed class TestServer : IAsyncDisposable
             $"--TALLY_ADMIN_KEY={AdminKey}",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Tally=Information",
+
+            // The tests written before voter identities vote with the body's voterId; the security tests turn this off
+            // (a later setting wins), as does every server that is not a test's.
+            "--Tally:Compatibility:ClientVoterIds=true",
         };
         args.AddRange(_settings.Select(kv => $"--{kv.Key}={kv.Value}"));
         _app = TallyApp.Build([.. args], _configure);

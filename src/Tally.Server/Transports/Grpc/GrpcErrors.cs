@@ -42,6 +42,10 @@ internal static class GrpcErrors
         {
             trailers.Add(RetryPushbackTrailer, "1000"); // as HTTP's Retry-After: 1
         }
+        else if (rejection.RetryAfterSeconds is { } seconds)
+        {
+            trailers.Add(RetryPushbackTrailer, (seconds * 1000L).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
 
         return new RpcException(new Status(code, rejection.Detail), trailers);
     }

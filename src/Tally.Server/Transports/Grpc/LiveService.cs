@@ -1,15 +1,17 @@
 using Grpc.Core;
-using Tally.Server.Http;
-using Tally.Engine;
 using Tally.Live;
 using Tally.Metrics;
-using Tally.Polls;
+using Tally.Server.Access;
 using Tally.V1;
 
 namespace Tally.Server.Transports.Grpc;
 
-/// <summary><c>tally.v1.Live</c>: <c>Watch</c> streams a poll's results through the hub; <c>Vote</c> casts a ballot through the engine.</summary>
-internal sealed class LiveService(LiveHub hub, ITallyEngine engine, VoteLimits limits, ILogger<LiveService> logger)
+/// <summary>
+/// <c>tally.v1.Live</c>: <c>Watch</c> streams a poll's results through <see cref="ReadAdmission"/> and the hub;
+/// <c>Vote</c> casts a ballot through <see cref="VoteAdmission"/>. The credential is the call's <c>authorization</c>
+/// metadata (<c>Bearer …</c>), as over HTTP.
+/// </summary>
+internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmission reads, ILogger<LiveService> logger)
 {
     private static readonly KeyValuePair<string, object?> Transport = TallyMetrics.Transport("grpc");
 
@@ -25,9 +27,10 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, VoteLimits l
             throw GrpcErrors.Invalid("since_seq is a seq from a previous update: zero or more.");
         }
 
-        if ((await engine.WatchAsync(request.PollId, context.CancellationToken)).Rejection is { Kind: not RejectionKind.UnknownPoll } refused)
+        var visitor = await VisitorAsync(context);
+        if ((await reads.ReadAsync(visitor, request.PollId, Reading.Watch, context.CancellationToken)).Rejection is { } refused)
         {
-            throw GrpcErrors.From(refused); // a cluster partition without an owner: retry
+            throw GrpcErrors.From(refused); // NOT_FOUND, UNAUTHENTICATED / PERMISSION_DENIED, or UNAVAILABLE while a cluster partition has no owner
         }
 
         var connection = new GrpcConnection(stream, hub.Options);
@@ -71,18 +74,10 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, VoteLimits l
             throw GrpcErrors.Invalid("poll_id is required.");
         }
 
-        if (await limits.CheckAsync(context.GetHttpContext().Connection.RemoteIpAddress, 1, context.CancellationToken) is { } limited)
-        {
-            var refused = GrpcErrors.From(limited.Rejection);
-            refused.Trailers.Add(GrpcErrors.RetryPushbackTrailer, (limited.RetryAfterSeconds * 1000).ToString(System.Globalization.CultureInfo.InvariantCulture));
-            throw refused;
-        }
-
-        var outcome = await engine.CastVoteAsync(new CastVote(
-            request.PollId,
-            [.. request.OptionIds],
-            NullIfEmpty(request.VoterId),
-            NullIfEmpty(request.IdempotencyKey)));
+        var outcome = await votes.CastAsync(
+            await VisitorAsync(context),
+            new Ballot(request.PollId, [.. request.OptionIds], NullIfEmpty(request.VoterId), NullIfEmpty(request.InviteCode), NullIfEmpty(request.IdempotencyKey)),
+            context.CancellationToken);
         if (outcome.Rejection is { } rejection)
         {
             throw GrpcErrors.From(rejection);
@@ -92,8 +87,15 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, VoteLimits l
         {
             VoteId = outcome.VoteId,
             Seq = outcome.Seq,
-            Status = outcome.Status == Engine.VoteStatus.Changed ? V1.VoteStatus.Changed : V1.VoteStatus.Counted,
+            Status = outcome.Status == Tally.Engine.VoteStatus.Changed ? V1.VoteStatus.Changed : V1.VoteStatus.Counted,
         };
+    }
+
+    /// <summary>Who calls: the <c>authorization</c> metadata, checked as an HTTP request's header is; a bad credential ends the call UNAUTHENTICATED.</summary>
+    private static async ValueTask<Visitor> VisitorAsync(ServerCallContext context)
+    {
+        var visitor = await HttpAccess.VisitorAsync(context.GetHttpContext(), "grpc");
+        return visitor.Value ?? throw GrpcErrors.From(visitor.Rejection!);
     }
 
     /// <summary>proto3 strings have no null: empty means "not given".</summary>

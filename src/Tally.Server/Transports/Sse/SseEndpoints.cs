@@ -1,10 +1,10 @@
-using Tally.Engine;
 using System.Buffers;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Tally.Live;
 using Tally.Metrics;
 using Tally.Polls;
+using Tally.Server.Access;
 using Tally.Server.Endpoints;
 using Tally.Server.Http;
 
@@ -23,7 +23,7 @@ internal static class SseEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Watch a poll's results: server-sent events snapshot, delta, closed; id is the seq");
 
-    private static async Task WatchAsync(string id, HttpContext context, LiveHub hub, ITallyEngine engine, IOptions<LiveOptions> options, ILogger<SseConnection> logger)
+    private static async Task WatchAsync(string id, HttpContext context, LiveHub hub, ReadAdmission reads, IOptions<LiveOptions> options, ILogger<SseConnection> logger)
     {
         var since = context.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } header ? header : context.Request.Query["since"].ToString();
         long? from = null;
@@ -38,9 +38,12 @@ internal static class SseEndpoints
             from = seq;
         }
 
-        if ((await engine.WatchAsync(id, context.RequestAborted)).Rejection is { Kind: not RejectionKind.UnknownPoll } refused)
+        // The credential may come as ?access_token= (EventSource cannot set headers): a watch token for a private poll.
+        var visitor = await HttpAccess.VisitorAsync(context, "sse");
+        var grant = visitor.Value is { } known ? await reads.ReadAsync(known, id, Reading.Watch, context.RequestAborted) : visitor.Rejection!;
+        if (grant.Rejection is { } refused)
         {
-            await Problems.From(refused).ExecuteAsync(context); // a cluster partition without an owner: retry
+            await HttpAccess.Refuse(context.Response, refused).ExecuteAsync(context); // 404, 401/403, or 503 while a cluster partition has no owner
             return;
         }
 

@@ -8,7 +8,7 @@ namespace Tally.Server.Transports.WebSockets;
 /// </summary>
 internal sealed class ClientOp
 {
-    public const string Keys = "op, pollId, since, optionIds, voterId, requestId, idempotencyKey";
+    public const string Keys = "op, pollId, since, optionIds, voterId, requestId, idempotencyKey, inviteCode, token";
 
     private Field _seen;
 
@@ -23,6 +23,8 @@ internal sealed class ClientOp
         VoterId = 16,
         RequestId = 32,
         IdempotencyKey = 64,
+        InviteCode = 128,
+        Token = 256,
     }
 
     public string? Op { get; set; }
@@ -39,6 +41,12 @@ internal sealed class ClientOp
 
     public string? IdempotencyKey { get; set; }
 
+    /// <summary>An invite code (vote on an invite poll).</summary>
+    public string? InviteCode { get; set; }
+
+    /// <summary>A credential for this op only (a voter token, a watch token), or the socket's new one (<c>auth</c>).</summary>
+    public string? Token { get; set; }
+
     public static Field FieldOf(ReadOnlySpan<byte> utf8Name) => utf8Name switch
     {
         _ when utf8Name.SequenceEqual("op"u8) => Field.Op,
@@ -48,6 +56,8 @@ internal sealed class ClientOp
         _ when utf8Name.SequenceEqual("voterId"u8) => Field.VoterId,
         _ when utf8Name.SequenceEqual("requestId"u8) => Field.RequestId,
         _ when utf8Name.SequenceEqual("idempotencyKey"u8) => Field.IdempotencyKey,
+        _ when utf8Name.SequenceEqual("inviteCode"u8) => Field.InviteCode,
+        _ when utf8Name.SequenceEqual("token"u8) => Field.Token,
         _ => Field.None,
     };
 

@@ -59,6 +59,12 @@ internal sealed class JsonWebSocketProtocol : WebSocketProtocol
                     case ClientOp.Field.IdempotencyKey:
                         op.IdempotencyKey = ReadString(ref reader, "idempotencyKey", out error);
                         break;
+                    case ClientOp.Field.InviteCode:
+                        op.InviteCode = ReadString(ref reader, "inviteCode", out error);
+                        break;
+                    case ClientOp.Field.Token:
+                        op.Token = ReadString(ref reader, "token", out error);
+                        break;
                     case ClientOp.Field.Since:
                         op.Since = ReadSince(ref reader, out error);
                         break;

@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using Tally.Engine;
 using Tally.Live;
+using Tally.Server.Access;
 using Tally.Server.Http;
 
 namespace Tally.Server.Transports.WebSockets;
@@ -42,9 +42,10 @@ internal static class WebSocketEndpoints
     private static async Task AcceptAsync(
         HttpContext context,
         LiveHub hub,
-        ITallyEngine engine,
         IOptions<WebSocketTransportOptions> options,
-        ILogger<WebSocketSession> logger)
+        ILogger<WebSocketSession> logger,
+        SocketAdmission admission,
+        AccessDirectory directory)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -68,6 +69,25 @@ internal static class WebSocketEndpoints
             return;
         }
 
+        // Who opens the socket: its credential (a header, or ?access_token= since browsers cannot set headers on a
+        // WebSocket), checked now, so a bad one is a 401 rather than a socket that refuses every op.
+        var caller = await admission.Authenticator.AuthenticateAsync(context);
+        if (caller.Rejection is { } unauthenticated)
+        {
+            await HttpAccess.Refuse(context.Response, unauthenticated).ExecuteAsync(context);
+            return;
+        }
+
+        // A browser page of another site (cross-site WebSocket hijacking) may open a socket only when some workspace
+        // allows its origin; each op then checks the origin against its poll's workspace.
+        var crossOrigin = CrossOrigin(context.Request);
+        if (crossOrigin is not null && !await AllowedAnywhereAsync(directory, crossOrigin, context.RequestAborted))
+        {
+            await Problem(StatusCodes.Status403Forbidden, "forbidden", "The credential does not allow this",
+                $"Pages of {Contracts.ContractMapping.Clip(crossOrigin)} may not open this WebSocket: no workspace lists that origin in its allowedOrigins.").ExecuteAsync(context);
+            return;
+        }
+
         if (hub.Closing.IsCancellationRequested)
         {
             await Problem(StatusCodes.Status503ServiceUnavailable, "unavailable", "The server cannot take this now", "The server is shutting down.").ExecuteAsync(context);
@@ -86,9 +106,34 @@ internal static class WebSocketEndpoints
             DangerousEnableCompression = true,
             DisableServerContextTakeover = true,
         });
-        var limits = context.RequestServices.GetRequiredService<VoteLimits>();
-        var client = context.Connection.RemoteIpAddress;
-        await new WebSocketSession(socket, protocol, hub, engine, settings, logger, votes => limits.CheckAsync(client, votes, CancellationToken.None)).RunAsync();
+        var visitor = new Visitor(caller.Value!, context.Connection.RemoteIpAddress, HttpAccess.VoterCookieOf(context.Request), crossOrigin, "websocket");
+        await new WebSocketSession(socket, protocol, hub, settings, logger, visitor, admission).RunAsync();
+    }
+
+    /// <summary>The request's <c>Origin</c> when it is another than the server's own (scheme and host); null for same-origin requests and clients that send none.</summary>
+    internal static string? CrossOrigin(HttpRequest request)
+    {
+        var origin = request.Headers.Origin.ToString();
+        if (origin.Length == 0)
+        {
+            return null;
+        }
+
+        var own = $"{request.Scheme}://{request.Host.Value}";
+        return string.Equals(origin, own, StringComparison.OrdinalIgnoreCase) ? null : WorkspaceRules.Normalize(origin) ?? origin;
+    }
+
+    private static async ValueTask<bool> AllowedAnywhereAsync(AccessDirectory directory, string origin, CancellationToken cancellationToken)
+    {
+        foreach (var workspace in await directory.ListWorkspacesAsync(cancellationToken))
+        {
+            if (OriginPolicy.Contains(workspace.Settings.AllowedOrigins, origin))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The first subprotocol in the client's order that the server speaks.</summary>

@@ -1,24 +1,24 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using Tally.Server.Http;
-using Tally.Engine;
 using Tally.Live;
 using Tally.Polls;
+using Tally.Server.Access;
 
 namespace Tally.Server.Transports.WebSockets;
 
 /// <summary>
-/// The ops of one socket's client: subscribe and unsubscribe through the hub, vote through the engine
-/// (the path the HTTP API takes), ping; and their answers (ack, error, pong), sent through the
-/// connection's send lock.
+/// The ops of one socket's client: subscribe (through <see cref="ReadAdmission"/>, then the hub) and unsubscribe,
+/// vote (through <see cref="VoteAdmission"/>, the path the HTTP API takes), ping; and their answers (ack, error,
+/// pong), sent through the connection's send lock. <paramref name="visitor"/> is who opened the socket (the
+/// credential of the upgrade request, its voter cookie, its origin); an op's own <c>token</c> speaks for that op only.
 /// </summary>
 internal sealed class WebSocketOps(
     WebSocketConnection connection,
     LiveHub hub,
-    ITallyEngine engine,
     WebSocketTransportOptions options,
     Action<WebSocketCloseStatus, string> close,
-    Func<int, ValueTask<RateLimited?>> rateLimit)
+    Visitor visitor,
+    SocketAdmission admission)
 {
     private readonly TimeSpan _stuckTimeout = hub.Options.StuckTimeout;
     private readonly Lock _subscribing = new();
@@ -100,9 +100,17 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        if ((await engine.WatchAsync(pollId, CancellationToken.None).ConfigureAwait(false)).Rejection is { Kind: not RejectionKind.UnknownPoll } refused)
+        var speaker = await SpeakerAsync(op).ConfigureAwait(false);
+        if (speaker.Value is not { } who)
         {
-            await SendErrorAsync(OpError.From(op, refused)).ConfigureAwait(false); // a cluster partition without an owner: retry
+            await SendErrorAsync(OpError.From(op, speaker.Rejection!)).ConfigureAwait(false);
+            return;
+        }
+
+        var grant = await admission.Reads.ReadAsync(who, pollId, Reading.Watch, CancellationToken.None).ConfigureAwait(false);
+        if (grant.Rejection is { } refused)
+        {
+            await SendErrorAsync(OpError.From(op, refused)).ConfigureAwait(false); // 404, 403, or 503 while a cluster partition has no owner
             return;
         }
 
@@ -134,19 +142,14 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        if ((await engine.FindPollAsync(op.PollId!, CancellationToken.None).ConfigureAwait(false)).Rejection is { } refused)
+        var speaker = await SpeakerAsync(op).ConfigureAwait(false);
+        if (speaker.Value is not { } who)
         {
-            await SendErrorAsync(refused.Kind == RejectionKind.UnknownPoll ? OpError.PollNotFound(op, op.PollId!) : OpError.From(op, refused)).ConfigureAwait(false);
+            await SendErrorAsync(OpError.From(op, speaker.Rejection!)).ConfigureAwait(false);
             return;
         }
 
-        if (await rateLimit(1).ConfigureAwait(false) is { } limited)
-        {
-            await SendErrorAsync(OpError.From(op, limited.Rejection)).ConfigureAwait(false);
-            return;
-        }
-
-        var outcome = await engine.CastVoteAsync(new CastVote(op.PollId!, op.OptionIds!, op.VoterId, op.IdempotencyKey)).ConfigureAwait(false);
+        var outcome = await admission.Votes.CastAsync(who, new Ballot(op.PollId!, op.OptionIds!, op.VoterId, op.InviteCode, op.IdempotencyKey), CancellationToken.None).ConfigureAwait(false);
         if (outcome.Rejection is { } rejection)
         {
             await SendErrorAsync(OpError.From(op, rejection)).ConfigureAwait(false);
@@ -154,6 +157,18 @@ internal sealed class WebSocketOps(
         }
 
         await SendAsync(static (protocol, buffer, state) => protocol.WriteAck(buffer, state.RequestId, state.Outcome), (RequestId: op.RequestId!, Outcome: outcome)).ConfigureAwait(false);
+    }
+
+    /// <summary>Who the op speaks for: the socket's visitor, or the credential the op carries (<c>token</c>).</summary>
+    private async ValueTask<Tally.Engine.Outcome<Visitor>> SpeakerAsync(ClientOp op)
+    {
+        if (op.Token is null)
+        {
+            return visitor;
+        }
+
+        var caller = await admission.Authenticator.AuthenticateAsync(op.Token, CancellationToken.None).ConfigureAwait(false);
+        return caller.Value is { } known ? visitor.As(known) : caller.Rejection!;
     }
 
     private Task SendErrorAsync(OpError error) =>

@@ -1,8 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using Tally.Server.Http;
-using Tally.Engine;
 using Tally.Live;
+using Tally.Server.Access;
 using Tally.Metrics;
 
 namespace Tally.Server.Transports.WebSockets;
@@ -32,10 +31,10 @@ internal sealed class WebSocketSession
         WebSocket socket,
         WebSocketProtocol protocol,
         LiveHub hub,
-        ITallyEngine engine,
         WebSocketTransportOptions options,
         ILogger logger,
-        Func<int, ValueTask<RateLimited?>> rateLimit)
+        Visitor visitor,
+        SocketAdmission admission)
     {
         _socket = socket;
         _protocol = protocol;
@@ -43,7 +42,7 @@ internal sealed class WebSocketSession
         _options = options;
         _logger = logger;
         _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold, OnWriterEnded);
-        _ops = new WebSocketOps(_connection, hub, engine, options, BeginClose, rateLimit);
+        _ops = new WebSocketOps(_connection, hub, options, BeginClose, visitor, admission);
     }
 
     /// <summary>

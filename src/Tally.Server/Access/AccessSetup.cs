@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Tally.Access;
+
+namespace Tally.Server.Access;
+
+/// <summary>Registers credentials, voter identities and the admission path.</summary>
+internal static class AccessSetup
+{
+    /// <summary>The JwtBearer scheme management requests authenticate JWTs through; its token handler is <see cref="TokenValidator"/>.</summary>
+    public const string JwtScheme = "Tally.Jwt";
+
+    public static void AddTallyAccess(this IServiceCollection services)
+    {
+        services.AddOptions<AccessOptions>().BindConfiguration("Tally:Access").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
+        services.AddOptions<CompatibilityOptions>().BindConfiguration("Tally:Compatibility");
+
+        // Embedded mode's SQLite and cluster mode's PostgreSQL register their stores; this one is for hosts without either.
+        services.TryAddSingleton<IAccessStore, InMemoryAccessStore>();
+        services.AddSingleton<AccessDirectory>();
+        services.AddSingleton<ServerKeys>();
+        services.AddSingleton<TallyTokens>();
+        services.AddSingleton<InviteCodes>();
+        services.AddSingleton<JwksKeys>();
+        services.AddSingleton<TokenValidator>();
+        services.AddSingleton<Authenticator>();
+        services.AddSingleton<VoterIdentities>();
+        services.AddSingleton<OriginPolicy>();
+        services.AddSingleton<VoteAdmission>();
+        services.AddSingleton<ReadAdmission>();
+        services.AddSingleton(sp => new SocketAdmission(sp.GetRequiredService<VoteAdmission>(), sp.GetRequiredService<ReadAdmission>(), sp.GetRequiredService<Authenticator>()));
+        services.AddSingleton<AuditTrail>();
+        services.AddHostedService<AccessHostedService>();
+
+        services.AddAuthentication().AddJwtBearer(JwtScheme);
+        services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>>(sp => new PostConfigureOptions<JwtBearerOptions>(JwtScheme, o =>
+        {
+            o.MapInboundClaims = false;
+            o.TokenHandlers.Clear();
+            o.TokenHandlers.Add(sp.GetRequiredService<TokenValidator>());
+        }));
+    }
+}

@@ -1,0 +1,32 @@
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.Tokens;
+using Tally.Access;
+
+namespace Tally.Server.Access;
+
+/// <summary>
+/// The server's own secrets, kept in the access store (so every node of a cluster has the same ones, and a restart
+/// keeps them): the key that signs the tokens Tally issues (anonymous voter ids, watch tokens) and the key that
+/// makes invite codes. Loaded once at start; never logged.
+/// </summary>
+internal sealed class ServerKeys
+{
+    public const string TokenSigningName = "tally.token-signing.v1";
+    public const string InviteName = "tally.invite-codes.v1";
+
+    private SymmetricSecurityKey? _tokenKey;
+    private byte[]? _inviteKey;
+
+    /// <summary>HS256 key of Tally's own tokens.</summary>
+    public SymmetricSecurityKey TokenKey => _tokenKey ?? throw new InvalidOperationException("The server keys are not loaded yet.");
+
+    /// <summary>HMAC key of invite codes.</summary>
+    public byte[] InviteKey => _inviteKey ?? throw new InvalidOperationException("The server keys are not loaded yet.");
+
+    public async Task LoadAsync(IAccessStore store, CancellationToken cancellationToken)
+    {
+        var token = await store.GetOrAddSecretAsync(TokenSigningName, RandomNumberGenerator.GetBytes(32), cancellationToken).ConfigureAwait(false);
+        _inviteKey = await store.GetOrAddSecretAsync(InviteName, RandomNumberGenerator.GetBytes(32), cancellationToken).ConfigureAwait(false);
+        _tokenKey = new SymmetricSecurityKey(token) { KeyId = "tally-1" };
+    }
+}

@@ -1,0 +1,133 @@
+using Tally.Engine;
+using Tally.Metrics;
+using Tally.Polls;
+using Tally.Server.Contracts;
+using Tally.Server.Http;
+
+namespace Tally.Server.Access;
+
+/// <summary>
+/// The one way a vote gets in, whatever the transport (HTTP, WebSocket, gRPC): the poll's id checked for shape, the
+/// poll found, the caller's credential checked against its workspace, the voter identified as the poll's
+/// <see cref="VoterIdentity"/> says, the rate limit, then the engine. Transports map their wire format to a
+/// <see cref="Ballot"/> and the outcome back; every rule is here once. The caller was authenticated before
+/// (<see cref="Authenticator"/>), once per request or connection.
+/// </summary>
+internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters, OriginPolicy origins, VoteLimits limits, TallyMetrics metrics)
+{
+    /// <summary>Admits and casts one ballot; the outcome is durable unless it is a rejection.</summary>
+    public async ValueTask<VoteOutcome> CastAsync(Visitor visitor, Ballot ballot, CancellationToken cancellationToken)
+    {
+        var (vote, rejection) = await AdmitAsync(visitor, ballot, cancellationToken).ConfigureAwait(false);
+        if (rejection is not null)
+        {
+            metrics.RecordRejected(rejection.Kind);
+            return VoteOutcome.Rejected(rejection);
+        }
+
+        if (await limits.CheckAsync(visitor.Address, 1, cancellationToken).ConfigureAwait(false) is { } limited)
+        {
+            return VoteOutcome.Rejected(limited.Rejection);
+        }
+
+        return await engine.CastVoteAsync(vote!).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Admits each ballot of a batch as <see cref="CastAsync"/> does (a refused one is answered in its place, the
+    /// others go on), then casts the admitted ones together. The rate limit counts every admitted vote, and a
+    /// batch past it is refused whole.
+    /// </summary>
+    public async Task<Outcome<VoteOutcome[]>> CastBatchAsync(Visitor visitor, IReadOnlyList<Ballot?> ballots, CancellationToken cancellationToken)
+    {
+        var results = new VoteOutcome[ballots.Count];
+        var admitted = new List<CastVote>(ballots.Count);
+        var at = new List<int>(ballots.Count);
+        var polls = new Dictionary<string, Outcome<PollDefinition>>(StringComparer.Ordinal);
+        for (var i = 0; i < ballots.Count; i++)
+        {
+            if (ballots[i] is not { } ballot)
+            {
+                results[i] = Refused(new Rejection(RejectionKind.Invalid, $"votes[{i}] needs pollId and optionIds."));
+                continue;
+            }
+
+            var (vote, rejection) = await AdmitAsync(visitor, ballot, cancellationToken, polls).ConfigureAwait(false);
+            if (rejection is not null)
+            {
+                results[i] = Refused(rejection);
+                continue;
+            }
+
+            admitted.Add(vote!);
+            at.Add(i);
+        }
+
+        if (admitted.Count == 0)
+        {
+            return results;
+        }
+
+        if (await limits.CheckAsync(visitor.Address, admitted.Count, cancellationToken).ConfigureAwait(false) is { } limited)
+        {
+            return limited.Rejection; // nothing of the batch was taken
+        }
+
+        var cast = await engine.CastVotesAsync(admitted).ConfigureAwait(false);
+        if (cast.Rejection is { } refused)
+        {
+            return refused;
+        }
+
+        for (var k = 0; k < at.Count; k++)
+        {
+            results[at[k]] = cast.Value![k];
+        }
+
+        return results;
+    }
+
+    private VoteOutcome Refused(Rejection rejection)
+    {
+        metrics.RecordRejected(rejection.Kind);
+        return VoteOutcome.Rejected(rejection);
+    }
+
+    private async ValueTask<(CastVote? Vote, Rejection? Rejection)> AdmitAsync(
+        Visitor visitor, Ballot ballot, CancellationToken cancellationToken, Dictionary<string, Outcome<PollDefinition>>? polls = null)
+    {
+        if (!PollIds.IsValid(ballot.PollId))
+        {
+            return (null, NoSuchPoll(ballot.PollId));
+        }
+
+        if (polls is null || !polls.TryGetValue(ballot.PollId, out var found))
+        {
+            found = await engine.FindPollAsync(ballot.PollId, cancellationToken).ConfigureAwait(false);
+            polls?.TryAdd(ballot.PollId, found);
+        }
+
+        if (found.Value is not { } poll)
+        {
+            return (null, found.Rejection!.Kind == RejectionKind.UnknownPoll ? NoSuchPoll(ballot.PollId) : found.Rejection);
+        }
+
+        if (visitor.Caller.IsOfAnother(poll.Workspace))
+        {
+            return (null, NoSuchPoll(poll.Id)); // a credential never reveals another workspace's polls
+        }
+
+        if (await origins.CheckAsync(poll, visitor.CrossOrigin, cancellationToken).ConfigureAwait(false) is { } foreign)
+        {
+            return (null, foreign);
+        }
+
+        var (voterId, refused) = await voters.ResolveAsync(poll, visitor, ballot, cancellationToken).ConfigureAwait(false);
+        return refused is not null
+            ? (null, refused)
+            : (new CastVote(poll.Id, ballot.OptionIds, voterId, ballot.IdempotencyKey), null);
+    }
+
+    /// <summary>The answer for a poll that does not exist (or is not the caller's to see), the id clipped.</summary>
+    public static Rejection NoSuchPoll(string pollId) => new(RejectionKind.UnknownPoll, $"There is no poll {ContractMapping.Clip(pollId)}.");
+}
