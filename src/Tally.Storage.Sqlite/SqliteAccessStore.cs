@@ -16,7 +16,7 @@ internal sealed class SqliteAccessStore : IAccessStore, IDisposable
     // Times are Unix milliseconds (UTC). Settings are a JSON document (WorkspaceSettingsJson), so a settings field
     // added later needs no migration; its JWT issuer is copied into jwt_issuer, where a unique index (NULLs apart)
     // keeps one issuer to one workspace.
-    internal const string Schema = """
+    private const string Schema = """
         CREATE TABLE IF NOT EXISTS workspaces (
             id         TEXT    PRIMARY KEY,
             name       TEXT    NOT NULL,
