@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Tally.Access;
 using Tally.Storage;
 using Tally.Storage.Sqlite;
 
@@ -9,8 +10,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SqliteServiceCollectionExtensions
 {
     /// <summary>
-    /// Puts Tally's event log and snapshots in a SQLite file, replacing any other <see cref="IEventLog"/>
-    /// and <see cref="ISnapshotStore"/>. Settings bind from <c>Tally:Sqlite</c>.
+    /// Puts Tally's event log, snapshots and access store (workspaces, API keys, audit log, server secrets) in one
+    /// SQLite file, replacing any other <see cref="IEventLog"/>, <see cref="ISnapshotStore"/> and
+    /// <see cref="IAccessStore"/>. Settings bind from <c>Tally:Sqlite</c>.
     /// </summary>
     public static IServiceCollection AddTallySqlite(this IServiceCollection services, Action<SqliteStorageOptions>? configure = null)
     {
@@ -25,8 +27,10 @@ public static class SqliteServiceCollectionExtensions
             .ValidateOnStart();
         services.RemoveAll<IEventLog>();
         services.RemoveAll<ISnapshotStore>();
+        services.RemoveAll<IAccessStore>();
         services.AddSingleton<IEventLog, SqliteEventLog>();
         services.AddSingleton<ISnapshotStore, SqliteSnapshotStore>();
+        services.AddSingleton<IAccessStore, SqliteAccessStore>();
         return services;
     }
 }

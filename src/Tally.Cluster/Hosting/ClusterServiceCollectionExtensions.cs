@@ -5,7 +5,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using NATS.Client.Core;
 using Npgsql;
 using StackExchange.Redis;
+using Tally.Access;
 using Tally.Cluster;
+using Tally.Cluster.Access;
 using Tally.Cluster.Engine;
 using Tally.Cluster.Hosting;
 using Tally.Cluster.ReadModels;
@@ -19,7 +21,8 @@ public static class ClusterServiceCollectionExtensions
 {
     /// <summary>
     /// Makes this process a cluster node: the engine becomes a <see cref="ClusterEngine"/> on NATS JetStream
-    /// (replacing any other <see cref="ITallyEngine"/>), with the ledger in PostgreSQL, read models in Redis, and
+    /// (replacing any other <see cref="ITallyEngine"/>), with the ledger and the access store (replacing any other
+    /// <see cref="IAccessStore"/>) in PostgreSQL, read models in Redis, and
     /// readiness checks named <c>nats</c>, <c>postgres</c> and <c>redis</c>. Settings bind from <c>Tally:Nats</c>
     /// (<c>Url</c>, required), <c>Tally:Postgres</c> (<c>ConnectionString</c>, required), <c>Tally:Redis</c>
     /// (<c>Configuration</c>, required), <c>Tally:Cluster</c> and <c>Tally:Engine</c>, validated at start.
@@ -60,6 +63,8 @@ public static class ClusterServiceCollectionExtensions
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString!));
         services.RemoveAll<ITallyEngine>();
         services.AddSingleton<ITallyEngine>(sp => sp.GetRequiredService<ClusterEngine>());
+        services.RemoveAll<IAccessStore>();
+        services.AddSingleton<IAccessStore>(sp => new PostgresAccessStore(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddHostedService<RedisPresence>();
         services.AddSingleton<IVoteRateLimiter>(sp => sp.GetRequiredService<IOptions<RateLimitOptions>>().Value is { Enabled: true } limits
             ? new RedisVoteRateLimiter(

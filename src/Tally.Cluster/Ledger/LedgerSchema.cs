@@ -5,7 +5,7 @@ namespace Tally.Cluster.Ledger;
 /// <summary>
 /// The ledger's tables in PostgreSQL, created and upgraded by numbered migrations under an advisory lock, so
 /// nodes starting together apply each one once. Poll definitions, one row per ballot (its current choice), the
-/// projector's checkpoint, and each partition's latest snapshot. The partial unique key on (poll, voter) makes one-ballot-per-voter hold in the
+/// projector's checkpoint, each partition's latest snapshot, and the access store's tables. The partial unique key on (poll, voter) makes one-ballot-per-voter hold in the
 /// system of record itself, not only in the writer that decided it.
 /// </summary>
 internal static class LedgerSchema
@@ -55,6 +55,52 @@ internal static class LedgerSchema
             data        bytea       NOT NULL,
             PRIMARY KEY (stream, partition)
         );
+        """,
+        // The access store (PostgresAccessStore). Ids sort in "C" collation (ordinal, as the port lists them), not the
+        // database's locale. A workspace's settings are a JSON document; its JWT issuer is copied out into a column
+        // whose unique index (NULLs apart) keeps one issuer to one workspace. access_version is one row, raised in the
+        // transaction of every access write, so nodes learn with one small read that their caches are stale.
+        """
+        CREATE TABLE workspaces (
+            id         text COLLATE "C" PRIMARY KEY,
+            name       text        NOT NULL,
+            created_at timestamptz NOT NULL,
+            jwt_issuer text,
+            settings   jsonb       NOT NULL
+        );
+        CREATE UNIQUE INDEX workspaces_jwt_issuer ON workspaces (jwt_issuer);
+        CREATE TABLE api_keys (
+            id           text COLLATE "C" PRIMARY KEY,
+            workspace    text COLLATE "C" NOT NULL REFERENCES workspaces (id),
+            name         text        NOT NULL,
+            scopes       int         NOT NULL,
+            secret_hash  bytea       NOT NULL,
+            created_at   timestamptz NOT NULL,
+            expires_at   timestamptz,
+            revoked_at   timestamptz,
+            last_used_at timestamptz,
+            created_by   text
+        );
+        CREATE INDEX api_keys_by_workspace ON api_keys (workspace, created_at DESC, id DESC);
+        CREATE TABLE audit_log (
+            id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            workspace text COLLATE "C" NOT NULL,
+            at        timestamptz NOT NULL,
+            actor     text        NOT NULL,
+            action    text        NOT NULL,
+            target    text,
+            detail    text
+        );
+        CREATE INDEX audit_log_by_workspace ON audit_log (workspace, id DESC);
+        CREATE TABLE server_secrets (
+            name  text  PRIMARY KEY,
+            value bytea NOT NULL
+        );
+        CREATE TABLE access_version (
+            id      int    PRIMARY KEY CHECK (id = 1),
+            version bigint NOT NULL
+        );
+        INSERT INTO access_version (id, version) VALUES (1, 0);
         """,
     ];
 

@@ -4,7 +4,8 @@ namespace Tally.Access;
 /// The port for who may do what: workspaces, their API keys and audit log, and the server's own signing secrets.
 /// Embedded mode keeps them in SQLite beside the event log, cluster mode in PostgreSQL. Every write that changes
 /// what a credential may do (a workspace's settings, a key made or revoked) raises <see cref="ReadVersionAsync"/>'s
-/// number, so each node's caches can tell, with one small read, that they must be dropped.
+/// number, so each node's caches can tell, with one small read, that they must be dropped. Times are kept to the
+/// millisecond at least and read back in UTC. <c>AccessStoreSpecification</c> (tests) is the full contract.
 /// </summary>
 public interface IAccessStore
 {
@@ -28,7 +29,7 @@ public interface IAccessStore
     /// <summary>Replaces a workspace's name and settings (its id and creation time stay).</summary>
     Task<AccessWrite> UpdateWorkspaceAsync(Workspace workspace, CancellationToken cancellationToken);
 
-    /// <summary>Adds a key; its id is new (random), and its workspace exists.</summary>
+    /// <summary>Adds a key; its id is new (random), and its workspace exists: <see cref="InvalidOperationException"/> otherwise, and nothing is stored.</summary>
     Task CreateKeyAsync(ApiKey key, CancellationToken cancellationToken);
 
     Task<ApiKey?> FindKeyAsync(string keyId, CancellationToken cancellationToken);
@@ -45,7 +46,7 @@ public interface IAccessStore
     /// <summary>Stores an audit entry and returns its id.</summary>
     Task<long> AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken);
 
-    /// <summary>A workspace's audit entries, newest first: at most <paramref name="limit"/>, with ids below <paramref name="beforeId"/> when given.</summary>
+    /// <summary>A workspace's audit entries, newest first: at most <paramref name="limit"/>, with ids below <paramref name="beforeId"/> when given. <paramref name="limit"/> is 0 or more.</summary>
     Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(string workspace, int limit, long? beforeId, CancellationToken cancellationToken);
 
     /// <summary>

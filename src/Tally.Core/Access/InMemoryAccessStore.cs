@@ -1,6 +1,9 @@
 namespace Tally.Access;
 
-/// <summary>An <see cref="IAccessStore"/> in memory: for tests and for engines without storage. Thread-safe.</summary>
+/// <summary>
+/// An <see cref="IAccessStore"/> in memory: for tests and for engines without storage. Thread-safe. Times are kept in
+/// UTC, as the stores that write them down read them back.
+/// </summary>
 public sealed class InMemoryAccessStore : IAccessStore
 {
     private readonly Lock _gate = new();
@@ -59,7 +62,7 @@ public sealed class InMemoryAccessStore : IAccessStore
                 return Task.FromResult(AccessWrite.IssuerTaken);
             }
 
-            _workspaces.Add(workspace.Id, workspace);
+            _workspaces.Add(workspace.Id, workspace with { CreatedAt = workspace.CreatedAt.ToUniversalTime() });
             _version++;
             return Task.FromResult(AccessWrite.Done);
         }
@@ -96,7 +99,18 @@ public sealed class InMemoryAccessStore : IAccessStore
                 throw new InvalidOperationException($"There is no workspace {key.Workspace}.");
             }
 
-            _keys.Add(key.Id, key);
+            if (_keys.ContainsKey(key.Id))
+            {
+                throw new InvalidOperationException($"There is a key {key.Id} already.");
+            }
+
+            _keys.Add(key.Id, key with
+            {
+                CreatedAt = key.CreatedAt.ToUniversalTime(),
+                ExpiresAt = key.ExpiresAt?.ToUniversalTime(),
+                RevokedAt = key.RevokedAt?.ToUniversalTime(),
+                LastUsedAt = key.LastUsedAt?.ToUniversalTime(),
+            });
             _version++;
         }
 
@@ -130,7 +144,7 @@ public sealed class InMemoryAccessStore : IAccessStore
 
             if (key.RevokedAt is null)
             {
-                _keys[keyId] = key with { RevokedAt = at };
+                _keys[keyId] = key with { RevokedAt = at.ToUniversalTime() };
                 _version++;
             }
 
@@ -147,7 +161,7 @@ public sealed class InMemoryAccessStore : IAccessStore
             {
                 if (_keys.TryGetValue(id, out var key) && (key.LastUsedAt is not { } was || was < at))
                 {
-                    _keys[id] = key with { LastUsedAt = at };
+                    _keys[id] = key with { LastUsedAt = at.ToUniversalTime() };
                 }
             }
         }
@@ -161,13 +175,14 @@ public sealed class InMemoryAccessStore : IAccessStore
         lock (_gate)
         {
             var id = _audit.Count + 1L;
-            _audit.Add(entry with { Id = id });
+            _audit.Add(entry with { Id = id, At = entry.At.ToUniversalTime() });
             return Task.FromResult(id);
         }
     }
 
     public Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(string workspace, int limit, long? beforeId, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
         lock (_gate)
         {
             return Task.FromResult<IReadOnlyList<AuditEntry>>([.. _audit
@@ -179,6 +194,8 @@ public sealed class InMemoryAccessStore : IAccessStore
 
     public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(candidate);
         lock (_gate)
         {
             if (!_secrets.TryGetValue(name, out var secret))
