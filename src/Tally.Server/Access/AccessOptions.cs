@@ -29,6 +29,9 @@ public sealed class AccessOptions
     /// <summary>How long fetched JWKS keys are used before they are fetched again (an unknown <c>kid</c> fetches sooner). Default 1 h.</summary>
     public TimeSpan JwksRefreshInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>A token under an unknown <c>kid</c> fetches its issuer's JWKS again, at most this often per issuer. Default 30 s.</summary>
+    public TimeSpan JwksMinimumRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Lifetime of the anonymous voter ids Tally issues (cookie and token). Default 365 days.</summary>
     public TimeSpan AnonymousVoterLifetime { get; set; } = TimeSpan.FromDays(365);
 
@@ -73,6 +76,11 @@ internal sealed class AccessOptionsValidator : IValidateOptions<AccessOptions>
         if (options.JwksRefreshInterval < TimeSpan.FromMinutes(1))
         {
             failures.Add("Tally:Access:JwksRefreshInterval is at least 1 minute.");
+        }
+
+        if (options.JwksMinimumRefreshInterval < TimeSpan.FromSeconds(1) || options.JwksMinimumRefreshInterval > options.JwksRefreshInterval)
+        {
+            failures.Add("Tally:Access:JwksMinimumRefreshInterval is from 1 s to JwksRefreshInterval.");
         }
 
         if (options.AnonymousVoterLifetime < TimeSpan.FromMinutes(1))

@@ -31,7 +31,7 @@ internal sealed class JwksKeys : IDisposable
             new HttpDocumentRetriever(_http) { RequireHttps = _options.JwksRequireHttps })
         {
             AutomaticRefreshInterval = _options.JwksRefreshInterval,
-            RefreshInterval = TimeSpan.FromSeconds(30),
+            RefreshInterval = _options.JwksMinimumRefreshInterval,
         });
         if (refresh)
         {

@@ -99,7 +99,16 @@ internal sealed class TokenValidator : TokenHandler
             return (null, Unauthorized("The bearer token is not a JWT."));
         }
 
-        var jwt = new JsonWebToken(token);
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(token);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException or FormatException)
+        {
+            return (null, Unauthorized("The bearer token is not a well-formed JWT."));
+        }
+
         var issuer = jwt.Issuer;
         Workspace? workspace = null;
         TokenValidationParameters parameters;
