@@ -20,6 +20,11 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, VoteLimits l
             throw GrpcErrors.Invalid("poll_id is required.");
         }
 
+        if (PollRules.CheckPollId(request.PollId) is { } noSuchPoll)
+        {
+            throw GrpcErrors.From(noSuchPoll); // before anything else repeats it: the id goes in grpc-message, a header
+        }
+
         if (request.HasSinceSeq && request.SinceSeq < 0)
         {
             throw GrpcErrors.Invalid("since_seq is a seq from a previous update: zero or more.");
@@ -69,6 +74,11 @@ internal sealed class LiveService(LiveHub hub, ITallyEngine engine, VoteLimits l
         if (string.IsNullOrEmpty(request.PollId))
         {
             throw GrpcErrors.Invalid("poll_id is required.");
+        }
+
+        if (PollRules.CheckPollId(request.PollId) is { } noSuchPoll)
+        {
+            throw GrpcErrors.From(noSuchPoll);
         }
 
         if (await limits.CheckAsync(context.GetHttpContext().Connection.RemoteIpAddress, 1, context.CancellationToken) is { } limited)
