@@ -93,6 +93,6 @@ internal static class ContractMapping
             : new CreatePoll(request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false);
     }
 
-    /// <summary>Echoes at most 40 characters of client input in an error.</summary>
-    public static string Clip(string value) => value.Length <= 40 ? value : string.Concat(value.AsSpan(0, 40), "…");
+    /// <summary>Echoes at most 40 characters of client input in an error (<see cref="PollRules.Clip"/>).</summary>
+    public static string Clip(string value) => PollRules.Clip(value);
 }

@@ -83,18 +83,33 @@ internal static class PollEndpoints
 
     private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> GetAsync(string id, ITallyEngine engine, CancellationToken cancellationToken)
     {
+        if (Polls.PollRules.CheckPollId(id) is { } noSuchPoll)
+        {
+            return Problems.From(noSuchPoll);
+        }
+
         var found = await engine.GetResultsAsync(id, cancellationToken);
         return found.Value is { } results ? TypedResults.Ok(results.ToPollResponse()) : Refused(id, found.Rejection!);
     }
 
     private static async Task<Results<Ok<ResultsResponse>, ProblemHttpResult>> ResultsAsync(string id, ITallyEngine engine, CancellationToken cancellationToken)
     {
+        if (Polls.PollRules.CheckPollId(id) is { } noSuchPoll)
+        {
+            return Problems.From(noSuchPoll);
+        }
+
         var found = await engine.GetResultsAsync(id, cancellationToken);
         return found.Value is { } results ? TypedResults.Ok(results.ToResultsResponse()) : Refused(id, found.Rejection!);
     }
 
     private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> CloseAsync(string id, ITallyEngine engine)
     {
+        if (Polls.PollRules.CheckPollId(id) is { } noSuchPoll)
+        {
+            return Problems.From(noSuchPoll);
+        }
+
         var outcome = await engine.ClosePollAsync(id);
         return outcome.Rejection is { } rejection ? Problems.From(rejection) : TypedResults.Ok(outcome.Value!.ToPollResponse());
     }
@@ -103,6 +118,5 @@ internal static class PollEndpoints
     internal static ProblemHttpResult Refused(string id, Polls.Rejection rejection) =>
         rejection.Kind == Polls.RejectionKind.UnknownPoll ? NotFound(id) : Problems.From(rejection);
 
-    internal static ProblemHttpResult NotFound(string id) =>
-        Problems.From(new Polls.Rejection(Polls.RejectionKind.UnknownPoll, $"There is no poll {ContractMapping.Clip(id)}."));
+    internal static ProblemHttpResult NotFound(string id) => Problems.From(Polls.PollRules.UnknownPoll(id));
 }

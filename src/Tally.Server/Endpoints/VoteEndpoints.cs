@@ -43,6 +43,11 @@ internal static class VoteEndpoints
         IOptions<TallyServerOptions> options,
         VoteLimits rateLimits)
     {
+        if (PollRules.CheckPollId(id) is { } noSuchPoll)
+        {
+            return Problems.From(noSuchPoll); // a string of another shape names no poll: never looked up, echoed clipped
+        }
+
         if ((await engine.FindPollAsync(id, request.HttpContext.RequestAborted)).Rejection is { } refused)
         {
             return PollEndpoints.Refused(id, refused); // before reading the body: the clearest answer for a wrong URL
@@ -101,6 +106,13 @@ internal static class VoteEndpoints
             if (item?.PollId is null || item.OptionIds is null)
             {
                 invalid[i] = new Rejection(RejectionKind.Invalid, $"votes[{i}] needs pollId and optionIds.");
+                votes[i] = new CastVote(string.Empty, [], null, null);
+                continue;
+            }
+
+            if (PollRules.CheckPollId(item.PollId) is { } noSuchPoll)
+            {
+                invalid[i] = noSuchPoll;
                 votes[i] = new CastVote(string.Empty, [], null, null);
                 continue;
             }
