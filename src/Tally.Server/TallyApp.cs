@@ -61,7 +61,11 @@ public static class TallyApp
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TallyJsonContext.Default));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, TallyJsonContext.Default);
+            o.SerializerOptions.PropertyNameCaseInsensitive = false; // as TallyJsonContext: field names are exact (the web defaults turn this on)
+        });
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.DescribeFrameworkProblem);
         builder.Services.AddOpenApi();
         builder.Services.AddTallyResponseCompression();

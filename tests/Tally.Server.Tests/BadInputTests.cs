@@ -76,6 +76,9 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
             Assert.Contains(c.DetailContains, (string?)problem["detail"], StringComparison.Ordinal);
         }
 
+        // Client input is repeated clipped (40 characters), whatever was sent.
+        Assert.True(((string?)problem["detail"])!.Length <= 200, (string?)problem["detail"]);
+
         Assert.Equal(before, await fixture.StateAsync());
     }
 
@@ -86,6 +89,10 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
     [InlineData("null pollId", """{"votes":[{"pollId":null,"optionIds":[1],"voterId":"batch-c"}]}""")]
     [InlineData("empty optionIds", """{"votes":[{"pollId":"{single}","optionIds":[],"voterId":"batch-d"}]}""")]
     [InlineData("no voterId on a voter poll", """{"votes":[{"pollId":"{single}","optionIds":[1]}]}""")]
+    [InlineData("voterId with a zero-width space", """{"votes":[{"pollId":"{single}","optionIds":[1],"voterId":"batch\u200b-i"}]}""")]
+    [InlineData("voterId with white space at the end", """{"votes":[{"pollId":"{single}","optionIds":[1],"voterId":"batch-j "}]}""")]
+    [InlineData("idempotencyKey with a control character", """{"votes":[{"pollId":"{single}","optionIds":[1],"voterId":"batch-k","idempotencyKey":"k\u0007"}]}""")]
+    [InlineData("idempotencyKey with a BOM", """{"votes":[{"pollId":"{single}","optionIds":[1],"voterId":"batch-l","idempotencyKey":"\ufeffk"}]}""")]
     [InlineData("too long idempotencyKey", """{"votes":[{"pollId":"{single}","optionIds":[1],"voterId":"batch-e","idempotencyKey":"KEY129"}]}""")]
     public async Task A_bad_batch_item_is_rejected_with_a_validation_error_and_changes_nothing(string name, string body)
     {
@@ -102,8 +109,26 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         Assert.Equal(before, await fixture.StateAsync());
     }
 
+    [Fact]
+    public async Task A_batch_item_with_a_60000_character_poll_id_is_no_such_poll_and_not_echoed()
+    {
+        var before = await fixture.StateAsync();
+        var pollId = new string('z', 60_000);
+        using var response = await fixture.Server.Client.PostRawAsync(Batch, $$"""{"votes":[{"pollId":"{{pollId}}","optionIds":[1],"voterId":"batch-long"}]}""");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(text.Length < 400, text);
+        var result = JsonNode.Parse(text)!["results"]!.AsArray().Single()!;
+        Assert.Equal("urn:tally:problem:poll-not-found", (string?)result["error"]!["type"]);
+        Assert.Contains(new string('z', 40) + "…", (string?)result["error"]!["detail"], StringComparison.Ordinal);
+        Assert.Equal(before, await fixture.StateAsync());
+    }
+
     [Theory]
     [InlineData("unknown poll", """{"votes":[{"pollId":"nosuchpoll","optionIds":[1],"voterId":"batch-f"}]}""", "poll-not-found")]
+    [InlineData("poll id of another shape", """{"votes":[{"pollId":"no-such-poll","optionIds":[1],"voterId":"batch-m"}]}""", "poll-not-found")]
+    [InlineData("poll id of 65 characters", """{"votes":[{"pollId":"ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp","optionIds":[1],"voterId":"batch-n"}]}""", "poll-not-found")]
     [InlineData("unknown option", """{"votes":[{"pollId":"{single}","optionIds":[9],"voterId":"batch-g"}]}""", "unknown-option")]
     [InlineData("closed poll", """{"votes":[{"pollId":"{closed}","optionIds":[1],"voterId":"batch-h"}]}""", "poll-closed")]
     public async Task A_batch_item_the_poll_refuses_is_rejected_with_its_problem_type(string name, string body, string slug)
@@ -161,6 +186,9 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         yield return Bad("vote: huge option id", Vote, """{"optionIds":[99999999999],"voterId":"a"}""", 400, "invalid-json") with { DetailContains = "whole number" };
         yield return Bad("vote: option id beyond long", Vote, """{"optionIds":[1e400],"voterId":"a"}""", 400, "invalid-json");
         yield return Bad("vote: unknown field", Vote, """{"optionIds":[1],"voterId":"a","weight":100}""", 400, "invalid-json") with { DetailContains = "\"weight\"" };
+        yield return Bad("vote: field names in capitals", Vote, """{"OPTIONIDS":[1],"VOTERID":"caps"}""", 400, "invalid-json") with { DetailContains = "\"OPTIONIDS\"" };
+        yield return Bad("vote: a field name in another case", Vote, """{"optionIds":[1],"voterid":"case"}""", 400, "invalid-json") with { DetailContains = "\"voterid\"" };
+        yield return Bad("vote: a field name in PascalCase", Vote, """{"OptionIds":[1],"voterId":"pascal"}""", 400, "invalid-json") with { DetailContains = "\"OptionIds\"" };
         yield return Bad("vote: field in wrong case twice", Vote, """{"optionIds":[1],"OptionIds":[2],"voterId":"a"}""", 400, "invalid-json");
         yield return Bad("vote: duplicate property", Vote, """{"optionIds":[1],"optionIds":[2],"voterId":"a"}""", 400, "invalid-json") with { DetailContains = "twice" };
         yield return Bad("vote: comment", Vote, """{"optionIds":[1] /* me */,"voterId":"a"}""", 400, "invalid-json");
@@ -168,6 +196,9 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         yield return Bad("vote: second JSON value after the object", Vote, """{"optionIds":[1],"voterId":"trailing-1"} {"optionIds":[2]}""", 400, "invalid-json") with { DetailContains = "byte" };
         yield return Bad("vote: garbage after the object", Vote, """{"optionIds":[1],"voterId":"trailing-2"}xyz""", 400, "invalid-json");
         yield return Bad("vote: non-UTF-8 bytes in a string", Vote, () => Concat("""{"optionIds":[1],"voterId":"a"""u8, [0xFF, 0xFE, 0xC3], "\"}"u8), Json, 400, "invalid-json") with { DetailContains = "UTF-8" };
+        yield return Bad("vote: invalid UTF-8 in a field name", Vote, () => Concat("""{"optionIds":[1],"voter"""u8, [0xFF], "Id\":\"a\"}"u8), Json, 400, "invalid-json");
+        yield return Bad("vote: lone low surrogate escape", Vote, """{"optionIds":[1],"voterId":"a\uDC00b"}""", 400, "invalid-json") with { DetailContains = "surrogate" };
+        yield return Bad("vote: reversed surrogate pair escape", Vote, """{"optionIds":[1],"voterId":"\uDE00\uD83D"}""", 400, "invalid-json") with { DetailContains = "surrogate" };
         yield return Bad("vote: lone surrogate escape", Vote, """{"optionIds":[1],"voterId":"\uD800"}""", 400, "invalid-json") with { DetailContains = "surrogate" };
         yield return Bad("vote: UTF-16 bytes sent as application/json", Vote, () => Encoding.Unicode.GetPreamble().Concat(Encoding.Unicode.GetBytes("""{"optionIds":[1],"voterId":"utf16"}""")).ToArray(), Json, 400, "invalid-json");
         yield return Bad("vote: charset=utf-16", Vote, () => Encoding.Unicode.GetBytes("""{"optionIds":[1],"voterId":"utf16"}"""), "application/json; charset=utf-16", 415, "unsupported-media-type");
@@ -196,6 +227,16 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         yield return Bad("vote: no voterId on a voter poll", Vote, """{"optionIds":[1]}""", 422, "validation");
         yield return Bad("vote: empty voterId", Vote, """{"optionIds":[1],"voterId":""}""", 422, "validation");
         yield return Bad("vote: whitespace voterId", Vote, """{"optionIds":[1],"voterId":"  \t "}""", 422, "validation");
+        yield return Bad("vote: voterId with a zero-width space", Vote, """{"optionIds":[1],"voterId":"ali\u200bce"}""", 422, "validation") with { DetailContains = "U+200B" };
+        yield return Bad("vote: voterId with a zero-width space as raw UTF-8", Vote, () => Concat("""{"optionIds":[1],"voterId":"ali"""u8, [0xE2, 0x80, 0x8B], "ce\"}"u8), Json, 422, "validation") with { DetailContains = "U+200B" };
+        yield return Bad("vote: voterId with white space at the end", Vote, """{"optionIds":[1],"voterId":"alice "}""", 422, "validation") with { DetailContains = "white space at the end" };
+        yield return Bad("vote: voterId with white space at the start", Vote, """{"optionIds":[1],"voterId":"\u00a0alice"}""", 422, "validation") with { DetailContains = "white space at the start" };
+        yield return Bad("vote: voterId with a control character", Vote, """{"optionIds":[1],"voterId":"ali\u0007ce"}""", 422, "validation") with { DetailContains = "U+0007" };
+        yield return Bad("vote: voterId with a newline", Vote, """{"optionIds":[1],"voterId":"alice\nINFO forged log line"}""", 422, "validation");
+        yield return Bad("vote: voterId with a BOM", Vote, """{"optionIds":[1],"voterId":"\ufeffalice"}""", 422, "validation") with { DetailContains = "U+FEFF" };
+        yield return Bad("vote: voterId with a bidi override", Vote, """{"optionIds":[1],"voterId":"\u202eecila"}""", 422, "validation") with { DetailContains = "U+202E" };
+        yield return Bad("vote: voterId with a noncharacter", Vote, """{"optionIds":[1],"voterId":"alice\uffff"}""", 422, "validation") with { DetailContains = "U+FFFF" };
+        yield return Bad("vote: voterId with a tag character", Vote, """{"optionIds":[1],"voterId":"alice\udb40\udc41"}""", 422, "validation") with { DetailContains = "U+E0041" };
         yield return Bad("vote: voterId of 129 chars", Vote, $$"""{"optionIds":[1],"voterId":"{{new string('v', 129)}}"}""", 422, "validation") with { DetailContains = "128" };
         yield return Bad("vote: unknown option id", Vote, """{"optionIds":[4],"voterId":"a"}""", 422, "unknown-option") with { DetailContains = "Option 4" };
         yield return Bad("vote: option id 0", Vote, """{"optionIds":[0],"voterId":"a"}""", 422, "unknown-option");
@@ -225,6 +266,9 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         // ---- which poll (404, 409) ----
         yield return Bad("vote: unknown poll", "/v1/polls/nosuchpoll/votes", """{"optionIds":[1],"voterId":"a"}""", 404, "poll-not-found") with { DetailContains = "nosuchpoll" };
         yield return Bad("vote: unknown poll with a bad body", "/v1/polls/nosuchpoll/votes", "{", 404, "poll-not-found");
+        yield return Bad("vote: poll id of another shape", "/v1/polls/no-such-poll/votes", """{"optionIds":[1],"voterId":"a"}""", 404, "poll-not-found") with { DetailContains = "no-such-poll" };
+        yield return Bad("vote: poll id of 65 characters", "/v1/polls/" + new string('p', 65) + "/votes", """{"optionIds":[1],"voterId":"a"}""", 404, "poll-not-found");
+        yield return Bad("vote: poll id of 6,000 characters", "/v1/polls/" + new string('p', 6000) + "/votes", """{"optionIds":[1],"voterId":"a"}""", 404, "poll-not-found") with { DetailContains = new string('p', 40) + "…" };
         yield return Bad("vote: closed poll", $"/v1/polls/{Closed}/votes", """{"optionIds":[1],"voterId":"late"}""", 409, "poll-closed") with { DetailContains = "closed" };
         yield return Bad("vote: closed poll, voter who voted", $"/v1/polls/{Closed}/votes", """{"optionIds":[2],"voterId":"early"}""", 409, "poll-closed");
 
@@ -241,6 +285,9 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         yield return Bad("batch: item a number", Batch, """{"votes":[1]}""", 400, "invalid-json");
         yield return Bad("batch: item with unknown field", Batch, """{"votes":[{"pollId":"{single}","optionIds":[1],"voterId":"a","weight":5}]}""", 400, "invalid-json");
         yield return Bad("batch: item with wrong type", Batch, """{"votes":[{"pollId":"{single}","optionIds":"1","voterId":"a"}]}""", 400, "invalid-json");
+        yield return Bad("batch: votes in another case", Batch, """{"Votes":[{"pollId":"{single}","optionIds":[1],"voterId":"a"}]}""", 400, "invalid-json") with { DetailContains = "\"Votes\"" };
+        yield return Bad("batch: item field in another case", Batch, """{"votes":[{"pollid":"{single}","optionIds":[1],"voterId":"a"}]}""", 400, "invalid-json") with { DetailContains = "\"pollid\"" };
+        yield return Bad("batch: lone surrogate escape in a voterId", Batch, """{"votes":[{"pollId":"{single}","optionIds":[1],"voterId":"\ud800"}]}""", 400, "invalid-json");
         yield return Bad("batch: pollId as number", Batch, """{"votes":[{"pollId":5,"optionIds":[1],"voterId":"a"}]}""", 400, "invalid-json");
         yield return Bad("batch: text/plain", Batch, () => Utf8("""{"votes":[]}"""), "text/plain", 415, "unsupported-media-type");
         yield return Bad("batch: no Content-Type", Batch, () => Utf8("""{"votes":[]}"""), null, 415, "unsupported-media-type");
@@ -266,6 +313,7 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         yield return Bad("create: closesAt not a date", Create, """{"question":"Q?","options":["a","b"],"closesAt":"tomorrow"}""", 400, "invalid-json");
         yield return Bad("create: closesAt as number", Create, """{"question":"Q?","options":["a","b"],"closesAt":1893456000}""", 400, "invalid-json");
         yield return Bad("create: unknown field", Create, """{"question":"Q?","options":["a","b"],"color":"red"}""", 400, "invalid-json");
+        yield return Bad("create: a field name in another case", Create, """{"Question":"Q?","options":["a","b"]}""", 400, "invalid-json") with { DetailContains = "\"Question\"" };
         yield return Bad("create: duplicate property", Create, """{"question":"Q?","question":"R?","options":["a","b"]}""", 400, "invalid-json");
         yield return Bad("create: trailing data", Create, ValidPoll + "]", 400, "invalid-json");
         yield return Bad("create: second JSON value", Create, ValidPoll + ValidPoll, 400, "invalid-json");
@@ -307,6 +355,12 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         yield return Bad("close: unknown poll", HttpMethod.Post, "/v1/polls/nosuchpoll/close", 404, "poll-not-found");
         yield return Bad("get: unknown poll with a long id", HttpMethod.Get, "/v1/polls/" + new string('x', 300), 404, "poll-not-found");
         yield return Bad("get: unknown poll with escaped characters", HttpMethod.Get, "/v1/polls/%E2%9C%93%20%22x%22", 404, "poll-not-found");
+        yield return Bad("get: poll id of 6,000 characters", HttpMethod.Get, "/v1/polls/" + new string('g', 6000), 404, "poll-not-found") with { DetailContains = new string('g', 40) + "…" };
+        yield return Bad("get: poll id with an escaped newline", HttpMethod.Get, "/v1/polls/abc%0Adef", 404, "poll-not-found");
+        yield return Bad("results: poll id of 6,000 characters", HttpMethod.Get, "/v1/polls/" + new string('r', 6000) + "/results", 404, "poll-not-found") with { DetailContains = new string('r', 40) + "…" };
+        yield return Bad("close: poll id of 6,000 characters", HttpMethod.Post, "/v1/polls/" + new string('c', 6000) + "/close", 404, "poll-not-found") with { DetailContains = new string('c', 40) + "…" };
+        yield return Bad("events: unknown poll", HttpMethod.Get, "/v1/polls/nosuchpoll/events", 404, "poll-not-found");
+        yield return Bad("events: poll id of 6,000 characters", HttpMethod.Get, "/v1/polls/" + new string('e', 6000) + "/events", 404, "poll-not-found") with { DetailContains = new string('e', 40) + "…" };
 
         // ---- GET /v1/polls query (400) ----
         yield return Bad("list: limit 0", HttpMethod.Get, "/v1/polls?limit=0", 400, "invalid-query");

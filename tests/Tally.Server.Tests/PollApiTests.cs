@@ -262,9 +262,14 @@ public sealed class PollApiTests(ServerFixture fixture) : IClassFixture<ServerFi
         string[] options = ["\U0001F600", "</script><script>alert(1)</script>", new string('\u00e9', 200)];
         var poll = await Server.Admin.CreatePollAsync(new { question, options });
         var id = (string)poll["id"]!;
-        using (var vote = await Server.Client.VoteAsync(id, [1], "\U0001F464 voter \u0000"))
+        using (var vote = await Server.Client.VoteAsync(id, [1], "\U0001F464 voter \u05e9 </script>"))
         {
             Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+        }
+
+        using (var control = await Server.Client.VoteAsync(id, [1], "\U0001F464 voter \u0000"))
+        {
+            await ApiClient.AssertProblemAsync(control, HttpStatusCode.UnprocessableEntity, "validation"); // a voterId has no control characters
         }
 
         var read = (await Server.Client.GetFromJsonAsync<JsonObject>($"/v1/polls/{id}"))!;

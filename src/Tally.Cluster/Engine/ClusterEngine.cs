@@ -270,7 +270,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     }
 
     /// <summary>Poll ids are made by <see cref="TallyEngine.NewPollId"/>; anything else names no poll (and must not reach a NATS subject).</summary>
-    private static bool IsPollId(string pollId) => PollIds.IsValid(pollId);
+    private static bool IsPollId(string pollId) => PollRules.IsPollId(pollId);
 
     private const int MaxKeptDefinitions = 100_000;
 

@@ -81,7 +81,7 @@ internal sealed class PollState
             {
                 return VoteOutcome.Rejected(new Rejection(
                     RejectionKind.IdempotencyKeyReused,
-                    $"Idempotency key \"{key}\" was used for a different vote on this poll."));
+                    $"Idempotency key \"{PollRules.Clip(key)}\" was used for a different vote on this poll."));
             }
 
             return new VoteOutcome(first.Changed ? VoteStatus.Changed : VoteStatus.Counted, VoteIds.Format(Definition.Id, first.BallotSeq), first.Seq, null, Replayed: true);
@@ -98,7 +98,7 @@ internal sealed class PollState
             {
                 return VoteOutcome.Rejected(new Rejection(
                     RejectionKind.AlreadyVoted,
-                    $"Voter \"{vote.VoterId}\" has already voted on poll {Definition.Id} (vote {VoteIds.Format(Definition.Id, ballot.Seq)}), and this poll does not allow changes."));
+                    $"Voter \"{PollRules.Clip(vote.VoterId!)}\" has already voted on poll {Definition.Id} (vote {VoteIds.Format(Definition.Id, ballot.Seq)}), and this poll does not allow changes."));
             }
 
             var changed = new VoteChanged(Definition.Id, Seq + 1, now, vote.VoterId!, vote.OptionIds, ballot.OptionIds, ballot.Seq, vote.IdempotencyKey);

@@ -178,8 +178,8 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The answer for a poll id nobody created.</summary>
-    public static Rejection UnknownPoll(string pollId) => new(RejectionKind.UnknownPoll, $"There is no poll {pollId}.");
+    /// <summary>The answer for a poll id nobody created (the id clipped: it may be any client string).</summary>
+    public static Rejection UnknownPoll(string pollId) => PollRules.UnknownPoll(pollId);
 
     /// <summary>Creates a poll and answers once it is durable.</summary>
     public Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
@@ -227,7 +227,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     public async ValueTask<VoteOutcome> CastVoteAsync(CastVote vote)
     {
         ArgumentNullException.ThrowIfNull(vote);
-        if (Check(vote) is { } rejection)
+        if (Check(vote, out vote) is { } rejection)
         {
             Metrics.RecordRejected(rejection.Kind);
             return VoteOutcome.Rejected(rejection);
@@ -262,13 +262,19 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         var byPartition = new List<int>?[_partitions.Length];
         var parts = 0;
         VoteTally? refused = null; // counted here; the partitions count what they decide
+        CastVote[]? admitted = null; // a copy, once a ballot's voterId was normalised
         for (var i = 0; i < votes.Count; i++)
         {
-            if (Check(votes[i]) is { } rejection)
+            if (Check(votes[i], out var vote) is { } rejection)
             {
                 results[i] = VoteOutcome.Rejected(rejection);
                 (refused ??= new()).Add(results[i]);
                 continue;
+            }
+
+            if (!ReferenceEquals(vote, votes[i]))
+            {
+                (admitted ??= [.. votes])[i] = vote;
             }
 
             var p = PartitionOf(votes[i].PollId).Index;
@@ -315,7 +321,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             }
         }
 
-        var batch = new VoteBatch(votes, results, parts);
+        var batch = new VoteBatch(admitted ?? votes, results, parts);
         for (var p = 0; p < byPartition.Length; p++)
         {
             if (byPartition[p] is { } indexes && !_partitions[p].Post(new BatchVoteWork(batch, indexes)))
@@ -374,8 +380,10 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     /// <summary>The votes waiting in every partition's queue (a gauge).</summary>
     public int QueuedVotes => _partitions.Sum(p => p.QueuedVotes);
 
-    private Rejection? Check(CastVote vote)
+    /// <summary>Null with the ballot to decide (its voterId normalised), or why it is refused.</summary>
+    private Rejection? Check(CastVote vote, out CastVote admitted)
     {
+        admitted = vote;
         if (!_running)
         {
             return Rejection.NotStarted;
@@ -386,7 +394,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             return TallyEngine.UnknownPoll(vote.PollId);
         }
 
-        return PollRules.CheckBallot(poll, vote);
+        return PollRules.CheckBallot(poll, vote, out admitted);
     }
 
     private Rejection? Post(Partition partition, PartitionWork work) =>

@@ -1,14 +1,81 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
+using Tally.Text;
+
 namespace Tally.Polls;
 
-/// <summary>The invariants of polls and ballots. Pure functions: no state, no I/O.</summary>
+/// <summary>
+/// The invariants of polls and ballots, and the bounds on every id a client sends. Pure functions: no
+/// state, no I/O. Every transport checks a poll id with <see cref="CheckPollId"/> before it looks the id
+/// up, echoes it or logs it; the engine checks the rest of a ballot with <see cref="CheckBallot(PollDefinition, CastVote, out CastVote)"/>.
+/// </summary>
 public static class PollRules
 {
     public const int MinOptions = 2;
     public const int MaxOptions = 50;
     public const int MaxQuestionLength = 500;
     public const int MaxOptionTextLength = 200;
+
+    /// <summary>
+    /// Longest poll id: a poll id is 1 to 64 ASCII letters and digits. The ids the server makes are 10
+    /// lowercase letters and digits; the room above that is for ids made by another version.
+    /// </summary>
+    public const int MaxPollIdLength = 64;
+
+    /// <summary>Longest voterId, in UTF-16 code units, before and after normalisation.</summary>
     public const int MaxVoterIdLength = 128;
+
+    /// <summary>Longest idempotency key (<c>Idempotency-Key</c>, <c>idempotencyKey</c>, <c>idempotency_key</c>), in UTF-16 code units.</summary>
     public const int MaxIdempotencyKeyLength = 128;
+
+    /// <summary>Most characters of client input an error message or a log line repeats (<see cref="Clip"/>).</summary>
+    public const int MaxEchoLength = 40;
+
+    /// <summary>Whether <paramref name="pollId"/> has the shape of a poll id: 1 to <see cref="MaxPollIdLength"/> ASCII letters and digits.</summary>
+    public static bool IsPollId([NotNullWhen(true)] string? pollId)
+    {
+        if (pollId is null || pollId.Length is 0 or > MaxPollIdLength)
+        {
+            return false;
+        }
+
+        foreach (var c in pollId)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Null when <paramref name="pollId"/> has the shape of a poll id; otherwise the answer for it: no such
+    /// poll (a string of another shape names no poll), with the id clipped. Call it at a transport's entry,
+    /// before the id is looked up, echoed or logged.
+    /// </summary>
+    public static Rejection? CheckPollId(string? pollId) => IsPollId(pollId) ? null : UnknownPoll(pollId ?? string.Empty);
+
+    /// <summary>The answer for a poll id nobody created; the id is clipped (<see cref="Clip"/>).</summary>
+    public static Rejection UnknownPoll(string pollId) => new(RejectionKind.UnknownPoll, $"There is no poll {Clip(pollId)}.");
+
+    /// <summary>
+    /// At most <see cref="MaxEchoLength"/> characters of client input, for an error message or a log line;
+    /// a longer value is cut (never inside a surrogate pair) and ends with "…".
+    /// </summary>
+    public static string Clip(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length <= MaxEchoLength)
+        {
+            return value;
+        }
+
+        var cut = char.IsHighSurrogate(value[MaxEchoLength - 1]) ? MaxEchoLength - 1 : MaxEchoLength;
+        return string.Concat(value.AsSpan(0, cut), "…");
+    }
 
     /// <summary>Validates <paramref name="command"/> and builds the definition, or says every field that is wrong.</summary>
     public static PollDefinition? TryDefine(CreatePoll command, string id, DateTimeOffset now, out Rejection? rejection)
@@ -110,10 +177,18 @@ public static class PollRules
     }
 
     /// <summary>Checks a ballot against a poll's definition (not its state: closing and dedupe are decided by the partition).</summary>
-    public static Rejection? CheckBallot(PollDefinition poll, CastVote vote)
+    public static Rejection? CheckBallot(PollDefinition poll, CastVote vote) => CheckBallot(poll, vote, out _);
+
+    /// <summary>
+    /// Checks a ballot against a poll's definition (not its state: closing and dedupe are decided by the
+    /// partition) and gives the ballot to decide: <paramref name="vote"/> itself, or a copy whose voterId is
+    /// in NFC. The voterId and idempotency key rules are <see cref="CheckVoterId"/> and <see cref="CheckIdempotencyKey"/>.
+    /// </summary>
+    public static Rejection? CheckBallot(PollDefinition poll, CastVote vote, out CastVote admitted)
     {
         ArgumentNullException.ThrowIfNull(poll);
         ArgumentNullException.ThrowIfNull(vote);
+        admitted = vote;
         var ids = vote.OptionIds;
         if (ids is null || ids.Length == 0)
         {
@@ -151,16 +226,104 @@ public static class PollRules
             return new Rejection(RejectionKind.Invalid, "voterId is required: this poll counts one ballot per voter.");
         }
 
-        if (vote.VoterId is { Length: > MaxVoterIdLength })
+        string? voterId = null;
+        if (vote.VoterId is not null && CheckVoterId(vote.VoterId, out voterId) is { } badVoter)
         {
-            return new Rejection(RejectionKind.Invalid, $"voterId is at most {MaxVoterIdLength} characters.");
+            return new Rejection(RejectionKind.Invalid, badVoter);
         }
 
-        if (vote.IdempotencyKey is { } key && (key.Length == 0 || key.Length > MaxIdempotencyKeyLength))
+        if (vote.IdempotencyKey is { } key && CheckIdempotencyKey(key) is { } badKey)
         {
-            return new Rejection(RejectionKind.Invalid, $"An idempotency key is 1 to {MaxIdempotencyKeyLength} characters.");
+            return new Rejection(RejectionKind.Invalid, badKey);
+        }
+
+        if (!ReferenceEquals(voterId, vote.VoterId))
+        {
+            admitted = vote with { VoterId = voterId };
         }
 
         return null;
     }
+
+    /// <summary>
+    /// The voterId rule; null with <paramref name="normalized"/> set when <paramref name="voterId"/> is
+    /// fine, else the sentence for the client (which never repeats the id).
+    /// </summary>
+    /// <remarks>
+    /// A voterId is the host application's own id for a person, opaque to Tally: it is compared
+    /// <b>ordinally, case-sensitively</b> (an application may well have "ada" and "Ada" as two users, and
+    /// case folding is locale-dependent), after one normalisation, to Unicode NFC, so that the composed and
+    /// decomposed spellings of one text (é as U+00E9, or e + U+0301) are one voter. What cannot be part of a
+    /// sensible id, and would let one person pass for two with text that looks the same, is refused rather
+    /// than silently rewritten: white space at either end, control characters (Unicode Cc), format
+    /// characters (Cf: zero-width space and joiners, bidi controls, the BOM…), unpaired surrogates and
+    /// noncharacters. At most <see cref="MaxVoterIdLength"/> UTF-16 code units, before and after NFC.
+    /// </remarks>
+    public static string? CheckVoterId(string voterId, out string? normalized)
+    {
+        ArgumentNullException.ThrowIfNull(voterId);
+        normalized = null;
+        if (voterId.Length > MaxVoterIdLength)
+        {
+            return $"voterId is at most {MaxVoterIdLength} characters.";
+        }
+
+        if (CheckText(voterId, "voterId") is { } bad)
+        {
+            return bad;
+        }
+
+        var nfc = Nfc.Normalize(voterId);
+        if (nfc.Length > MaxVoterIdLength)
+        {
+            return $"voterId is at most {MaxVoterIdLength} characters in Unicode NFC.";
+        }
+
+        normalized = nfc;
+        return null;
+    }
+
+    /// <summary>
+    /// The idempotency key rule: 1 to <see cref="MaxIdempotencyKeyLength"/> UTF-16 code units, with the
+    /// refusals of <see cref="CheckVoterId"/>. Keys are compared ordinally as sent: they are not normalised
+    /// (a client retries with the very bytes it sent the first time).
+    /// </summary>
+    public static string? CheckIdempotencyKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.Length is 0 or > MaxIdempotencyKeyLength
+            ? $"An idempotency key is 1 to {MaxIdempotencyKeyLength} characters."
+            : CheckText(key, "The idempotency key");
+    }
+
+    /// <summary>The refusals shared by voterIds and idempotency keys; the sentence names the code point, never the text.</summary>
+    private static string? CheckText(string value, string what)
+    {
+        for (var i = 0; i < value.Length;)
+        {
+            if (Rune.DecodeFromUtf16(value.AsSpan(i), out var rune, out var used) != System.Buffers.OperationStatus.Done)
+            {
+                return $"{what} has an unpaired surrogate (U+{(int)value[i]:X4}) at index {i}.";
+            }
+
+            var problem = Rune.GetUnicodeCategory(rune) switch
+            {
+                UnicodeCategory.Control => "a control character",
+                UnicodeCategory.Format => "an invisible format character",
+                _ when IsNoncharacter(rune.Value) => "a noncharacter",
+                _ when Rune.IsWhiteSpace(rune) && (i == 0 || i + used == value.Length) => i == 0 ? "white space at the start" : "white space at the end",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                return $"{what} has {problem} (U+{rune.Value:X4}) at index {i}; such ids are refused, not rewritten.";
+            }
+
+            i += used;
+        }
+
+        return null;
+    }
+
+    private static bool IsNoncharacter(int cp) => cp is >= 0xFDD0 and <= 0xFDEF || (cp & 0xFFFE) == 0xFFFE;
 }

@@ -28,9 +28,9 @@ internal sealed class ReadAdmission(ITallyEngine engine, VoterIdentities voters,
 {
     public async ValueTask<Outcome<ReadGrant>> ReadAsync(Visitor visitor, string pollId, Reading reading, CancellationToken cancellationToken)
     {
-        if (!PollIds.IsValid(pollId))
+        if (!PollRules.IsPollId(pollId))
         {
-            return VoteAdmission.NoSuchPoll(pollId);
+            return PollRules.UnknownPoll(pollId);
         }
 
         Outcome<PollResults> found;
@@ -48,14 +48,14 @@ internal sealed class ReadAdmission(ITallyEngine engine, VoterIdentities voters,
 
         if (found.Value is not { } results)
         {
-            return found.Rejection!.Kind == RejectionKind.UnknownPoll ? VoteAdmission.NoSuchPoll(pollId) : found.Rejection;
+            return found.Rejection!.Kind == RejectionKind.UnknownPoll ? PollRules.UnknownPoll(pollId) : found.Rejection;
         }
 
         var poll = results.Poll;
         var caller = visitor.Caller;
         if (caller.IsOfAnother(poll.Workspace))
         {
-            return VoteAdmission.NoSuchPoll(pollId);
+            return PollRules.UnknownPoll(pollId);
         }
 
         if (await origins.CheckAsync(poll, visitor.CrossOrigin, cancellationToken).ConfigureAwait(false) is { } foreign)
@@ -79,7 +79,7 @@ internal sealed class ReadAdmission(ITallyEngine engine, VoterIdentities voters,
             }
             else
             {
-                return VoteAdmission.NoSuchPoll(pollId); // nobody outside the workspace learns that it exists
+                return PollRules.UnknownPoll(pollId); // nobody outside the workspace learns that it exists
             }
         }
 

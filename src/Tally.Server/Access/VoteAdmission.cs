@@ -96,9 +96,9 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
     private async ValueTask<(CastVote? Vote, Rejection? Rejection)> AdmitAsync(
         Visitor visitor, Ballot ballot, CancellationToken cancellationToken, Dictionary<string, Outcome<PollDefinition>>? polls = null)
     {
-        if (!PollIds.IsValid(ballot.PollId))
+        if (!PollRules.IsPollId(ballot.PollId))
         {
-            return (null, NoSuchPoll(ballot.PollId));
+            return (null, PollRules.UnknownPoll(ballot.PollId));
         }
 
         if (polls is null || !polls.TryGetValue(ballot.PollId, out var found))
@@ -109,12 +109,12 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
 
         if (found.Value is not { } poll)
         {
-            return (null, found.Rejection!.Kind == RejectionKind.UnknownPoll ? NoSuchPoll(ballot.PollId) : found.Rejection);
+            return (null, found.Rejection!.Kind == RejectionKind.UnknownPoll ? PollRules.UnknownPoll(ballot.PollId) : found.Rejection);
         }
 
         if (visitor.Caller.IsOfAnother(poll.Workspace))
         {
-            return (null, NoSuchPoll(poll.Id)); // a credential never reveals another workspace's polls
+            return (null, PollRules.UnknownPoll(poll.Id)); // a credential never reveals another workspace's polls
         }
 
         if (await origins.CheckAsync(poll, visitor.CrossOrigin, cancellationToken).ConfigureAwait(false) is { } foreign)
@@ -127,7 +127,4 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
             ? (null, refused)
             : (new CastVote(poll.Id, ballot.OptionIds, voterId, ballot.IdempotencyKey), null);
     }
-
-    /// <summary>The answer for a poll that does not exist (or is not the caller's to see), the id clipped.</summary>
-    public static Rejection NoSuchPoll(string pollId) => new(RejectionKind.UnknownPoll, $"There is no poll {ContractMapping.Clip(pollId)}.");
 }

@@ -142,6 +142,6 @@ internal static class ContractMapping
         return fallback;
     }
 
-    /// <summary>Echoes at most 40 characters of client input in an error.</summary>
-    public static string Clip(string value) => value.Length <= 40 ? value : string.Concat(value.AsSpan(0, 40), "…");
+    /// <summary>Echoes at most 40 characters of client input in an error (<see cref="PollRules.Clip"/>).</summary>
+    public static string Clip(string value) => PollRules.Clip(value);
 }

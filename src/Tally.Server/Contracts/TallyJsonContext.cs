@@ -5,11 +5,13 @@ using Microsoft.AspNetCore.Mvc;
 namespace Tally.Server.Contracts;
 
 /// <summary>
-/// Source-generated JSON for every type on the wire: camelCase, unknown properties refused, and numbers
-/// only as JSON numbers (the web defaults would also read "2" as 2).
+/// Source-generated JSON for every type on the wire: camelCase, field names matched exactly (the web
+/// defaults match them case-insensitively, so "OPTIONIDS" would be read as "optionIds"), unknown
+/// properties refused, and numbers only as JSON numbers (the web defaults would also read "2" as 2).
 /// </summary>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
+    PropertyNameCaseInsensitive = false,
     NumberHandling = JsonNumberHandling.Strict,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     AllowDuplicateProperties = false)]

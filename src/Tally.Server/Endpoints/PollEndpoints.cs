@@ -133,5 +133,5 @@ internal static class PollEndpoints
     internal static ProblemHttpResult Refused(string id, Rejection rejection) =>
         rejection.Kind == RejectionKind.UnknownPoll ? NotFound(id) : Problems.From(rejection);
 
-    internal static ProblemHttpResult NotFound(string id) => Problems.From(VoteAdmission.NoSuchPoll(id));
+    internal static ProblemHttpResult NotFound(string id) => Problems.From(PollRules.UnknownPoll(id));
 }

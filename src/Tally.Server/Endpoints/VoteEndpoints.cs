@@ -49,7 +49,7 @@ internal static class VoteEndpoints
         VoteAdmission admission,
         IOptions<TallyServerOptions> options)
     {
-        if (!PollIds.IsValid(id))
+        if (!PollRules.IsPollId(id))
         {
             return PollEndpoints.NotFound(id); // before reading the body: the clearest answer for a wrong URL
         }

@@ -138,17 +138,17 @@ internal static class VoterEndpoints
     /// <summary>The poll, when the management caller may act on it (its workspace's credentials, or the root key); else 404, or 503 while a cluster partition has no owner.</summary>
     internal static async Task<Outcome<PollDefinition>> ManagedPollAsync(HttpContext context, ITallyEngine engine, string id)
     {
-        if (!PollIds.IsValid(id))
+        if (!PollRules.IsPollId(id))
         {
-            return VoteAdmission.NoSuchPoll(id);
+            return PollRules.UnknownPoll(id);
         }
 
         var found = await engine.FindPollAsync(id, context.RequestAborted);
         if (found.Value is { } poll)
         {
-            return ManagementFilter.CallerOf(context).IsOf(poll.Workspace) ? poll : VoteAdmission.NoSuchPoll(id);
+            return ManagementFilter.CallerOf(context).IsOf(poll.Workspace) ? poll : PollRules.UnknownPoll(id);
         }
 
-        return found.Rejection!.Kind == RejectionKind.UnknownPoll ? VoteAdmission.NoSuchPoll(id) : found.Rejection;
+        return found.Rejection!.Kind == RejectionKind.UnknownPoll ? PollRules.UnknownPoll(id) : found.Rejection;
     }
 }

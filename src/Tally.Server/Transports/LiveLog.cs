@@ -1,6 +1,10 @@
 namespace Tally.Server.Transports;
 
-/// <summary>Log messages of the live transports. EventIds are fixed and never reused.</summary>
+/// <summary>
+/// Log messages of the live transports. EventIds are fixed and never reused. The only client values in
+/// them are poll ids of polls that exist (a watcher's), which passed <c>PollRules.CheckPollId</c> first:
+/// at most 64 ASCII letters and digits, nothing that can forge a line.
+/// </summary>
 internal static partial class LiveLog
 {
     [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "Closed a slow {Transport} watcher of poll {PollId}: {Reason}")]

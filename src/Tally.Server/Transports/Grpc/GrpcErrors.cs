@@ -1,6 +1,5 @@
 using Grpc.Core;
 using Tally.Polls;
-using Tally.Server.Contracts;
 using Tally.Server.Http;
 
 namespace Tally.Server.Transports.Grpc;
@@ -52,8 +51,16 @@ internal static class GrpcErrors
 
     public static RpcException Invalid(string detail) => From(new Rejection(RejectionKind.Invalid, detail));
 
-    public static RpcException PollNotFound(string pollId) =>
-        From(new Rejection(RejectionKind.UnknownPoll, $"There is no poll {ContractMapping.Clip(pollId)}."));
+    /// <summary>
+    /// A request that is not a valid protobuf message of its type: INVALID_ARGUMENT with the problem type
+    /// <c>invalid-message</c>, as the WebSocket protocols answer an undecodable op. The parser's exception is
+    /// left out on purpose (no debug exception, so gRPC logs one line without a stack trace).
+    /// </summary>
+    public static RpcException Malformed(string messageType) => new(
+        new Status(StatusCode.InvalidArgument, $"The request is not a valid {messageType} message (bad protobuf, or a string that is not UTF-8)."),
+        new Metadata { { ProblemTypeTrailer, Problems.Prefix + "invalid-message" } });
+
+    public static RpcException PollNotFound(string pollId) => From(PollRules.UnknownPoll(pollId));
 
     public static RpcException ShuttingDown() => new(
         new Status(StatusCode.Unavailable, "The server is shutting down; watch again with since_seq set to the last seq to resume."),

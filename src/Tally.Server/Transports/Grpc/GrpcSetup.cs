@@ -15,6 +15,16 @@ internal static class GrpcSetup
     public static readonly TimeSpan KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>
+    /// Largest request message taken, in bytes. The largest valid <c>VoteRequest</c> (a 64-character poll id,
+    /// 50 option ids, a voter id and an idempotency key of 128 characters) is under 1.5 KiB; a larger
+    /// message is refused before it is parsed (RESOURCE_EXHAUSTED, gRPC's code for it).
+    /// </summary>
+    public const int MaxReceiveMessageBytes = 4 * 1024;
+
+    /// <summary>The log category of gRPC's per-call handling (Grpc.AspNetCore).</summary>
+    public const string ServerCallHandlerCategory = "Grpc.AspNetCore.Server.ServerCallHandler";
+
+    /// <summary>
     /// Makes the server listen on the main URLs and on <c>TALLY_GRPC_URLS</c> (see <see cref="ServerListeners"/>),
     /// and adds gRPC's services.
     /// </summary>
@@ -28,7 +38,13 @@ internal static class GrpcSetup
             kestrel.Limits.Http2.KeepAlivePingDelay = KeepAlivePingDelay;
             kestrel.Limits.Http2.KeepAlivePingTimeout = KeepAlivePingTimeout;
         });
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = MaxReceiveMessageBytes);
+
+        // gRPC's call handler logs every refused call at Information, and a request it could not read (not
+        // protobuf, over the size limit) with the exception's stack trace: kilobytes of log per few bytes a
+        // client sends. Client errors are not the server's to log (as HTTP 4xx are not); its own faults are
+        // Warning and above, and still logged. A provider-specific rule in configuration can turn it back on.
+        builder.Logging.AddFilter(ServerCallHandlerCategory, LogLevel.Warning);
         builder.Services.AddSingleton<LiveService>(); // stateless: one for every call
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<LiveService>, LiveMethods>());
     }

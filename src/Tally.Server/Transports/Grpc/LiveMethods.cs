@@ -1,3 +1,4 @@
+using System.Text;
 using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
@@ -27,7 +28,11 @@ internal sealed class LiveMethods : IServiceMethodProvider<LiveService>
         context.AddUnaryMethod(Vote, [], static (service, request, call) => service.VoteAsync(request, call));
     }
 
-    /// <summary>A protobuf message, serialized straight into the call's buffer (as generated code does).</summary>
+    /// <summary>
+    /// A protobuf message, serialized straight into the call's buffer (as generated code does). A request
+    /// that is not a valid message is the client's error, INVALID_ARGUMENT, not a fault of the handler
+    /// (which gRPC would answer UNKNOWN and log with its stack trace).
+    /// </summary>
     private static Marshaller<T> For<T>(MessageParser<T> parser)
         where T : IMessage<T>, IBufferMessage =>
         Marshallers.Create<T>(
@@ -37,7 +42,17 @@ internal sealed class LiveMethods : IServiceMethodProvider<LiveService>
                 message.WriteTo(context.GetBufferWriter());
                 context.Complete();
             },
-            context => parser.ParseFrom(context.PayloadAsReadOnlySequence()));
+            context =>
+            {
+                try
+                {
+                    return parser.ParseFrom(context.PayloadAsReadOnlySequence());
+                }
+                catch (Exception ex) when (ex is InvalidProtocolBufferException or DecoderFallbackException)
+                {
+                    throw GrpcErrors.Malformed("tally.v1." + typeof(T).Name);
+                }
+            });
 
     /// <summary>A message that is already serialized: the bytes are written as they are.</summary>
     private static Marshaller<byte[]> PreEncoded() =>

@@ -25,6 +25,12 @@ internal static class SseEndpoints
 
     private static async Task WatchAsync(string id, HttpContext context, LiveHub hub, ReadAdmission reads, IOptions<LiveOptions> options, ILogger<SseConnection> logger)
     {
+        if (PollRules.CheckPollId(id) is { } noSuchPoll)
+        {
+            await Problems.From(noSuchPoll).ExecuteAsync(context);
+            return;
+        }
+
         var since = context.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } header ? header : context.Request.Query["since"].ToString();
         long? from = null;
         if (since.Length > 0)

@@ -95,7 +95,8 @@ internal sealed class JsonWebSocketProtocol : WebSocketProtocol
         }
         catch (InvalidOperationException)
         {
-            error = "The message has a string that is not valid UTF-8.";
+            // GetString: bytes that are not UTF-8, or an escape of an unpaired surrogate ("\ud800"), which no text has.
+            error = "The message has a string that is not valid text: invalid UTF-8, or an unpaired surrogate escape.";
             return false;
         }
     }

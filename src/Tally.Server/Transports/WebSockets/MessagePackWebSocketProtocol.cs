@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Text;
 using MessagePack;
 using Tally.Engine;
 using Tally.Live;
@@ -11,6 +12,12 @@ namespace Tally.Server.Transports.WebSockets;
 internal sealed class MessagePackWebSocketProtocol : WebSocketProtocol
 {
     private static readonly Func<LiveMessage, byte[]> EncodeOnce = LiveMessagePack.Encode;
+
+    /// <summary>
+    /// MessagePack's own string reading replaces invalid UTF-8 with U+FFFD, so two different byte strings
+    /// would read as one voter id; strings are decoded with this instead, which refuses them.
+    /// </summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public override string Name => "tally.msgpack.v1";
 
@@ -185,7 +192,16 @@ internal sealed class MessagePackWebSocketProtocol : WebSocketProtocol
 
         if (reader.NextMessagePackType == MessagePackType.String)
         {
-            return reader.ReadString();
+            var utf8 = reader.ReadStringSequence()!.Value;
+            try
+            {
+                return StrictUtf8.GetString(utf8);
+            }
+            catch (DecoderFallbackException)
+            {
+                error = $"{key} is not valid UTF-8.";
+                return null;
+            }
         }
 
         error = $"{key} is a string.";

@@ -28,8 +28,7 @@ internal sealed record OpError(string? RequestId, string? PollId, string Type, s
 
     public static OpError Validation(ClientOp op, string detail) => From(op, new Rejection(RejectionKind.Invalid, detail));
 
-    public static OpError PollNotFound(ClientOp op, string pollId) =>
-        From(op, new Rejection(RejectionKind.UnknownPoll, $"There is no poll {ContractMapping.Clip(pollId)}."));
+    public static OpError PollNotFound(ClientOp op, string pollId) => From(op, PollRules.UnknownPoll(pollId));
 
     /// <summary>A refused command, with the type and title the HTTP API gives the same refusal.</summary>
     public static OpError From(ClientOp op, Rejection rejection)

@@ -65,7 +65,11 @@ internal sealed class WebSocketOps(
                     break;
                 }
 
-                hub.Unsubscribe(connection, op.PollId);
+                if (PollRules.IsPollId(op.PollId))
+                {
+                    hub.Unsubscribe(connection, op.PollId); // an id of another shape is no poll, so not one watched: nothing to do
+                }
+
                 break;
             case "vote":
                 await VoteAsync(op).ConfigureAwait(false);
@@ -84,6 +88,12 @@ internal sealed class WebSocketOps(
         if (op.PollId is not { } pollId)
         {
             await SendErrorAsync(OpError.Validation(op, "pollId is required.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (PollRules.CheckPollId(pollId) is { } noSuchPoll)
+        {
+            await SendErrorAsync(OpError.From(op, noSuchPoll)).ConfigureAwait(false);
             return;
         }
 
