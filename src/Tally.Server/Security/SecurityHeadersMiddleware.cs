@@ -115,6 +115,6 @@ internal sealed partial class SecurityHeadersMiddleware
     }
 
     /// <summary>scheme://host[:port] with an http(s) scheme; the host may start with a <c>*.</c> wildcard or be an IPv6 literal.</summary>
-    [GeneratedRegex(@"^https?://(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^https?://(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?\z", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex OriginPattern();
 }
