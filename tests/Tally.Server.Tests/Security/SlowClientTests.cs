@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -97,6 +98,50 @@ public sealed class SlowClientTests
     }
 
     [Fact]
+    public async Task An_idle_WebSocket_over_HTTP_2_outlives_demanding_request_and_response_rates()
+    {
+        // Over HTTP/2 a WebSocket is a stream whose request body is the client's messages, mostly silent. Kestrel
+        // exempts an accepted extended CONNECT from both rates as it does an HTTP/1.1 upgrade; this holds it to that.
+        using var certificate = TestCertificate.Create();
+        var settings = certificate.Settings;
+        settings["urls"] = "https://127.0.0.1:0";
+        settings["Tally:Http:MinRequestBodyBytesPerSecond"] = "1000000";
+        settings["Tally:Http:MinRequestBodyGrace"] = "00:00:01.5";
+        settings["Tally:Http:MinResponseBytesPerSecond"] = "1000000";
+        settings["Tally:Http:MinResponseGrace"] = "00:00:01.5";
+        await using var server = await TestServer.StartAsync(settings);
+        var https = server.Services.GetRequiredService<Hosting.ServerListeners>().HttpAddresses[0];
+        using var admin = certificate.Client(https, System.Net.HttpVersion.Version20, TestServer.AdminKey);
+        var id = (string)(await admin.CreatePollAsync(options: 2))["id"]!;
+        using var invoker = new HttpMessageInvoker(certificate.Handler());
+        using var socket = new ClientWebSocket();
+        socket.Options.HttpVersion = System.Net.HttpVersion.Version20;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        socket.Options.AddSubProtocol(LiveSocket.Json);
+        socket.Options.CollectHttpResponseDetails = true;
+        using var timeout = new CancellationTokenSource(TestServer.Timeout);
+        await socket.ConnectAsync(new UriBuilder(https) { Scheme = "wss", Path = "/v1/ws" }.Uri, invoker, timeout.Token);
+        Assert.Equal(System.Net.HttpStatusCode.OK, socket.HttpStatusCode); // 200 to an HTTP/2 extended CONNECT, where HTTP/1.1 answers 101
+        await socket.SendAsync(Encoding.UTF8.GetBytes($$"""{"op":"subscribe","pollId":"{{id}}"}"""), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+        Assert.Contains("\"type\":\"snapshot\"", await ReceiveTextAsync(socket, timeout.Token), StringComparison.Ordinal);
+
+        await Task.Delay(TimeSpan.FromSeconds(4)); // the idleness under test (see the test above), not a wait for a signal
+        using (var vote = await admin.VoteAsync(id, [2], "ann"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, vote.StatusCode);
+        }
+
+        string message;
+        do
+        {
+            message = await ReceiveTextAsync(socket, timeout.Token);
+        }
+        while (!message.Contains("\"type\":\"delta\"", StringComparison.Ordinal) || !message.Contains("\"changes\":[{", StringComparison.Ordinal));
+
+        Assert.Contains("{\"id\":2,\"votes\":1}", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_limits_reach_Kestrel_with_their_documented_defaults_and_settings_override_them()
     {
         await using var defaults = await TestServer.StartAsync();
@@ -161,6 +206,22 @@ public sealed class SlowClientTests
                 "Tally:Http:MaxRequestHeaderCount must be more than zero.",
             ],
             error.Failures);
+    }
+
+    private static async Task<string> ReceiveTextAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        var received = new MemoryStream();
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer, cancellationToken);
+            Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
+            received.Write(buffer, 0, result.Count);
+        }
+        while (!result.EndOfMessage);
+
+        return Encoding.UTF8.GetString(received.ToArray());
     }
 
     private static async Task<Socket> ConnectAsync(TestServer server)
