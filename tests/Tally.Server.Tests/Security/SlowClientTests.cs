@@ -173,18 +173,34 @@ public sealed class SlowClientTests
     }
 
     [Fact]
-    public async Task A_request_with_more_headers_than_allowed_gets_431()
+    public async Task Requests_past_the_header_count_size_or_request_line_limits_get_431_or_414()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Tally:Http:MaxRequestHeaderCount"] = "8" });
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/healthz");
+        using var many = new HttpRequestMessage(HttpMethod.Get, "/healthz");
         for (var i = 0; i < 10; i++)
         {
-            request.Headers.Add($"X-Filler-{i}", "x");
+            many.Headers.Add($"X-Filler-{i}", "x");
         }
 
-        using var response = await server.Client.SendAsync(request);
+        using var large = new HttpRequestMessage(HttpMethod.Get, "/healthz");
+        large.Headers.Add("X-Filler", new string('x', 17 * 1024)); // past the default 16 KiB
 
-        Assert.Equal(System.Net.HttpStatusCode.RequestHeaderFieldsTooLarge, response.StatusCode);
+        using (var response = await server.Client.SendAsync(many))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.RequestHeaderFieldsTooLarge, response.StatusCode);
+        }
+
+        using (var client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout }) // Kestrel closed the other one
+        using (var response = await client.SendAsync(large))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.RequestHeaderFieldsTooLarge, response.StatusCode);
+        }
+
+        using (var client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout })
+        using (var response = await client.GetAsync("/healthz?q=" + new string('x', 9 * 1024))) // past the 8 KiB request line
+        {
+            Assert.Equal(System.Net.HttpStatusCode.RequestUriTooLong, response.StatusCode);
+        }
     }
 
     [Fact]

@@ -138,6 +138,7 @@ public sealed class TlsTests
         { "the key as certificate", "TALLY_TLS_CERT: " },
         { "the certificate as key", "TALLY_TLS_KEY: " },
         { "another certificate's key", "TALLY_TLS_KEY: " },
+        { "an encrypted key", "TALLY_TLS_KEY: " },
     };
 
     [Theory]
@@ -156,6 +157,7 @@ public sealed class TlsTests
             "the key as certificate" => (certificate.KeyPath, certificate.KeyPath),
             "the certificate as key" => (certificate.CertPath, certificate.CertPath),
             "another certificate's key" => (certificate.CertPath, other.KeyPath),
+            "an encrypted key" => (certificate.CertPath, EncryptedKey(certificate)),
             _ => throw new ArgumentOutOfRangeException(nameof(what)),
         };
         var args = new List<string> { "--urls=https://127.0.0.1:0" };
@@ -172,13 +174,21 @@ public sealed class TlsTests
         var error = Assert.Throws<InvalidOperationException>(() => TallyApp.Build([.. args]));
 
         Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
-        foreach (var keyFile in new[] { certificate.KeyPath, other.KeyPath })
+        foreach (var keyFile in Directory.GetFiles(certificate.Folder, "*key.pem").Append(other.KeyPath))
         {
             foreach (var line in File.ReadAllLines(keyFile).Where(l => !l.StartsWith("-----", StringComparison.Ordinal) && l.Length > 8))
             {
                 Assert.DoesNotContain(line, error.ToString(), StringComparison.Ordinal);
             }
         }
+    }
+
+    private static string EncryptedKey(TestCertificate certificate)
+    {
+        var path = Path.Combine(certificate.Folder, "encrypted-key.pem");
+        using var key = certificate.Certificate.GetECDsaPrivateKey()!;
+        File.WriteAllText(path, key.ExportEncryptedPkcs8PrivateKeyPem("secret", new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000)));
+        return path;
     }
 
     /// <summary>Main URLs in clear and over TLS, gRPC URLs over TLS and in clear, all on free loopback ports.</summary>
