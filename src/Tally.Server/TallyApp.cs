@@ -16,6 +16,7 @@ using Tally.Server.Endpoints;
 using Tally.Server.Hosting;
 using Tally.Server.Http;
 using Tally.Server.Observability;
+using Tally.Server.Security;
 using Tally.Storage;
 using Tally.Storage.Sqlite;
 
@@ -47,12 +48,10 @@ public static class TallyApp
         // The content root is the app's folder, so appsettings.json is found wherever the server is started
         // from; relative paths (TALLY_DATA's ./data) stay relative to the working directory.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
-        {
-            builder.WebHost.UseUrls(DefaultUrl);
-        }
 
-        builder.AddGrpcTransport(DefaultUrl); // listens on the main URLs and on TALLY_GRPC_URLS (HTTP/2 only)
+        // Listens on the main URLs (default DefaultUrl, or https://localhost:8443 with TALLY_TLS_CERT) and on
+        // TALLY_GRPC_URLS (HTTP/2 only); https URLs use the TALLY_TLS_CERT certificate.
+        builder.AddGrpcTransport(DefaultUrl);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -60,6 +59,7 @@ public static class TallyApp
             kestrel.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddTallySecurity(); // Kestrel's limits (Tally:Http), HSTS (Tally:Tls), security headers
 
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -132,6 +132,7 @@ public static class TallyApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseTallySecurityHeaders();
         app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor }); // proxies on this host (the default KnownNetworks: loopback)
         app.UseTallyResponseCompression();
         app.UseExceptionHandler();

@@ -5,8 +5,14 @@ namespace Tally.Storage.Sqlite;
 /// <summary>Opens connections to Tally's database with the settings every connection needs.</summary>
 internal static class SqliteConnections
 {
+    /// <summary>Opens a connection; a read-write one creates the database (and its folder) first if missing, owner-only (<see cref="SqliteFiles"/>).</summary>
     public static async Task<SqliteConnection> OpenAsync(SqliteStorageOptions options, bool readOnly, CancellationToken cancellationToken)
     {
+        if (!readOnly)
+        {
+            SqliteFiles.CreateDatabase(options.DatabasePath);
+        }
+
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = options.DatabasePath,

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Tally.Events;
 
@@ -25,15 +27,23 @@ public sealed class SqliteEventLog : IEventLog
         """;
 
     private readonly SqliteStorageOptions _options;
+    private readonly ILogger _logger;
     private readonly Channel<AppendRequest> _requests = Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true });
     private SqliteConnection? _writer;
     private Task? _loop;
     private long _committed;
 
     public SqliteEventLog(IOptions<SqliteStorageOptions> options)
+        : this(options, NullLogger<SqliteEventLog>.Instance)
+    {
+    }
+
+    public SqliteEventLog(IOptions<SqliteStorageOptions> options, ILogger<SqliteEventLog> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
         _options = options.Value;
+        _logger = logger;
     }
 
     public long CommittedPosition => Interlocked.Read(ref _committed);
@@ -48,7 +58,12 @@ public sealed class SqliteEventLog : IEventLog
             throw new InvalidOperationException("The log is open already.");
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(_options.DatabasePath)!);
+        // Files left readable by others (made by an older version, or copied in) become owner-only before use.
+        if (SqliteFiles.Tighten(_options.DatabasePath) is { Count: > 0 } tightened)
+        {
+            SqliteLog.FilesTightened(_logger, string.Join(", ", tightened));
+        }
+
         _writer = await SqliteConnections.OpenAsync(_options, readOnly: false, cancellationToken).ConfigureAwait(false);
         await SqliteConnections.ExecuteAsync(_writer, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
         await SqliteConnections.ExecuteAsync(_writer, $"PRAGMA synchronous = {SynchronousMode(_options.Synchronous)};", cancellationToken).ConfigureAwait(false);

@@ -65,7 +65,6 @@ public sealed class SqliteSnapshotStore : ISnapshotStore
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(_options.DatabasePath)!);
         var connection = await SqliteConnections.OpenAsync(_options, readOnly: false, cancellationToken).ConfigureAwait(false);
         await SqliteConnections.ExecuteAsync(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;" + Schema, cancellationToken).ConfigureAwait(false);
         return connection;

@@ -1,6 +1,9 @@
 namespace Tally.Server.Endpoints;
 
-/// <summary>A page at <c>/</c> so a new user who opens the server in a browser sees what to do next.</summary>
+/// <summary>
+/// A page at <c>/</c> so a new user who opens the server in a browser sees what to do next. Its style is
+/// <c>wwwroot/home.css</c>: the pages' Content-Security-Policy allows no inline style or script.
+/// </summary>
 internal static class HomeEndpoints
 {
     private const string Page = """
@@ -9,9 +12,10 @@ internal static class HomeEndpoints
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Tally</title>
-        <style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}code,pre{background:#f3f3f3;border-radius:4px}pre{padding:.75rem;overflow:auto}</style>
+        <link rel="stylesheet" href="/home.css">
         <h1>Tally is running</h1>
-        <p>A real-time polling backend: votes in, live tallies out. Create a poll with the admin key the server printed at start:</p>
+        <p>A real-time polling backend: votes in, live tallies out. Create a poll with the admin key: the one you set in
+        <code>TALLY_ADMIN_KEY</code>, or the one the server generated in its data folder (<code>cat data/admin.key</code>):</p>
         <pre>curl -X POST http://localhost:8080/v1/polls \
           -H "Authorization: Bearer $TALLY_ADMIN_KEY" -H 'Content-Type: application/json' \
           -d '{"question":"Tabs or spaces?","options":["Tabs","Spaces"]}'</pre>

@@ -30,6 +30,7 @@ internal sealed class AdminKeySetup(IConfiguration configuration) : IPostConfigu
         }
 
         var path = Path.Combine(options.DataPath, FileName);
+        KeyPath = path;
         if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } saved)
         {
             options.AdminKey = saved;
@@ -37,7 +38,15 @@ internal sealed class AdminKeySetup(IConfiguration configuration) : IPostConfigu
             return;
         }
 
-        Directory.CreateDirectory(options.DataPath);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(options.DataPath);
+        }
+        else
+        {
+            Directory.CreateDirectory(options.DataPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // when it creates it: 0700
+        }
+
         options.AdminKey = "tally_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var file = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
@@ -53,6 +62,12 @@ internal sealed class AdminKeySetup(IConfiguration configuration) : IPostConfigu
         Generated = true;
     }
 
-    /// <summary>True when this start generated the key (rather than reading one).</summary>
+    /// <summary>True when this start generated the key, false when it read one from the data folder; null when it was set.</summary>
     public bool? Generated { get; private set; }
+
+    /// <summary>The key's file when the key is a generated one.</summary>
+    public string? KeyPath { get; private set; }
+
+    /// <summary>The first 8 hex digits of the key's SHA-256: enough to tell keys apart in a log, nothing to guess the key from.</summary>
+    public static string Fingerprint(string key) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..8];
 }

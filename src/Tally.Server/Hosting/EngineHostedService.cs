@@ -20,7 +20,8 @@ internal sealed class EngineHostedService(
         ServerLog.DataFolder(logger, Path.GetFullPath(server.DataPath));
         if (adminKey.Generated is { } generated)
         {
-            ServerLog.AdminKey(logger, generated ? "generated; saved in the data folder" : "from the data folder; set TALLY_ADMIN_KEY to choose one", server.AdminKey!);
+            // Where the key is and a fingerprint to tell keys apart, never the key: logs are collected and shipped.
+            ServerLog.AdminKeyKept(logger, generated ? "generated at this start" : "generated at an earlier start", Path.GetFullPath(adminKey.KeyPath!), AdminKeySetup.Fingerprint(server.AdminKey!));
         }
 
         engine.Faulted += (where, ex) => ServerLog.EngineFault(logger, where, ex);

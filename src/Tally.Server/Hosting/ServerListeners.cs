@@ -2,12 +2,15 @@ using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Tally.Server.Hosting;
 
 /// <summary>
 /// Where the server listens: the main URLs (<c>--urls</c> / <c>ASPNETCORE_URLS</c>) take HTTP/1.1, and
-/// HTTP/2 too over TLS; the gRPC URLs (<c>TALLY_GRPC_URLS</c>) take HTTP/2 only. Cleartext gRPC clients open with
+/// HTTP/2 too over TLS; the gRPC URLs (<c>TALLY_GRPC_URLS</c>) take HTTP/2 only. Every <c>https://</c> URL of
+/// either set uses the certificate of <c>TALLY_TLS_CERT</c> / <c>TALLY_TLS_KEY</c> when they are set (see
+/// <see cref="ServerCertificate"/>), else Kestrel's default certificate. Cleartext gRPC clients open with
 /// HTTP/2 prior knowledge (h2c), which Kestrel refuses on a cleartext endpoint that also takes HTTP/1.1,
 /// so gRPC gets its own port. Both sets are configured here as Kestrel endpoints, because Kestrel
 /// ignores <c>UseUrls</c> once any endpoint is configured in code.
@@ -19,18 +22,25 @@ internal sealed class ServerListeners
 
     public const string DefaultGrpcUrl = "http://localhost:8081";
 
+    /// <summary>The main URL when none is set and a TLS certificate is (<c>TALLY_TLS_CERT</c>).</summary>
+    public const string DefaultTlsUrl = "https://localhost:8443";
+
     private readonly List<ListenOptions> _http = [];
     private readonly List<ListenOptions> _grpc = [];
 
-    private ServerListeners(IReadOnlyList<BindingAddress> httpUrls, IReadOnlyList<BindingAddress> grpcUrls)
+    private ServerListeners(IReadOnlyList<BindingAddress> httpUrls, IReadOnlyList<BindingAddress> grpcUrls, ServerCertificate? certificate)
     {
         HttpUrls = httpUrls;
         GrpcUrls = grpcUrls;
+        Certificate = certificate;
     }
 
     public IReadOnlyList<BindingAddress> HttpUrls { get; }
 
     public IReadOnlyList<BindingAddress> GrpcUrls { get; }
+
+    /// <summary>The certificate of the <c>https://</c> URLs; null when <c>TALLY_TLS_CERT</c> is not set.</summary>
+    public ServerCertificate? Certificate { get; }
 
     /// <summary>The main endpoints' addresses; once the server has started, with the ports bound (port 0 resolved).</summary>
     public IReadOnlyList<Uri> HttpAddresses => Addresses(_http, HttpUrls);
@@ -39,16 +49,18 @@ internal sealed class ServerListeners
     public IReadOnlyList<Uri> GrpcAddresses => Addresses(_grpc, GrpcUrls);
 
     /// <summary>
-    /// Reads both URL lists from configuration (an invalid URL fails here, naming its setting) and makes
-    /// Kestrel listen on them. The main URLs default to <paramref name="defaultHttpUrl"/>, the gRPC ones to
-    /// <see cref="DefaultGrpcUrl"/>.
+    /// Reads both URL lists and the TLS certificate from configuration (an invalid URL or certificate fails here,
+    /// naming its setting) and makes Kestrel listen on them. The main URLs default to <paramref name="defaultHttpUrl"/>,
+    /// or <see cref="DefaultTlsUrl"/> when a certificate is set; the gRPC ones to <see cref="DefaultGrpcUrl"/>.
     /// </summary>
     public static ServerListeners Configure(WebApplicationBuilder builder, string defaultHttpUrl)
     {
         var configuration = builder.Configuration;
+        var certificate = ServerCertificate.Load(configuration);
         var listeners = new ServerListeners(
-            ParseList(WebHostDefaults.ServerUrlsKey, configuration[WebHostDefaults.ServerUrlsKey], defaultHttpUrl),
-            ParseList(GrpcUrlsKey, configuration[GrpcUrlsKey], DefaultGrpcUrl));
+            ParseList(WebHostDefaults.ServerUrlsKey, configuration[WebHostDefaults.ServerUrlsKey], certificate is null ? defaultHttpUrl : DefaultTlsUrl),
+            ParseList(GrpcUrlsKey, configuration[GrpcUrlsKey], DefaultGrpcUrl),
+            certificate);
         CheckDistinctPorts(listeners.HttpUrls, listeners.GrpcUrls);
 
         // Kestrel binds the endpoints below. The host would still hand it the URLs as addresses, which Kestrel
@@ -70,12 +82,12 @@ internal sealed class ServerListeners
         foreach (var url in HttpUrls)
         {
             // Kestrel's default protocols: HTTP/1.1 and HTTP/2 over TLS (ALPN), HTTP/1.1 in cleartext.
-            Listen(kestrel, url, protocols: null, _http, tag: null);
+            Listen(kestrel, url, protocols: null, Certificate, _http, tag: null);
         }
 
         foreach (var url in GrpcUrls)
         {
-            Listen(kestrel, url, HttpProtocols.Http2, _grpc, tag: static next => connection =>
+            Listen(kestrel, url, HttpProtocols.Http2, Certificate, _grpc, tag: static next => connection =>
             {
                 connection.Features.Set(GrpcListenerFeature.Instance);
                 return next(connection);
@@ -83,7 +95,13 @@ internal sealed class ServerListeners
         }
     }
 
-    private static void Listen(KestrelServerOptions kestrel, BindingAddress url, HttpProtocols? protocols, List<ListenOptions> into, Func<ConnectionDelegate, ConnectionDelegate>? tag)
+    private static void Listen(
+        KestrelServerOptions kestrel,
+        BindingAddress url,
+        HttpProtocols? protocols,
+        ServerCertificate? certificate,
+        List<ListenOptions> into,
+        Func<ConnectionDelegate, ConnectionDelegate>? tag)
     {
         void Configure(ListenOptions listen)
         {
@@ -92,9 +110,18 @@ internal sealed class ServerListeners
                 listen.Protocols = only;
             }
 
-            if (url.Scheme == "https")
+            // Over TLS, HTTP/2 is negotiated with ALPN (a main port offers h2 and http/1.1, a gRPC port h2 only).
+            if (url.Scheme == "https" && certificate is not null)
             {
-                listen.UseHttps(); // Kestrel's default certificate; over TLS, HTTP/2 is negotiated with ALPN
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificate.Certificate,
+                    ServerCertificateChain = certificate.Chain,
+                });
+            }
+            else if (url.Scheme == "https")
+            {
+                listen.UseHttps(); // Kestrel's default certificate (Kestrel:Certificates:Default, or the development one)
             }
 
             if (tag is not null)

@@ -12,8 +12,10 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Engine fault in {Where}")]
     public static partial void EngineFault(ILogger logger, string where, Exception exception);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Admin key ({Source}): {AdminKey}")]
-    public static partial void AdminKey(ILogger logger, string source, string adminKey);
+    // 1003 (the admin key itself, printed at start) is retired: a key never goes to the log.
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Admin key ({Source}) is in {Path} (SHA-256 fingerprint {Fingerprint}); set TALLY_ADMIN_KEY to choose one")]
+    public static partial void AdminKeyKept(ILogger logger, string source, string path, string fingerprint);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Data folder: {DataPath}")]
     public static partial void DataFolder(ILogger logger, string dataPath);

@@ -3,7 +3,7 @@ namespace Tally.Server.Hosting;
 /// <summary>Settings of the server host (section <c>Tally</c>; <c>TALLY_ADMIN_KEY</c> and <c>TALLY_DATA</c> override).</summary>
 public sealed class TallyServerOptions
 {
-    /// <summary>The admin key for management endpoints. When unset, one is generated, kept in the data folder and printed at start.</summary>
+    /// <summary>The admin key for management endpoints. When unset, one is generated and kept in the data folder (<c>admin.key</c>, mode 0600); the log says where, never the key.</summary>
     public string? AdminKey { get; set; }
 
     /// <summary>The data folder (event log, snapshots, generated admin key). Default <c>./data</c>.</summary>

@@ -10,17 +10,23 @@ namespace Tally.Server.Tests.Live;
 /// <summary>
 /// The live results page at <c>/polls/{id}</c> in a real (headless) Chromium against the real server:
 /// it shows the poll, its bars follow votes cast elsewhere without a reload, its form votes.
-/// Every wait is Playwright's expect/wait with a deadline; nothing sleeps.
+/// Every wait is Playwright's expect/wait with a deadline; nothing sleeps. The server sends the pages' strict
+/// Content-Security-Policy, so these tests are also the proof that it does not break the page: a violation
+/// (Chromium reports each one as a console error) fails the test.
 /// </summary>
 public sealed class ResultsPageTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>, IAsyncLifetime
 {
     private readonly TestServer _server = fixture.Server;
     private readonly ConcurrentQueue<IBrowserContext> _contexts = new();
     private readonly ConcurrentQueue<string> _scriptErrors = new();
+    private readonly ConcurrentQueue<string> _policyViolations = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    /// <summary>Closes this test's browser contexts; an uncaught script error on any page fails the test (an HTTP error status is not one).</summary>
+    /// <summary>
+    /// Closes this test's browser contexts; an uncaught script error or a Content-Security-Policy violation on any
+    /// page fails the test (an HTTP error status is neither).
+    /// </summary>
     public async Task DisposeAsync()
     {
         foreach (var context in _contexts)
@@ -29,6 +35,7 @@ public sealed class ResultsPageTests(BrowserFixture fixture) : IClassFixture<Bro
         }
 
         Assert.Empty(_scriptErrors);
+        Assert.Empty(_policyViolations);
     }
 
     [Fact]
@@ -249,6 +256,40 @@ public sealed class ResultsPageTests(BrowserFixture fixture) : IClassFixture<Bro
         await Expect(page.Locator("body")).ToContainTextAsync("/polls/{id}");
     }
 
+    [Fact]
+    public async Task The_policy_is_enforced_and_a_violation_is_seen_by_these_tests()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Policy?", options = new[] { "Yes", "No" } });
+        var page = await fixture.NewPageAsync(); // not watched for violations: this test makes one on purpose
+        _contexts.Enqueue(page.Context);
+        await page.GotoAsync($"/polls/{(string)poll["id"]!}");
+        await ExpectRowAsync(page, 1, "Yes", 0, "0%");
+
+        // An inline style, as an injected one would be, is refused and reported on the console.
+        var violation = page.WaitForConsoleMessageAsync(new() { Predicate = IsPolicyViolation, Timeout = (float)BrowserFixture.Timeout.TotalMilliseconds });
+        await page.EvaluateAsync("() => { const s = document.createElement('style'); s.textContent = 'body { display: none }'; document.head.append(s); }");
+
+        Assert.Contains("style-src", (await violation).Text, StringComparison.Ordinal);
+        await Expect(page.Locator("#poll")).ToBeVisibleAsync(); // the style did not apply
+    }
+
+    [Fact]
+    public async Task The_policy_lets_the_page_open_a_WebSocket_to_its_own_server()
+    {
+        // connect-src 'self' covers ws: to the same host in Chromium (CSP Level 3), should the page ever use one.
+        var page = await NewPageAsync();
+        await page.GotoAsync("/");
+        var opened = await page.EvaluateAsync<string>("""
+            () => new Promise(resolve => {
+              const socket = new WebSocket(location.origin.replace(/^http/, 'ws') + '/v1/ws', 'tally.json.v1');
+              socket.onopen = () => { socket.close(); resolve('open'); };
+              socket.onerror = () => resolve('error');
+            })
+            """).WaitAsync(BrowserFixture.Timeout);
+
+        Assert.Equal("open", opened);
+    }
+
     private async Task<IPage> OpenAsync(string pollId, Uri? baseAddress = null)
     {
         var page = await NewPageAsync(baseAddress);
@@ -263,8 +304,19 @@ public sealed class ResultsPageTests(BrowserFixture fixture) : IClassFixture<Bro
         var page = await fixture.NewPageAsync(baseAddress);
         _contexts.Enqueue(page.Context);
         page.PageError += (_, error) => _scriptErrors.Enqueue(error);
+        page.Console += (_, message) =>
+        {
+            if (IsPolicyViolation(message))
+            {
+                _policyViolations.Enqueue(message.Text);
+            }
+        };
         return page;
     }
+
+    /// <summary>Chromium's console error for a refused load or inline content ("… violates the following Content Security Policy directive …").</summary>
+    private static bool IsPolicyViolation(IConsoleMessage message) =>
+        message.Type == "error" && message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase);
 
     private async Task VoteOverHttpAsync(string pollId, int optionId, string voterId)
     {
