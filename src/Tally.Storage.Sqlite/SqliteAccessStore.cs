@@ -74,7 +74,7 @@ internal sealed class SqliteAccessStore : IAccessStore, IDisposable
 
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(_options.DatabasePath)!);
+        // The folder (0700) and the file (0600) are made by SqliteConnections, whichever store opens first.
         await using var connection = await SqliteConnections.OpenAsync(_options, readOnly: false, cancellationToken).ConfigureAwait(false);
         await SqliteConnections.ExecuteAsync(connection, "PRAGMA journal_mode = WAL;" + Schema, cancellationToken).ConfigureAwait(false);
     }

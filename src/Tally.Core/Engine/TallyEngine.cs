@@ -34,6 +34,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(snapshots);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        PollRules.EnsureNormalization();
         _log = log;
         _snapshots = snapshots;
         _options = options;

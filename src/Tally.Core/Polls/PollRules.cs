@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
-using Tally.Text;
 
 namespace Tally.Polls;
 
@@ -31,6 +30,22 @@ public static class PollRules
 
     /// <summary>Most characters of client input an error message or a log line repeats (<see cref="Clip"/>).</summary>
     public const int MaxEchoLength = 40;
+
+    /// <summary>
+    /// Throws unless the runtime normalises Unicode: .NET's <see cref="string.Normalize(NormalizationForm)"/> is ICU's, and
+    /// in invariant globalization mode (<c>DOTNET_SYSTEM_GLOBALIZATION_INVARIANT</c>) it silently does nothing, which would
+    /// let the composed and decomposed spellings of one voterId count as two voters. Engines call it when they are made.
+    /// </summary>
+    public static void EnsureNormalization()
+    {
+        if (!NormalizationWorks)
+        {
+            throw new InvalidOperationException(
+                "Unicode normalization is not available (the runtime is in invariant globalization mode), so voter ids cannot be normalised. Run with ICU (Debian: libicu) and without DOTNET_SYSTEM_GLOBALIZATION_INVARIANT.");
+        }
+    }
+
+    private static readonly bool NormalizationWorks = "e\u0301".Normalize(NormalizationForm.FormC) == "\u00e9";
 
     /// <summary>Whether <paramref name="pollId"/> has the shape of a poll id: 1 to <see cref="MaxPollIdLength"/> ASCII letters and digits.</summary>
     public static bool IsPollId([NotNullWhen(true)] string? pollId)
@@ -273,7 +288,7 @@ public static class PollRules
             return bad;
         }
 
-        var nfc = Nfc.Normalize(voterId);
+        var nfc = voterId.Normalize(NormalizationForm.FormC); // ICU's NFC (EnsureNormalization: never the invariant mode's no-op)
         if (nfc.Length > MaxVoterIdLength)
         {
             return $"voterId is at most {MaxVoterIdLength} characters in Unicode NFC.";

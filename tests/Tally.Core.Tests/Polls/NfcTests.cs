@@ -1,23 +1,21 @@
 using System.Text;
-using Tally.Text;
+using Tally.Polls;
 
 namespace Tally.Core.Tests.Polls;
 
 /// <summary>
-/// Tally's own NFC (<see cref="Nfc"/>) on the cases UAX #15 singles out. The whole table was also checked
-/// against ICU's NFC, code point by code point and on random sequences: scripts/unicode/NfcCheck.
+/// voterIds are normalised with the runtime's NFC (ICU's): these pin that it is on (not invariant globalization's
+/// no-op) on the cases UAX #15 singles out.
 /// </summary>
 public sealed class NfcTests
 {
     [Fact]
-    public void The_bcl_does_not_normalise_in_invariant_globalization_mode()
+    public void The_runtime_normalises_so_engines_may_start()
     {
-        // Why Nfc exists: with InvariantGlobalization (Directory.Build.props) the BCL's normalisation is a no-op
-        // that calls every string normalized. If this starts failing, the runtime has learned NFC without ICU.
-        Assert.Equal("e\u0301", "e\u0301".Normalize(NormalizationForm.FormC));
-        Assert.True("e\u0301".IsNormalized(NormalizationForm.FormC));
+        Assert.Equal("\u00e9", "e\u0301".Normalize(NormalizationForm.FormC));
+        Assert.False("e\u0301".IsNormalized(NormalizationForm.FormC));
+        PollRules.EnsureNormalization();
     }
-
     [Theory]
     [InlineData("e\u0301", "\u00e9")] // composes
     [InlineData("\u00e9", "\u00e9")] // already NFC
@@ -39,23 +37,10 @@ public sealed class NfcTests
     [InlineData("plain ascii", "plain ascii")]
     public void Normalize_gives_nfc(string input, string expected)
     {
-        Assert.Equal(Hex(expected), Hex(Nfc.Normalize(input)));
-        Assert.True(Nfc.IsNormalized(expected));
-        Assert.Equal(input == expected, Nfc.IsNormalized(input));
+        Assert.Equal(Hex(expected), Hex(input.Normalize(NormalizationForm.FormC)));
+        Assert.True(expected.IsNormalized(NormalizationForm.FormC));
+        Assert.Equal(input == expected, input.IsNormalized(NormalizationForm.FormC));
     }
-
-    [Fact]
-    public void A_string_already_in_nfc_is_returned_as_it_is()
-    {
-        var s = new string(['\u00e9', 'x']);
-        Assert.Same(s, Nfc.Normalize(s));
-        var ascii = "ascii";
-        Assert.Same(ascii, Nfc.Normalize(ascii));
-    }
-
-    [Fact]
-    public void An_unpaired_surrogate_cannot_be_normalised() =>
-        Assert.Throws<ArgumentException>(() => Nfc.Normalize("a\u0301\ud800"));
 
     private static string Hex(string s) => string.Join(' ', s.EnumerateRunes().Select(r => r.Value.ToString("X4", System.Globalization.CultureInfo.InvariantCulture)));
 }
