@@ -13,6 +13,14 @@
   })();
   const api = pollId && `/v1/polls/${encodeURIComponent(pollId)}`;
 
+  // A credential the host app put in the link's fragment (#token=…; a fragment never reaches a server's log):
+  // a voter token for polls whose voters are the app's users, or a watch token for a private poll.
+  const credential = (() => {
+    const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    return match ? decodeURIComponent(match[1]) : null;
+  })();
+  const authorization = credential ? { Authorization: `Bearer ${credential}` } : {};
+
   // What the page shows. seq is the last one applied; -1 until the first snapshot.
   const state = { poll: null, seq: -1, status: 'open', total: 0, watchers: 0, counts: new Map() };
   const rows = new Map(); // option id → { row, fill, votes, share }
@@ -38,7 +46,7 @@
     notice('Loading…', '', false);
     let response;
     try {
-      response = await fetch(api, { headers: { Accept: 'application/json' } });
+      response = await fetch(api, { headers: { Accept: 'application/json', ...authorization } });
     } catch {
       connection('offline', 'Offline');
       notice('Cannot reach the server', 'The poll could not be loaded. Check the connection and try again.', true);
@@ -59,11 +67,57 @@
 
     state.poll = await response.json();
     state.status = state.poll.status;
-    state.total = state.poll.totalVotes;
+    state.total = state.poll.totalVotes ?? 0;
     build(state.poll);
     $('notice').hidden = true;
     $('poll').hidden = false;
     document.title = `${state.poll.question} · Tally`;
+    if (typeof state.poll.totalVotes === 'number') {
+      watch();
+    } else {
+      hideResults(); // the poll shows its results later (after the reader votes, or after it closes), or only to its workspace
+    }
+  }
+
+  // ---------- results not visible (yet) ----------
+
+  let recheckTimer = 0;
+
+  function hideResults() {
+    const when = {
+      afterVote: 'Results are shown once you have voted.',
+      afterClose: 'Results are shown when the poll closes.',
+    }[state.poll.resultsVisibility] ?? 'The results of this poll are not public.';
+    $('hidden-results').textContent = when;
+    $('hidden-results').hidden = false;
+    $('results').hidden = true;
+    $('total').hidden = true;
+    connection('idle', 'Results hidden');
+    if (state.poll.resultsVisibility === 'afterClose') {
+      recheckTimer = setTimeout(recheck, 5000); // no stream until then: look again now and then
+    }
+  }
+
+  async function recheck() {
+    try {
+      const response = await fetch(api, { headers: { Accept: 'application/json', ...authorization } });
+      const poll = response.ok ? await response.json() : null;
+      if (poll && typeof poll.totalVotes === 'number') {
+        showResults();
+        return;
+      }
+    } catch {
+      // offline: look again later
+    }
+
+    recheckTimer = setTimeout(recheck, 5000);
+  }
+
+  function showResults() {
+    clearTimeout(recheckTimer);
+    $('hidden-results').hidden = true;
+    $('results').hidden = false;
+    $('total').hidden = false;
     watch();
   }
 
@@ -108,6 +162,13 @@
     $('vote-hint').textContent = multiple && poll.maxChoices < poll.options.length
       ? `Choose up to ${poll.maxChoices}.`
       : multiple ? 'Choose one or more.' : 'Choose one.';
+    $('invite').hidden = poll.voterIdentity !== 'invite';
+    if (poll.voterIdentity === 'token' && !credential) {
+      // Its voters are the users of the app that runs it: that app links here with a voter token.
+      $('vote-hint').textContent = 'Vote from the app that gave you this poll: it signs you in.';
+      voteOpen = false;
+    }
+
     render();
   }
 
@@ -122,8 +183,17 @@
     clearTimeout(retryTimer);
     // A new EventSource does not send Last-Event-ID, so a fresh one resumes with ?since=.
     // The browser's own reconnects (same EventSource) send Last-Event-ID, which the server prefers.
-    const url = `${api}/events${state.seq >= 0 ? `?since=${state.seq}` : ''}`;
-    source = new EventSource(url);
+    const query = new URLSearchParams();
+    if (state.seq >= 0) {
+      query.set('since', String(state.seq));
+    }
+
+    if (credential) {
+      query.set('access_token', credential); // EventSource cannot send headers
+    }
+
+    const url = `${api}/events${query.size > 0 ? `?${query}` : ''}`;
+    source = new EventSource(url, { withCredentials: true });
     connection('connecting', state.seq >= 0 ? 'Reconnecting…' : 'Connecting…');
 
     source.onopen = () => {
@@ -222,7 +292,7 @@
     const status = $('status');
     status.dataset.status = state.status;
     status.textContent = state.status === 'closed' ? 'Closed' : 'Open';
-    $('vote-fieldset').disabled = state.status === 'closed';
+    $('vote-fieldset').disabled = state.status === 'closed' || !voteOpen;
     $('vote-form').setAttribute('aria-busy', String(voting));
     if (state.status === 'closed') {
       $('vote-hint').textContent = 'This poll is closed.';
@@ -249,6 +319,8 @@
   })();
 
   let voting = false;
+  let voteOpen = true; // false when this page cannot vote on the poll (a token poll opened without a token)
+  let voterReady = null; // the request that gave this browser its anonymous voter id (a cookie), once
   let pending = null; // { ballot, key } of a submission whose answer never arrived: a retry reuses its key
 
   function chosen() {
@@ -287,19 +359,47 @@
       pending = { ballot, key: randomHex(16) }; // one Idempotency-Key per submission
     }
 
+    // Who this browser votes as depends on how the poll identifies voters.
+    const identity = state.poll.voterIdentity;
+    const body = { optionIds };
+    if (identity === 'client') {
+      body.voterId = voterId; // trusted only where the server allows it (Tally:Compatibility:ClientVoterIds)
+    } else if (identity === 'invite') {
+      body.inviteCode = $('invite-code').value.trim();
+      if (!body.inviteCode) {
+        $('vote-error').textContent = 'Enter your invite code first.';
+        return;
+      }
+    }
+
     voting = true;
     $('vote-button').textContent = 'Voting…';
     render();
     try {
+      if (identity === 'anonymous' && !credential) {
+        // One anonymous voter id per browser, in an HttpOnly cookie that the server issues; asking again keeps it.
+        voterReady ??= fetch('/v1/voters', { method: 'POST', credentials: 'same-origin' }).then((r) => {
+          if (!r.ok) {
+            voterReady = null;
+            throw new Error(`voter id: ${r.status}`);
+          }
+        });
+        await voterReady;
+      }
+
       const response = await fetch(`${api}/votes`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': pending.key, Accept: 'application/json' },
-        body: JSON.stringify({ optionIds, voterId }),
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': pending.key, Accept: 'application/json', ...authorization },
+        body: JSON.stringify(body),
       });
       pending = null; // answered: a new submission gets a new key
       if (response.ok) {
         const result = await response.json();
         $('vote-outcome').textContent = result.status === 'changed' ? 'Your vote was changed.' : 'Your vote was counted.';
+        if (!$('hidden-results').hidden && state.poll.resultsVisibility === 'afterVote') {
+          showResults();
+        }
       } else {
         $('vote-error').textContent = await problemText(response);
       }

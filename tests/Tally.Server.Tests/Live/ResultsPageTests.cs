@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -125,6 +126,82 @@ public sealed class ResultsPageTests(BrowserFixture fixture) : IClassFixture<Bro
         Assert.All(keys, key => Assert.Matches("^[0-9a-f]{32}$", key));
         Assert.Equal(2, keys.Distinct().Count()); // one Idempotency-Key per submission
         await SaveScreenshotAsync(page, "results-already-voted");
+    }
+
+    [Fact]
+    public async Task On_an_anonymous_poll_the_page_gets_a_voter_id_cookie_and_votes_once_per_browser()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Coffee?", options = new[] { "Yes", "No" }, voterIdentity = "anonymous" });
+        var id = (string)poll["id"]!;
+        var page = await OpenAsync(id);
+
+        await page.GetByLabel("Yes").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+        var cookies = await page.Context.CookiesAsync();
+        var voter = Assert.Single(cookies, c => c.Name == "tally_voter");
+        Assert.True(voter.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Lax, voter.SameSite);
+
+        // The same browser again: the same anonymous voter, so the server's already-voted answer shows.
+        await page.GetByLabel("No").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-error")).ToContainTextAsync("has already voted");
+
+        // Another browser is another voter.
+        var other = await OpenAsync(id);
+        await other.GetByLabel("No").CheckAsync();
+        await other.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(other.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+        await ExpectRowAsync(page, 1, "Yes", 1, "50%");
+        await ExpectRowAsync(page, 2, "No", 1, "50%");
+    }
+
+    [Fact]
+    public async Task On_an_invite_poll_the_page_asks_for_the_code_and_a_code_votes_once()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Board vote?", options = new[] { "For", "Against" }, voterIdentity = "invite" });
+        var id = (string)poll["id"]!;
+        using var minted = await _server.Admin.PostAsJsonAsync($"/v1/polls/{id}/invites", new { count = 1 });
+        var code = (string)(await minted.ReadJsonAsync())["codes"]![0]!;
+        var page = await OpenAsync(id);
+
+        await page.GetByLabel("For").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-error")).ToHaveTextAsync("Enter your invite code first.");
+        await page.GetByLabel("Invite code").FillAsync(code.ToLowerInvariant()); // as typed from a letter: case and dashes do not matter
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+
+        var other = await OpenAsync(id);
+        await other.GetByLabel("Against").CheckAsync();
+        await other.GetByLabel("Invite code").FillAsync(code);
+        await other.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(other.Locator("#vote-error")).ToContainTextAsync("has already voted");
+        await ExpectRowAsync(page, 1, "For", 1, "100%");
+    }
+
+    [Fact]
+    public async Task Results_shown_after_the_close_stay_hidden_until_then_and_appear_when_it_closes()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Secret?", options = new[] { "A", "B" }, voterIdentity = "anonymous", resultsVisibility = "afterClose" });
+        var id = (string)poll["id"]!;
+        var page = await OpenAsync(id);
+        await Expect(page.Locator("#hidden-results")).ToHaveTextAsync("Results are shown when the poll closes.");
+        await Expect(page.Locator("#results")).ToBeHiddenAsync();
+
+        await page.GetByLabel("B").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+        await Expect(page.Locator("#results")).ToBeHiddenAsync();
+
+        using (var close = await _server.Admin.PostAsync($"/v1/polls/{id}/close", null))
+        {
+            close.EnsureSuccessStatusCode();
+        }
+
+        await ExpectRowAsync(page, 2, "B", 1, "100%");
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Closed");
     }
 
     [Fact]
