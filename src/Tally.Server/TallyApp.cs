@@ -146,6 +146,7 @@ public static class TallyApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RetryAfterMiddleware>();
+        app.UseCors(); // per workspace: WorkspaceWebPolicy
         app.MapOpenApi();
         app.MapHomeEndpoints();
         app.MapHealthEndpoints();

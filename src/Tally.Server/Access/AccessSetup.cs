@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using Tally.Server.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Tally.Access;
@@ -32,6 +34,10 @@ internal static class AccessSetup
         services.AddSingleton<ReadAdmission>();
         services.AddSingleton(sp => new SocketAdmission(sp.GetRequiredService<VoteAdmission>(), sp.GetRequiredService<ReadAdmission>(), sp.GetRequiredService<Authenticator>()));
         services.AddSingleton<AuditTrail>();
+        services.AddSingleton<WorkspaceWebPolicy>();
+        services.AddCors();
+        services.AddSingleton<ICorsPolicyProvider>(sp => sp.GetRequiredService<WorkspaceWebPolicy>());
+        services.AddSingleton<IFrameAncestors>(sp => sp.GetRequiredService<WorkspaceWebPolicy>()); // replaces the default (none)
         services.AddHostedService<AccessHostedService>();
 
         services.AddAuthentication().AddJwtBearer(JwtScheme);
