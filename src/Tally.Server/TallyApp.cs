@@ -75,7 +75,7 @@ public static class TallyApp
             o.SerializerOptions.PropertyNameCaseInsensitive = false; // as TallyJsonContext: field names are exact (the web defaults turn this on)
         });
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.DescribeFrameworkProblem);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddAccessDocs()); // security schemes and what each operation takes
         builder.Services.AddTallyResponseCompression();
         builder.AddTallyTelemetry();
 

@@ -120,9 +120,9 @@ internal static class ManagementFilterExtensions
 {
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, Scopes scope)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(new ManagementFilter(scope));
+        builder.AddEndpointFilter(new ManagementFilter(scope)).Takes(AccessKind.Manage, scope);
 
     public static TBuilder RequireRoot<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(new ManagementFilter(Scopes.Admin, rootOnly: true));
+        builder.AddEndpointFilter(new ManagementFilter(Scopes.Admin, rootOnly: true)).Takes(AccessKind.Root, Scopes.Admin);
 }

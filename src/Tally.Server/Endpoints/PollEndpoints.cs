@@ -39,10 +39,10 @@ internal static class PollEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Close a poll (polls:manage); later votes get 409");
-        polls.MapGet("/{id}", GetAsync)
+        polls.MapGet("/{id}", GetAsync).Takes(AccessKind.Read)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Read a poll (a private poll needs a credential of its workspace)");
-        polls.MapGet("/{id}/results", ResultsAsync)
+        polls.MapGet("/{id}/results", ResultsAsync).Takes(AccessKind.Read)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Read a poll's current results, as its results visibility allows");

@@ -17,6 +17,7 @@ internal static class VoteEndpoints
     {
         app.MapPost("/v1/polls/{id}/votes", CastAsync)
             .WithTags("Votes")
+            .Takes(AccessKind.Vote)
             .DocumentJsonBody<VoteRequest>()
             .Produces<VoteResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -32,6 +33,7 @@ internal static class VoteEndpoints
             .WithSummary("Cast a vote as the poll's voter identity says; 201 counted, 200 changed; an Idempotency-Key retry returns the first answer");
         app.MapPost("/v1/votes/batch", CastBatchAsync)
             .WithTags("Votes")
+            .Takes(AccessKind.Vote)
             .DocumentJsonBody<BatchVoteRequest>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -18,6 +18,7 @@ internal static class SseEndpoints
     public static void MapSseEndpoints(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/polls/{id}/events", WatchAsync)
             .WithTags("Live")
+            .Takes(AccessKind.Read)
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)

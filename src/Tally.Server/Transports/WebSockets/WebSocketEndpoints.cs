@@ -30,6 +30,7 @@ internal static class WebSocketEndpoints
         app.UseWebSockets();
         app.MapGet(Path, AcceptAsync)
             .WithTags("Live")
+            .Takes(AccessKind.Read)
             .Produces(StatusCodes.Status101SwitchingProtocols)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
