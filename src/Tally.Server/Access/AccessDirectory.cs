@@ -48,7 +48,8 @@ internal sealed class AccessDirectory : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _version = await _store.ReadVersionAsync(cancellationToken).ConfigureAwait(false);
-        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        var timer = new PeriodicTimer(_options.RefreshInterval, _time); // made here, so the clock counts from now, not from when the loop runs
+        _loop = Task.Run(() => RunAsync(timer, _stopping.Token), CancellationToken.None);
     }
 
     public ValueTask<Workspace?> FindWorkspaceAsync(string id, CancellationToken cancellationToken) =>
@@ -137,9 +138,9 @@ internal sealed class AccessDirectory : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync(CancellationToken stopping)
+    private async Task RunAsync(PeriodicTimer timer, CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(_options.RefreshInterval, _time);
+        using var owned = timer;
         var lastFlush = _time.GetUtcNow();
         try
         {

@@ -218,23 +218,25 @@ internal sealed class TokenValidator : TokenHandler
                 : null;
         }
 
+        // Scopes: OAuth's space-separated `scope` (or `scp`), and `role`/`roles` naming the same words; each a string or a
+        // list (a list's items come as claims of one type). `poll`: a poll id, or a list of them.
         var scopes = Scopes.None;
-        if ((jwt.TryGetPayloadValue<string>("scope", out var scope) || jwt.TryGetPayloadValue<string>("scp", out scope)) && scope is not null)
+        List<string>? polls = null;
+        foreach (var claim in jwt.Claims)
         {
-            foreach (var name in scope.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            switch (claim.Type)
             {
-                scopes |= ScopeNames.Parse(name);
-            }
-        }
+                case "scope" or "scp" or "role" or "roles":
+                    foreach (var name in claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        scopes |= ScopeNames.Parse(name);
+                    }
 
-        IReadOnlyList<string>? polls = null;
-        if (jwt.TryGetPayloadValue<string>(TallyTokens.PollClaim, out var one) && one is not null)
-        {
-            polls = [one];
-        }
-        else if (jwt.TryGetPayloadValue<string[]>(TallyTokens.PollClaim, out var many) && many is not null)
-        {
-            polls = many;
+                    break;
+                case TallyTokens.PollClaim:
+                    (polls ??= []).Add(claim.Value);
+                    break;
+            }
         }
 
         return new Caller(CallerKind.WorkspaceToken, workspace.Id, ScopeNames.Expand(scopes), "jwt:" + Clip(subject ?? "?"), subject, polls);

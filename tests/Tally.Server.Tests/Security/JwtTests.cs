@@ -108,6 +108,27 @@ public sealed class JwtTests(JwtTests.Fixture fixture) : IClassFixture<JwtTests.
     }
 
     [Fact]
+    public async Task One_voter_racing_with_many_tokens_at_once_counts_once()
+    {
+        var poll = await fixture.CreatePollAsync(voterIdentity: "token", workspaceHeader: fixture.Workspace);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            Transports.VoteAsync(Server, i % 2 == 0 ? Via.Http : Via.Grpc, poll, fixture.Issuer.Token("racer"), option: 1 + (i % 3))));
+
+        Assert.Equal(1, answers.Count(a => a == "counted"));
+        Assert.Equal(39, answers.Count(a => a == "already-voted"));
+        Assert.Equal(1, await fixture.TotalAsync(poll));
+    }
+
+    [Fact]
+    public async Task A_role_claim_grants_scopes_as_a_scope_claim_does()
+    {
+        var withRoles = TestIssuer.WithClaim(fixture.Issuer, "ops-3", "roles", new[] { "polls:manage" });
+        var withRole = TestIssuer.WithClaim(fixture.Issuer, "ops-4", "role", "polls:manage");
+        Assert.False(string.IsNullOrEmpty(await fixture.CreatePollAsync(voterIdentity: "token", credential: withRoles)));
+        Assert.False(string.IsNullOrEmpty(await fixture.CreatePollAsync(voterIdentity: "token", credential: withRole)));
+    }
+
+    [Fact]
     public async Task A_rotated_key_validates_once_the_issuer_publishes_it()
     {
         var first = TestIssuer.Rsa("https://rotating.example", "r1");

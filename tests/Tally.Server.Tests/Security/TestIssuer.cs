@@ -108,6 +108,22 @@ public sealed class TestIssuer
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
     }
 
+    /// <summary>A valid token for <paramref name="subject"/> with one more claim.</summary>
+    public static string WithClaim(TestIssuer issuer, string subject, string claim, object value)
+    {
+        var now = DateTimeOffset.UtcNow.AddSeconds(-5);
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer.Issuer,
+            Audience = issuer.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = now.AddMinutes(10).UtcDateTime,
+            SigningCredentials = issuer._credentials,
+            Claims = new Dictionary<string, object> { ["sub"] = subject, [claim] = value },
+        });
+    }
+
     /// <summary>The same claims with <c>alg: none</c> and no signature.</summary>
     public static string Unsigned(string token)
     {
