@@ -18,8 +18,8 @@ internal sealed record ReadGrant(PollResults Results, bool CountsVisible);
 
 /// <summary>
 /// The one way to read a poll, for every transport and stream (HTTP, SSE, WebSocket subscribe, gRPC Watch): the id
-/// checked for shape, the poll found (for a stream, followed: <see cref="ITallyEngine.WatchAsync"/>), then the
-/// reader's rights. A <see cref="PollAccess.Private"/> poll needs a read-scoped credential of its workspace, one of
+/// checked for shape, the poll found, the reader's rights, and only then, for a stream, the poll followed
+/// (<see cref="ITallyEngine.WatchAsync"/>: a cluster node subscribes to its live updates). A <see cref="PollAccess.Private"/> poll needs a read-scoped credential of its workspace, one of
 /// its JWTs, or a watch token for it; anyone else is told it does not exist (a key of the same workspace without the
 /// scope: 403). Then its <see cref="ResultsVisibility"/> decides whether the counts are shown, which readers with
 /// <c>polls:read</c> always see.
@@ -33,25 +33,13 @@ internal sealed class ReadAdmission(ITallyEngine engine, VoterIdentities voters,
             return PollRules.UnknownPoll(pollId);
         }
 
-        Outcome<PollResults> found;
-        if (reading == Reading.Watch)
-        {
-            var watched = await engine.WatchAsync(pollId, cancellationToken).ConfigureAwait(false);
-            found = watched.Rejection is { } refused ? refused
-                : engine.Catalog.FindResults(pollId) is { } current ? current
-                : await engine.GetResultsAsync(pollId, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            found = await engine.GetResultsAsync(pollId, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (found.Value is not { } results)
+        // The definition first (a cluster node keeps definitions): rights are checked before anything is followed.
+        var found = await engine.FindPollAsync(pollId, cancellationToken).ConfigureAwait(false);
+        if (found.Value is not { } poll)
         {
             return found.Rejection!.Kind == RejectionKind.UnknownPoll ? PollRules.UnknownPoll(pollId) : found.Rejection;
         }
 
-        var poll = results.Poll;
         var caller = visitor.Caller;
         if (caller.IsOfAnother(poll.Workspace))
         {
@@ -66,7 +54,7 @@ internal sealed class ReadAdmission(ITallyEngine engine, VoterIdentities voters,
         var reader = caller.Has(poll.Workspace, Scopes.PollsRead) && caller.Covers(poll.Id);
         if (poll.Access == PollAccess.Private && !reader)
         {
-            if (caller.Kind == CallerKind.WorkspaceToken && caller.Workspace == poll.Workspace)
+            if (caller.Kind is CallerKind.WorkspaceToken or CallerKind.WatchToken && caller.Workspace == poll.Workspace)
             {
                 if (!caller.Covers(poll.Id))
                 {
@@ -83,13 +71,24 @@ internal sealed class ReadAdmission(ITallyEngine engine, VoterIdentities voters,
             }
         }
 
-        var visible = reader || await CountsVisibleAsync(results, visitor, cancellationToken).ConfigureAwait(false);
-        if (!visible && reading != Reading.Poll)
+        var results = await engine.GetResultsAsync(pollId, cancellationToken).ConfigureAwait(false);
+        if (results.Value is not { } current)
         {
-            return new Rejection(RejectionKind.ResultsHidden, Hidden(results));
+            return results.Rejection!.Kind == RejectionKind.UnknownPoll ? PollRules.UnknownPoll(pollId) : results.Rejection;
         }
 
-        return new ReadGrant(results, visible);
+        var visible = reader || await CountsVisibleAsync(current, visitor, cancellationToken).ConfigureAwait(false);
+        if (!visible && reading != Reading.Poll)
+        {
+            return new Rejection(RejectionKind.ResultsHidden, Hidden(current));
+        }
+
+        if (reading == Reading.Watch && (await engine.WatchAsync(pollId, cancellationToken).ConfigureAwait(false)).Rejection is { } unfollowed)
+        {
+            return unfollowed; // a cluster partition without an owner: retry
+        }
+
+        return new ReadGrant(current, visible);
     }
 
     private async ValueTask<bool> CountsVisibleAsync(PollResults results, Visitor visitor, CancellationToken cancellationToken)

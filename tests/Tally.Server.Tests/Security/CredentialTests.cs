@@ -55,11 +55,41 @@ public sealed class CredentialTests(CredentialTests.Fixture fixture) : IClassFix
         Assert.Equal("poll-not-found", await Transports.WatchAsync(server, via, fixture.ClientPoll, fixture.OtherReader));
     }
 
+    [Theory]
+    [InlineData(Via.WebSocketJson)]
+    [InlineData(Via.WebSocketMessagePack)]
+    public async Task A_key_revoked_while_its_socket_is_open_stops_working_on_that_socket(Via via)
+    {
+        var (key, id) = await Secure.CreateKeyAsync(fixture.Workspace, ["votes:write"]);
+        var (socket, _) = await Transports.ConnectAsync(Secure.Server, via, key);
+        await using (socket)
+        {
+            await socket!.SendAsync(VoteOp("r1", "open-" + via));
+            Assert.Equal("ack", (string?)(await socket.ReceiveUntilAsync(m => (string?)m["requestId"] == "r1"))["type"]);
+
+            await Secure.RevokeKeyAsync(fixture.Workspace, id);
+            await socket.SendAsync(VoteOp("r2", "after-" + via));
+            var refused = await socket.ReceiveUntilAsync(m => (string?)m["requestId"] == "r2");
+            Assert.Equal("urn:tally:problem:unauthorized", (string?)refused["error"]?["type"]);
+        }
+    }
+
+    private System.Text.Json.Nodes.JsonObject VoteOp(string requestId, string voterId) => new()
+    {
+        ["op"] = "vote",
+        ["pollId"] = fixture.ClientPoll,
+        ["optionIds"] = new System.Text.Json.Nodes.JsonArray(1),
+        ["voterId"] = voterId,
+        ["requestId"] = requestId,
+    };
+
     private static string TestServerKey => Infrastructure.TestServer.AdminKey;
 
     public sealed class Fixture : SecureServer
     {
         public string ClientPoll { get; private set; } = null!;
+
+        public string Workspace { get; private set; } = null!;
 
         public string PrivatePoll { get; private set; } = null!;
 
@@ -82,7 +112,7 @@ public sealed class CredentialTests(CredentialTests.Fixture fixture) : IClassFix
         public override async Task InitializeAsync()
         {
             await base.InitializeAsync();
-            var workspace = await CreateWorkspaceAsync();
+            var workspace = Workspace = await CreateWorkspaceAsync();
             var other = await CreateWorkspaceAsync();
             (Writer, _) = await CreateKeyAsync(workspace, ["votes:write"]);
             (Reader, _) = await CreateKeyAsync(workspace, ["polls:read"]);

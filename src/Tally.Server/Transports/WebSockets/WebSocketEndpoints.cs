@@ -72,7 +72,8 @@ internal static class WebSocketEndpoints
 
         // Who opens the socket: its credential (a header, or ?access_token= since browsers cannot set headers on a
         // WebSocket), checked now, so a bad one is a 401 rather than a socket that refuses every op.
-        var caller = await admission.Authenticator.AuthenticateAsync(context);
+        var credential = Authenticator.CredentialOf(context.Request, out var malformed);
+        var caller = malformed is not null ? malformed : await admission.Authenticator.AuthenticateAsync(credential, context.RequestAborted);
         if (caller.Rejection is { } unauthenticated)
         {
             await HttpAccess.Refuse(context.Response, unauthenticated).ExecuteAsync(context);
@@ -108,7 +109,7 @@ internal static class WebSocketEndpoints
             DisableServerContextTakeover = true,
         });
         var visitor = new Visitor(caller.Value!, context.Connection.RemoteIpAddress, HttpAccess.VoterCookieOf(context.Request), crossOrigin, "websocket");
-        await new WebSocketSession(socket, protocol, hub, settings, logger, visitor, admission).RunAsync();
+        await new WebSocketSession(socket, protocol, hub, settings, logger, visitor, credential, admission).RunAsync();
     }
 
     /// <summary>The request's <c>Origin</c> when it is another than the server's own (scheme and host); null for same-origin requests and clients that send none.</summary>

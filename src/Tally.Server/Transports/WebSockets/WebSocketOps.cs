@@ -9,8 +9,10 @@ namespace Tally.Server.Transports.WebSockets;
 /// <summary>
 /// The ops of one socket's client: subscribe (through <see cref="ReadAdmission"/>, then the hub) and unsubscribe,
 /// vote (through <see cref="VoteAdmission"/>, the path the HTTP API takes), ping; and their answers (ack, error,
-/// pong), sent through the connection's send lock. <paramref name="visitor"/> is who opened the socket (the
-/// credential of the upgrade request, its voter cookie, its origin); an op's own <c>token</c> speaks for that op only.
+/// pong), sent through the connection's send lock. <paramref name="visitor"/> is who opened the socket (its voter
+/// cookie, its origin), <paramref name="credential"/> the credential of the upgrade request; it is checked again for
+/// every op (from caches: a key revoked meanwhile stops working on the socket too), and an op's own <c>token</c>
+/// speaks for that op instead.
 /// </summary>
 internal sealed class WebSocketOps(
     WebSocketConnection connection,
@@ -18,6 +20,7 @@ internal sealed class WebSocketOps(
     WebSocketTransportOptions options,
     Action<WebSocketCloseStatus, string> close,
     Visitor visitor,
+    string? credential,
     SocketAdmission admission)
 {
     private readonly TimeSpan _stuckTimeout = hub.Options.StuckTimeout;
@@ -169,15 +172,15 @@ internal sealed class WebSocketOps(
         await SendAsync(static (protocol, buffer, state) => protocol.WriteAck(buffer, state.RequestId, state.Outcome), (RequestId: op.RequestId!, Outcome: outcome)).ConfigureAwait(false);
     }
 
-    /// <summary>Who the op speaks for: the socket's visitor, or the credential the op carries (<c>token</c>).</summary>
+    /// <summary>Who the op speaks for: the credential it carries (<c>token</c>), else the socket's, checked now.</summary>
     private async ValueTask<Tally.Engine.Outcome<Visitor>> SpeakerAsync(ClientOp op)
     {
-        if (op.Token is null)
+        if ((op.Token ?? credential) is not { } token)
         {
             return visitor;
         }
 
-        var caller = await admission.Authenticator.AuthenticateAsync(op.Token, CancellationToken.None).ConfigureAwait(false);
+        var caller = await admission.Authenticator.AuthenticateAsync(token, CancellationToken.None).ConfigureAwait(false);
         return caller.Value is { } known ? visitor.As(known) : caller.Rejection!;
     }
 

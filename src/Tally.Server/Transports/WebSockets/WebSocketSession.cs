@@ -34,6 +34,7 @@ internal sealed class WebSocketSession
         WebSocketTransportOptions options,
         ILogger logger,
         Visitor visitor,
+        string? credential,
         SocketAdmission admission)
     {
         _socket = socket;
@@ -42,7 +43,7 @@ internal sealed class WebSocketSession
         _options = options;
         _logger = logger;
         _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold, OnWriterEnded);
-        _ops = new WebSocketOps(_connection, hub, options, BeginClose, visitor, admission);
+        _ops = new WebSocketOps(_connection, hub, options, BeginClose, visitor, credential, admission);
     }
 
     /// <summary>
