@@ -15,6 +15,9 @@ internal static partial class AccessLog
     [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "{Actor} {Action} {Target} in workspace {Workspace}")]
     public static partial void Audited(ILogger logger, string actor, string action, string? target, string workspace);
 
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "A {Transport} stream of poll {PollId} was ended: its credential no longer allows it ({Reason})")]
+    public static partial void StreamEnded(ILogger logger, string transport, string pollId, string reason);
+
     [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "An audit entry could not be stored ({Action} {Target} by {Actor}): {Reason}")]
     public static partial void AuditFailed(ILogger logger, string action, string? target, string actor, string reason);
 }

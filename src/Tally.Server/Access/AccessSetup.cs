@@ -32,8 +32,9 @@ internal static class AccessSetup
         services.AddSingleton<OriginPolicy>();
         services.AddSingleton<VoteAdmission>();
         services.AddSingleton<ReadAdmission>();
-        services.AddSingleton(sp => new SocketAdmission(sp.GetRequiredService<VoteAdmission>(), sp.GetRequiredService<ReadAdmission>(), sp.GetRequiredService<Authenticator>()));
+        services.AddSingleton(sp => new SocketAdmission(sp.GetRequiredService<VoteAdmission>(), sp.GetRequiredService<ReadAdmission>(), sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<StreamGuard>()));
         services.AddSingleton<AuditTrail>();
+        services.AddSingleton<StreamGuard>();
         services.AddSingleton<WorkspaceWebPolicy>();
         services.AddCors();
         services.AddSingleton<ICorsPolicyProvider>(sp => sp.GetRequiredService<WorkspaceWebPolicy>());

@@ -40,35 +40,10 @@ internal sealed class ReadAdmission(ITallyEngine engine, VoterIdentities voters,
             return found.Rejection!.Kind == RejectionKind.UnknownPoll ? PollRules.UnknownPoll(pollId) : found.Rejection;
         }
 
-        var caller = visitor.Caller;
-        if (caller.IsOfAnother(poll.Workspace))
+        var (refused, reader) = await RightsAsync(visitor, poll, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
         {
-            return PollRules.UnknownPoll(pollId);
-        }
-
-        if (await origins.CheckAsync(poll, visitor.CrossOrigin, cancellationToken).ConfigureAwait(false) is { } foreign)
-        {
-            return foreign;
-        }
-
-        var reader = caller.Has(poll.Workspace, Scopes.PollsRead) && caller.Covers(poll.Id);
-        if (poll.Access == PollAccess.Private && !reader)
-        {
-            if (caller.Kind is CallerKind.WorkspaceToken or CallerKind.WatchToken && caller.Workspace == poll.Workspace)
-            {
-                if (!caller.Covers(poll.Id))
-                {
-                    return new Rejection(RejectionKind.Forbidden, "This token is for another poll.");
-                }
-            }
-            else if (caller.Workspace == poll.Workspace)
-            {
-                return new Rejection(RejectionKind.Forbidden, $"Poll {poll.Id} is private: reading it needs the polls:read scope.");
-            }
-            else
-            {
-                return PollRules.UnknownPoll(pollId); // nobody outside the workspace learns that it exists
-            }
+            return refused;
         }
 
         var results = await engine.GetResultsAsync(pollId, cancellationToken).ConfigureAwait(false);
@@ -89,6 +64,77 @@ internal sealed class ReadAdmission(ITallyEngine engine, VoterIdentities voters,
         }
 
         return new ReadGrant(current, visible);
+    }
+
+    /// <summary>
+    /// Checks again that <paramref name="visitor"/> may still watch the poll (after access changed: a key revoked, a
+    /// workspace's settings replaced): null when it may, else the refusal that should end its stream. Reads what this
+    /// node already holds for a followed poll, so rechecking many streams costs no round trips.
+    /// </summary>
+    public async ValueTask<Rejection?> RecheckAsync(Visitor visitor, string pollId, CancellationToken cancellationToken)
+    {
+        var found = await engine.FindPollAsync(pollId, cancellationToken).ConfigureAwait(false);
+        if (found.Value is not { } poll)
+        {
+            return found.Rejection!.Kind == RejectionKind.UnknownPoll ? found.Rejection : null; // unavailable: keep streaming
+        }
+
+        var (refused, reader) = await RightsAsync(visitor, poll, cancellationToken).ConfigureAwait(false);
+        if (refused is not null || reader || poll.Results == ResultsVisibility.Live)
+        {
+            return refused;
+        }
+
+        var results = engine.Catalog.FindResults(pollId);
+        if (results is null)
+        {
+            var fetched = await engine.GetResultsAsync(pollId, cancellationToken).ConfigureAwait(false);
+            if (fetched.Value is null)
+            {
+                return null;
+            }
+
+            results = fetched.Value;
+        }
+
+        return await CountsVisibleAsync(results, visitor, cancellationToken).ConfigureAwait(false) ? null : new Rejection(RejectionKind.ResultsHidden, Hidden(results));
+    }
+
+    /// <summary>Whether the caller may read the poll at all (its workspace, its origin, a private poll's rights), and whether it is one of the workspace's readers (who see hidden results).</summary>
+    private async ValueTask<(Rejection? Refused, bool Reader)> RightsAsync(Visitor visitor, PollDefinition poll, CancellationToken cancellationToken)
+    {
+        var caller = visitor.Caller;
+        if (caller.IsOfAnother(poll.Workspace))
+        {
+            return (PollRules.UnknownPoll(poll.Id), false);
+        }
+
+        if (await origins.CheckAsync(poll, visitor.CrossOrigin, cancellationToken).ConfigureAwait(false) is { } foreign)
+        {
+            return (foreign, false);
+        }
+
+        var reader = caller.Has(poll.Workspace, Scopes.PollsRead) && caller.Covers(poll.Id);
+        if (poll.Access == PollAccess.Private && !reader)
+        {
+            if (caller.Kind is CallerKind.WorkspaceToken or CallerKind.WatchToken && caller.Workspace == poll.Workspace)
+            {
+                if (!caller.Covers(poll.Id))
+                {
+                    return (new Rejection(RejectionKind.Forbidden, "This token is for another poll."), false);
+                }
+            }
+            else if (caller.Workspace == poll.Workspace)
+            {
+                return (new Rejection(RejectionKind.Forbidden, $"Poll {poll.Id} is private: reading it needs the polls:read scope."), false);
+            }
+            else
+            {
+                return (PollRules.UnknownPoll(poll.Id), false); // nobody outside the workspace learns that it exists
+            }
+        }
+
+        return (null, reader);
     }
 
     private async ValueTask<bool> CountsVisibleAsync(PollResults results, Visitor visitor, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Tally.Live;
 using Tally.Metrics;
+using Tally.Polls;
 using Tally.Server.Access;
 using Tally.V1;
 
@@ -11,7 +12,7 @@ namespace Tally.Server.Transports.Grpc;
 /// <c>Vote</c> casts a ballot through <see cref="VoteAdmission"/>. The credential is the call's <c>authorization</c>
 /// metadata (<c>Bearer …</c>), as over HTTP.
 /// </summary>
-internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmission reads, ILogger<LiveService> logger)
+internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmission reads, StreamGuard guard, ILogger<LiveService> logger)
 {
     private static readonly KeyValuePair<string, object?> Transport = TallyMetrics.Transport("grpc");
 
@@ -39,11 +40,22 @@ internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmissio
             throw GrpcErrors.PollNotFound(request.PollId); // before any update: a trailers-only answer
         }
 
+        // When access changes and this credential may no longer read the poll, the call ends with the refusal's status.
+        Rejection? revoked = null;
+        using var guarded = guard.Track(visitor, Authenticator.CredentialOf(context.GetHttpContext().Request, out _), request.PollId, refusal =>
+        {
+            Volatile.Write(ref revoked, refusal);
+            connection.Complete();
+        });
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, hub.Closing);
         hub.Metrics.ConnectionOpened(Transport);
         try
         {
             await connection.RunAsync(ending.Token);
+            if (Volatile.Read(ref revoked) is { } refusal)
+            {
+                throw GrpcErrors.From(refusal);
+            }
         }
         catch (OperationCanceledException) when (ending.IsCancellationRequested)
         {

@@ -24,7 +24,7 @@ internal static class SseEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Watch a poll's results: server-sent events snapshot, delta, closed; id is the seq");
 
-    private static async Task WatchAsync(string id, HttpContext context, LiveHub hub, ReadAdmission reads, IOptions<LiveOptions> options, ILogger<SseConnection> logger)
+    private static async Task WatchAsync(string id, HttpContext context, LiveHub hub, ReadAdmission reads, StreamGuard guard, IOptions<LiveOptions> options, ILogger<SseConnection> logger)
     {
         if (PollRules.CheckPollId(id) is { } noSuchPoll)
         {
@@ -62,6 +62,9 @@ internal static class SseEndpoints
             return;
         }
 
+        // When access changes (a key revoked…) and this credential may no longer read the poll, the stream ends; the
+        // browser's EventSource then reconnects and gets the refusal.
+        using var guarded = guard.Track(visitor.Value!, Authenticator.CredentialOf(context.Request, out _), id, _ => connection.Complete());
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";

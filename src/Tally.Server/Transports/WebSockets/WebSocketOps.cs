@@ -25,6 +25,7 @@ internal sealed class WebSocketOps(
 {
     private readonly TimeSpan _stuckTimeout = hub.Options.StuckTimeout;
     private readonly Lock _subscribing = new();
+    private readonly Dictionary<string, IDisposable> _guarded = new(StringComparer.Ordinal); // under _subscribing
     private bool _detached; // under _subscribing
 
     /// <summary>
@@ -37,6 +38,12 @@ internal sealed class WebSocketOps(
         {
             _detached = true;
             connection.Detach();
+            foreach (var registration in _guarded.Values)
+            {
+                registration.Dispose();
+            }
+
+            _guarded.Clear();
         }
     }
 
@@ -70,7 +77,7 @@ internal sealed class WebSocketOps(
 
                 if (PollRules.IsPollId(op.PollId))
                 {
-                    hub.Unsubscribe(connection, op.PollId); // an id of another shape is no poll, so not one watched: nothing to do
+                    Unwatch(op.PollId); // an id of another shape is no poll, so not one watched: nothing to do
                 }
 
                 break;
@@ -132,6 +139,11 @@ internal sealed class WebSocketOps(
         {
             // Detach may run on another thread (the session closing); a subscribe must not slip in after it.
             found = _detached || hub.Subscribe(connection, pollId, op.Since);
+            if (found && !_detached && !_guarded.ContainsKey(pollId)
+                && admission.Guard.Track(who, op.Token ?? credential, pollId, refusal => _ = RevokeAsync(pollId, refusal)) is { } registration)
+            {
+                _guarded[pollId] = registration;
+            }
         }
 
         if (!found)
@@ -170,6 +182,32 @@ internal sealed class WebSocketOps(
         }
 
         await SendAsync(static (protocol, buffer, state) => protocol.WriteAck(buffer, state.RequestId, state.Outcome), (RequestId: op.RequestId!, Outcome: outcome)).ConfigureAwait(false);
+    }
+
+    private void Unwatch(string pollId)
+    {
+        lock (_subscribing)
+        {
+            hub.Unsubscribe(connection, pollId);
+            if (_guarded.Remove(pollId, out var registration))
+            {
+                registration.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Access changed and the subscription's credential may no longer read the poll: it ends, with an error saying why.</summary>
+    private async Task RevokeAsync(string pollId, Rejection refusal)
+    {
+        Unwatch(pollId);
+        try
+        {
+            await SendErrorAsync(OpError.From(new ClientOp { PollId = pollId }, refusal)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SlowConsumerException or WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // the socket is going anyway
+        }
     }
 
     /// <summary>Who the op speaks for: the credential it carries (<c>token</c>), else the socket's, checked now.</summary>
