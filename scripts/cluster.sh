@@ -158,7 +158,7 @@ $grpc_upstream  }
       proxy_http_version 1.1;
       proxy_set_header Upgrade \$http_upgrade;
       proxy_set_header Connection \$connection_upgrade;
-      proxy_set_header Host \$host;
+      proxy_set_header Host \$http_host; # with the port: the WebSocket Origin check compares it with the page's origin
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       # SSE and WebSocket: no buffering, and watchers may stay for hours.
       proxy_buffering off;

@@ -112,7 +112,11 @@ internal static class WebSocketEndpoints
         await new WebSocketSession(socket, protocol, hub, settings, logger, visitor, credential, admission).RunAsync();
     }
 
-    /// <summary>The request's <c>Origin</c> when it is another than the server's own (scheme and host); null for same-origin requests and clients that send none.</summary>
+    /// <summary>
+    /// The request's <c>Origin</c> when it is another site than the server's own; null for a page of this host (the
+    /// origin's host and port are the request's <c>Host</c>: the scheme is left out, as a proxy that ends TLS makes
+    /// it differ) and for clients that send none.
+    /// </summary>
     internal static string? CrossOrigin(HttpRequest request)
     {
         var origin = request.Headers.Origin.ToString();
@@ -121,8 +125,14 @@ internal static class WebSocketEndpoints
             return null;
         }
 
-        var own = $"{request.Scheme}://{request.Host.Value}";
-        return string.Equals(origin, own, StringComparison.OrdinalIgnoreCase) ? null : WorkspaceRules.Normalize(origin) ?? origin;
+        var normal = WorkspaceRules.Normalize(origin);
+        if (normal is not null && Uri.TryCreate(normal, UriKind.Absolute, out var page)
+            && string.Equals(page.Authority, new HostString(request.Host.Value ?? string.Empty).ToUriComponent().ToLowerInvariant(), StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return normal ?? Contracts.ContractMapping.Clip(origin);
     }
 
     private static async ValueTask<bool> AllowedAnywhereAsync(AccessDirectory directory, string origin, CancellationToken cancellationToken)
