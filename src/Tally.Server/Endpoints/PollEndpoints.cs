@@ -78,10 +78,9 @@ internal static class PollEndpoints
 
     private static async Task<Results<Ok<PollListResponse>, ProblemHttpResult>> ListAsync(HttpContext context, ITallyEngine engine, [FromQuery] string? limit, [FromQuery] string? cursor)
     {
-        var size = DefaultPageSize;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1 || size > MaxPageSize))
+        if (PageSize(limit, out var size) is { } badLimit)
         {
-            return Problems.InvalidQuery($"limit is a whole number from 1 to {MaxPageSize}.");
+            return badLimit;
         }
 
         var page = await engine.ListPollsAsync(ManagementFilter.WorkspaceOf(context), size, cursor, context.RequestAborted);
@@ -127,6 +126,15 @@ internal static class PollEndpoints
     {
         var visitor = await HttpAccess.VisitorAsync(context);
         return visitor.Value is { } known ? await reads.ReadAsync(known, id, reading, context.RequestAborted) : visitor.Rejection!;
+    }
+
+    /// <summary>A page's <c>limit</c> query (1 to <see cref="MaxPageSize"/>, default <see cref="DefaultPageSize"/>), or the problem with it.</summary>
+    internal static ProblemHttpResult? PageSize(string? limit, out int size)
+    {
+        size = DefaultPageSize;
+        return limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1 || size > MaxPageSize)
+            ? Problems.InvalidQuery($"limit is a whole number from 1 to {MaxPageSize}.")
+            : null;
     }
 
     /// <summary>The answer for a poll the engine could not give: 404 with the id clipped, or what the rejection says (503 while a cluster partition has no owner).</summary>

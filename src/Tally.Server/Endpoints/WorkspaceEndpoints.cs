@@ -128,10 +128,9 @@ internal static class WorkspaceEndpoints
 
     private static async Task<Results<Ok<AuditPageResponse>, ProblemHttpResult>> AuditAsync(HttpContext context, AccessDirectory directory, string? limit, string? cursor)
     {
-        var size = PollEndpoints.DefaultPageSize;
-        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out size) || size < 1 || size > PollEndpoints.MaxPageSize))
+        if (PollEndpoints.PageSize(limit, out var size) is { } badLimit)
         {
-            return Problems.InvalidQuery($"limit is a whole number from 1 to {PollEndpoints.MaxPageSize}.");
+            return badLimit;
         }
 
         long? before = null;
