@@ -55,6 +55,36 @@ public sealed class JwtTests(JwtTests.Fixture fixture) : IClassFixture<JwtTests.
     }
 
     [Theory]
+    [MemberData(nameof(Transports.Watching), MemberType = typeof(Transports))]
+    public async Task Every_wrong_token_is_refused_on_every_read_path_of_a_private_poll(Via via)
+    {
+        var poll = await fixture.CreatePollAsync(voterIdentity: "token", access: "private", workspaceHeader: fixture.Workspace);
+        var issuer = fixture.Issuer;
+        var cases = new (string Name, string? Token, string Expected)[]
+        {
+            ("none", null, "poll-not-found"),
+            ("expired", issuer.Token("r", lifetime: TimeSpan.FromMinutes(5), notBefore: DateTimeOffset.UtcNow.AddHours(-1)), "unauthorized"),
+            ("not yet valid", issuer.Token("r", notBefore: DateTimeOffset.UtcNow.AddHours(1)), "unauthorized"),
+            ("another issuer", issuer.Token("r", issuer: "https://not-trusted.example"), "unauthorized"),
+            ("another audience", issuer.Token("r", audience: "someone-else"), "unauthorized"),
+            ("an unpublished key", fixture.Impostor.Token("r"), "unauthorized"),
+            ("alg none", TestIssuer.Unsigned(issuer.Token("r")), "unauthorized"),
+            ("a changed payload", TestIssuer.Tampered(issuer.Token("r"), "admin"), "unauthorized"),
+            ("another issuer's key, same kid", fixture.OtherIssuer.Token("r", issuer: issuer.Issuer), "unauthorized"),
+            ("for another poll", issuer.Token("r", poll: "zzzzzzzzzz"), "forbidden"),
+            ("of another workspace", fixture.OtherIssuer.Token("r"), "poll-not-found"),
+            ("of the workspace", issuer.Token("r"), "ok"),
+            ("for this poll", issuer.Token("r", poll: poll), "ok"),
+        };
+
+        foreach (var (name, token, expected) in cases)
+        {
+            var actual = await Transports.WatchAsync(Server, via, poll, token);
+            Assert.True(expected == actual, $"{via}, a token {name}: expected {expected}, got {actual}");
+        }
+    }
+
+    [Theory]
     [InlineData("hs256")]
     [InlineData("es256")]
     public async Task Hs256_secrets_and_es256_keys_sign_voter_tokens_too(string kind)
