@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Tally.Cluster.Engine;
@@ -16,6 +15,7 @@ using Tally.Server.Contracts;
 using Tally.Server.Endpoints;
 using Tally.Server.Hosting;
 using Tally.Server.Http;
+using Tally.Server.Limits;
 using Tally.Server.Observability;
 using Tally.Server.Security;
 using Tally.Storage;
@@ -114,6 +114,7 @@ public static class TallyApp
             ? new InMemoryVoteRateLimiter(sp.GetRequiredService<IOptions<RateLimitOptions>>())
             : NoVoteRateLimit.Instance);
         builder.Services.AddSingleton<VoteLimits>();
+        builder.Services.AddTallyLimits(); // trusted proxies
         builder.Services.AddTallyAccess();
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live")
             .Validate(o => { o.Validate(); return true; })
@@ -141,7 +142,7 @@ public static class TallyApp
 
         var app = builder.Build();
         app.UseTallySecurityHeaders();
-        app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor }); // proxies on this host (the default KnownNetworks: loopback)
+        app.UseTallyForwardedHeaders(); // X-Forwarded-For from Tally:Proxies:Trusted only (default: loopback)
         app.UseTallyResponseCompression();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
