@@ -1,10 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Tally.Cluster.Engine;
 using Tally.Engine;
-using Tally.Limits;
 using Tally.Live;
 using Tally.Metrics;
 using Tally.Server.Access;
@@ -107,14 +105,7 @@ public static class TallyApp
                 throw new InvalidOperationException($"Tally:Mode is \"embedded\" (the default) or \"cluster\", not \"{builder.Configuration["Tally:Mode"]}\".");
         }
 
-        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("Tally:RateLimit")
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
-        builder.Services.TryAddSingleton<IVoteRateLimiter>(sp => sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.Enabled
-            ? new InMemoryVoteRateLimiter(sp.GetRequiredService<IOptions<RateLimitOptions>>())
-            : NoVoteRateLimit.Instance);
-        builder.Services.AddSingleton<VoteLimits>();
-        builder.Services.AddTallyLimits(); // trusted proxies
+        builder.Services.AddTallyLimits(); // rate limits (after the mode: cluster mode keeps its buckets in Redis), caps per address, trusted proxies
         builder.Services.AddTallyAccess();
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live")
             .Validate(o => { o.Validate(); return true; })
