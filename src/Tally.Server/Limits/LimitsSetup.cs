@@ -6,8 +6,8 @@ namespace Tally.Server.Limits;
 
 /// <summary>
 /// Registers the abuse limits: the rate limits (<c>Tally:RateLimit</c>; embedded mode's buckets in memory unless a mode
-/// registered its own <see cref="IRateLimiter"/>, as cluster mode does with Redis) and the trusted proxies
-/// (<c>Tally:Proxies</c>). Every setting is checked at start.
+/// registered its own <see cref="IRateLimiter"/>, as cluster mode does with Redis), the caps per address
+/// (<c>Tally:Connections</c>) and the trusted proxies (<c>Tally:Proxies</c>). Every setting is checked at start.
 /// </summary>
 internal static class LimitsSetup
 {
@@ -15,6 +15,8 @@ internal static class LimitsSetup
     {
         services.AddOptions<RateLimitOptions>().BindConfiguration("Tally:RateLimit").ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RateLimitOptions>, RateLimitValidation>());
+        services.AddOptions<ConnectionLimitOptions>().BindConfiguration("Tally:Connections").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConnectionLimitOptions>, ConnectionLimitValidation>());
         services.AddOptions<ProxyOptions>().ValidateOnStart();
         services.AddSingleton<IConfigureOptions<ProxyOptions>, ProxySetup>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProxyOptions>, ProxyValidation>());
@@ -25,6 +27,7 @@ internal static class LimitsSetup
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.MaxBuckets));
         services.AddSingleton<BucketKeys>();
         services.AddSingleton<VoteLimits>();
+        services.AddSingleton<ConnectionLimits>();
         return services;
     }
 

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Tally.Live;
 using Tally.Metrics;
 using Tally.Server.Access;
+using Tally.Server.Limits;
 using Tally.V1;
 
 namespace Tally.Server.Transports.Grpc;
@@ -11,7 +12,7 @@ namespace Tally.Server.Transports.Grpc;
 /// <c>Vote</c> casts a ballot through <see cref="VoteAdmission"/>. The credential is the call's <c>authorization</c>
 /// metadata (<c>Bearer …</c>), as over HTTP.
 /// </summary>
-internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmission reads, ILogger<LiveService> logger)
+internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmission reads, ConnectionLimits connections, ILogger<LiveService> logger)
 {
     private static readonly KeyValuePair<string, object?> Transport = TallyMetrics.Transport("grpc");
 
@@ -33,6 +34,8 @@ internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmissio
             throw GrpcErrors.From(refused); // NOT_FOUND, UNAUTHENTICATED / PERMISSION_DENIED, or UNAVAILABLE while a cluster partition has no owner
         }
 
+        // Streams per address (Tally:Connections:MaxStreamsPerIp), counted until the call ends.
+        using var opened = connections.TryOpenStream(context.GetHttpContext().Connection.RemoteIpAddress) ?? throw GrpcErrors.TooManyStreams(connections.MaxStreamsPerIp);
         var connection = new GrpcConnection(stream, hub.Options);
         if (!hub.Subscribe(connection, request.PollId, request.HasSinceSeq ? request.SinceSeq : null))
         {

@@ -34,7 +34,8 @@ internal sealed class WebSocketSession
         WebSocketTransportOptions options,
         ILogger logger,
         Visitor visitor,
-        SocketAdmission admission)
+        SocketAdmission admission,
+        TimeProvider time)
     {
         _socket = socket;
         _protocol = protocol;
@@ -42,7 +43,7 @@ internal sealed class WebSocketSession
         _options = options;
         _logger = logger;
         _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold, OnWriterEnded);
-        _ops = new WebSocketOps(_connection, hub, options, BeginClose, visitor, admission);
+        _ops = new WebSocketOps(_connection, hub, options, BeginClose, visitor, admission, new MessageRate(time, options.MessagesPerSecond, options.MessageBurst));
     }
 
     /// <summary>
