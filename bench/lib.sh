@@ -10,6 +10,10 @@ export Tally__Connections__MaxStreamsPerIp=0
 export Tally__Connections__MaxConnectionsPerIp=0
 export Tally__WebSockets__MessagesPerSecond=0
 
+# The load generator makes its polls without a voterIdentity and votes with voterIds of its own, without a credential:
+# that is only taken with the compatibility setting (otherwise new polls are anonymous and every vote is refused 422).
+export Tally__Compatibility__ClientVoterIds=true
+
 hold_bench_lock() { # "$0" "$@": run the calling script under /tmp/tally-bench.lock (flock), so one benchmark runs at a time
   if [ "${TALLY_BENCH_LOCKED:-}" != 1 ]; then
     export TALLY_BENCH_LOCKED=1
