@@ -6,8 +6,14 @@ namespace Tally.Server.Limits;
 /// <summary>Checks <see cref="RateLimitOptions"/> and returns every failure at once, each naming its setting.</summary>
 internal sealed class RateLimitValidation : IValidateOptions<RateLimitOptions>
 {
-    /// <summary>Slowest refill: one token in 100 s (it keeps a bucket's time, in ticks and in Redis's microseconds, far from overflowing).</summary>
-    public const double MinRate = 0.01;
+    /// <summary>Slowest refill: a token in about 11.6 days (the older Votes per Window of a day can be slower than a token a second).</summary>
+    public const double MinRate = 0.000001;
+
+    /// <summary>
+    /// Longest time an empty bucket may take to fill (Burst / Rate): a year, which keeps a bucket's time stamp far from
+    /// overflowing, in ticks here and in Redis's microseconds (exact in Lua's doubles below 2^53).
+    /// </summary>
+    public static readonly TimeSpan MaxFill = TimeSpan.FromDays(365);
 
     public const double MaxRate = 10_000_000;
 
@@ -31,7 +37,7 @@ internal sealed class RateLimitValidation : IValidateOptions<RateLimitOptions>
         }
         else if (options.Votes is > 0 and var votes && votes / options.Window.TotalSeconds is < MinRate or > MaxRate)
         {
-            failures.Add($"Tally:RateLimit:Votes per Tally:RateLimit:Window must come to {MinRate} to {MaxRate:N0} votes a second.");
+            failures.Add($"Tally:RateLimit:Votes per Tally:RateLimit:Window must come to 0.000001 to {MaxRate:N0} votes a second.");
         }
 
         if (options.MaxBuckets is < 1_000 or > 100_000_000)
@@ -52,7 +58,11 @@ internal sealed class RateLimitValidation : IValidateOptions<RateLimitOptions>
 
         if (!double.IsFinite(rule.Rate) || rule.Rate < 0 || (rule.Rate > 0 && rule.Rate < MinRate) || rule.Rate > MaxRate)
         {
-            failures.Add($"Tally:RateLimit:{setting}:Rate must be 0 (off) or {MinRate} to {MaxRate:N0} a second.");
+            failures.Add($"Tally:RateLimit:{setting}:Rate must be 0 (off) or 0.000001 to {MaxRate:N0} a second.");
+        }
+        else if (rule.Rate > 0 && rule.Burst / rule.Rate > MaxFill.TotalSeconds)
+        {
+            failures.Add($"Tally:RateLimit:{setting}: an empty bucket must fill within a year (Burst / Rate at most {MaxFill.TotalSeconds:N0} s).");
         }
 
         if (rule.Rate != 0 && rule.Burst is < 1 or > MaxBurst)

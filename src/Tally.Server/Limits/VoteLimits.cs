@@ -167,5 +167,5 @@ internal sealed class VoteLimits
 
     private static string Unit(RateSubject subject) => subject == RateSubject.NewVoter ? "new voter ids" : "votes";
 
-    private static string Rate(RateRule rule) => rule.Rate.ToString(rule.Rate >= 100 ? "N0" : "0.###", CultureInfo.InvariantCulture);
+    private static string Rate(RateRule rule) => rule.Rate.ToString(rule.Rate >= 100 ? "N0" : "0.######", CultureInfo.InvariantCulture);
 }

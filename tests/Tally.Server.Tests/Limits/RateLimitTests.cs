@@ -192,7 +192,8 @@ public sealed class RateLimitTests
             ["Tally:RateLimit:Ip:Rate"] = "-1",
             ["Tally:RateLimit:Voter:Burst"] = "0",
             ["Tally:RateLimit:Key:Rate"] = "NaN",
-            ["Tally:RateLimit:NewVoters:Rate"] = "0.001",
+            ["Tally:RateLimit:NewVoters:Rate"] = "0.0000001",
+            ["Tally:Connections:MaxConnectionsPerIp"] = "-2",
             ["Tally:RateLimit:Votes"] = "-1",
             ["Tally:RateLimit:Window"] = "00:00:00",
             ["Tally:RateLimit:MaxBuckets"] = "10",
@@ -210,7 +211,7 @@ public sealed class RateLimitTests
         {
             "Tally:RateLimit:Ip:Rate", "Tally:RateLimit:Voter:Burst", "Tally:RateLimit:Key:Rate", "Tally:RateLimit:NewVoters:Rate", "Tally:RateLimit:Votes",
             "Tally:RateLimit:Window", "Tally:RateLimit:MaxBuckets", "Tally:WebSockets:MessageBurst", "Tally:WebSockets:MessagesPerSecond",
-            "Tally:Connections:MaxStreamsPerIp", "\"10.0.0.0/33\"", "\"not-an-address\"",
+            "Tally:Connections:MaxStreamsPerIp", "Tally:Connections:MaxConnectionsPerIp", "\"10.0.0.0/33\"", "\"not-an-address\"",
         })
         {
             Assert.Contains(key, text, StringComparison.Ordinal);
