@@ -1,6 +1,19 @@
 # Shell helpers shared by the benchmark scripts (sourced; they set -euo pipefail themselves).
 # wait_quiet reads $quiet_wait from the caller.
 
+# Every Tally these scripts start (embedded, and scripts/cluster.sh's nodes, which inherit the environment) runs with
+# the abuse limits off: the load generator drives it from one address (loopback) at 30-40k votes/s, over up to
+# 10,000 sockets per address, far past the defaults a deployment gets (README, "Abuse limits"), which would refuse
+# most of it. What is measured is the engine and the transports, not the limits. See bench/README.md.
+export Tally__RateLimit__Enabled=false
+export Tally__Connections__MaxStreamsPerIp=0
+export Tally__Connections__MaxConnectionsPerIp=0
+export Tally__WebSockets__MessagesPerSecond=0
+
+# The load generator makes its polls without a voterIdentity and votes with voterIds of its own, without a credential:
+# that is only taken with the compatibility setting (otherwise new polls are anonymous and every vote is refused 422).
+export Tally__Compatibility__ClientVoterIds=true
+
 hold_bench_lock() { # "$0" "$@": run the calling script under /tmp/tally-bench.lock (flock), so one benchmark runs at a time
   if [ "${TALLY_BENCH_LOCKED:-}" != 1 ]; then
     export TALLY_BENCH_LOCKED=1

@@ -104,6 +104,9 @@ start_nodes() {
     local pidfile="$dir/node$i.pid"
     alive "$pidfile" && continue
     mkdir -p "$dir/node$i"
+    # The nodes get the default abuse limits (README, "Abuse limits"), shared through Redis, and believe nginx's
+    # X-Forwarded-For (loopback is the default trusted proxy). Tally__* settings in the environment reach every node:
+    # bench/cluster.sh turns the limits off that way (bench/lib.sh).
     TALLY_ADMIN_KEY=$(cat "$dir/admin.key") TALLY_DATA="$dir/node$i" \
     Tally__Mode=cluster \
     Tally__Nats__Url="nats://127.0.0.1:$nats_port" \

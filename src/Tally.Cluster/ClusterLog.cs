@@ -43,6 +43,11 @@ internal static partial class ClusterLog
     [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Refreshing the followed polls from their owners after NATS reconnected failed")]
     public static partial void FollowRefreshFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "Redis cannot be asked for the vote rate limit now ({Detail}); votes are taken without it until Redis answers")]
-    public static partial void RateLimitUnenforced(ILogger logger, string detail);
+    // 5014 (votes taken without the rate limit while Redis was away) is retired: the node now limits on its own.
+
+    [LoggerMessage(EventId = 5015, Level = LogLevel.Warning, Message = "Redis cannot be asked for the rate limits now ({Detail}); this node limits on its own buckets until Redis answers")]
+    public static partial void RateLimitLocal(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5016, Level = LogLevel.Information, Message = "Redis answers the rate limits again; the buckets are shared by every node")]
+    public static partial void RateLimitShared(ILogger logger);
 }

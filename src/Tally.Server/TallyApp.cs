@@ -1,11 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Tally.Cluster.Engine;
 using Tally.Engine;
-using Tally.Limits;
 using Tally.Live;
 using Tally.Metrics;
 using Tally.Server.Access;
@@ -16,6 +13,7 @@ using Tally.Server.Contracts;
 using Tally.Server.Endpoints;
 using Tally.Server.Hosting;
 using Tally.Server.Http;
+using Tally.Server.Limits;
 using Tally.Server.Observability;
 using Tally.Server.Security;
 using Tally.Storage;
@@ -107,13 +105,7 @@ public static class TallyApp
                 throw new InvalidOperationException($"Tally:Mode is \"embedded\" (the default) or \"cluster\", not \"{builder.Configuration["Tally:Mode"]}\".");
         }
 
-        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("Tally:RateLimit")
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
-        builder.Services.TryAddSingleton<IVoteRateLimiter>(sp => sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.Enabled
-            ? new InMemoryVoteRateLimiter(sp.GetRequiredService<IOptions<RateLimitOptions>>())
-            : NoVoteRateLimit.Instance);
-        builder.Services.AddSingleton<VoteLimits>();
+        builder.Services.AddTallyLimits(); // rate limits (after the mode: cluster mode keeps its buckets in Redis), caps per address, trusted proxies
         builder.Services.AddTallyAccess();
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live")
             .Validate(o => { o.Validate(); return true; })
@@ -141,7 +133,7 @@ public static class TallyApp
 
         var app = builder.Build();
         app.UseTallySecurityHeaders();
-        app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor }); // proxies on this host (the default KnownNetworks: loopback)
+        app.UseTallyForwardedHeaders(); // X-Forwarded-For from Tally:Proxies:Trusted only (default: loopback)
         app.UseTallyResponseCompression();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

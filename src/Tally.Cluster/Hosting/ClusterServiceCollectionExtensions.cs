@@ -22,7 +22,7 @@ public static class ClusterServiceCollectionExtensions
     /// <summary>
     /// Makes this process a cluster node: the engine becomes a <see cref="ClusterEngine"/> on NATS JetStream
     /// (replacing any other <see cref="ITallyEngine"/>), with the ledger and the access store (replacing any other
-    /// <see cref="IAccessStore"/>) in PostgreSQL, read models in Redis, and
+    /// <see cref="IAccessStore"/>) in PostgreSQL, read models and the rate limits' buckets (<see cref="IRateLimiter"/>) in Redis, and
     /// readiness checks named <c>nats</c>, <c>postgres</c> and <c>redis</c>. Settings bind from <c>Tally:Nats</c>
     /// (<c>Url</c>, required), <c>Tally:Postgres</c> (<c>ConnectionString</c>, required), <c>Tally:Redis</c>
     /// (<c>Configuration</c>, required), <c>Tally:Cluster</c> and <c>Tally:Engine</c>, validated at start.
@@ -66,13 +66,11 @@ public static class ClusterServiceCollectionExtensions
         services.RemoveAll<IAccessStore>();
         services.AddSingleton<IAccessStore>(sp => new PostgresAccessStore(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddHostedService<RedisPresence>();
-        services.AddSingleton<IVoteRateLimiter>(sp => sp.GetRequiredService<IOptions<RateLimitOptions>>().Value is { Enabled: true } limits
-            ? new RedisVoteRateLimiter(
-                sp.GetRequiredService<IConnectionMultiplexer>(),
-                sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
-                limits,
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Cluster"))
-            : NoVoteRateLimit.Instance);
+        services.AddSingleton<IRateLimiter>(sp => new RedisRateLimiter(
+            sp.GetRequiredService<IConnectionMultiplexer>(),
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
+            new InMemoryRateLimiter(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.MaxBuckets),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Cluster")));
         services.AddHealthChecks()
             .AddCheck<NatsHealthCheck>("nats", timeout: TimeSpan.FromSeconds(2))
             .AddCheck<PostgresHealthCheck>("postgres", failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(2))

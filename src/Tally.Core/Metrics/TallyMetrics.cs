@@ -39,6 +39,7 @@ public sealed class TallyMetrics : IDisposable
     private readonly Counter<long> _overflows;
     private readonly UpDownCounter<long> _connections;
     private readonly Counter<long> _slowConsumers;
+    private readonly Counter<long> _limitRefusals;
 
     // What the gauges read, copied on write (engines come and go in cluster mode; reads happen per collection).
     private readonly Lock _gate = new();
@@ -75,6 +76,9 @@ public sealed class TallyMetrics : IDisposable
             "tally.live.overflows", "{collapse}", "Times a watcher's queue was full and it was collapsed to latest state (its backlog dropped, a fresh snapshot sent).");
         _slowConsumers = Meter.CreateCounter<long>(
             "tally.live.slow_consumers", "{connection}", "Watcher connections closed because a write stayed stuck past the stuck timeout, by transport.");
+        _limitRefusals = Meter.CreateCounter<long>(
+            "tally.limits.refused", "{request}",
+            "Requests, ops and connections refused by an abuse limit, by limit: ip, voter, key, new_voter (rate limits), socket_messages (a WebSocket's op rate), streams, connections (caps per address).");
     }
 
     /// <summary>The <c>Tally</c> meter (tests listen to this instance only).</summary>
@@ -170,6 +174,9 @@ public sealed class TallyMetrics : IDisposable
 
     /// <summary>A transport closed a watcher whose write was stuck (it caught a <see cref="SlowConsumerException"/>).</summary>
     public void SlowConsumerClosed(KeyValuePair<string, object?> transport) => _slowConsumers.Add(1, transport);
+
+    /// <summary>A request, op or connection refused by the abuse limit named <paramref name="limit"/> (a handful of fixed names).</summary>
+    public void RecordLimitRefused(string limit) => _limitRefusals.Add(1, new KeyValuePair<string, object?>("limit", limit));
 
     internal void Track(TallyEngine engine)
     {

@@ -27,7 +27,7 @@ public enum RejectionKind
     /// <summary>The event log could not make the command durable, or the engine is stopping (HTTP 503).</summary>
     Unavailable,
 
-    /// <summary>The client cast more votes than <c>Tally:RateLimit</c> allows in its window (HTTP 429 + Retry-After).</summary>
+    /// <summary>Past one of the <c>Tally:RateLimit</c> buckets (the client's address, the voter, the API key; HTTP 429 + Retry-After).</summary>
     RateLimited,
 
     /// <summary>No credential, or one that is not valid (unknown, revoked, expired, a bad signature) where one is needed (HTTP 401).</summary>

@@ -15,6 +15,9 @@ internal static class HttpAccess
         var caller = await context.RequestServices.GetRequiredService<Authenticator>().AuthenticateAsync(context).ConfigureAwait(false);
         return caller.Value is { } known
             ? new Visitor(known, context.Connection.RemoteIpAddress, VoterCookieOf(context.Request), null, transport)
+            {
+                Report = transport == "http" ? new Limits.RateLimitReport(context.Response) : null,
+            }
             : caller.Rejection!;
     }
 

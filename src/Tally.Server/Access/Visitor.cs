@@ -12,6 +12,9 @@ namespace Tally.Server.Access;
 /// <param name="Transport">For metrics and logs: <c>http</c>, <c>websocket</c>, <c>sse</c>, <c>grpc</c>.</param>
 internal sealed record Visitor(Caller Caller, IPAddress? Address, string? VoterCookie, string? CrossOrigin, string Transport)
 {
+    /// <summary>Where an HTTP request's rate-limit standing goes (its <c>RateLimit</c> headers); null on the other transports.</summary>
+    public Limits.RateLimitReport? Report { get; init; }
+
     /// <summary>The same request, speaking with another credential (a WebSocket op's own token).</summary>
     public Visitor As(Caller caller) => this with { Caller = caller };
 }

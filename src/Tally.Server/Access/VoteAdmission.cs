@@ -2,14 +2,14 @@ using Tally.Engine;
 using Tally.Metrics;
 using Tally.Polls;
 using Tally.Server.Contracts;
-using Tally.Server.Http;
+using Tally.Server.Limits;
 
 namespace Tally.Server.Access;
 
 /// <summary>
 /// The one way a vote gets in, whatever the transport (HTTP, WebSocket, gRPC): the poll's id checked for shape, the
 /// poll found, the caller's credential checked against its workspace, the voter identified as the poll's
-/// <see cref="VoterIdentity"/> says, the rate limit, then the engine. Transports map their wire format to a
+/// <see cref="VoterIdentity"/> says, the rate limits (the caller's bucket and the voter's, <see cref="VoteLimits"/>), then the engine. Transports map their wire format to a
 /// <see cref="Ballot"/> and the outcome back; every rule is here once. The caller was authenticated before
 /// (<see cref="Authenticator"/>), once per request or connection.
 /// </summary>
@@ -18,16 +18,16 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
     /// <summary>Admits and casts one ballot; the outcome is durable unless it is a rejection.</summary>
     public async ValueTask<VoteOutcome> CastAsync(Visitor visitor, Ballot ballot, CancellationToken cancellationToken)
     {
-        var (vote, rejection) = await AdmitAsync(visitor, ballot, cancellationToken).ConfigureAwait(false);
+        var (vote, workspace, rejection) = await AdmitAsync(visitor, ballot, cancellationToken).ConfigureAwait(false);
         if (rejection is not null)
         {
             metrics.RecordRejected(rejection.Kind);
             return VoteOutcome.Rejected(rejection);
         }
 
-        if (await limits.CheckAsync(visitor.Address, 1, cancellationToken).ConfigureAwait(false) is { } limited)
+        if (await limits.CheckVotesAsync(visitor, [(workspace!, vote!.VoterId)], cancellationToken).ConfigureAwait(false) is { } limited)
         {
-            return VoteOutcome.Rejected(limited.Rejection);
+            return VoteOutcome.Rejected(limited);
         }
 
         return await engine.CastVoteAsync(vote!).ConfigureAwait(false);
@@ -35,13 +35,14 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
 
     /// <summary>
     /// Admits each ballot of a batch as <see cref="CastAsync"/> does (a refused one is answered in its place, the
-    /// others go on), then casts the admitted ones together. The rate limit counts every admitted vote, and a
-    /// batch past it is refused whole.
+    /// others go on), then casts the admitted ones together. The rate limits count every admitted vote (each voter's
+    /// bucket its own votes), and a batch past one of them is refused whole.
     /// </summary>
     public async Task<Outcome<VoteOutcome[]>> CastBatchAsync(Visitor visitor, IReadOnlyList<Ballot?> ballots, CancellationToken cancellationToken)
     {
         var results = new VoteOutcome[ballots.Count];
         var admitted = new List<CastVote>(ballots.Count);
+        var voters = new List<(string Workspace, string? VoterId)>(ballots.Count);
         var at = new List<int>(ballots.Count);
         var polls = new Dictionary<string, Outcome<PollDefinition>>(StringComparer.Ordinal);
         for (var i = 0; i < ballots.Count; i++)
@@ -52,7 +53,7 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
                 continue;
             }
 
-            var (vote, rejection) = await AdmitAsync(visitor, ballot, cancellationToken, polls).ConfigureAwait(false);
+            var (vote, workspace, rejection) = await AdmitAsync(visitor, ballot, cancellationToken, polls).ConfigureAwait(false);
             if (rejection is not null)
             {
                 results[i] = Refused(rejection);
@@ -60,6 +61,7 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
             }
 
             admitted.Add(vote!);
+            voters.Add((workspace!, vote!.VoterId));
             at.Add(i);
         }
 
@@ -68,9 +70,9 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
             return results;
         }
 
-        if (await limits.CheckAsync(visitor.Address, admitted.Count, cancellationToken).ConfigureAwait(false) is { } limited)
+        if (await limits.CheckVotesAsync(visitor, voters, cancellationToken).ConfigureAwait(false) is { } limited)
         {
-            return limited.Rejection; // nothing of the batch was taken
+            return limited; // nothing of the batch was taken
         }
 
         var cast = await engine.CastVotesAsync(admitted).ConfigureAwait(false);
@@ -93,12 +95,13 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
         return VoteOutcome.Rejected(rejection);
     }
 
-    private async ValueTask<(CastVote? Vote, Rejection? Rejection)> AdmitAsync(
+    /// <summary>The vote to cast and its poll's workspace, or why not.</summary>
+    private async ValueTask<(CastVote? Vote, string? Workspace, Rejection? Rejection)> AdmitAsync(
         Visitor visitor, Ballot ballot, CancellationToken cancellationToken, Dictionary<string, Outcome<PollDefinition>>? polls = null)
     {
         if (!PollRules.IsPollId(ballot.PollId))
         {
-            return (null, PollRules.UnknownPoll(ballot.PollId));
+            return (null, null, PollRules.UnknownPoll(ballot.PollId));
         }
 
         if (polls is null || !polls.TryGetValue(ballot.PollId, out var found))
@@ -109,22 +112,22 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
 
         if (found.Value is not { } poll)
         {
-            return (null, found.Rejection!.Kind == RejectionKind.UnknownPoll ? PollRules.UnknownPoll(ballot.PollId) : found.Rejection);
+            return (null, null, found.Rejection!.Kind == RejectionKind.UnknownPoll ? PollRules.UnknownPoll(ballot.PollId) : found.Rejection);
         }
 
         if (visitor.Caller.IsOfAnother(poll.Workspace))
         {
-            return (null, PollRules.UnknownPoll(poll.Id)); // a credential never reveals another workspace's polls
+            return (null, null, PollRules.UnknownPoll(poll.Id)); // a credential never reveals another workspace's polls
         }
 
         if (await origins.CheckAsync(poll, visitor.CrossOrigin, cancellationToken).ConfigureAwait(false) is { } foreign)
         {
-            return (null, foreign);
+            return (null, null, foreign);
         }
 
         var (voterId, refused) = await voters.ResolveAsync(poll, visitor, ballot, cancellationToken).ConfigureAwait(false);
         return refused is not null
-            ? (null, refused)
-            : (new CastVote(poll.Id, ballot.OptionIds, voterId, ballot.IdempotencyKey), null);
+            ? (null, null, refused)
+            : (new CastVote(poll.Id, ballot.OptionIds, voterId, ballot.IdempotencyKey), poll.Workspace, null);
     }
 }

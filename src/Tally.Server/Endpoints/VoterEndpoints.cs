@@ -8,6 +8,7 @@ using Tally.Server.Access;
 using Tally.Server.Contracts;
 using Tally.Server.Hosting;
 using Tally.Server.Http;
+using Tally.Server.Limits;
 
 namespace Tally.Server.Endpoints;
 
@@ -52,9 +53,9 @@ internal static class VoterEndpoints
             return TypedResults.Ok(new VoterResponse(cookie, new DateTimeOffset(known.ValidTo, TimeSpan.Zero)));
         }
 
-        if (await limits.CheckAsync(context.Connection.RemoteIpAddress, 1, context.RequestAborted) is { } limited)
+        if (await limits.CheckNewVoterAsync(context.Connection.RemoteIpAddress, new RateLimitReport(context.Response), context.RequestAborted) is { } limited)
         {
-            return limited.ToProblem(context.Response);
+            return HttpAccess.Refuse(context.Response, limited); // 429 + Retry-After
         }
 
         var (token, _, expires) = tokens.IssueAnonymous();

@@ -79,15 +79,18 @@ internal sealed class ServerListeners
     {
         _http.Clear();
         _grpc.Clear();
+        // Resolved at the first connection, when the settings have been checked (Kestrel reads its options before that).
+        var limits = new Lazy<Limits.ConnectionLimits>(kestrel.ApplicationServices.GetRequiredService<Limits.ConnectionLimits>);
+        Func<ConnectionDelegate, ConnectionDelegate> counted = next => connection => limits.Value.OnConnectionAsync(connection, next);
         foreach (var url in HttpUrls)
         {
             // Kestrel's default protocols: HTTP/1.1 and HTTP/2 over TLS (ALPN), HTTP/1.1 in cleartext.
-            Listen(kestrel, url, protocols: null, Certificate, _http, tag: null);
+            Listen(kestrel, url, protocols: null, Certificate, _http, counted, tag: null);
         }
 
         foreach (var url in GrpcUrls)
         {
-            Listen(kestrel, url, HttpProtocols.Http2, Certificate, _grpc, tag: static next => connection =>
+            Listen(kestrel, url, HttpProtocols.Http2, Certificate, _grpc, counted, tag: static next => connection =>
             {
                 connection.Features.Set(GrpcListenerFeature.Instance);
                 return next(connection);
@@ -101,6 +104,7 @@ internal sealed class ServerListeners
         HttpProtocols? protocols,
         ServerCertificate? certificate,
         List<ListenOptions> into,
+        Func<ConnectionDelegate, ConnectionDelegate> counted,
         Func<ConnectionDelegate, ConnectionDelegate>? tag)
     {
         void Configure(ListenOptions listen)
@@ -109,6 +113,9 @@ internal sealed class ServerListeners
             {
                 listen.Protocols = only;
             }
+
+            // Connections per address (Tally:Connections:MaxConnectionsPerIp), before TLS: one past the cap costs no handshake.
+            listen.Use(counted);
 
             // Over TLS, HTTP/2 is negotiated with ALPN (a main port offers h2 and http/1.1, a gRPC port h2 only).
             if (url.Scheme == "https" && certificate is not null)

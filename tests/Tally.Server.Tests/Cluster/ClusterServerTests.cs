@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using Tally.Server.Tests.Infrastructure;
 using Tally.Testing;
 using Tally.Testing.Engines;
@@ -86,34 +87,70 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task The_vote_rate_limit_is_shared_by_every_node_through_redis()
+    public async Task The_rate_limits_are_shared_by_every_node_through_redis_in_keys_that_expire_and_hold_no_voter_id()
     {
         var cluster = ClusterFixture.NewClusterName();
         Dictionary<string, string> Limited(string node)
         {
             var settings = fixture.NodeSettings(cluster, node);
-            settings["Tally:RateLimit:Votes"] = "4";
-            settings["Tally:RateLimit:Window"] = "00:01:00";
+            settings["Tally:RateLimit:Ip:Rate"] = "0.01"; // a token per 100 s: nothing refills while the test runs
+            settings["Tally:RateLimit:Ip:Burst"] = "4";
+            settings["Tally:RateLimit:Voter:Rate"] = "0.01";
+            settings["Tally:RateLimit:Voter:Burst"] = "2";
             return settings;
         }
 
-        await using var a = await TestServer.StartAsync(Limited("a"));
-        await using var b = await TestServer.StartAsync(Limited("b"));
+        await using var a = await TestServer.StartAsync(Limited("a"), realLimits: true);
+        await using var b = await TestServer.StartAsync(Limited("b"), realLimits: true);
         var poll = (string)(await a.Admin.CreatePollAsync(options: 2, dedupe: "none"))["id"]!;
-        for (var i = 0; i < 4; i++)
+
+        // The voter's bucket: alice on a, then on b, is out on both.
+        using (var first = await a.Client.VoteAsync(poll, [1], "alice"))
         {
-            using var counted = await (i % 2 == 0 ? a : b).Client.VoteAsync(poll, [1], null);
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+
+        using (var second = await b.Client.VoteAsync(poll, [1], "alice"))
+        {
+            Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        }
+
+        using (var third = await a.Client.VoteAsync(poll, [1], "alice"))
+        {
+            var problem = await ApiClient.AssertProblemAsync(third, (HttpStatusCode)429, "rate-limited");
+            Assert.Contains("One voter may send 2 votes at once", (string)problem["detail"]!, StringComparison.Ordinal);
+        }
+
+        // The address's bucket: 2 votes above and 1 + 1 more, then it is out on both nodes; a refused request took nothing.
+        foreach (var node in new[] { a, b })
+        {
+            using var counted = await node.Client.VoteAsync(poll, [2], null);
             Assert.Equal(HttpStatusCode.Created, counted.StatusCode);
         }
 
         foreach (var node in new[] { a, b })
         {
-            using var refused = await node.Client.VoteAsync(poll, [1], null); // 2 + 2 taken: the allowance is gone on both
+            using var refused = await node.Client.VoteAsync(poll, [1], null);
             await ApiClient.AssertProblemAsync(refused, (HttpStatusCode)429, "rate-limited");
-            Assert.True(refused.Headers.RetryAfter is not null);
+            Assert.InRange(int.Parse(refused.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture), 60, 100);
+            Assert.StartsWith("\"ip\";r=0;t=", string.Join(", ", refused.Headers.GetValues("RateLimit")), StringComparison.Ordinal);
         }
 
         Assert.Equal(4, (long)(await b.Client.ResultsAsync(poll))["totalVotes"]!);
+
+        // In Redis: one key per bucket in use (the address, alice), each expiring when full again; no voter id in them.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { fixture.Redis.Configuration }, AbortOnConnectFail = false });
+        var keys = redis.GetServers()[0].Keys(pattern: cluster + ":rl:*").Select(k => (string)k!).ToList();
+        Assert.Equal(2, keys.Count);
+        Assert.Single(keys, k => k.StartsWith(cluster + ":rl:ip:", StringComparison.Ordinal));
+        Assert.Single(keys, k => k.StartsWith(cluster + ":rl:v:", StringComparison.Ordinal));
+        Assert.DoesNotContain(keys, k => k.Contains("alice", StringComparison.Ordinal));
+        foreach (var key in keys)
+        {
+            var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(key);
+            Assert.NotNull(ttl);
+            Assert.InRange(ttl.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(400));
+        }
     }
 
     [Fact]

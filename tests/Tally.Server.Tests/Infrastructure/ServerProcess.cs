@@ -37,6 +37,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
         start.Environment["TALLY_DATA"] = dataPath;
         start.Environment["TALLY_ADMIN_KEY"] = TestServer.AdminKey;
         start.Environment["Tally__Compatibility__ClientVoterIds"] = "true"; // the tests written before voter identities vote with voterIds (a setting overrides)
+        foreach (var (key, value) in TestServer.GenerousLimits)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value; // fault tests vote hard from loopback (a setting overrides)
+        }
+
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };

@@ -23,15 +23,38 @@ public sealed class TestServer : IAsyncDisposable
     private readonly Action<WebApplicationBuilder>? _configure;
     private readonly IReadOnlyDictionary<string, string> _settings;
     private readonly bool _ownsData;
+    private readonly bool _realLimits;
     private WebApplication? _app;
 
-    private TestServer(string dataPath, bool ownsData, IReadOnlyDictionary<string, string> settings, Action<WebApplicationBuilder>? configure)
+    private TestServer(string dataPath, bool ownsData, IReadOnlyDictionary<string, string> settings, Action<WebApplicationBuilder>? configure, bool realLimits)
     {
         DataPath = dataPath;
         _ownsData = ownsData;
         _settings = settings;
         _configure = configure;
+        _realLimits = realLimits;
     }
+
+    /// <summary>
+    /// Limits far above anything a test sends, set for every test server unless it asks for the real defaults: the suite
+    /// votes thousands of times from 127.0.0.1, often as one voter, and opens many sockets. The limits stay on (their
+    /// code runs on every vote); the limit tests start with <c>realLimits: true</c>.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> GenerousLimits { get; } = new Dictionary<string, string>
+    {
+        ["Tally:RateLimit:Ip:Rate"] = "1000000",
+        ["Tally:RateLimit:Ip:Burst"] = "1000000",
+        ["Tally:RateLimit:Voter:Rate"] = "1000000",
+        ["Tally:RateLimit:Voter:Burst"] = "1000000",
+        ["Tally:RateLimit:Key:Rate"] = "1000000",
+        ["Tally:RateLimit:Key:Burst"] = "1000000",
+        ["Tally:RateLimit:NewVoters:Rate"] = "1000000",
+        ["Tally:RateLimit:NewVoters:Burst"] = "1000000",
+        ["Tally:WebSockets:MessagesPerSecond"] = "1000000",
+        ["Tally:WebSockets:MessageBurst"] = "1000000",
+        ["Tally:Connections:MaxStreamsPerIp"] = "1000000",
+        ["Tally:Connections:MaxConnectionsPerIp"] = "1000000",
+    };
 
     public string DataPath { get; }
 
@@ -48,13 +71,17 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app!.Services;
 
-    /// <summary>Starts a server. <paramref name="settings"/> are configuration keys (e.g. <c>Tally:Engine:QueueCapacity</c>).</summary>
+    /// <summary>
+    /// Starts a server. <paramref name="settings"/> are configuration keys (e.g. <c>Tally:Engine:QueueCapacity</c>).
+    /// <paramref name="realLimits"/> leaves the abuse limits at their defaults instead of <see cref="GenerousLimits"/>.
+    /// </summary>
     public static async Task<TestServer> StartAsync(
         IReadOnlyDictionary<string, string>? settings = null,
         Action<WebApplicationBuilder>? configure = null,
-        string? dataPath = null)
+        string? dataPath = null,
+        bool realLimits = false)
     {
-        var server = new TestServer(dataPath ?? Directory.CreateTempSubdirectory("tally-server-").FullName, dataPath is null, settings ?? new Dictionary<string, string>(), configure);
+        var server = new TestServer(dataPath ?? Directory.CreateTempSubdirectory("tally-server-").FullName, dataPath is null, settings ?? new Dictionary<string, string>(), configure, realLimits);
         await server.StartAppAsync();
         return server;
     }
@@ -116,6 +143,11 @@ public sealed class TestServer : IAsyncDisposable
             // (a later setting wins), as does every server that is not a test's.
             "--Tally:Compatibility:ClientVoterIds=true",
         };
+        if (!_realLimits)
+        {
+            args.AddRange(GenerousLimits.Select(kv => $"--{kv.Key}={kv.Value}")); // a test's own settings come later and win
+        }
+
         args.AddRange(_settings.Select(kv => $"--{kv.Key}={kv.Value}"));
         _app = TallyApp.Build([.. args], _configure);
         await _app.StartAsync().WaitAsync(Timeout);

@@ -188,7 +188,10 @@ public static class Transports
         }
         catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.NotAWebSocket)
         {
-            return (null, ex.Message.Contains("'401'", StringComparison.Ordinal) ? "unauthorized" : ex.Message.Contains("'403'", StringComparison.Ordinal) ? "forbidden" : "upgrade refused: " + ex.Message);
+            return (null, ex.Message.Contains("'401'", StringComparison.Ordinal) ? "unauthorized"
+                : ex.Message.Contains("'403'", StringComparison.Ordinal) ? "forbidden"
+                : ex.Message.Contains("'429'", StringComparison.Ordinal) ? "too-many-connections"
+                : "upgrade refused: " + ex.Message);
         }
     }
 

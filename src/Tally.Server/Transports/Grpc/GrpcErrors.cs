@@ -62,6 +62,15 @@ internal static class GrpcErrors
 
     public static RpcException PollNotFound(string pollId) => From(PollRules.UnknownPoll(pollId));
 
+    /// <summary>A <c>Watch</c> past the address's cap of live streams: RESOURCE_EXHAUSTED, as HTTP's 429 <c>too-many-connections</c>.</summary>
+    public static RpcException TooManyStreams(int max) => new(
+        new Status(StatusCode.ResourceExhausted, Limits.LimitProblems.TooManyStreamsDetail(max)),
+        new Metadata
+        {
+            { ProblemTypeTrailer, Problems.Prefix + Limits.LimitProblems.TooManyConnectionsSlug },
+            { RetryPushbackTrailer, (Limits.LimitProblems.RetryAfterSeconds * 1000).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        });
+
     public static RpcException ShuttingDown() => new(
         new Status(StatusCode.Unavailable, "The server is shutting down; watch again with since_seq set to the last seq to resume."),
         new Metadata { { ProblemTypeTrailer, Problems.Prefix + "unavailable" } });

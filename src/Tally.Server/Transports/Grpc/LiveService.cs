@@ -3,6 +3,7 @@ using Tally.Live;
 using Tally.Metrics;
 using Tally.Polls;
 using Tally.Server.Access;
+using Tally.Server.Limits;
 using Tally.V1;
 
 namespace Tally.Server.Transports.Grpc;
@@ -12,7 +13,7 @@ namespace Tally.Server.Transports.Grpc;
 /// <c>Vote</c> casts a ballot through <see cref="VoteAdmission"/>. The credential is the call's <c>authorization</c>
 /// metadata (<c>Bearer …</c>), as over HTTP.
 /// </summary>
-internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmission reads, StreamGuard guard, ILogger<LiveService> logger)
+internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmission reads, StreamGuard guard, ConnectionLimits connections, ILogger<LiveService> logger)
 {
     private static readonly KeyValuePair<string, object?> Transport = TallyMetrics.Transport("grpc");
 
@@ -34,6 +35,8 @@ internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmissio
             throw GrpcErrors.From(refused); // NOT_FOUND, UNAUTHENTICATED / PERMISSION_DENIED, or UNAVAILABLE while a cluster partition has no owner
         }
 
+        // Streams per address (Tally:Connections:MaxStreamsPerIp), counted until the call ends.
+        using var opened = connections.TryOpenStream(context.GetHttpContext().Connection.RemoteIpAddress) ?? throw GrpcErrors.TooManyStreams(connections.MaxStreamsPerIp);
         var connection = new GrpcConnection(stream, hub.Options);
         if (!hub.Subscribe(connection, request.PollId, request.HasSinceSeq ? request.SinceSeq : null))
         {

@@ -7,6 +7,7 @@ using Tally.Polls;
 using Tally.Server.Access;
 using Tally.Server.Endpoints;
 using Tally.Server.Http;
+using Tally.Server.Limits;
 
 namespace Tally.Server.Transports.Sse;
 
@@ -22,9 +23,11 @@ internal static class SseEndpoints
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Watch a poll's results: server-sent events snapshot, delta, closed; id is the seq");
 
-    private static async Task WatchAsync(string id, HttpContext context, LiveHub hub, ReadAdmission reads, StreamGuard guard, IOptions<LiveOptions> options, ILogger<SseConnection> logger)
+    private static async Task WatchAsync(
+        string id, HttpContext context, LiveHub hub, ReadAdmission reads, StreamGuard guard, ConnectionLimits connections, IOptions<LiveOptions> options, ILogger<SseConnection> logger)
     {
         if (PollRules.CheckPollId(id) is { } noSuchPoll)
         {
@@ -51,6 +54,14 @@ internal static class SseEndpoints
         if (grant.Rejection is { } refused)
         {
             await HttpAccess.Refuse(context.Response, refused).ExecuteAsync(context); // 404, 401/403, or 503 while a cluster partition has no owner
+            return;
+        }
+
+        // Streams per address (Tally:Connections:MaxStreamsPerIp), counted until the stream ends.
+        using var stream = connections.TryOpenStream(context.Connection.RemoteIpAddress);
+        if (stream is null)
+        {
+            await LimitProblems.TooManyStreams(context.Response, connections.MaxStreamsPerIp).ExecuteAsync(context);
             return;
         }
 

@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Tally.Live;
 using Tally.Server.Access;
 using Tally.Server.Http;
+using Tally.Server.Limits;
 
 namespace Tally.Server.Transports.WebSockets;
 
@@ -18,9 +20,8 @@ internal static class WebSocketEndpoints
 
     public static IServiceCollection AddWebSocketTransport(this IServiceCollection services)
     {
-        services.AddOptions<WebSocketTransportOptions>().BindConfiguration("Tally:WebSockets")
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
+        services.AddOptions<WebSocketTransportOptions>().BindConfiguration("Tally:WebSockets").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebSocketTransportOptions>, WebSocketOptionsValidation>());
         return services;
     }
 
@@ -33,6 +34,7 @@ internal static class WebSocketEndpoints
             .Takes(AccessKind.Read)
             .Produces(StatusCodes.Status101SwitchingProtocols)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Watch many polls and vote over one WebSocket (subprotocols tally.json.v1, tally.msgpack.v1)");
 
@@ -46,7 +48,9 @@ internal static class WebSocketEndpoints
         IOptions<WebSocketTransportOptions> options,
         ILogger<WebSocketSession> logger,
         SocketAdmission admission,
-        AccessDirectory directory)
+        AccessDirectory directory,
+        ConnectionLimits connections,
+        TimeProvider time)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -96,6 +100,14 @@ internal static class WebSocketEndpoints
             return;
         }
 
+        // Streams per address (Tally:Connections:MaxStreamsPerIp), counted until the socket ends.
+        using var stream = connections.TryOpenStream(context.Connection.RemoteIpAddress);
+        if (stream is null)
+        {
+            await LimitProblems.TooManyStreams(context.Response, connections.MaxStreamsPerIp).ExecuteAsync(context);
+            return;
+        }
+
         var settings = options.Value;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
@@ -109,7 +121,7 @@ internal static class WebSocketEndpoints
             DisableServerContextTakeover = true,
         });
         var visitor = new Visitor(caller.Value!, context.Connection.RemoteIpAddress, HttpAccess.VoterCookieOf(context.Request), crossOrigin, "websocket");
-        await new WebSocketSession(socket, protocol, hub, settings, logger, visitor, credential, admission).RunAsync();
+        await new WebSocketSession(socket, protocol, hub, settings, logger, visitor, credential, admission, time).RunAsync();
     }
 
     /// <summary>

@@ -21,7 +21,8 @@ internal sealed class WebSocketOps(
     Action<WebSocketCloseStatus, string> close,
     Visitor visitor,
     string? credential,
-    SocketAdmission admission)
+    SocketAdmission admission,
+    MessageRate rate)
 {
     private readonly TimeSpan _stuckTimeout = hub.Options.StuckTimeout;
     private readonly Lock _subscribing = new();
@@ -50,8 +51,29 @@ internal sealed class WebSocketOps(
     /// <summary>Reads and carries out one client message; throws <see cref="SlowConsumerException"/> when its answer cannot be sent.</summary>
     public async Task HandleAsync(ReadOnlyMemory<byte> message)
     {
+        var verdict = rate.Next(); // every message counts, a malformed one too
+        if (verdict == MessageVerdict.Flooding)
+        {
+            close(WebSocketCloseCodes.Policy, $"too many messages: at most {options.MessagesPerSecond:0.##} a second");
+            return;
+        }
+
         var op = new ClientOp();
-        if (!connection.Protocol.TryRead(message, op, out var malformed))
+        var read = connection.Protocol.TryRead(message, op, out var malformed);
+        if (verdict == MessageVerdict.Refused)
+        {
+            hub.Metrics.RecordLimitRefused("socket_messages");
+            var seconds = rate.RetryAfterSeconds();
+            await SendErrorAsync(OpError.From(op, new Rejection(
+                RejectionKind.RateLimited,
+                $"This socket may send {options.MessageBurst} messages at once and {options.MessagesPerSecond:0.##} a second after that; this one was not carried out. Retry in {seconds} s; a socket that keeps sending is closed (1008).")
+            {
+                RetryAfterSeconds = seconds,
+            })).ConfigureAwait(false);
+            return;
+        }
+
+        if (!read)
         {
             await SendErrorAsync(OpError.InvalidMessage(op, malformed!)).ConfigureAwait(false);
             return;

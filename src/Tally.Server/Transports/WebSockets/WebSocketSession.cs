@@ -35,7 +35,8 @@ internal sealed class WebSocketSession
         ILogger logger,
         Visitor visitor,
         string? credential,
-        SocketAdmission admission)
+        SocketAdmission admission,
+        TimeProvider time)
     {
         _socket = socket;
         _protocol = protocol;
@@ -43,7 +44,7 @@ internal sealed class WebSocketSession
         _options = options;
         _logger = logger;
         _connection = new WebSocketConnection(socket, protocol, hub.Options, options.CompressionThreshold, OnWriterEnded);
-        _ops = new WebSocketOps(_connection, hub, options, BeginClose, visitor, credential, admission);
+        _ops = new WebSocketOps(_connection, hub, options, BeginClose, visitor, credential, admission, new MessageRate(time, options.MessagesPerSecond, options.MessageBurst));
     }
 
     /// <summary>

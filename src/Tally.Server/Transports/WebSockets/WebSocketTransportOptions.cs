@@ -10,6 +10,16 @@ internal sealed class WebSocketTransportOptions
     public int MaxSubscriptions { get; set; } = 100;
 
     /// <summary>
+    /// Client messages (ops of any kind) one socket may send a second, after a burst of <see cref="MessageBurst"/>: one past
+    /// it is answered with an <c>error</c> <c>rate-limited</c> and not carried out, and a socket that sends another
+    /// <see cref="MessageBurst"/> while refused is closed with 1008. Default 100; 0 turns the limit off.
+    /// </summary>
+    public double MessagesPerSecond { get; set; } = 100;
+
+    /// <summary>Messages a socket may send at once (subscribing to many polls on connect, say). Default 200.</summary>
+    public int MessageBurst { get; set; } = 200;
+
+    /// <summary>
     /// The server pings a socket it has heard nothing from for this long. Default 20 s. Browsers and
     /// <c>ClientWebSocket</c> answer pings by themselves. Zero turns server pings off.
     /// </summary>
@@ -30,14 +40,4 @@ internal sealed class WebSocketTransportOptions
     /// a few dozen bytes and compressing each one per socket costs more CPU than it saves. Default 256 bytes.
     /// </summary>
     public int CompressionThreshold { get; set; } = 256;
-
-    public void Validate()
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 256, nameof(MaxMessageBytes));
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxSubscriptions, 1, nameof(MaxSubscriptions));
-        ArgumentOutOfRangeException.ThrowIfLessThan(KeepAliveInterval, TimeSpan.Zero, nameof(KeepAliveInterval));
-        ArgumentOutOfRangeException.ThrowIfLessThan(KeepAliveTimeout, TimeSpan.Zero, nameof(KeepAliveTimeout));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CloseTimeout, TimeSpan.Zero, nameof(CloseTimeout));
-        ArgumentOutOfRangeException.ThrowIfNegative(CompressionThreshold, nameof(CompressionThreshold));
-    }
 }

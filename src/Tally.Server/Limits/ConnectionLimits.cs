@@ -1,0 +1,148 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Options;
+using Tally.Metrics;
+
+namespace Tally.Server.Limits;
+
+/// <summary>
+/// Counts what each client address has open on this node — live streams, and TCP connections — against
+/// <see cref="ConnectionLimitOptions"/>. Counts live in memory per node (in cluster mode each node caps on its own); an
+/// address with nothing open takes no memory.
+/// </summary>
+internal sealed class ConnectionLimits(IOptions<ConnectionLimitOptions> options, TrustedProxies proxies, TallyMetrics metrics)
+{
+    private readonly Counts _streams = new();
+    private readonly Counts _connections = new();
+    private readonly int _maxStreams = options.Value.MaxStreamsPerIp;
+    private readonly int _maxConnections = options.Value.MaxConnectionsPerIp;
+
+    public int MaxStreamsPerIp => _maxStreams;
+
+    /// <summary>A stream for <paramref name="address"/>, to dispose when it ends; null when the address has its cap open already.</summary>
+    public Opened? TryOpenStream(IPAddress? address)
+    {
+        if (_maxStreams == 0)
+        {
+            return Opened.Uncounted;
+        }
+
+        var key = ClientAddress.Key(address);
+        if (!_streams.TryEnter(key, _maxStreams))
+        {
+            metrics.RecordLimitRefused("streams");
+            return null;
+        }
+
+        return new Opened(_streams, key);
+    }
+
+    /// <summary>Kestrel connection middleware: counts the connection against its address, or closes it when the address is at its cap.</summary>
+    public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        if (_maxConnections == 0 || connection.RemoteEndPoint is not IPEndPoint { Address: var address } || proxies.IsTrusted(address))
+        {
+            await next(connection).ConfigureAwait(false);
+            return;
+        }
+
+        var key = ClientAddress.Key(address);
+        if (!_connections.TryEnter(key, _maxConnections))
+        {
+            metrics.RecordLimitRefused("connections");
+            connection.Abort(new ConnectionAbortedException("Too many connections from this address."));
+            return;
+        }
+
+        try
+        {
+            await next(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            _connections.Leave(key);
+        }
+    }
+
+    /// <summary>Streams an address has open now (for tests).</summary>
+    internal int StreamsOf(IPAddress? address) => _streams.Of(ClientAddress.Key(address));
+
+    /// <summary>TCP connections an address has open now (for tests).</summary>
+    internal int ConnectionsOf(IPAddress? address) => _connections.Of(ClientAddress.Key(address));
+
+    /// <summary>One open stream; disposing it (once) gives its place back.</summary>
+    internal sealed class Opened : IDisposable
+    {
+        public static readonly Opened Uncounted = new(null, default);
+
+        private readonly Counts? _counts;
+        private readonly UInt128 _key;
+        private int _disposed;
+
+        public Opened(Counts? counts, UInt128 key)
+        {
+            _counts = counts;
+            _key = key;
+        }
+
+        public void Dispose()
+        {
+            if (_counts is not null && Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                _counts.Leave(_key);
+            }
+        }
+    }
+
+    /// <summary>Open things per address, in shards with a lock each; an address at zero is removed.</summary>
+    internal sealed class Counts
+    {
+        private const int ShardCount = 16;
+        private readonly Dictionary<UInt128, int>[] _shards = [.. Enumerable.Range(0, ShardCount).Select(_ => new Dictionary<UInt128, int>())];
+
+        public bool TryEnter(UInt128 key, int max)
+        {
+            var shard = _shards[ShardOf(key)];
+            lock (shard)
+            {
+                var open = shard.GetValueOrDefault(key);
+                if (open >= max)
+                {
+                    return false;
+                }
+
+                shard[key] = open + 1;
+                return true;
+            }
+        }
+
+        public void Leave(UInt128 key)
+        {
+            var shard = _shards[ShardOf(key)];
+            lock (shard)
+            {
+                var open = shard.GetValueOrDefault(key) - 1;
+                if (open <= 0)
+                {
+                    shard.Remove(key);
+                }
+                else
+                {
+                    shard[key] = open;
+                }
+            }
+        }
+
+        /// <summary>Both halves of the key: an IPv6 client's is all in the upper one.</summary>
+        private static int ShardOf(UInt128 key) => (int)(((ulong)key ^ (ulong)(key >> 64)) % ShardCount);
+
+        public int Of(UInt128 key)
+        {
+            var shard = _shards[ShardOf(key)];
+            lock (shard)
+            {
+                return shard.GetValueOrDefault(key);
+            }
+        }
+    }
+}
