@@ -48,7 +48,9 @@ internal sealed class TrustedProxies : IConfigureOptions<ForwardedHeadersOptions
     public void Configure(ForwardedHeadersOptions options)
     {
         // No proxy trusted: no header read at all (the middleware would read every one with empty lists: that is "trust all").
-        options.ForwardedHeaders = _networks.Length == 0 ? ForwardedHeaders.None : ForwardedHeaders.XForwardedFor;
+        // X-Forwarded-Proto too: behind a trusted proxy that ends TLS the request counts as HTTPS (the voter cookie is
+        // Secure, HSTS is sent).
+        options.ForwardedHeaders = _networks.Length == 0 ? ForwardedHeaders.None : ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
         options.KnownIPNetworks.Clear();
         options.KnownProxies.Clear();
         foreach (var network in _networks)

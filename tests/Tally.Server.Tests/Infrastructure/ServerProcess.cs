@@ -67,8 +67,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
         server.BaseAddress = await server._listening.Task.WaitAsync(TestServer.Timeout);
-        server.Client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout };
-        server.Admin = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout };
+        server.Client = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout };
+        server.Admin = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout };
         server.Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.AdminKey);
         return server;
     }

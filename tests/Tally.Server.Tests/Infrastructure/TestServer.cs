@@ -154,8 +154,9 @@ public sealed class TestServer : IAsyncDisposable
         var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         BaseAddress = new Uri(address);
         GrpcAddress = _app.Services.GetRequiredService<ServerListeners>().GrpcAddresses[0];
-        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = Timeout };
-        Admin = new HttpClient { BaseAddress = BaseAddress, Timeout = Timeout };
+        // No cookie jar: a tally_voter cookie one test got must not make another test's "no credential" a voter.
+        Client = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = BaseAddress, Timeout = Timeout };
+        Admin = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = BaseAddress, Timeout = Timeout };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
     }
 

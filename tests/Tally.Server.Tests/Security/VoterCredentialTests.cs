@@ -78,6 +78,19 @@ public sealed class VoterCredentialTests(SecureServer fixture) : IClassFixture<S
         Assert.Equal("already-voted", await Transports.VoteAsync(Server, Via.Http, poll, token));
     }
 
+    [Fact]
+    public async Task Behind_a_trusted_proxy_that_ends_tls_the_voter_cookie_is_secure()
+    {
+        using var plain = await Server.Client.PostAsync("/v1/voters", null);
+        Assert.DoesNotContain("secure", Assert.Single(plain.Headers.GetValues("Set-Cookie")), StringComparison.OrdinalIgnoreCase);
+
+        using var proxied = new HttpRequestMessage(HttpMethod.Post, "/v1/voters");
+        proxied.Headers.Add("X-Forwarded-Proto", "https"); // from loopback: a trusted proxy by default
+        proxied.Headers.Add("X-Forwarded-For", "203.0.113.7");
+        using var answer = await Server.Client.SendAsync(proxied);
+        Assert.Contains("secure", Assert.Single(answer.Headers.GetValues("Set-Cookie")), StringComparison.OrdinalIgnoreCase);
+    }
+
     [Theory]
     [MemberData(nameof(Transports.Voting), MemberType = typeof(Transports))]
     public async Task Each_invite_code_votes_once_and_only_on_its_poll(Via via)
