@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Tally.Cluster.Engine;
 using Tally.Engine;
 using Tally.Limits;
 using Tally.Live;
@@ -126,10 +125,7 @@ public static class TallyApp
                 sp.GetRequiredService<IOptions<LiveOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<TallyMetrics>());
-            if (engine is ClusterEngine cluster)
-            {
-                cluster.IsStreamed = hub.HasStream; // a node follows a poll's live updates while its hub streams the poll
-            }
+            (engine as ILiveHubAware)?.AttachHub(hub); // e.g. a cluster node follows a poll's live updates while its hub streams the poll
 
             return hub;
         });

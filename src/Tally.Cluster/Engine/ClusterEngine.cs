@@ -11,6 +11,7 @@ using Tally.Cluster.Ledger;
 using Tally.Cluster.ReadModels;
 using Tally.Cluster.Snapshots;
 using Tally.Engine;
+using Tally.Live;
 using Tally.Metrics;
 using Tally.Polls;
 using Tally.Projections;
@@ -28,7 +29,7 @@ namespace Tally.Cluster.Engine;
 /// follow, into its <see cref="Catalog"/>, which its live hub streams. Nodes keep no state a client depends on,
 /// so any node serves any request.
 /// </summary>
-public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
+public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposable
 {
     private readonly INatsConnection _nats;
     private readonly ClusterOptions _options;
@@ -76,11 +77,21 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         Ledger = ledger is null ? null : new LedgerProjector(nats, options, ledger, _logger);
     }
 
-    /// <summary>Whether the live hub still streams a poll: a followed poll it no longer streams is unfollowed after a while.</summary>
-    public Func<string, bool> IsStreamed
+    /// <summary>
+    /// Whether the live hub still streams a poll: a followed poll it no longer streams is unfollowed after
+    /// <see cref="ClusterOptions.UnfollowAfter"/>. Until <see cref="AttachHub"/> (or a test) sets it, nothing is unfollowed.
+    /// </summary>
+    internal Func<string, bool> IsStreamed
     {
         get => _follower.IsStreamed;
         set => _follower.IsStreamed = value;
+    }
+
+    /// <summary>Follows a poll's live updates for as long as <paramref name="hub"/> streams it (and <see cref="ClusterOptions.UnfollowAfter"/> more).</summary>
+    public void AttachHub(LiveHub hub)
+    {
+        ArgumentNullException.ThrowIfNull(hub);
+        _follower.IsStreamed = hub.HasStream;
     }
 
     /// <summary>True while this node subscribes to the poll's live updates (its watchers follow it).</summary>

@@ -196,11 +196,21 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         return CreatePollAsync(command, id);
     }
 
-    /// <summary>Creates a poll with an id chosen by the caller (cluster mode picks ids before routing); a taken id is refused as unavailable.</summary>
-    internal async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command, string id)
+    /// <summary>
+    /// Creates a poll with an id the caller chose, for an engine that routes commands by poll id before it creates
+    /// the poll (cluster mode picks the id, then sends the command to the owner of the id's partition). The id
+    /// should come from <see cref="NewPollId"/>; one that is taken is refused as <see cref="RejectionKind.Unavailable"/>
+    /// (retry with another). Otherwise as <see cref="CreatePollAsync(CreatePoll)"/>.
+    /// </summary>
+    public async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command, string id)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(id);
+        if (!_running)
+        {
+            return Rejection.NotStarted;
+        }
+
         var definition = PollRules.TryDefine(command, id, NowMilliseconds(), out var rejection);
         if (definition is null)
         {
@@ -403,9 +413,15 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
 
     private Partition PartitionOf(string pollId) => _partitions[PartitionIndex(pollId, _partitions.Length)];
 
-    /// <summary>FNV-1a over the id's UTF-16 code units: stable across processes and restarts.</summary>
-    internal static int PartitionIndex(string pollId, int partitions)
+    /// <summary>
+    /// The partition of <paramref name="partitions"/> a poll falls in: FNV-1a over the id's UTF-16 code units modulo
+    /// the count, stable across processes, restarts and versions (cluster mode routes by it, and its stream's
+    /// subjects depend on it, so it never changes).
+    /// </summary>
+    public static int PartitionIndex(string pollId, int partitions)
     {
+        ArgumentNullException.ThrowIfNull(pollId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partitions);
         var hash = 2166136261u;
         foreach (var c in pollId)
         {
@@ -415,7 +431,8 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         return (int)(hash % (uint)partitions);
     }
 
-    internal static string NewPollId() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
+    /// <summary>A new random poll id: 10 lowercase letters and digits (without the look-alikes l, o, 0 and 1).</summary>
+    public static string NewPollId() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
 
     private DateTimeOffset NowMilliseconds()
     {
