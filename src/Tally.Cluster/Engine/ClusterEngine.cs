@@ -51,8 +51,11 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
         ArgumentNullException.ThrowIfNull(nats);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(engineOptions);
-        options.Validate();
-        engineOptions.Validate();
+        if (options.Failures().Concat(engineOptions.Failures()).ToList() is { Count: > 0 } failures)
+        {
+            throw new ArgumentException(string.Join(" ", failures), nameof(options));
+        }
+
         _nats = nats;
         _options = options;
         _time = time ?? TimeProvider.System;

@@ -33,7 +33,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(snapshots);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        options.ThrowIfInvalid(nameof(options));
         PollRules.EnsureNormalization();
         _log = log;
         _snapshots = snapshots;

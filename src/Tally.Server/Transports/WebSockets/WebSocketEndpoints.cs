@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Tally.Live;
 using Tally.Server.Access;
@@ -18,9 +19,8 @@ internal static class WebSocketEndpoints
 
     public static IServiceCollection AddWebSocketTransport(this IServiceCollection services)
     {
-        services.AddOptions<WebSocketTransportOptions>().BindConfiguration("Tally:WebSockets")
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
+        services.AddOptions<WebSocketTransportOptions>().BindConfiguration("Tally:WebSockets").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebSocketTransportOptions>, WebSocketTransportOptionsValidation>());
         return services;
     }
 

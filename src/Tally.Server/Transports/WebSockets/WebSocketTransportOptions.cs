@@ -30,14 +30,4 @@ internal sealed class WebSocketTransportOptions
     /// a few dozen bytes and compressing each one per socket costs more CPU than it saves. Default 256 bytes.
     /// </summary>
     public int CompressionThreshold { get; set; } = 256;
-
-    public void Validate()
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 256, nameof(MaxMessageBytes));
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxSubscriptions, 1, nameof(MaxSubscriptions));
-        ArgumentOutOfRangeException.ThrowIfLessThan(KeepAliveInterval, TimeSpan.Zero, nameof(KeepAliveInterval));
-        ArgumentOutOfRangeException.ThrowIfLessThan(KeepAliveTimeout, TimeSpan.Zero, nameof(KeepAliveTimeout));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CloseTimeout, TimeSpan.Zero, nameof(CloseTimeout));
-        ArgumentOutOfRangeException.ThrowIfNegative(CompressionThreshold, nameof(CompressionThreshold));
-    }
 }
