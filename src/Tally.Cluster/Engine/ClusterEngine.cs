@@ -158,6 +158,7 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _follower.DisposeAsync().ConfigureAwait(false); // a node never started has its follower's timer still
         _ownership.Dispose();
     }
 
@@ -168,6 +169,11 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     public async ValueTask<Outcome<PollDefinition>> FindPollAsync(string pollId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pollId);
+        if (!_running)
+        {
+            return Rejection.NotStarted; // as every engine: a stopped node answers nothing, not even what it keeps
+        }
+
         if (_definitions.TryGetValue(pollId, out var known))
         {
             return known;
@@ -186,14 +192,14 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     public async ValueTask<Outcome<PollResults>> GetResultsAsync(string pollId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pollId);
-        if (!IsPollId(pollId))
-        {
-            return TallyEngine.UnknownPoll(pollId);
-        }
-
         if (Refusal() is { } refused)
         {
             return refused;
+        }
+
+        if (!IsPollId(pollId))
+        {
+            return TallyEngine.UnknownPoll(pollId);
         }
 
         var outcome = await RouteAsync(
@@ -213,12 +219,12 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     public async ValueTask<Outcome<PollDefinition>> WatchAsync(string pollId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pollId);
-        if (!IsPollId(pollId))
+        if (Refusal() is { } refused)
         {
-            return TallyEngine.UnknownPoll(pollId);
+            return refused;
         }
 
-        return Refusal() is { } refused ? refused : await _follower.FollowAsync(pollId, cancellationToken).ConfigureAwait(false);
+        return IsPollId(pollId) ? await _follower.FollowAsync(pollId, cancellationToken).ConfigureAwait(false) : TallyEngine.UnknownPoll(pollId);
     }
 
     /// <summary>
@@ -228,6 +234,11 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     public async Task<Outcome<PollPage>> ListPollsAsync(string? workspace, int limit, string? cursor, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        if (Refusal() is { } refused)
+        {
+            return refused;
+        }
+
         DateTimeOffset? before = null;
         string? beforeId = null;
         if (cursor is not null)
@@ -238,11 +249,6 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             }
 
             (before, beforeId) = (at, id);
-        }
-
-        if (Refusal() is { } refused)
-        {
-            return refused;
         }
 
         var shares = await Task.WhenAll(Enumerable.Range(0, _options.Partitions).Select(p => RouteAsync(
@@ -266,14 +272,14 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     {
         ArgumentNullException.ThrowIfNull(pollId);
         ArgumentNullException.ThrowIfNull(voterId);
-        if (!IsPollId(pollId))
-        {
-            return TallyEngine.UnknownPoll(pollId);
-        }
-
         if (Refusal() is { } refused)
         {
             return refused;
+        }
+
+        if (!IsPollId(pollId))
+        {
+            return TallyEngine.UnknownPoll(pollId);
         }
 
         return await RouteAsync(
@@ -338,9 +344,10 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     }
 
     /// <summary>
-    /// Casts many ballots: each partition's share goes to its owner at once. Unlike embedded mode, admission is
-    /// all or nothing per partition, not per batch: a share its owner cannot take is answered item by item
-    /// (rejected, unavailable or overloaded) while the other shares count.
+    /// Casts many ballots: each partition's share goes to its owner at once, and is admitted there as embedded mode
+    /// admits a share. A share its owner cannot take (its queue is full, it has no owner, it did not answer) has each
+    /// of its ballots answered with that refusal while the other shares count; the batch is refused as a whole only
+    /// when nothing of it could be taken (<see cref="BatchOutcome"/>).
     /// </summary>
     public async Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes)
     {
@@ -348,6 +355,11 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
         if (Refusal() is { } refused)
         {
             return refused;
+        }
+
+        if (votes.Count == 0)
+        {
+            return Array.Empty<VoteOutcome>();
         }
 
         var results = new VoteOutcome[votes.Count];
@@ -367,7 +379,7 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
                 results[indexes[k]] = outcome.Value is { } values ? values[k] : VoteOutcome.Rejected(outcome.Rejection!);
             }
         })).ConfigureAwait(false);
-        return results;
+        return BatchOutcome.From(results);
     }
 
     /// <summary>Test hook: stops renewing and serving without releasing anything, as a killed node would.</summary>

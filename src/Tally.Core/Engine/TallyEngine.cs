@@ -134,12 +134,24 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask<Outcome<PollDefinition>> FindPollAsync(string pollId, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Catalog.FindPoll(pollId) is { } poll ? (Outcome<PollDefinition>)poll : UnknownPoll(pollId));
+    public ValueTask<Outcome<PollDefinition>> FindPollAsync(string pollId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        return ValueTask.FromResult(
+            !_running ? Rejection.NotStarted
+            : Catalog.FindPoll(pollId) is { } poll ? (Outcome<PollDefinition>)poll
+            : UnknownPoll(pollId));
+    }
 
     /// <inheritdoc />
-    public ValueTask<Outcome<PollResults>> GetResultsAsync(string pollId, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Catalog.FindResults(pollId) is { } results ? (Outcome<PollResults>)results : UnknownPoll(pollId));
+    public ValueTask<Outcome<PollResults>> GetResultsAsync(string pollId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        return ValueTask.FromResult(
+            !_running ? Rejection.NotStarted
+            : Catalog.FindResults(pollId) is { } results ? (Outcome<PollResults>)results
+            : UnknownPoll(pollId));
+    }
 
     /// <inheritdoc />
     /// <remarks>The catalog holds every poll here, always current.</remarks>
@@ -149,6 +161,11 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     public Task<Outcome<PollPage>> ListPollsAsync(string? workspace, int limit, string? cursor, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        if (!_running)
+        {
+            return Task.FromResult<Outcome<PollPage>>(Rejection.NotStarted);
+        }
+
         var before = long.MaxValue;
         if (cursor is not null && !PollCursor.TryReadPosition(cursor, out before))
         {
@@ -186,6 +203,11 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     public Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
     {
         ArgumentNullException.ThrowIfNull(command);
+        if (!_running)
+        {
+            return Task.FromResult<Outcome<PollResults>>(Rejection.NotStarted);
+        }
+
         string id;
         do
         {
@@ -225,6 +247,11 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     public async Task<Outcome<PollResults>> ClosePollAsync(string pollId)
     {
         ArgumentNullException.ThrowIfNull(pollId);
+        if (!_running)
+        {
+            return Rejection.NotStarted;
+        }
+
         if (Catalog.FindPoll(pollId) is null)
         {
             return TallyEngine.UnknownPoll(pollId);
@@ -262,16 +289,26 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     }
 
     /// <summary>
-    /// Casts many ballots on any polls. Admission is all or nothing: when any partition's queue lacks
-    /// room, nothing is queued and the call answers <see cref="RejectionKind.Overloaded"/>.
-    /// Otherwise each ballot gets its own outcome, in order.
+    /// Casts many ballots on any polls, each partition's share queued at once. A share whose partition's queue lacks
+    /// room is answered <see cref="RejectionKind.Overloaded"/> ballot by ballot while the other shares count; the
+    /// batch is refused as a whole only when nothing of it could be taken (<see cref="BatchOutcome"/>). Otherwise
+    /// each ballot gets its own outcome, in order.
     /// </summary>
     public async Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes)
     {
         ArgumentNullException.ThrowIfNull(votes);
+        if (!_running)
+        {
+            if (votes.Count > 0)
+            {
+                Metrics.RecordRejected(RejectionKind.Unavailable, votes.Count);
+            }
+
+            return Rejection.NotStarted;
+        }
+
         var results = new VoteOutcome[votes.Count];
         var byPartition = new List<int>?[_partitions.Length];
-        var parts = 0;
         VoteTally? refused = null; // counted here; the partitions count what they decide
         CastVote[]? admitted = null; // a copy, once a ballot's voterId was normalised
         for (var i = 0; i < votes.Count; i++)
@@ -288,14 +325,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
                 (admitted ??= [.. votes])[i] = vote;
             }
 
-            var p = PartitionOf(votes[i].PollId).Index;
-            if (byPartition[p] is null)
-            {
-                byPartition[p] = [];
-                parts++;
-            }
-
-            byPartition[p]!.Add(i);
+            (byPartition[PartitionOf(votes[i].PollId).Index] ??= []).Add(i);
         }
 
         if (refused is not null)
@@ -303,33 +333,33 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             Metrics.RecordVotes(refused);
         }
 
-        if (parts == 0)
-        {
-            return results;
-        }
-
-        var admissible = byPartition.Sum(p => p?.Count ?? 0);
-        if (!_running)
-        {
-            Metrics.RecordRejected(RejectionKind.Unavailable, admissible);
-            return Rejection.NotStarted;
-        }
-
+        // Each share is admitted on its own: one full partition refuses its share, not the batch.
+        var parts = 0;
         for (var p = 0; p < byPartition.Length; p++)
         {
-            if (byPartition[p] is { } indexes && !_partitions[p].TryReserve(indexes.Count))
+            if (byPartition[p] is not { } indexes)
             {
-                for (var q = 0; q < p; q++)
-                {
-                    if (byPartition[q] is { } taken)
-                    {
-                        _partitions[q].Release(taken.Count);
-                    }
-                }
-
-                Metrics.RecordQueueFull(admissible);
-                return Rejection.Overloaded;
+                continue;
             }
+
+            if (_partitions[p].TryReserve(indexes.Count))
+            {
+                parts++;
+                continue;
+            }
+
+            foreach (var i in indexes)
+            {
+                results[i] = VoteOutcome.Rejected(Rejection.Overloaded);
+            }
+
+            Metrics.RecordQueueFull(indexes.Count);
+            byPartition[p] = null;
+        }
+
+        if (parts == 0)
+        {
+            return BatchOutcome.From(results);
         }
 
         var batch = new VoteBatch(admitted ?? votes, results, parts);
@@ -349,7 +379,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             }
         }
 
-        return await batch.Task.ConfigureAwait(false);
+        return BatchOutcome.From(await batch.Task.ConfigureAwait(false));
     }
 
     /// <summary>Writes a snapshot of every partition's state now.</summary>

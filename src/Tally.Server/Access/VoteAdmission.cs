@@ -36,7 +36,8 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
     /// <summary>
     /// Admits each ballot of a batch as <see cref="CastAsync"/> does (a refused one is answered in its place, the
     /// others go on), then casts the admitted ones together. The rate limit counts every admitted vote, and a
-    /// batch past it is refused whole.
+    /// batch past it is refused whole. Otherwise the batch is refused whole only as <see cref="BatchOutcome"/> says,
+    /// over every ballot's answer: when none could be taken and each was refused overloaded or unavailable.
     /// </summary>
     public async Task<Outcome<VoteOutcome[]>> CastBatchAsync(Visitor visitor, IReadOnlyList<Ballot?> ballots, CancellationToken cancellationToken)
     {
@@ -65,7 +66,7 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
 
         if (admitted.Count == 0)
         {
-            return results;
+            return BatchOutcome.From(results);
         }
 
         if (await limits.CheckAsync(visitor.Address, admitted.Count, cancellationToken).ConfigureAwait(false) is { } limited)
@@ -74,17 +75,12 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
         }
 
         var cast = await engine.CastVotesAsync(admitted).ConfigureAwait(false);
-        if (cast.Rejection is { } refused)
-        {
-            return refused;
-        }
-
         for (var k = 0; k < at.Count; k++)
         {
-            results[at[k]] = cast.Value![k];
+            results[at[k]] = cast.Value is { } answers ? answers[k] : VoteOutcome.Rejected(cast.Rejection!);
         }
 
-        return results;
+        return BatchOutcome.From(results);
     }
 
     private VoteOutcome Refused(Rejection rejection)
