@@ -123,6 +123,16 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     /// <summary>Events the partitions this node took at start replayed (the start-up log line).</summary>
     public long ReplayedEvents { get; private set; }
 
+    /// <summary>Test hook: wraps the log of each partition this node takes from now on (to hold or fail its appends).</summary>
+    internal Func<int, IEventLog, IEventLog> PartitionLog
+    {
+        get => _ownership.PartitionLog;
+        set => _ownership.PartitionLog = value;
+    }
+
+    /// <summary>Votes waiting in the queues of the partitions this node owns now (tests).</summary>
+    internal int QueuedVotes => _ownership.QueuedVotes;
+
     /// <summary>Events replayed when this node took <paramref name="partition"/> (after its snapshot); -1 when not owned.</summary>
     internal long ReplayedEventsOf(int partition) => _ownership.ReplayedEvents(partition);
 
