@@ -362,12 +362,34 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             return BatchOutcome.From(results);
         }
 
-        var batch = new VoteBatch(admitted ?? votes, results, parts);
+        // A share admitted whole goes to its partition's queue in pieces of at most MaxBatch ballots, so that no append
+        // holds more than MaxBatch votes' events (cluster mode's log puts one append in one NATS message).
+        var pieces = new List<(Partition Partition, IReadOnlyList<int> Indexes)>(parts);
         for (var p = 0; p < byPartition.Length; p++)
         {
-            if (byPartition[p] is { } indexes && !_partitions[p].Post(new BatchVoteWork(batch, indexes)))
+            if (byPartition[p] is not { } indexes)
             {
-                // Stopping: answer these as unavailable; the parts already queued still complete.
+                continue;
+            }
+
+            if (indexes.Count <= _options.MaxBatch)
+            {
+                pieces.Add((_partitions[p], indexes));
+                continue;
+            }
+
+            foreach (var piece in indexes.Chunk(_options.MaxBatch))
+            {
+                pieces.Add((_partitions[p], piece));
+            }
+        }
+
+        var batch = new VoteBatch(admitted ?? votes, results, pieces.Count);
+        foreach (var (partition, indexes) in pieces)
+        {
+            if (!partition.Post(new BatchVoteWork(batch, indexes)))
+            {
+                // Stopping: answer these as unavailable; the pieces already queued still complete.
                 foreach (var i in indexes)
                 {
                     results[i] = VoteOutcome.Rejected(Rejection.Stopping);

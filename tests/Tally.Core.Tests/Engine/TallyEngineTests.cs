@@ -180,6 +180,22 @@ public sealed class TallyEngineTests : IAsyncLifetime
         Assert.Equal(_store.CommittedPosition, recovered.ReplayedEvents);
     }
 
+    [Fact]
+    public async Task A_share_larger_than_max_batch_is_admitted_whole_and_appended_in_pieces_of_at_most_max_batch()
+    {
+        var appends = new SizesLog(_store);
+        var engine = await StartEngineAsync(appends, o => { o.Partitions = 1; o.MaxBatch = 100; o.QueueCapacity = 1000; });
+        var poll = await CreatePollAsync(engine, dedupe: DedupePolicy.None);
+
+        var answers = await engine.CastVotesAsync([.. Enumerable.Range(0, 1000).Select(i => new CastVote(poll, [1 + (i % 3)], null, null))]).WaitAsync(Timeout);
+        var tooMany = await engine.CastVotesAsync([.. Enumerable.Range(0, 1001).Select(_ => new CastVote(poll, [1], null, null))]).WaitAsync(Timeout);
+
+        Assert.Equal(Enumerable.Range(2, 1000).Select(i => (long)i), answers.Value!.Select(a => a.Seq)); // in order
+        Assert.Equal(RejectionKind.Overloaded, tooMany.Rejection?.Kind); // a share is admitted whole, or not at all
+        Assert.All(appends.Sizes, size => Assert.InRange(size, 1, 100));
+        Assert.Equal(1001, appends.Sizes.Sum());
+    }
+
     private async Task<TallyEngine> StartEngineAsync(IEventLog log, Action<TallyEngineOptions>? configure = null, ISnapshotStore? snapshots = null, TimeProvider? time = null)
     {
         var options = new TallyEngineOptions();
@@ -207,4 +223,28 @@ public sealed class TallyEngineTests : IAsyncLifetime
 
     private static string Describe(PollCatalog catalog, IEnumerable<string> polls) =>
         string.Join("\n", polls.Select(id => catalog.FindResults(id)!).Select(r => $"{r.Poll.Id} seq={r.Seq} {r.Status} total={r.TotalVotes} [{string.Join(",", r.Counts)}]"));
+
+    /// <summary>Records how many events each append holds.</summary>
+    private sealed class SizesLog(IEventLog inner) : IEventLog
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<int> _sizes = new();
+
+        public IReadOnlyCollection<int> Sizes => _sizes;
+
+        public long CommittedPosition => inner.CommittedPosition;
+
+        public Task OpenAsync(CancellationToken cancellationToken) => inner.OpenAsync(cancellationToken);
+
+        public ValueTask<long> AppendAsync(IReadOnlyList<Tally.Events.PollEvent> events, CancellationToken cancellationToken)
+        {
+            _sizes.Enqueue(events.Count);
+            return inner.AppendAsync(events, cancellationToken);
+        }
+
+        public IAsyncEnumerable<Tally.Events.StoredEvent> ReadAsync(long afterPosition, CancellationToken cancellationToken) => inner.ReadAsync(afterPosition, cancellationToken);
+
+        public Task<bool> IsHealthyAsync(CancellationToken cancellationToken) => inner.IsHealthyAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }
