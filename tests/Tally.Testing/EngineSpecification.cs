@@ -141,6 +141,25 @@ public abstract class EngineSpecification : EnginePollsSpecification
     }
 
     [Fact]
+    public async Task The_largest_batch_the_server_takes_is_answered_whole_even_on_one_poll_with_the_longest_ids()
+    {
+        var engines = await StartAsync();
+        var poll = (await CreateAsync(engines.Writer)).Poll.Id;
+        var votes = Enumerable.Range(0, 10_000)
+            .Select(i => new CastVote(poll, [1 + (i % 3)], Long("voter-", i, PollRules.MaxVoterIdLength), Long("key-", i, PollRules.MaxIdempotencyKeyLength)))
+            .ToArray();
+
+        var answers = Value(await engines.Writer.CastVotesAsync(votes).WaitAsync(Timeout));
+
+        Assert.All(answers, a => Assert.Equal(VoteStatus.Counted, a.Status));
+        Assert.Equal(Enumerable.Range(2, 10_000).Select(i => (long)i), answers.Select(a => a.Seq));
+        var read = await ResultsAsync(engines.Reader, poll);
+        Assert.Equal((10_001L, 10_000L), (read.Seq, read.TotalVotes));
+
+        static string Long(string prefix, int i, int length) => (prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).PadRight(length, 'x');
+    }
+
+    [Fact]
     public async Task A_ballot_is_found_once_the_vote_that_made_it_is_acknowledged()
     {
         var engines = await StartAsync();

@@ -357,7 +357,9 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     /// Casts many ballots: each partition's share goes to its owner at once, and is admitted there as embedded mode
     /// admits a share. A share its owner cannot take (its queue is full, it has no owner, it did not answer) has each
     /// of its ballots answered with that refusal while the other shares count; the batch is refused as a whole only
-    /// when nothing of it could be taken (<see cref="BatchOutcome"/>).
+    /// when nothing of it could be taken (<see cref="BatchOutcome"/>). A forwarded share of more than
+    /// <see cref="CommandForwarding.MaxForwardedVotes"/> ballots (or more than one NATS message holds) goes in pieces,
+    /// each admitted on its own: under a full queue, part of such a share may count.
     /// </summary>
     public async Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes)
     {
@@ -377,19 +379,35 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
         await Task.WhenAll(shares.Select(async share =>
         {
             var indexes = share.ToArray();
-            var part = indexes.Select(i => votes[i]).ToArray();
-            var outcome = await RouteAsync(
-                share.Key,
-                engine => engine.CastVotesAsync(part),
-                new ForwardedCommand(ForwardedKind.Votes, Votes: part),
-                (reply, p) => reply.Votes is { } answered ? answered : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
-
+            var answers = await CastShareAsync(share.Key, [.. indexes.Select(i => votes[i])]).ConfigureAwait(false);
             for (var k = 0; k < indexes.Length; k++)
             {
-                results[indexes[k]] = outcome.Value is { } values ? values[k] : VoteOutcome.Rejected(outcome.Rejection!);
+                results[indexes[k]] = answers[k];
             }
         })).ConfigureAwait(false);
         return BatchOutcome.From(results);
+    }
+
+    /// <summary>
+    /// One partition's share on its owner: at once when this node owns the partition; else forwarded in pieces that
+    /// each fit one NATS message (<see cref="CommandForwarding.Pieces"/>), one after the other, so that the owner
+    /// decides the ballots in order. The owner admits each piece on its own.
+    /// </summary>
+    private async Task<VoteOutcome[]> CastShareAsync(int partition, CastVote[] share)
+    {
+        var pieces = Local(partition) is null ? _forwarding.Pieces(share) : [share];
+        var answers = new List<VoteOutcome>(share.Length);
+        foreach (var piece in pieces)
+        {
+            var outcome = await RouteAsync(
+                partition,
+                engine => engine.CastVotesAsync(piece),
+                new ForwardedCommand(ForwardedKind.Votes, Votes: piece),
+                (reply, p) => reply.Votes is { } answered ? answered : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+            answers.AddRange(outcome.Value ?? Enumerable.Repeat(VoteOutcome.Rejected(outcome.Rejection!), piece.Length));
+        }
+
+        return [.. answers];
     }
 
     /// <summary>Test hook: stops renewing and serving without releasing anything, as a killed node would.</summary>

@@ -85,7 +85,8 @@ public interface ITallyEngine
     /// <summary>
     /// Casts many ballots on any polls: one outcome per ballot, in order. Each partition's share is admitted on its own,
     /// so a full partition refuses only its share (each of its ballots <see cref="RejectionKind.Overloaded"/>); the batch
-    /// is refused as a whole only when nothing of it could be taken (<see cref="BatchOutcome"/>).
+    /// is refused as a whole only when nothing of it could be taken (<see cref="BatchOutcome"/>). A cluster node that
+    /// forwards a share of more than a thousand ballots to the partition's owner sends it in pieces, each admitted on its own.
     /// </summary>
     Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes);
 }
