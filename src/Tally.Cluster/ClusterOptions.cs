@@ -60,24 +60,58 @@ public sealed class ClusterOptions
 
     public string NodeBucket => Namespace.ToUpperInvariant() + "_NODES";
 
-    public void Validate()
+    /// <summary>
+    /// Every setting that is out of range, one sentence each naming it by its configuration key (none when all are
+    /// fine). <c>AddTallyCluster</c> reports them all at start; <see cref="Engine.ClusterEngine"/> refuses options with any.
+    /// </summary>
+    public IReadOnlyList<string> Failures()
     {
+        var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(Namespace) || !Namespace.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '-'))
         {
-            throw new ArgumentException($"Tally:Cluster:Namespace \"{Namespace}\" must be letters, digits, '_' or '-'.");
+            failures.Add($"Tally:Cluster:Namespace \"{Namespace}\" must be letters, digits, '_' or '-'.");
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(Partitions, 1, nameof(Partitions));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(Partitions, 1024, nameof(Partitions));
-        ArgumentOutOfRangeException.ThrowIfLessThan(LeaseTtl, TimeSpan.FromSeconds(1), nameof(LeaseTtl));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ForwardTimeout, TimeSpan.Zero, nameof(ForwardTimeout));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Replicas, 1, nameof(Replicas));
-        ArgumentOutOfRangeException.ThrowIfLessThan(HandoverWait, TimeSpan.Zero, nameof(HandoverWait));
-        ArgumentOutOfRangeException.ThrowIfLessThan(LiveTick, TimeSpan.FromMilliseconds(1), nameof(LiveTick));
-        ArgumentOutOfRangeException.ThrowIfLessThan(UnfollowAfter, TimeSpan.FromSeconds(1), nameof(UnfollowAfter));
+        if (Partitions is < 1 or > 1024)
+        {
+            failures.Add($"Tally:Cluster:Partitions is from 1 to 1024 (it is {Partitions}).");
+        }
+
+        if (LeaseTtl < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"Tally:Cluster:LeaseTtl is at least 1 s (it is {LeaseTtl}).");
+        }
+
+        if (ForwardTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Tally:Cluster:ForwardTimeout must be more than zero (it is {ForwardTimeout}).");
+        }
+
+        if (Replicas < 1)
+        {
+            failures.Add($"Tally:Cluster:Replicas is at least 1 (it is {Replicas}).");
+        }
+
+        if (HandoverWait < TimeSpan.Zero)
+        {
+            failures.Add($"Tally:Cluster:HandoverWait must not be negative (it is {HandoverWait}).");
+        }
+
+        if (LiveTick < TimeSpan.FromMilliseconds(1))
+        {
+            failures.Add($"Tally:Cluster:LiveTick is at least 1 ms (it is {LiveTick}).");
+        }
+
+        if (UnfollowAfter < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"Tally:Cluster:UnfollowAfter is at least 1 s (it is {UnfollowAfter}).");
+        }
+
         if (string.IsNullOrWhiteSpace(NodeId))
         {
-            throw new ArgumentException("Tally:Cluster:NodeId must not be empty.");
+            failures.Add("Tally:Cluster:NodeId must not be empty.");
         }
+
+        return failures;
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Tally.Cluster.Engine;
 using Tally.Engine;
 using Tally.Live;
 using Tally.Metrics;
@@ -31,7 +31,7 @@ public static class TallyApp
     {
         services.AddTallySqlite();
         services.AddSingleton<IPostConfigureOptions<SqliteStorageOptions>>(sp =>
-            new PostConfigureOptions<SqliteStorageOptions>(null, o => o.DataPath = sp.GetRequiredService<IOptions<TallyServerOptions>>().Value.DataPath));
+            new PostConfigureOptions<SqliteStorageOptions>(null, o => o.DataPath = TallyServerOptions.DataPathIn(sp.GetRequiredService<IConfiguration>())));
         services.AddSingleton(sp => new TallyEngine(
             sp.GetRequiredService<IEventLog>(),
             sp.GetRequiredService<ISnapshotStore>(),
@@ -62,7 +62,7 @@ public static class TallyApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
+            kestrel.Limits.MaxRequestBodySize = TallyServerOptions.MaxRequestBodyBytes;
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddTallySecurity(); // Kestrel's limits (Tally:Http), HSTS (Tally:Tls), security headers
@@ -77,14 +77,12 @@ public static class TallyApp
         builder.Services.AddTallyResponseCompression();
         builder.AddTallyTelemetry();
 
-        builder.Services.AddOptions<TallyServerOptions>().BindConfiguration("Tally")
-            .Validate(o => o.MaxBodyBytes > 0 && o.MaxBatchBodyBytes > 0 && o.MaxBatchVotes > 0, "Tally body and batch limits must be positive.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<TallyServerOptions>().BindConfiguration("Tally").ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TallyServerOptions>, TallyServerOptionsValidation>());
         builder.Services.AddSingleton<AdminKeySetup>();
         builder.Services.AddSingleton<IPostConfigureOptions<TallyServerOptions>>(sp => sp.GetRequiredService<AdminKeySetup>());
-        builder.Services.AddOptions<TallyEngineOptions>().BindConfiguration("Tally:Engine")
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
+        builder.Services.AddOptions<TallyEngineOptions>().BindConfiguration("Tally:Engine").ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TallyEngineOptions>, TallyEngineOptionsValidation>());
 
         builder.Services.AddSingleton(TimeProvider.System);
         switch (builder.Configuration["Tally:Mode"]?.ToLowerInvariant())
@@ -107,9 +105,8 @@ public static class TallyApp
 
         builder.Services.AddTallyLimits(); // rate limits (after the mode: cluster mode keeps its buckets in Redis), caps per address, trusted proxies
         builder.Services.AddTallyAccess();
-        builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live")
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
+        builder.Services.AddOptions<LiveOptions>().BindConfiguration("Tally:Live").ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LiveOptions>, LiveOptionsValidation>());
         builder.Services.AddSingleton(sp =>
         {
             var engine = sp.GetRequiredService<ITallyEngine>();
@@ -118,10 +115,7 @@ public static class TallyApp
                 sp.GetRequiredService<IOptions<LiveOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<TallyMetrics>());
-            if (engine is ClusterEngine cluster)
-            {
-                cluster.IsStreamed = hub.HasStream; // a node follows a poll's live updates while its hub streams the poll
-            }
+            (engine as ILiveHubAware)?.AttachHub(hub); // e.g. a cluster node follows a poll's live updates while its hub streams the poll
 
             return hub;
         });
@@ -132,6 +126,11 @@ public static class TallyApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+
+        // Every setting bound with ValidateOnStart is checked now, all together, so that a bad configuration is reported
+        // whole. The host checks them again at start, but only after it has made its hosted services, and the first of
+        // those that reads a bad setting would report just its own.
+        app.Services.GetService<IStartupValidator>()?.Validate();
         app.UseTallySecurityHeaders();
         app.UseTallyForwardedHeaders(); // X-Forwarded-For from Tally:Proxies:Trusted only (default: loopback)
         app.UseTallyResponseCompression();

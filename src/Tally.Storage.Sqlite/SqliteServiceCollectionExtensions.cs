@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Tally.Access;
 using Tally.Storage;
 using Tally.Storage.Sqlite;
@@ -23,8 +24,8 @@ public static class SqliteServiceCollectionExtensions
             options.Configure(configure);
         }
 
-        options.Validate(o => !string.IsNullOrWhiteSpace(o.DataPath) && !string.IsNullOrWhiteSpace(o.FileName), "Tally:Sqlite needs a DataPath and a FileName.")
-            .ValidateOnStart();
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStorageOptions>, SqliteStorageOptionsValidation>());
         services.RemoveAll<IEventLog>();
         services.RemoveAll<ISnapshotStore>();
         services.RemoveAll<IAccessStore>();

@@ -11,6 +11,7 @@ using Tally.Cluster.Ledger;
 using Tally.Cluster.ReadModels;
 using Tally.Cluster.Snapshots;
 using Tally.Engine;
+using Tally.Live;
 using Tally.Metrics;
 using Tally.Polls;
 using Tally.Projections;
@@ -28,7 +29,7 @@ namespace Tally.Cluster.Engine;
 /// follow, into its <see cref="Catalog"/>, which its live hub streams. Nodes keep no state a client depends on,
 /// so any node serves any request.
 /// </summary>
-public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
+public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposable
 {
     private readonly INatsConnection _nats;
     private readonly ClusterOptions _options;
@@ -50,8 +51,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(nats);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(engineOptions);
-        options.Validate();
-        engineOptions.Validate();
+        if (options.Failures().Concat(engineOptions.Failures()).ToList() is { Count: > 0 } failures)
+        {
+            throw new ArgumentException(string.Join(" ", failures), nameof(options));
+        }
+
         _nats = nats;
         _options = options;
         _time = time ?? TimeProvider.System;
@@ -76,11 +80,21 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
         Ledger = ledger is null ? null : new LedgerProjector(nats, options, ledger, _logger);
     }
 
-    /// <summary>Whether the live hub still streams a poll: a followed poll it no longer streams is unfollowed after a while.</summary>
-    public Func<string, bool> IsStreamed
+    /// <summary>
+    /// Whether the live hub still streams a poll: a followed poll it no longer streams is unfollowed after
+    /// <see cref="ClusterOptions.UnfollowAfter"/>. Until <see cref="AttachHub"/> (or a test) sets it, nothing is unfollowed.
+    /// </summary>
+    internal Func<string, bool> IsStreamed
     {
         get => _follower.IsStreamed;
         set => _follower.IsStreamed = value;
+    }
+
+    /// <summary>Follows a poll's live updates for as long as <paramref name="hub"/> streams it (and <see cref="ClusterOptions.UnfollowAfter"/> more).</summary>
+    public void AttachHub(LiveHub hub)
+    {
+        ArgumentNullException.ThrowIfNull(hub);
+        _follower.IsStreamed = hub.HasStream;
     }
 
     /// <summary>True while this node subscribes to the poll's live updates (its watchers follow it).</summary>
@@ -108,6 +122,16 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
 
     /// <summary>Events the partitions this node took at start replayed (the start-up log line).</summary>
     public long ReplayedEvents { get; private set; }
+
+    /// <summary>Test hook: wraps the log of each partition this node takes from now on (to hold or fail its appends).</summary>
+    internal Func<int, IEventLog, IEventLog> PartitionLog
+    {
+        get => _ownership.PartitionLog;
+        set => _ownership.PartitionLog = value;
+    }
+
+    /// <summary>Votes waiting in the queues of the partitions this node owns now (tests).</summary>
+    internal int QueuedVotes => _ownership.QueuedVotes;
 
     /// <summary>Events replayed when this node took <paramref name="partition"/> (after its snapshot); -1 when not owned.</summary>
     internal long ReplayedEventsOf(int partition) => _ownership.ReplayedEvents(partition);
@@ -144,6 +168,7 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _follower.DisposeAsync().ConfigureAwait(false); // a node never started has its follower's timer still
         _ownership.Dispose();
     }
 
@@ -154,6 +179,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     public async ValueTask<Outcome<PollDefinition>> FindPollAsync(string pollId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pollId);
+        if (!_running)
+        {
+            return Rejection.NotStarted; // as every engine: a stopped node answers nothing, not even what it keeps
+        }
+
         if (_definitions.TryGetValue(pollId, out var known))
         {
             return known;
@@ -172,14 +202,14 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     public async ValueTask<Outcome<PollResults>> GetResultsAsync(string pollId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pollId);
-        if (!IsPollId(pollId))
-        {
-            return TallyEngine.UnknownPoll(pollId);
-        }
-
         if (Refusal() is { } refused)
         {
             return refused;
+        }
+
+        if (!IsPollId(pollId))
+        {
+            return TallyEngine.UnknownPoll(pollId);
         }
 
         var outcome = await RouteAsync(
@@ -199,12 +229,12 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     public async ValueTask<Outcome<PollDefinition>> WatchAsync(string pollId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pollId);
-        if (!IsPollId(pollId))
+        if (Refusal() is { } refused)
         {
-            return TallyEngine.UnknownPoll(pollId);
+            return refused;
         }
 
-        return Refusal() is { } refused ? refused : await _follower.FollowAsync(pollId, cancellationToken).ConfigureAwait(false);
+        return IsPollId(pollId) ? await _follower.FollowAsync(pollId, cancellationToken).ConfigureAwait(false) : TallyEngine.UnknownPoll(pollId);
     }
 
     /// <summary>
@@ -214,6 +244,11 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     public async Task<Outcome<PollPage>> ListPollsAsync(string? workspace, int limit, string? cursor, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        if (Refusal() is { } refused)
+        {
+            return refused;
+        }
+
         DateTimeOffset? before = null;
         string? beforeId = null;
         if (cursor is not null)
@@ -224,11 +259,6 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             }
 
             (before, beforeId) = (at, id);
-        }
-
-        if (Refusal() is { } refused)
-        {
-            return refused;
         }
 
         var shares = await Task.WhenAll(Enumerable.Range(0, _options.Partitions).Select(p => RouteAsync(
@@ -252,14 +282,14 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(pollId);
         ArgumentNullException.ThrowIfNull(voterId);
-        if (!IsPollId(pollId))
-        {
-            return TallyEngine.UnknownPoll(pollId);
-        }
-
         if (Refusal() is { } refused)
         {
             return refused;
+        }
+
+        if (!IsPollId(pollId))
+        {
+            return TallyEngine.UnknownPoll(pollId);
         }
 
         return await RouteAsync(
@@ -324,9 +354,12 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
     }
 
     /// <summary>
-    /// Casts many ballots: each partition's share goes to its owner at once. Unlike embedded mode, admission is
-    /// all or nothing per partition, not per batch: a share its owner cannot take is answered item by item
-    /// (rejected, unavailable or overloaded) while the other shares count.
+    /// Casts many ballots: each partition's share goes to its owner at once, and is admitted there as embedded mode
+    /// admits a share. A share its owner cannot take (its queue is full, it has no owner, it did not answer) has each
+    /// of its ballots answered with that refusal while the other shares count; the batch is refused as a whole only
+    /// when nothing of it could be taken (<see cref="BatchOutcome"/>). A forwarded share of more than
+    /// <see cref="CommandForwarding.MaxForwardedVotes"/> ballots (or more than one NATS message holds) goes in pieces,
+    /// each admitted on its own: under a full queue, part of such a share may count.
     /// </summary>
     public async Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes)
     {
@@ -336,24 +369,45 @@ public sealed class ClusterEngine : ITallyEngine, IAsyncDisposable
             return refused;
         }
 
+        if (votes.Count == 0)
+        {
+            return Array.Empty<VoteOutcome>();
+        }
+
         var results = new VoteOutcome[votes.Count];
         var shares = Enumerable.Range(0, votes.Count).GroupBy(i => PartitionOf(votes[i].PollId));
         await Task.WhenAll(shares.Select(async share =>
         {
             var indexes = share.ToArray();
-            var part = indexes.Select(i => votes[i]).ToArray();
-            var outcome = await RouteAsync(
-                share.Key,
-                engine => engine.CastVotesAsync(part),
-                new ForwardedCommand(ForwardedKind.Votes, Votes: part),
-                (reply, p) => reply.Votes is { } answered ? answered : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
-
+            var answers = await CastShareAsync(share.Key, [.. indexes.Select(i => votes[i])]).ConfigureAwait(false);
             for (var k = 0; k < indexes.Length; k++)
             {
-                results[indexes[k]] = outcome.Value is { } values ? values[k] : VoteOutcome.Rejected(outcome.Rejection!);
+                results[indexes[k]] = answers[k];
             }
         })).ConfigureAwait(false);
-        return results;
+        return BatchOutcome.From(results);
+    }
+
+    /// <summary>
+    /// One partition's share on its owner: at once when this node owns the partition; else forwarded in pieces that
+    /// each fit one NATS message (<see cref="CommandForwarding.Pieces"/>), one after the other, so that the owner
+    /// decides the ballots in order. The owner admits each piece on its own.
+    /// </summary>
+    private async Task<VoteOutcome[]> CastShareAsync(int partition, CastVote[] share)
+    {
+        var pieces = Local(partition) is null ? _forwarding.Pieces(share) : [share];
+        var answers = new List<VoteOutcome>(share.Length);
+        foreach (var piece in pieces)
+        {
+            var outcome = await RouteAsync(
+                partition,
+                engine => engine.CastVotesAsync(piece),
+                new ForwardedCommand(ForwardedKind.Votes, Votes: piece),
+                (reply, p) => reply.Votes is { } answered ? answered : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+            answers.AddRange(outcome.Value ?? Enumerable.Repeat(VoteOutcome.Rejected(outcome.Rejection!), piece.Length));
+        }
+
+        return [.. answers];
     }
 
     /// <summary>Test hook: stops renewing and serving without releasing anything, as a killed node would.</summary>

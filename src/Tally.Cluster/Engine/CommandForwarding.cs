@@ -15,8 +15,46 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
 {
     private const string OwnersQueue = "owners";
 
+    /// <summary>
+    /// Most ballots one forwarded request carries. Its answer must fit one NATS message too, and an answer is up to a
+    /// few hundred bytes a ballot (a rejection's sentence); 1,000 keeps it well under the default 1 MB.
+    /// </summary>
+    public const int MaxForwardedVotes = 1_000;
+
+    /// <summary>Room for a request's subject, reply subject and headers beside its payload.</summary>
+    private const int HeaderRoom = 4 * 1024;
+
     public static Rejection Unavailable(int partition) =>
         new(RejectionKind.Unavailable, $"Partition {partition} has no owner right now (a node is taking it over). Nothing was taken; retry.");
+
+    /// <summary>
+    /// <paramref name="votes"/> in order, in pieces of at most <see cref="MaxForwardedVotes"/> ballots whose request
+    /// fits the server's max payload (halved until it does; a single ballot always fits: its fields are bounded).
+    /// </summary>
+    public List<CastVote[]> Pieces(CastVote[] votes)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
+        var limit = (nats.ServerInfo?.MaxPayload ?? 1024 * 1024) - HeaderRoom;
+        var pieces = new List<CastVote[]>();
+        for (var at = 0; at < votes.Length; at += MaxForwardedVotes)
+        {
+            AddFitting(votes[at..Math.Min(votes.Length, at + MaxForwardedVotes)], limit, pieces);
+        }
+
+        return pieces;
+    }
+
+    private static void AddFitting(CastVote[] piece, int limit, List<CastVote[]> pieces)
+    {
+        if (piece.Length > 1 && ForwardedJson.Encode(new ForwardedCommand(ForwardedKind.Votes, Votes: piece)).Length > limit)
+        {
+            AddFitting(piece[..(piece.Length / 2)], limit, pieces);
+            AddFitting(piece[(piece.Length / 2)..], limit, pieces);
+            return;
+        }
+
+        pieces.Add(piece);
+    }
 
     /// <summary>Sends a command to the partition's owner and returns its answer; <see cref="ForwardedReply.NoOwner"/> when nobody took it.</summary>
     public async Task<ForwardedReply> SendAsync(int partition, ForwardedCommand command)

@@ -44,6 +44,12 @@ internal sealed class PartitionOwnership(
     /// <summary>The partitions owned now.</summary>
     public IReadOnlyCollection<int> Owned => [.. _owned.Keys.Order()];
 
+    /// <summary>Test hook: what the engine of a partition taken from now on writes through (its JetStream log by default).</summary>
+    public Func<int, IEventLog, IEventLog> PartitionLog { get; set; } = static (_, log) => log;
+
+    /// <summary>Votes waiting in the queues of the partitions owned now (tests).</summary>
+    public int QueuedVotes => _owned.Values.Sum(o => o.Engine.QueuedVotes);
+
     /// <summary>Events the partition's engine replayed when this node took it (after its snapshot); -1 when not owned.</summary>
     public long ReplayedEvents(int partition) => _owned.TryGetValue(partition, out var owned) ? owned.Engine.ReplayedEvents : -1;
 
@@ -201,7 +207,7 @@ internal sealed class PartitionOwnership(
             Subject = _options.EventSubject(partition),
             Replicas = _options.Replicas,
         }, _logger);
-        var engine = new TallyEngine(log, snapshots(partition), _partitionOptions, _time, metrics); // one meter for the node (each engine makes its own without it)
+        var engine = new TallyEngine(PartitionLog(partition, log), snapshots(partition), _partitionOptions, _time, metrics); // one meter for the node (each engine makes its own without it)
         engine.Faulted += (where, ex) =>
         {
             ClusterLog.PartitionFault(_logger, partition, where, ex);

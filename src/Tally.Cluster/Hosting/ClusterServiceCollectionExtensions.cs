@@ -39,9 +39,8 @@ public static class ClusterServiceCollectionExtensions
         services.AddOptions<RedisOptions>().BindConfiguration("Tally:Redis")
             .Validate(o => o.IsValid(), "Cluster mode needs Tally:Redis:Configuration, the Redis server's address, e.g. 127.0.0.1:6379 (Tally__Redis__Configuration in the environment).")
             .ValidateOnStart();
-        services.AddOptions<ClusterOptions>().BindConfiguration("Tally:Cluster")
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
+        services.AddOptions<ClusterOptions>().BindConfiguration("Tally:Cluster").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidation>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<INatsConnection>(sp => new NatsConnection(new NatsOpts
         {

@@ -6,10 +6,12 @@ namespace Tally.Access;
 /// <see cref="WorkspaceSettings"/> as the JSON document the storage adapters keep in one column:
 /// <c>{"jwt":{"issuer":…,"audience":…,"hmacSecret":…,"jwksUrl":…},"allowedOrigins":[…],"embedders":[…]}</c>.
 /// Null members are left out; a missing member reads as null (or an empty list), and an unknown one is skipped, so
-/// a settings field added later needs no schema change.
+/// a settings field added later needs no schema change. Public for the <see cref="IAccessStore"/> adapters, so that
+/// every store keeps the same document.
 /// </summary>
-internal static class WorkspaceSettingsJson
+public static class WorkspaceSettingsJson
 {
+    /// <summary>The settings as the JSON document above.</summary>
     public static string Encode(WorkspaceSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -35,6 +37,7 @@ internal static class WorkspaceSettingsJson
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
+    /// <summary>The settings a document written by <see cref="Encode"/> (by this version or another) holds; <see cref="JsonException"/> when it is not one.</summary>
     public static WorkspaceSettings Decode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -5,8 +5,15 @@ namespace Tally.Engine;
 
 /// <summary>
 /// The engine as the host sees it: commands in, the read model out. Embedded mode: <see cref="TallyEngine"/>
-/// (single process, SQLite). Cluster mode: the cluster adapter's engine (partitions owned across nodes).
+/// (single process, SQLite). Cluster mode: the cluster adapter's engine (partitions owned across nodes). Both answer
+/// alike (tests/Tally.Testing's <c>EngineSpecification</c> runs against each); where they may differ, it says so here.
 /// </summary>
+/// <remarks>
+/// Before <see cref="StartAsync"/> has finished and after <see cref="StopAsync"/>, every query and command answers
+/// <see cref="RejectionKind.Unavailable"/> (<see cref="Rejection.NotStarted"/>; a batch as a whole). Arguments that are
+/// null or out of range throw. Rejections carry a <see cref="Rejection.Kind"/> every engine gives for the same case;
+/// their <see cref="Rejection.Detail"/> sentences may differ.
+/// </remarks>
 public interface ITallyEngine
 {
     /// <summary>The read model every query and the live hub use.</summary>
@@ -48,7 +55,9 @@ public interface ITallyEngine
     /// <summary>
     /// Newest polls first, at most <paramref name="limit"/>, after the page <paramref name="cursor"/> (from a
     /// previous page's <see cref="PollPage.NextCursor"/>; null for the first page); only <paramref name="workspace"/>'s
-    /// polls when it is given. A cursor this engine did not give out is <see cref="RejectionKind.Invalid"/>.
+    /// polls when it is given. Cursors are opaque and each kind of engine has its own: one this engine did not give
+    /// out (another kind's, or garbage) is <see cref="RejectionKind.Invalid"/>. Polls created within the same
+    /// millisecond come in an order each engine fixes (embedded: its log's; cluster: by id).
     /// </summary>
     Task<Outcome<PollPage>> ListPollsAsync(string? workspace, int limit, string? cursor, CancellationToken cancellationToken);
 
@@ -58,11 +67,26 @@ public interface ITallyEngine
     /// </summary>
     ValueTask<Outcome<BallotLookup>> FindBallotAsync(string pollId, string voterId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Creates a poll under a new id (<see cref="TallyEngine.NewPollId"/>) and answers its first results once it is
+    /// durable; <see cref="RejectionKind.Invalid"/> with every wrong field otherwise.
+    /// </summary>
     Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command);
 
+    /// <summary>Closes a poll and answers its results; closing a closed poll answers them again (idempotent).</summary>
     Task<Outcome<PollResults>> ClosePollAsync(string pollId);
 
+    /// <summary>
+    /// Casts one ballot; the outcome is durable unless it is a rejection. <see cref="RejectionKind.Overloaded"/> when
+    /// the poll's partition's queue is full (nothing was taken).
+    /// </summary>
     ValueTask<VoteOutcome> CastVoteAsync(CastVote vote);
 
+    /// <summary>
+    /// Casts many ballots on any polls: one outcome per ballot, in order. Each partition's share is admitted on its own,
+    /// so a full partition refuses only its share (each of its ballots <see cref="RejectionKind.Overloaded"/>); the batch
+    /// is refused as a whole only when nothing of it could be taken (<see cref="BatchOutcome"/>). A cluster node that
+    /// forwards a share of more than a thousand ballots to the partition's owner sends it in pieces, each admitted on its own.
+    /// </summary>
     Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes);
 }

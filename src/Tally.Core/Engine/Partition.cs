@@ -238,8 +238,12 @@ internal sealed class Partition
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // At most MaxBatch votes in one append: the next item waits for the next batch when it would pass that
+            // (an item weighs at most MaxBatch, since batches are queued in pieces of that size).
             var votes = 0;
-            while (votes < _options.MaxBatch && reader.TryRead(out var work))
+            while (votes < _options.MaxBatch
+                && (votes == 0 || !reader.TryPeek(out var next) || votes + next.Weight <= _options.MaxBatch)
+                && reader.TryRead(out var work))
             {
                 _batch.Add(work);
                 votes += work.Weight;

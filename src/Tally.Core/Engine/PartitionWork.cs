@@ -36,8 +36,8 @@ internal sealed class SingleVoteWork(CastVote vote) : PartitionWork
         _done.TrySetResult(failure is not null ? VoteOutcome.Rejected(Partition.AppendFailed(failure)) : _outcome);
 }
 
-/// <summary>The ballots of one <c>POST /v1/votes/batch</c> that belong to one partition.</summary>
-internal sealed class BatchVoteWork(VoteBatch batch, List<int> indexes) : PartitionWork
+/// <summary>Ballots of one <c>POST /v1/votes/batch</c> that belong to one partition (at most <see cref="TallyEngineOptions.MaxBatch"/>).</summary>
+internal sealed class BatchVoteWork(VoteBatch batch, IReadOnlyList<int> indexes) : PartitionWork
 {
     public override int Weight => indexes.Count;
 

@@ -33,7 +33,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(snapshots);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        options.ThrowIfInvalid(nameof(options));
         PollRules.EnsureNormalization();
         _log = log;
         _snapshots = snapshots;
@@ -134,12 +134,24 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask<Outcome<PollDefinition>> FindPollAsync(string pollId, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Catalog.FindPoll(pollId) is { } poll ? (Outcome<PollDefinition>)poll : UnknownPoll(pollId));
+    public ValueTask<Outcome<PollDefinition>> FindPollAsync(string pollId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        return ValueTask.FromResult(
+            !_running ? Rejection.NotStarted
+            : Catalog.FindPoll(pollId) is { } poll ? (Outcome<PollDefinition>)poll
+            : UnknownPoll(pollId));
+    }
 
     /// <inheritdoc />
-    public ValueTask<Outcome<PollResults>> GetResultsAsync(string pollId, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Catalog.FindResults(pollId) is { } results ? (Outcome<PollResults>)results : UnknownPoll(pollId));
+    public ValueTask<Outcome<PollResults>> GetResultsAsync(string pollId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        return ValueTask.FromResult(
+            !_running ? Rejection.NotStarted
+            : Catalog.FindResults(pollId) is { } results ? (Outcome<PollResults>)results
+            : UnknownPoll(pollId));
+    }
 
     /// <inheritdoc />
     /// <remarks>The catalog holds every poll here, always current.</remarks>
@@ -149,6 +161,11 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     public Task<Outcome<PollPage>> ListPollsAsync(string? workspace, int limit, string? cursor, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        if (!_running)
+        {
+            return Task.FromResult<Outcome<PollPage>>(Rejection.NotStarted);
+        }
+
         var before = long.MaxValue;
         if (cursor is not null && !PollCursor.TryReadPosition(cursor, out before))
         {
@@ -186,6 +203,11 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     public Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command)
     {
         ArgumentNullException.ThrowIfNull(command);
+        if (!_running)
+        {
+            return Task.FromResult<Outcome<PollResults>>(Rejection.NotStarted);
+        }
+
         string id;
         do
         {
@@ -196,11 +218,21 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         return CreatePollAsync(command, id);
     }
 
-    /// <summary>Creates a poll with an id chosen by the caller (cluster mode picks ids before routing); a taken id is refused as unavailable.</summary>
-    internal async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command, string id)
+    /// <summary>
+    /// Creates a poll with an id the caller chose, for an engine that routes commands by poll id before it creates
+    /// the poll (cluster mode picks the id, then sends the command to the owner of the id's partition). The id
+    /// should come from <see cref="NewPollId"/>; one that is taken is refused as <see cref="RejectionKind.Unavailable"/>
+    /// (retry with another). Otherwise as <see cref="CreatePollAsync(CreatePoll)"/>.
+    /// </summary>
+    public async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command, string id)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(id);
+        if (!_running)
+        {
+            return Rejection.NotStarted;
+        }
+
         var definition = PollRules.TryDefine(command, id, NowMilliseconds(), out var rejection);
         if (definition is null)
         {
@@ -215,6 +247,11 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     public async Task<Outcome<PollResults>> ClosePollAsync(string pollId)
     {
         ArgumentNullException.ThrowIfNull(pollId);
+        if (!_running)
+        {
+            return Rejection.NotStarted;
+        }
+
         if (Catalog.FindPoll(pollId) is null)
         {
             return TallyEngine.UnknownPoll(pollId);
@@ -252,16 +289,26 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     }
 
     /// <summary>
-    /// Casts many ballots on any polls. Admission is all or nothing: when any partition's queue lacks
-    /// room, nothing is queued and the call answers <see cref="RejectionKind.Overloaded"/>.
-    /// Otherwise each ballot gets its own outcome, in order.
+    /// Casts many ballots on any polls, each partition's share queued at once. A share whose partition's queue lacks
+    /// room is answered <see cref="RejectionKind.Overloaded"/> ballot by ballot while the other shares count; the
+    /// batch is refused as a whole only when nothing of it could be taken (<see cref="BatchOutcome"/>). Otherwise
+    /// each ballot gets its own outcome, in order.
     /// </summary>
     public async Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes)
     {
         ArgumentNullException.ThrowIfNull(votes);
+        if (!_running)
+        {
+            if (votes.Count > 0)
+            {
+                Metrics.RecordRejected(RejectionKind.Unavailable, votes.Count);
+            }
+
+            return Rejection.NotStarted;
+        }
+
         var results = new VoteOutcome[votes.Count];
         var byPartition = new List<int>?[_partitions.Length];
-        var parts = 0;
         VoteTally? refused = null; // counted here; the partitions count what they decide
         CastVote[]? admitted = null; // a copy, once a ballot's voterId was normalised
         for (var i = 0; i < votes.Count; i++)
@@ -278,14 +325,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
                 (admitted ??= [.. votes])[i] = vote;
             }
 
-            var p = PartitionOf(votes[i].PollId).Index;
-            if (byPartition[p] is null)
-            {
-                byPartition[p] = [];
-                parts++;
-            }
-
-            byPartition[p]!.Add(i);
+            (byPartition[PartitionOf(votes[i].PollId).Index] ??= []).Add(i);
         }
 
         if (refused is not null)
@@ -293,41 +333,63 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             Metrics.RecordVotes(refused);
         }
 
-        if (parts == 0)
-        {
-            return results;
-        }
-
-        var admissible = byPartition.Sum(p => p?.Count ?? 0);
-        if (!_running)
-        {
-            Metrics.RecordRejected(RejectionKind.Unavailable, admissible);
-            return Rejection.NotStarted;
-        }
-
+        // Each share is admitted on its own: one full partition refuses its share, not the batch.
+        var parts = 0;
         for (var p = 0; p < byPartition.Length; p++)
         {
-            if (byPartition[p] is { } indexes && !_partitions[p].TryReserve(indexes.Count))
+            if (byPartition[p] is not { } indexes)
             {
-                for (var q = 0; q < p; q++)
-                {
-                    if (byPartition[q] is { } taken)
-                    {
-                        _partitions[q].Release(taken.Count);
-                    }
-                }
+                continue;
+            }
 
-                Metrics.RecordQueueFull(admissible);
-                return Rejection.Overloaded;
+            if (_partitions[p].TryReserve(indexes.Count))
+            {
+                parts++;
+                continue;
+            }
+
+            foreach (var i in indexes)
+            {
+                results[i] = VoteOutcome.Rejected(Rejection.Overloaded);
+            }
+
+            Metrics.RecordQueueFull(indexes.Count);
+            byPartition[p] = null;
+        }
+
+        if (parts == 0)
+        {
+            return BatchOutcome.From(results);
+        }
+
+        // A share admitted whole goes to its partition's queue in pieces of at most MaxBatch ballots, so that no append
+        // holds more than MaxBatch votes' events (cluster mode's log puts one append in one NATS message).
+        var pieces = new List<(Partition Partition, IReadOnlyList<int> Indexes)>(parts);
+        for (var p = 0; p < byPartition.Length; p++)
+        {
+            if (byPartition[p] is not { } indexes)
+            {
+                continue;
+            }
+
+            if (indexes.Count <= _options.MaxBatch)
+            {
+                pieces.Add((_partitions[p], indexes));
+                continue;
+            }
+
+            foreach (var piece in indexes.Chunk(_options.MaxBatch))
+            {
+                pieces.Add((_partitions[p], piece));
             }
         }
 
-        var batch = new VoteBatch(admitted ?? votes, results, parts);
-        for (var p = 0; p < byPartition.Length; p++)
+        var batch = new VoteBatch(admitted ?? votes, results, pieces.Count);
+        foreach (var (partition, indexes) in pieces)
         {
-            if (byPartition[p] is { } indexes && !_partitions[p].Post(new BatchVoteWork(batch, indexes)))
+            if (!partition.Post(new BatchVoteWork(batch, indexes)))
             {
-                // Stopping: answer these as unavailable; the parts already queued still complete.
+                // Stopping: answer these as unavailable; the pieces already queued still complete.
                 foreach (var i in indexes)
                 {
                     results[i] = VoteOutcome.Rejected(Rejection.Stopping);
@@ -339,7 +401,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             }
         }
 
-        return await batch.Task.ConfigureAwait(false);
+        return BatchOutcome.From(await batch.Task.ConfigureAwait(false));
     }
 
     /// <summary>Writes a snapshot of every partition's state now.</summary>
@@ -403,9 +465,15 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
 
     private Partition PartitionOf(string pollId) => _partitions[PartitionIndex(pollId, _partitions.Length)];
 
-    /// <summary>FNV-1a over the id's UTF-16 code units: stable across processes and restarts.</summary>
-    internal static int PartitionIndex(string pollId, int partitions)
+    /// <summary>
+    /// The partition of <paramref name="partitions"/> a poll falls in: FNV-1a over the id's UTF-16 code units modulo
+    /// the count, stable across processes, restarts and versions (cluster mode routes by it, and its stream's
+    /// subjects depend on it, so it never changes).
+    /// </summary>
+    public static int PartitionIndex(string pollId, int partitions)
     {
+        ArgumentNullException.ThrowIfNull(pollId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partitions);
         var hash = 2166136261u;
         foreach (var c in pollId)
         {
@@ -415,7 +483,8 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         return (int)(hash % (uint)partitions);
     }
 
-    internal static string NewPollId() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
+    /// <summary>A new random poll id: 10 lowercase letters and digits (without the look-alikes l, o, 0 and 1).</summary>
+    public static string NewPollId() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 10);
 
     private DateTimeOffset NowMilliseconds()
     {

@@ -24,16 +24,57 @@ public sealed class TallyEngineOptions
     /// <summary>How often polls whose <c>closesAt</c> passed are closed. Default 1 second.</summary>
     public TimeSpan ExpiryCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Throws when a setting is out of range.</summary>
-    public void Validate()
+    /// <summary>
+    /// Every setting that is out of range, one sentence each naming it by its configuration key (none when all are
+    /// fine). The host reports them all at start (an <c>IValidateOptions</c> over this); the engines refuse options with any.
+    /// </summary>
+    public IReadOnlyList<string> Failures()
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(Partitions, 1, nameof(Partitions));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(Partitions, 256, nameof(Partitions));
-        ArgumentOutOfRangeException.ThrowIfLessThan(QueueCapacity, 1, nameof(QueueCapacity));
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatch, 1, nameof(MaxBatch));
-        ArgumentOutOfRangeException.ThrowIfLessThan(SnapshotEveryEvents, 1, nameof(SnapshotEveryEvents));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SnapshotInterval, TimeSpan.Zero, nameof(SnapshotInterval));
-        ArgumentOutOfRangeException.ThrowIfLessThan(IdempotencyRetention, TimeSpan.FromHours(24), nameof(IdempotencyRetention));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ExpiryCheckInterval, TimeSpan.Zero, nameof(ExpiryCheckInterval));
+        var failures = new List<string>();
+        if (Partitions is < 1 or > 256)
+        {
+            failures.Add($"Tally:Engine:Partitions is from 1 to 256 (it is {Partitions}).");
+        }
+
+        if (QueueCapacity < 1)
+        {
+            failures.Add($"Tally:Engine:QueueCapacity is at least 1 (it is {QueueCapacity}).");
+        }
+
+        if (MaxBatch < 1)
+        {
+            failures.Add($"Tally:Engine:MaxBatch is at least 1 (it is {MaxBatch}).");
+        }
+
+        if (SnapshotEveryEvents < 1)
+        {
+            failures.Add($"Tally:Engine:SnapshotEveryEvents is at least 1 (it is {SnapshotEveryEvents}).");
+        }
+
+        if (SnapshotInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"Tally:Engine:SnapshotInterval must be more than zero (it is {SnapshotInterval}).");
+        }
+
+        if (IdempotencyRetention < TimeSpan.FromHours(24))
+        {
+            failures.Add($"Tally:Engine:IdempotencyRetention is at least 24 hours, the contract's minimum (it is {IdempotencyRetention}).");
+        }
+
+        if (ExpiryCheckInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"Tally:Engine:ExpiryCheckInterval must be more than zero (it is {ExpiryCheckInterval}).");
+        }
+
+        return failures;
+    }
+
+    /// <summary>The constructor-time guard of the engines: <see cref="ArgumentException"/> naming every <see cref="Failures"/>.</summary>
+    internal void ThrowIfInvalid(string paramName)
+    {
+        if (Failures() is { Count: > 0 } failures)
+        {
+            throw new ArgumentException(string.Join(" ", failures), paramName);
+        }
     }
 }

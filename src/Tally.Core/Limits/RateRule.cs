@@ -15,10 +15,10 @@ public sealed class RateRule
     public bool Enabled => Rate > 0;
 
     /// <summary>Time (ticks of 100 ns) one token takes to come back: GCRA's emission interval.</summary>
-    internal long IntervalTicks => (long)Math.Max(1, Math.Round(TimeSpan.TicksPerSecond / Rate));
+    public long IntervalTicks => (long)Math.Max(1, Math.Round(TimeSpan.TicksPerSecond / Rate));
 
     /// <summary>Time (ticks) an empty bucket takes to fill: GCRA's tolerance, the whole bucket in time.</summary>
-    internal long CapacityTicks => IntervalTicks * Burst;
+    public long CapacityTicks => IntervalTicks * Burst;
 
     /// <summary>Seconds an empty bucket takes to fill, rounded up (at least 1): the window of the <c>RateLimit-Policy</c> header.</summary>
     public long WindowSeconds => Math.Max(1, (long)Math.Ceiling(Burst / Rate));

@@ -29,7 +29,11 @@ public sealed class LiveHub : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        if (options.Failures() is { Count: > 0 } failures)
+        {
+            throw new ArgumentException(string.Join(" ", failures), nameof(options));
+        }
+
         _catalog = catalog;
         _options = options;
         _time = time ?? TimeProvider.System;

@@ -34,15 +34,53 @@ public sealed class LiveOptions
     /// <summary>An SSE stream with nothing to say sends a comment this often, so proxies keep it open. Default 15 s.</summary>
     public TimeSpan SseHeartbeat { get; set; } = TimeSpan.FromSeconds(15);
 
-    public void Validate()
+    /// <summary>
+    /// Every setting that is out of range, one sentence each naming it by its configuration key (none when all are
+    /// fine). The host reports them all at start (an <c>IValidateOptions</c> over this); the hub refuses options with any.
+    /// </summary>
+    public IReadOnlyList<string> Failures()
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(Tick, TimeSpan.FromMilliseconds(1), nameof(Tick));
-        ArgumentOutOfRangeException.ThrowIfLessThan(PresenceInterval, TimeSpan.Zero, nameof(PresenceInterval));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleStreamTimeout, TimeSpan.Zero, nameof(IdleStreamTimeout));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Shards, 1, nameof(Shards));
-        ArgumentOutOfRangeException.ThrowIfLessThan(HistoryLength, 1, nameof(HistoryLength));
-        ArgumentOutOfRangeException.ThrowIfLessThan(ConnectionQueueCapacity, 2, nameof(ConnectionQueueCapacity));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(StuckTimeout, TimeSpan.Zero, nameof(StuckTimeout));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SseHeartbeat, TimeSpan.Zero, nameof(SseHeartbeat));
+        var failures = new List<string>();
+        if (Tick < TimeSpan.FromMilliseconds(1))
+        {
+            failures.Add($"Tally:Live:Tick is at least 1 ms (it is {Tick}).");
+        }
+
+        if (PresenceInterval < TimeSpan.Zero)
+        {
+            failures.Add($"Tally:Live:PresenceInterval must not be negative (it is {PresenceInterval}).");
+        }
+
+        if (IdleStreamTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Tally:Live:IdleStreamTimeout must be more than zero (it is {IdleStreamTimeout}).");
+        }
+
+        if (Shards < 1)
+        {
+            failures.Add($"Tally:Live:Shards is at least 1 (it is {Shards}).");
+        }
+
+        if (HistoryLength < 1)
+        {
+            failures.Add($"Tally:Live:HistoryLength is at least 1 (it is {HistoryLength}).");
+        }
+
+        if (ConnectionQueueCapacity < 2)
+        {
+            failures.Add($"Tally:Live:ConnectionQueueCapacity is at least 2 (it is {ConnectionQueueCapacity}).");
+        }
+
+        if (StuckTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Tally:Live:StuckTimeout must be more than zero (it is {StuckTimeout}).");
+        }
+
+        if (SseHeartbeat <= TimeSpan.Zero)
+        {
+            failures.Add($"Tally:Live:SseHeartbeat must be more than zero (it is {SseHeartbeat}).");
+        }
+
+        return failures;
     }
 }

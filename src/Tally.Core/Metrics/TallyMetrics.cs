@@ -124,8 +124,12 @@ public sealed class TallyMetrics : IDisposable
         tally.Clear();
     }
 
-    /// <summary>Ballots answered with <paramref name="kind"/> (already-voted counts as duplicate).</summary>
-    internal void RecordRejected(RejectionKind kind, long votes = 1)
+    /// <summary>
+    /// Counts <paramref name="votes"/> ballots refused with <paramref name="kind"/> in <c>tally_votes_total</c> (already-voted
+    /// as <c>duplicate</c>, the others as <c>rejected</c> with their reason), for a host that refuses ballots before they
+    /// reach the engine (admission, rate limits); the engine counts its own answers.
+    /// </summary>
+    public void RecordRejected(RejectionKind kind, long votes = 1)
     {
         if (kind == RejectionKind.AlreadyVoted)
         {

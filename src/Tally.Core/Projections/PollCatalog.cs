@@ -5,7 +5,8 @@ namespace Tally.Projections;
 
 /// <summary>
 /// The read model every query uses: each poll's latest <see cref="PollResults"/> and the polls in
-/// creation order. Written only by partitions after a durable commit; read from any thread.
+/// creation order. Written by one writer per poll (an embedded partition after a durable commit, or a cluster
+/// node's follower with the owner's updates); read from any thread.
 /// </summary>
 public sealed class PollCatalog
 {
@@ -19,8 +20,11 @@ public sealed class PollCatalog
     /// <summary>Polls whose latest results are open (a gauge; closed polls never reopen).</summary>
     public int OpenCount => Volatile.Read(ref _open);
 
-    /// <summary>Raised on the committing partition's thread after every publication; handlers must not block.</summary>
-    internal event Action<PollResults>? Published;
+    /// <summary>
+    /// Raised after every <see cref="Publish"/>, on the publishing writer's thread, with the results just published;
+    /// handlers must not block (the live hub and cluster mode's relays only mark the poll as changed).
+    /// </summary>
+    public event Action<PollResults>? Published;
 
     /// <summary>The poll's definition, or null when no such poll is durable.</summary>
     public PollDefinition? FindPoll(string pollId) => _polls.TryGetValue(pollId, out var e) ? e.Results.Poll : null;
@@ -84,8 +88,15 @@ public sealed class PollCatalog
         return byTime != 0 ? byTime : string.CompareOrdinal(poll.Id, pollId);
     }
 
-    internal void Publish(PollResults results, long createdPosition)
+    /// <summary>
+    /// Makes <paramref name="results"/> the poll's latest, then raises <see cref="Published"/>. Only the poll's one
+    /// writer calls it, with results newer than the ones it replaces; <paramref name="createdPosition"/> places a poll
+    /// seen for the first time in <see cref="List"/>'s order (its creation's position in the writer's log, or any
+    /// increasing number) and is ignored afterwards.
+    /// </summary>
+    public void Publish(PollResults results, long createdPosition)
     {
+        ArgumentNullException.ThrowIfNull(results);
         if (_polls.TryGetValue(results.Poll.Id, out var existing))
         {
             if (existing.Results.Status == PollStatus.Open && results.Status == PollStatus.Closed)

@@ -36,7 +36,9 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
     /// <summary>
     /// Admits each ballot of a batch as <see cref="CastAsync"/> does (a refused one is answered in its place, the
     /// others go on), then casts the admitted ones together. The rate limits count every admitted vote (each voter's
-    /// bucket its own votes), and a batch past one of them is refused whole.
+    /// bucket its own votes), and a batch past one of them is refused whole. Otherwise the batch is refused whole only
+    /// as <see cref="BatchOutcome"/> says, over every ballot's answer: when none could be taken and each was refused
+    /// overloaded or unavailable.
     /// </summary>
     public async Task<Outcome<VoteOutcome[]>> CastBatchAsync(Visitor visitor, IReadOnlyList<Ballot?> ballots, CancellationToken cancellationToken)
     {
@@ -67,7 +69,7 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
 
         if (admitted.Count == 0)
         {
-            return results;
+            return BatchOutcome.From(results);
         }
 
         if (await limits.CheckVotesAsync(visitor, voters, cancellationToken).ConfigureAwait(false) is { } limited)
@@ -76,17 +78,12 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
         }
 
         var cast = await engine.CastVotesAsync(admitted).ConfigureAwait(false);
-        if (cast.Rejection is { } refused)
-        {
-            return refused;
-        }
-
         for (var k = 0; k < at.Count; k++)
         {
-            results[at[k]] = cast.Value![k];
+            results[at[k]] = cast.Value is { } answers ? answers[k] : VoteOutcome.Rejected(cast.Rejection!);
         }
 
-        return results;
+        return BatchOutcome.From(results);
     }
 
     private VoteOutcome Refused(Rejection rejection)

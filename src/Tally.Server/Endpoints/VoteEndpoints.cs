@@ -125,7 +125,7 @@ internal static class VoteEndpoints
         var outcome = await admission.CastBatchAsync(visitor.Value!, ballots, request.HttpContext.RequestAborted);
         if (outcome.Rejection is { } rejection)
         {
-            return HttpAccess.Refuse(request.HttpContext.Response, rejection); // nothing of the batch was taken
+            return HttpAccess.Refuse(request.HttpContext.Response, rejection); // nothing of the batch counted (rate-limited, or no ballot could be taken)
         }
 
         return TypedResults.Ok(new BatchVoteResponse([.. outcome.Value!.Select(o => o.ToBatchResult())]));

@@ -206,4 +206,28 @@ public sealed class ClusterEngineTests(ClusterEngines engines) : IAsyncLifetime
         Assert.Equal(RejectionKind.AlreadyVoted, outcome.Rejection?.Kind); // the ballots came back with the snapshot
         Assert.Equal(20, (await ClusterNodes.ResultsAsync(b, poll))!.TotalVotes);
     }
+
+    [Fact]
+    public async Task The_largest_batch_a_client_may_send_is_answered_whole_when_its_poll_is_owned_by_another_node()
+    {
+        var a = await _cluster.StartNodeAsync("a");
+        var b = await _cluster.StartNodeAsync("b");
+        await Eventually.WaitUntilAsync(() => a.OwnedPartitions.Count == _cluster.Partitions / 2 && b.OwnedPartitions.Count == _cluster.Partitions / 2, Timeout);
+        string poll;
+        do
+        {
+            poll = await ClusterNodes.CreatePollAsync(a);
+        }
+        while (!b.OwnedPartitions.Contains(a.PartitionOf(poll)));
+
+        // 10,000 ballots (the server's most) on one poll with the longest ids: one share, forwarded from a to b.
+        var votes = Enumerable.Range(0, 10_000)
+            .Select(i => new CastVote(poll, [1 + (i % 2)], i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture) + new string('v', 122), i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture) + new string('k', 122)))
+            .ToArray();
+        var outcome = await a.CastVotesAsync(votes).WaitAsync(Timeout);
+
+        Assert.True(outcome.Value is not null, outcome.Rejection?.Detail);
+        Assert.All(outcome.Value!, o => Assert.Equal(VoteStatus.Counted, o.Status));
+        Assert.Equal(10_000, (await ClusterNodes.ResultsAsync(a, poll))!.TotalVotes);
+    }
 }

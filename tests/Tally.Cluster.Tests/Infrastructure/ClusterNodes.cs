@@ -21,17 +21,29 @@ public sealed class ClusterNodes(string natsUrl, int partitions = 8) : IAsyncDis
     public int Partitions => partitions;
 
     /// <param name="postgres">A PostgreSQL for the ledger and the partitions' snapshots; none by default.</param>
-    public async Task<ClusterEngine> StartNodeAsync(string name, string? postgres = null)
+    /// <param name="engineOptions">The partitions' engine settings; the defaults by default.</param>
+    /// <param name="time">The node's clock; the system's by default.</param>
+    /// <param name="configure">Runs on the node before it starts (test hooks).</param>
+    public async Task<ClusterEngine> StartNodeAsync(string name, string? postgres = null, TallyEngineOptions? engineOptions = null, TimeProvider? time = null, Action<ClusterEngine>? configure = null)
+    {
+        var engine = await CreateNodeAsync(name, postgres, engineOptions, time);
+        configure?.Invoke(engine);
+        await engine.StartAsync(default).WaitAsync(Timeout);
+        return engine;
+    }
+
+    /// <summary>A node of this cluster, connected to NATS but not started.</summary>
+    public async Task<ClusterEngine> CreateNodeAsync(string name, string? postgres = null, TallyEngineOptions? engineOptions = null, TimeProvider? time = null)
     {
         var nats = new NatsConnection(new NatsOpts { Url = natsUrl, Name = name });
         await nats.ConnectAsync().AsTask().WaitAsync(Timeout);
         var engine = new ClusterEngine(
             nats,
             new ClusterOptions { Namespace = _namespace, Partitions = partitions, LeaseTtl = TimeSpan.FromSeconds(2), NodeId = name, ForwardTimeout = TimeSpan.FromSeconds(10), UnfollowAfter = TimeSpan.FromSeconds(1) },
-            new TallyEngineOptions(),
+            engineOptions ?? new TallyEngineOptions(),
+            time,
             ledger: postgres is null ? null : NpgsqlDataSource.Create(postgres));
         _nodes.Add((engine, nats));
-        await engine.StartAsync(default).WaitAsync(Timeout);
         return engine;
     }
 
@@ -68,10 +80,10 @@ public sealed class ClusterNodes(string natsUrl, int partitions = 8) : IAsyncDis
         }
     }
 
-    /// <summary>Stops a node the clean way (it hands its partitions over, with a final snapshot each).</summary>
     /// <summary>The poll's committed results as <paramref name="node"/> answers them (null while its partition has no owner).</summary>
     public static async Task<PollResults?> ResultsAsync(ClusterEngine node, string poll) => (await node.GetResultsAsync(poll, CancellationToken.None)).Value;
 
+    /// <summary>Stops a node the clean way (it hands its partitions over, with a final snapshot each).</summary>
     public static async Task StopNodeAsync(ClusterEngine node) => await node.StopAsync(default).WaitAsync(Timeout);
 
     public async ValueTask DisposeAsync()

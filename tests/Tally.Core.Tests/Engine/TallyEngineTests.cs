@@ -6,6 +6,7 @@ using Tally.Testing;
 
 namespace Tally.Core.Tests.Engine;
 
+/// <summary>What only the embedded engine does (recovery, snapshots, failed appends, races); the rest is <see cref="InMemoryEngineTests"/>.</summary>
 public sealed class TallyEngineTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -84,7 +85,7 @@ public sealed class TallyEngineTests : IAsyncLifetime
             new CastVote(poll, [1], "alice", null),   // depends on the change above
         ]);
 
-        Assert.All(failed.Value!, o => Assert.Equal(RejectionKind.Unavailable, o.Rejection?.Kind));
+        Assert.Equal(RejectionKind.Unavailable, failed.Rejection?.Kind); // nothing of it counted: the batch is refused as a whole
 
         // A replay or a refusal decided against a reversed ballot of the same batch is withdrawn too.
         _log.FailNext();
@@ -95,7 +96,7 @@ public sealed class TallyEngineTests : IAsyncLifetime
             new CastVote(poll, [2], "dave", null),
             new CastVote(poll, [2], "dave", null),    // would be already-voted... for a reversed ballot
         ]);
-        Assert.All(sameBatch.Value!, o => Assert.Equal(RejectionKind.Unavailable, o.Rejection?.Kind));
+        Assert.Equal(RejectionKind.Unavailable, sameBatch.Rejection?.Kind);
         var after = _engine.Catalog.FindResults(poll)!;
         Assert.Equal(before.Seq, after.Seq);
         Assert.Equal(before.Counts, after.Counts);
@@ -115,29 +116,6 @@ public sealed class TallyEngineTests : IAsyncLifetime
         var outcome = await _engine.CreatePollAsync(new CreatePoll("q", ["a", "b"]));
         Assert.Equal(RejectionKind.Unavailable, outcome.Rejection?.Kind);
         Assert.Equal(0, _engine.Catalog.Count);
-    }
-
-    [Fact]
-    public async Task A_full_queue_answers_overloaded_and_counts_nothing_it_refused()
-    {
-        var engine = await StartEngineAsync(_log, o => { o.Partitions = 1; o.QueueCapacity = 3; o.MaxBatch = 1; });
-        var poll = await CreatePollAsync(engine, dedupe: DedupePolicy.None);
-        _log.Close();
-
-        // The first vote is taken by the loop and waits at the closed log, still holding its room
-        // (capacity counts votes queued or being appended); two more fill the queue.
-        var first = engine.CastVoteAsync(new CastVote(poll, [1], null, null)).AsTask();
-        await Eventually.WaitUntilAsync(() => _log.Waiting == 1);
-        var queued = Enumerable.Range(0, 2).Select(_ => engine.CastVoteAsync(new CastVote(poll, [1], null, null)).AsTask()).ToArray();
-        var refused = await engine.CastVoteAsync(new CastVote(poll, [1], null, null));
-        var refusedBatch = await engine.CastVotesAsync([new CastVote(poll, [1], null, null)]);
-
-        Assert.Equal(RejectionKind.Overloaded, refused.Rejection?.Kind);
-        Assert.Equal(RejectionKind.Overloaded, refusedBatch.Rejection?.Kind);
-        _log.Open();
-        var answered = await Task.WhenAll(queued.Append(first)).WaitAsync(Timeout);
-        Assert.All(answered, o => Assert.Equal(VoteStatus.Counted, o.Status));
-        Assert.Equal(3, engine.Catalog.FindResults(poll)!.TotalVotes);
     }
 
     [Fact]
@@ -203,82 +181,19 @@ public sealed class TallyEngineTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_poll_closes_by_itself_when_closes_at_passes()
+    public async Task A_share_larger_than_max_batch_is_admitted_whole_and_appended_in_pieces_of_at_most_max_batch()
     {
-        var clock = new ManualTimeProvider(TestEvents.Epoch);
-        var engine = await StartEngineAsync(_log, o => o.ExpiryCheckInterval = TimeSpan.FromMilliseconds(10), time: clock);
-        var created = await engine.CreatePollAsync(new CreatePoll("q", ["a", "b"], ClosesAt: TestEvents.Epoch.AddMinutes(1)));
-        var poll = created.Value!.Poll.Id;
-        Assert.Equal(VoteStatus.Counted, (await engine.CastVoteAsync(new CastVote(poll, [1], "a", null))).Status);
+        var appends = new SizesLog(_store);
+        var engine = await StartEngineAsync(appends, o => { o.Partitions = 1; o.MaxBatch = 100; o.QueueCapacity = 1000; });
+        var poll = await CreatePollAsync(engine, dedupe: DedupePolicy.None);
 
-        clock.Advance(TimeSpan.FromMinutes(1));
-        await Eventually.WaitUntilAsync(() => engine.Catalog.FindResults(poll)!.Status == PollStatus.Closed);
+        var answers = await engine.CastVotesAsync([.. Enumerable.Range(0, 1000).Select(i => new CastVote(poll, [1 + (i % 3)], null, null))]).WaitAsync(Timeout);
+        var tooMany = await engine.CastVotesAsync([.. Enumerable.Range(0, 1001).Select(_ => new CastVote(poll, [1], null, null))]).WaitAsync(Timeout);
 
-        Assert.Equal(TestEvents.Epoch.AddMinutes(1), engine.Catalog.FindResults(poll)!.ClosedAt);
-        Assert.Equal(RejectionKind.PollClosed, (await engine.CastVoteAsync(new CastVote(poll, [1], "b", null))).Rejection?.Kind);
-    }
-
-    [Fact]
-    public async Task A_vote_arriving_after_closes_at_closes_the_poll_even_before_the_sweep()
-    {
-        var clock = new ManualTimeProvider(TestEvents.Epoch);
-        var engine = await StartEngineAsync(_log, o => o.ExpiryCheckInterval = TimeSpan.FromHours(1), time: clock);
-        var poll = (await engine.CreatePollAsync(new CreatePoll("q", ["a", "b"], ClosesAt: TestEvents.Epoch.AddMinutes(1)))).Value!.Poll.Id;
-
-        clock.Advance(TimeSpan.FromMinutes(2));
-
-        Assert.Equal(RejectionKind.PollClosed, (await engine.CastVoteAsync(new CastVote(poll, [1], "a", null))).Rejection?.Kind);
-        Assert.Equal(PollStatus.Closed, engine.Catalog.FindResults(poll)!.Status);
-    }
-
-    [Fact]
-    public async Task Closing_is_idempotent_and_unknown_polls_are_not_found()
-    {
-        var poll = await CreatePollAsync(_engine);
-        var first = await _engine.ClosePollAsync(poll);
-        var second = await _engine.ClosePollAsync(poll);
-
-        Assert.Equal(PollStatus.Closed, first.Value!.Status);
-        Assert.Equal(first.Value.Seq, second.Value!.Seq);
-        Assert.Equal(RejectionKind.UnknownPoll, (await _engine.ClosePollAsync("nope")).Rejection?.Kind);
-        Assert.Equal(RejectionKind.UnknownPoll, (await _engine.CastVoteAsync(new CastVote("nope", [1], "a", null))).Rejection?.Kind);
-    }
-
-    [Fact]
-    public async Task Listing_is_newest_first_and_pages_by_position()
-    {
-        var ids = new List<string>();
-        for (var i = 0; i < 5; i++)
-        {
-            ids.Add(await CreatePollAsync(_engine));
-        }
-
-        var page1 = _engine.Catalog.List(3, long.MaxValue);
-        var page2 = _engine.Catalog.List(3, page1[^1].Position);
-
-        Assert.Equal(ids.AsEnumerable().Reverse(), page1.Concat(page2).Select(p => p.Results.Poll.Id));
-    }
-
-    [Fact]
-    public async Task A_batch_spanning_partitions_answers_in_order()
-    {
-        var a = await CreatePollAsync(_engine);
-        var b = await CreatePollAsync(_engine);
-        var outcome = await _engine.CastVotesAsync(
-        [
-            new CastVote(a, [1], "x", null),
-            new CastVote(b, [2], "x", null),
-            new CastVote(a, [2], "x", null),
-            new CastVote("missing", [1], "x", null),
-            new CastVote(b, [9], "y", null),
-        ]);
-
-        Assert.Equal(
-            [VoteStatus.Counted, VoteStatus.Counted, VoteStatus.Rejected, VoteStatus.Rejected, VoteStatus.Rejected],
-            outcome.Value!.Select(o => o.Status));
-        Assert.Equal(
-            [null, null, RejectionKind.AlreadyVoted, RejectionKind.UnknownPoll, RejectionKind.UnknownOption],
-            outcome.Value!.Select(o => o.Rejection?.Kind));
+        Assert.Equal(Enumerable.Range(2, 1000).Select(i => (long)i), answers.Value!.Select(a => a.Seq)); // in order
+        Assert.Equal(RejectionKind.Overloaded, tooMany.Rejection?.Kind); // a share is admitted whole, or not at all
+        Assert.All(appends.Sizes, size => Assert.InRange(size, 1, 100));
+        Assert.Equal(1001, appends.Sizes.Sum());
     }
 
     private async Task<TallyEngine> StartEngineAsync(IEventLog log, Action<TallyEngineOptions>? configure = null, ISnapshotStore? snapshots = null, TimeProvider? time = null)
@@ -308,4 +223,28 @@ public sealed class TallyEngineTests : IAsyncLifetime
 
     private static string Describe(PollCatalog catalog, IEnumerable<string> polls) =>
         string.Join("\n", polls.Select(id => catalog.FindResults(id)!).Select(r => $"{r.Poll.Id} seq={r.Seq} {r.Status} total={r.TotalVotes} [{string.Join(",", r.Counts)}]"));
+
+    /// <summary>Records how many events each append holds.</summary>
+    private sealed class SizesLog(IEventLog inner) : IEventLog
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<int> _sizes = new();
+
+        public IReadOnlyCollection<int> Sizes => _sizes;
+
+        public long CommittedPosition => inner.CommittedPosition;
+
+        public Task OpenAsync(CancellationToken cancellationToken) => inner.OpenAsync(cancellationToken);
+
+        public ValueTask<long> AppendAsync(IReadOnlyList<Tally.Events.PollEvent> events, CancellationToken cancellationToken)
+        {
+            _sizes.Enqueue(events.Count);
+            return inner.AppendAsync(events, cancellationToken);
+        }
+
+        public IAsyncEnumerable<Tally.Events.StoredEvent> ReadAsync(long afterPosition, CancellationToken cancellationToken) => inner.ReadAsync(afterPosition, cancellationToken);
+
+        public Task<bool> IsHealthyAsync(CancellationToken cancellationToken) => inner.IsHealthyAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }

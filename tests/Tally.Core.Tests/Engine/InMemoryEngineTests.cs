@@ -1,0 +1,39 @@
+using Tally.Engine;
+using Tally.Projections;
+using Tally.Storage;
+using Tally.Testing;
+
+namespace Tally.Core.Tests.Engine;
+
+/// <summary>The engine specification against the embedded engine over the in-memory log and snapshot store.</summary>
+public sealed class InMemoryEngineTests : EngineSpecification
+{
+    private readonly List<TallyEngine> _engines = [];
+
+    protected override string ForeignCursor => PollCursor.FromCreation(Clock.GetUtcNow(), "abcdefghij"); // a cluster's
+
+    protected override async Task<EnginesUnderTest> StartEnginesAsync(TallyEngineOptions options)
+    {
+        var gate = new AppendGate();
+        var engine = new TallyEngine(gate.Wrap(new InMemoryEventLog()), new InMemorySnapshotStore(), options, Clock);
+        _engines.Add(engine);
+        await engine.StartAsync(default);
+        return new EnginesUnderTest(engine, engine, gate, () => engine.QueuedVotes);
+    }
+
+    protected override Task<ITallyEngine> CreateUnstartedAsync()
+    {
+        var engine = new TallyEngine(new InMemoryEventLog(), new InMemorySnapshotStore(), new TallyEngineOptions(), Clock);
+        _engines.Add(engine);
+        return Task.FromResult<ITallyEngine>(engine);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        foreach (var engine in _engines)
+        {
+            await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+        }
+    }
+}
