@@ -68,11 +68,18 @@ internal static class CommandLine
 
         Add(root, run, Scenarios.IngestSingle, "HTTP single votes (POST /v1/polls/{id}/votes), one at a time per loop", Ingest(batch: false));
         Add(root, run, Scenarios.IngestBatch, "batches of votes (POST /v1/votes/batch); Tally only", Ingest(batch: true));
+        Add(root, run, Scenarios.IngestAuth, "HTTP single votes carrying a credential (--auth none, key, hs256, rs256, es256 or anon), --votes-per-token votes per voter; Tally only",
+        [
+            .. Ingest(batch: false).Where(o => o.Name != "--polls" && o.Name != "--target"),
+            Text("auth", "none (the body's voterId), key (an API key with votes:write), hs256 / rs256 / es256 (a voter token a host app signs; JWKS served by this process), anon (POST /v1/voters)"),
+            Number<int>("votes-per-token", "votes each voter casts with its credential, one on each of that many polls (default 1: every request a token never seen)"),
+        ]);
         Add(root, run, Scenarios.IngestWs, "votes over Tally's WebSocket `vote` op, one at a time per socket", Ingest(batch: false));
         Add(root, run, Scenarios.Fanout, "N watchers of one poll, votes over HTTP at a fixed rate: vote → watcher latency", Watch(fanout: true));
         Add(root, run, Scenarios.ManyPolls, "watchers spread over many polls (default 10,000), votes spread over them", Watch(fanout: true));
         Add(root, run, Scenarios.Idle, "as many idle watchers as the machine allows: server memory and CPU per idle watcher", Watch(fanout: false));
         Add(root, run, Scenarios.Report, "markdown of ingest runs (bench/ingest.sh)", [Text("dir", "folder of run JSON files", required: true)]);
+        Add(root, run, Scenarios.ReportAuth, "markdown of ingest-auth runs (bench/auth.sh)", [Text("dir", "folder of run JSON files", required: true)]);
         Add(root, run, Scenarios.ReportFanout, "markdown of fanout and idle runs (bench/fanout.sh)", [Text("dir", "folder of run JSON files", required: true)]);
         Add(root, run, Scenarios.ReportCompare, "markdown and charts of a bench/run.sh comparison",
         [

@@ -24,7 +24,13 @@ internal static class IngestRun
 
         var api = args.IsTally ? new TallyApi(client, args.Url, args.AdminKey!) : null;
         var polls = new List<string>();
-        if (api is not null)
+        using var auth = scenario == Scenarios.IngestAuth ? await PrepareAuthAsync(client, args) : null;
+        if (auth is not null)
+        {
+            polls.AddRange(auth.Polls);
+            hardStop.CancelAfter(args.Warmup + args.Duration + TimeSpan.FromSeconds(45)); // from now: the set-up may take a while
+        }
+        else if (api is not null)
         {
             for (var i = 0; i < args.Polls; i++)
             {
@@ -36,9 +42,11 @@ internal static class IngestRun
             polls.Add("ceiling");
         }
 
-        Workload workload = scenario is Scenarios.IngestSingle or Scenarios.IngestWs
-            ? new SingleVotes(args.Url, polls, args.Concurrency)
-            : new VoteBatches(args.Url, polls, args.Concurrency, args.Batch);
+        Workload workload = auth is not null
+            ? new AuthVotes(args.Url, auth, args.Concurrency, args.VotesPerToken)
+            : scenario is Scenarios.IngestSingle or Scenarios.IngestWs
+                ? new SingleVotes(args.Url, polls, args.Concurrency)
+                : new VoteBatches(args.Url, polls, args.Concurrency, args.Batch);
 
         Console.WriteLine($"{scenario} → {args.Target} {args.Url}: concurrency {args.Concurrency}, {workload.VotesPerRequest} vote(s)/request, "
             + $"{polls.Count} poll(s), warm-up {args.Warmup.TotalSeconds:0.#} s, measured {args.Duration.TotalSeconds:0.#} s");
@@ -105,6 +113,9 @@ internal static class IngestRun
         {
             Scenario = scenario,
             Target = args.Target,
+            Auth = auth is null ? null : args.Auth,
+            VotesPerToken = auth is null ? null : args.VotesPerToken,
+            VotersRanOut = (workload as AuthVotes)?.VotersRanOut,
             StartedAt = startedAt,
             Concurrency = args.Concurrency,
             Batch = workload.VotesPerRequest,
@@ -135,7 +146,7 @@ internal static class IngestRun
         };
 
         Print(result);
-        if (total.Sent >= args.MaxRequests)
+        if (total.Sent >= args.MaxRequests || result.VotersRanOut == true)
         {
             Console.WriteLine($"warning: the cap of {args.MaxRequests:N0} requests was reached before the window ended: votes/s is understated.");
         }
@@ -156,18 +167,34 @@ internal static class IngestRun
         return 0;
     }
 
+    /// <summary>The run's workspace, polls and one credential per voter (as many voters as the run may need), bounded to 10 minutes.</summary>
+    private static async Task<AuthSetup> PrepareAuthAsync(HttpClient client, LoadArgs args)
+    {
+        using var setupStop = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        var voters = (int)Math.Min(10_000_000, (args.MaxRequests + args.VotesPerToken - 1) / args.VotesPerToken);
+        var started = Stopwatch.GetTimestamp();
+        Console.WriteLine($"ingest-auth: preparing {voters:N0} voters' credentials ({args.Auth}) and {args.VotesPerToken} poll(s)");
+        var setup = await AuthSetup.CreateAsync(client, args.Url, args.AdminKey!, args.Auth, args.VotesPerToken, voters, setupStop.Token);
+        Console.WriteLine($"ingest-auth: prepared in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s (workspace {setup.Workspace})");
+        return setup;
+    }
+
     private static async Task LoopAsync(int loop, HttpClient client, Workload workload, LoopStats stats, MeasuredWindow window, long cap, CancellationToken hardStop)
     {
-        var uri = workload.UriFor(loop);
         for (long n = 0; n < cap && !hardStop.IsCancellationRequested; n++)
         {
-            if (Stopwatch.GetTimestamp() >= window.End)
+            if (Stopwatch.GetTimestamp() >= window.End || workload.Next(loop, n) is not { } next)
             {
                 break;
             }
 
-            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(workload.BodyFor(loop, n)) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, next.Uri) { Content = new ByteArrayContent(next.Body) };
             request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+            if (next.Authorization is { } authorization)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            }
+
             stats.Sent++;
             var t0 = Stopwatch.GetTimestamp();
             int status;

@@ -33,6 +33,12 @@ internal sealed class LoadArgs
 
     public string? AdminKey { get; private init; }
 
+    /// <summary><c>ingest-auth</c>: what the votes carry (<see cref="AuthSetup.Modes"/>).</summary>
+    public string Auth { get; private init; } = "none";
+
+    /// <summary><c>ingest-auth</c>: votes per voter (and its token), one on each of that many polls.</summary>
+    public int VotesPerToken { get; private init; } = 1;
+
     public int? ServerPid { get; private init; }
 
     /// <summary>
@@ -51,7 +57,8 @@ internal sealed class LoadArgs
     /// <summary>From option names (without <c>--</c>) and their text: defaults filled in, ranges checked.</summary>
     public static LoadArgs Parse(string scenario, Dictionary<string, string> values)
     {
-        var single = scenario is Scenarios.IngestSingle or Scenarios.IngestWs;
+        var single = scenario is Scenarios.IngestSingle or Scenarios.IngestWs or Scenarios.IngestAuth;
+        var authRun = scenario == Scenarios.IngestAuth;
         var parsed = new LoadArgs(values)
         {
             Url = LoopbackUrl(values.GetValueOrDefault("url") ?? throw new ArgumentException("--url is required.")),
@@ -66,7 +73,19 @@ internal sealed class LoadArgs
             ServerPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
             CpuPids = values.TryGetValue("cpu-pids", out var pids) ? LoadArgs.PidList(pids) : null,
             JsonPath = values.GetValueOrDefault("json"),
+            Auth = values.GetValueOrDefault("auth") ?? "none",
+            VotesPerToken = Int(values, "votes-per-token", 1, 1, 64),
         };
+
+        if (!authRun && (values.ContainsKey("auth") || values.ContainsKey("votes-per-token")))
+        {
+            throw new ArgumentException("--auth and --votes-per-token belong to ingest-auth.");
+        }
+
+        if (authRun && (!AuthSetup.Modes.Contains(parsed.Auth) || !parsed.IsTally || values.ContainsKey("polls")))
+        {
+            throw new ArgumentException($"ingest-auth runs against Tally, --auth is one of {string.Join(", ", AuthSetup.Modes)}, and its polls are --votes-per-token.");
+        }
 
         if (parsed.Target is not ("tally" or "ceiling"))
         {
@@ -88,7 +107,7 @@ internal sealed class LoadArgs
             throw new ArgumentException("Against Tally, --admin-key (or TALLY_ADMIN_KEY) is required to create the polls.");
         }
 
-        RejectUnknown(values, "url", "target", "concurrency", "duration", "warmup", "batch", "polls", "max-requests", "admin-key", "server-pid", "cpu-pids", "json");
+        RejectUnknown(values, "url", "target", "concurrency", "duration", "warmup", "batch", "polls", "max-requests", "admin-key", "server-pid", "cpu-pids", "json", "auth", "votes-per-token");
         return parsed;
     }
 

@@ -9,10 +9,11 @@ static async Task<int> RunAsync(string command, Dictionary<string, string> value
     {
         return command switch
         {
-            Scenarios.IngestSingle or Scenarios.IngestBatch or Scenarios.IngestWs => await IngestRun.RunAsync(command, LoadArgs.Parse(command, values)),
+            Scenarios.IngestSingle or Scenarios.IngestBatch or Scenarios.IngestWs or Scenarios.IngestAuth => await IngestRun.RunAsync(command, LoadArgs.Parse(command, values)),
             Scenarios.Fanout or Scenarios.ManyPolls => await FanoutRun.RunAsync(WatchArgs.Parse(command, values)),
             Scenarios.Idle => await IdleRun.RunAsync(WatchArgs.Parse(command, values)),
             Scenarios.Report => Report.Run(["--dir", values["dir"]]),
+            Scenarios.ReportAuth => AuthReport.Run(["--dir", values["dir"]]),
             Scenarios.ReportFanout => FanoutReport.Run(["--dir", values["dir"]]),
             Scenarios.ReportCompare => CompareReport.Run([.. values.SelectMany(v => new[] { "--" + v.Key, v.Value })]),
             _ => throw new ArgumentException($"Unknown command '{command}'."),

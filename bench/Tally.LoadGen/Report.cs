@@ -113,7 +113,7 @@ internal static class Report
         return md.ToString();
     }
 
-    private static double? Median(List<RunResult> runs, Func<RunResult, double> metric)
+    internal static double? Median(List<RunResult> runs, Func<RunResult, double> metric)
     {
         if (runs.Count == 0)
         {

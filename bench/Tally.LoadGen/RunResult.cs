@@ -9,6 +9,15 @@ internal sealed record RunResult
 
     public required DateTimeOffset StartedAt { get; init; }
 
+    /// <summary><c>ingest-auth</c>: the credential mode (<see cref="AuthSetup.Modes"/>).</summary>
+    public string? Auth { get; init; }
+
+    /// <summary><c>ingest-auth</c>: votes each voter (each token) casts, one per poll.</summary>
+    public int? VotesPerToken { get; init; }
+
+    /// <summary><c>ingest-auth</c>: whether the prepared voters ran out before the window ended (votes/s understated).</summary>
+    public bool? VotersRanOut { get; init; }
+
     public required int Concurrency { get; init; }
 
     public required int Batch { get; init; }

@@ -12,6 +12,12 @@ internal abstract class Workload
 
     public abstract byte[] BodyFor(int loop, long request);
 
+    /// <summary>Request <paramref name="request"/> of loop <paramref name="loop"/>, or null when the loop has nothing more to send.</summary>
+    public virtual VoteRequest? Next(int loop, long request) => new VoteRequest(UriFor(loop), BodyFor(loop, request), null);
+
     /// <summary>Reads a 2xx answer: the votes it acknowledged as counted, those it did not, and what was wrong with it, if anything.</summary>
     public abstract (long Counted, long NotCounted, string? Problem) ReadAck(int status, byte[] answer);
 }
+
+/// <summary>One request: where, what, and the <c>Authorization</c> header's value (null: none).</summary>
+internal sealed record VoteRequest(Uri Uri, byte[] Body, string? Authorization);
