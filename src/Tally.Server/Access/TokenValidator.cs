@@ -56,7 +56,7 @@ internal sealed class TokenValidator : TokenHandler
     }
 
     /// <summary>True when <paramref name="credential"/> has a JWT's shape (three dot-separated parts).</summary>
-    public static bool LooksLikeJwt(string credential) => credential.Count(c => c == '.') == 2;
+    public static bool LooksLikeJwt(string credential) => credential.AsSpan().Count('.') == 2; // vectorised: a LINQ count over the chars was ~10% of a cached-token vote's CPU
 
     /// <summary>The caller the token speaks for, or why it is not accepted (401; 503 when its issuer's keys cannot be fetched now).</summary>
     public async ValueTask<Outcome<Caller>> ValidateAsync(string token, CancellationToken cancellationToken)
