@@ -74,7 +74,7 @@ for project in src/Tally.Server bench/Tally.LoadGen; do
   dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
 done
 server_dir=src/Tally.Server/bin/Release/net10.0
-loadgen="dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
 
 servers=0
 start_tally() { # a fresh Tally (new data folder, new port) from its output folder: sets tally_pid, tally_url, data
@@ -86,7 +86,7 @@ start_tally() { # a fresh Tally (new data folder, new port) from its output fold
   local server_log="$raw/tally-$servers.log"
   local settings=()
   [ -z "$tick" ] || settings+=("Tally__Live__Tick=$(awk -v ms="$tick" 'BEGIN {printf "00:00:%06.3f", ms / 1000}')")
-  (cd "$server_dir" && exec env TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" "${settings[@]}" dotnet Tally.Server.dll --urls "$tally_url") >"$server_log" 2>&1 &
+  (cd "$server_dir" && exec env TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" "${settings[@]}" taskset -c "$bench_server_core" dotnet Tally.Server.dll --urls "$tally_url") >"$server_log" 2>&1 &
   tally_pid=$!
   local deadline=$((SECONDS + 60))
   until curl -sf -o /dev/null "$tally_url/readyz"; do
@@ -138,9 +138,13 @@ if [ "$transport" = auto ]; then
   log "transport: $transport (GET /v1/ws answered $code)"
 fi
 
-log "priming Tally (JIT, pools; not recorded)"
-$loadgen fanout --url "$tally_url" --admin-key "$admin_key" --transport "$transport" --watchers 100 --rate 200 \
-  --duration 1 --warmup 1 >"$raw/prime.log" 2>&1 || { log "priming failed:"; cat "$raw/prime.log" >&2; exit 1; }
+# Warm-up at the measured load (not recorded): on one core the JIT needs seconds of load before the fan-out path
+# runs tier-1 code, and a cold first round measured the compiler as much as the server.
+log "warming Tally up at the measured load (JIT, pools; not recorded)"
+for _ in 1 2; do
+  $loadgen fanout --url "$tally_url" --admin-key "$admin_key" --transport "$transport" --watchers "$watchers" --rate "$rate" \
+    --senders 16 --duration 5 --warmup 1 >>"$raw/prime.log" 2>&1 || { log "warming up failed:"; tail -20 "$raw/prime.log" >&2; exit 1; }
+done
 
 for round in $(seq "$rounds"); do
   run fanout --watchers "$watchers" --rate "$rate" --senders 16 --duration "$duration" --warmup "$warmup"
@@ -175,7 +179,7 @@ cmd="bench/fanout.sh${args_given:+ $args_given}"
   echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench ':!bench/results' || echo ', with uncommitted changes'))."
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK."
-  echo "**The server and the load generator share these $(nproc) cores**: the load generator's own CPU is in the tables; it parses every message every watcher gets."
+  echo "$(pinning_note) The load generator parses every message every watcher gets."
   echo
   echo "Settings: transport $transport; $rounds rounds of (a) $watchers watchers × $rate votes/s (16 sender loops, open loop), ${duration} s measured after ${warmup} s warm-up, and (b) $watchers watchers × 1 vote/s, ${quiet_duration} s after 1 s, alternating on one server (with, once, 1 watcher × 1 vote/s: the floor under (b));"
   echo "$idle_rounds rounds of (c) up to $idle_watchers idle watchers over 4 polls, ${idle_seconds} s idle, each on a fresh server. Open-file limit $(ulimit -n); $source_addresses source address(es)."

@@ -14,6 +14,15 @@ export Tally__WebSockets__MessagesPerSecond=0
 # that is only taken with the compatibility setting (otherwise new polls are anonymous and every vote is refused 422).
 export Tally__Compatibility__ClientVoterIds=true
 
+# Every server under test runs on one core and every load-generator process on the other (taskset), so a load generator
+# that costs as much as the server cannot flatten the difference between servers by taking the server's CPU; each
+# report shows both processes' CPU. TALLY_BENCH_SERVER_CORE / TALLY_BENCH_LOADGEN_CORE choose the cores.
+bench_server_core=${TALLY_BENCH_SERVER_CORE:-1}
+bench_loadgen_core=${TALLY_BENCH_LOADGEN_CORE:-0}
+on_server_core() { taskset -c "$bench_server_core" "$@"; }
+on_loadgen_core() { taskset -c "$bench_loadgen_core" "$@"; }
+pinning_note() { echo "The server under test is pinned to core $bench_server_core and the load generator to core $bench_loadgen_core (\`taskset\`): each has a core of its own, and both CPUs are in the tables."; }
+
 hold_bench_lock() { # "$0" "$@": run the calling script under /tmp/tally-bench.lock (flock), so one benchmark runs at a time
   if [ "${TALLY_BENCH_LOCKED:-}" != 1 ]; then
     export TALLY_BENCH_LOCKED=1

@@ -28,12 +28,12 @@ main() {
   hold_bench_lock "$0" "$@"
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-  quick=0 rounds=3 big_rounds=3 many_rounds=1 ingest_duration=10 duration=10 warmup=2 big_duration=5 naive_duration=5 drain=10 quiet_wait=3
+  prime_duration=5 quick=0 rounds=3 big_rounds=3 many_rounds=1 ingest_duration=10 duration=10 warmup=2 big_duration=5 naive_duration=5 drain=10 quiet_wait=3
   micro=1 fanout=1 ingest=1 micro_job=default many=1
   args_given="$*"
   while [ $# -gt 0 ]; do
     case "$1" in
-      --quick) quick=1 big_rounds=1 ingest_duration=2 duration=2 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0; shift ;;
+      --quick) quick=1 prime_duration=2 big_rounds=1 ingest_duration=2 duration=2 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0; shift ;;
       --rounds) rounds=$2; shift 2 ;;
       --big-rounds) big_rounds=$2; shift 2 ;;
       --many-rounds) many_rounds=$2; shift 2 ;;
@@ -72,7 +72,7 @@ main() {
     log "installing the socket.io baseline's packages (npm ci)"
     (cd bench/baselines/SocketIoBaseline && npm ci --no-audit --no-fund >&2)
   fi
-  loadgen="dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+  loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
 
   start() { # server [variant]: start it on a free 127.0.0.1 port, from its output folder; sets pid[server], url[server]
     local server=$1 variant=${2:-} port
@@ -84,13 +84,13 @@ main() {
         [ -z "$data" ] || rm -rf "$data"
         data=$(mktemp -d -t tally-compare-data.XXXXXX)
         (cd src/Tally.Server/bin/Release/net10.0 && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 \
-          exec dotnet Tally.Server.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
+          exec taskset -c "$bench_server_core" dotnet Tally.Server.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
       ceiling)
-        (cd bench/baselines/KestrelCeiling/bin/Release/net10.0 && exec dotnet KestrelCeiling.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
+        (cd bench/baselines/KestrelCeiling/bin/Release/net10.0 && exec taskset -c "$bench_server_core" dotnet KestrelCeiling.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
       signalr)
-        (cd bench/baselines/SignalRBaseline/bin/Release/net10.0 && BASELINE_MODE=$variant exec dotnet SignalRBaseline.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
+        (cd bench/baselines/SignalRBaseline/bin/Release/net10.0 && BASELINE_MODE=$variant exec taskset -c "$bench_server_core" dotnet SignalRBaseline.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
       socketio)
-        (cd bench/baselines/SocketIoBaseline && BASELINE_MODE=$variant exec node server.js --host 127.0.0.1 --port "$port") >"$logfile" 2>&1 & ;;
+        (cd bench/baselines/SocketIoBaseline && BASELINE_MODE=$variant exec taskset -c "$bench_server_core" node server.js --host 127.0.0.1 --port "$port") >"$logfile" 2>&1 & ;;
     esac
     pid[$server]=$!
     wait_ready "${pid[$server]}" "${url[$server]}" "$server" "$logfile"
@@ -126,8 +126,8 @@ main() {
     fi
   }
 
-  prime() { # server: a short unrecorded fan-out (JIT, pools), not recorded
-    $loadgen fanout --url "${url[$1]}" --target "$1" --admin-key "$admin_key" --watchers 100 --rate 200 --duration 0.5 --warmup 0.5 \
+  prime() { # server: an unrecorded fan-out at the measured load (1k × 1k), so its JIT has tiered up before a window
+    $loadgen fanout --url "${url[$1]}" --target "$1" --admin-key "$admin_key" --watchers 1000 --rate 1000 --duration "$prime_duration" --warmup 1 \
       --transport ws >>"$raw/prime.log" 2>&1 || log "priming $1 failed (see $raw/prime.log)"
   }
 
@@ -204,7 +204,7 @@ main() {
     echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench ':!bench/results' || echo ', with uncommitted changes'))."
     echo
     echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK, Node.js $(node --version), socket.io $(node -e 'console.log(require("./bench/baselines/SocketIoBaseline/node_modules/socket.io/package.json").version)')."
-    echo "**The servers and the load generator share these $(nproc) cores, and so does whatever else runs on the machine**: each run's window records the CPU other processes took (\"other CPU-s\" below); a run with more than ~0.5 CPU-s of it per second of window measured a busy machine."
+    echo "$(pinning_note) Whatever else runs on the machine shares the cores too: each run's window records the CPU other processes took (\"other CPU-s\" below); a run with more than ~0.5 CPU-s of it per second of window measured a busy machine."
     echo
     echo "Settings: ingest $rounds rounds of ${ingest_duration} s windows; 1k × 1k $rounds rounds, 5k × 5k and the naive 2k × 2k $big_rounds round(s); windows ${duration} s after ${warmup} s warm-up (5k × 5k ${big_duration} s, naive ${naive_duration} s, after 1 s); drain ${drain} s; servers alternate within each round."
     echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL), fresh data folder. Baselines: \`bench/baselines/\` (throttled = at most one broadcast per poll per 50 ms; naive = one per vote)."

@@ -114,7 +114,7 @@ internal static class CompareReport
         }
 
         md.AppendLine();
-        md.AppendLine("µs/vote: the server's user + system CPU in the measured window ÷ votes acknowledged in it. The load generator shares the 2 cores, so throughput is bounded by both processes; CPU per vote compares the servers alone.");
+        md.AppendLine("µs/vote: the server's user + system CPU in the measured window ÷ votes acknowledged in it. Each server is pinned to its own core and the load generator to the other (bench/lib.sh); CPU per vote compares the servers alone.");
         md.AppendLine();
         if (charts is not null)
         {
