@@ -51,13 +51,13 @@ for project in src/Tally.Server bench/Tally.LoadGen; do
   dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
 done
 server_dir=src/Tally.Server/bin/Release/net10.0
-loadgen="taskset -c 0 dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
 
 # The JWKS the rs256 / es256 runs' workspaces name is served by the load generator over plain http on loopback.
 port=$(free_port)
 url="http://127.0.0.1:$port"
 (cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 \
-  Tally__Access__JwksRequireHttps=false exec taskset -c 1 dotnet Tally.Server.dll --urls "$url") >"$raw/tally.log" 2>&1 &
+  Tally__Access__JwksRequireHttps=false exec taskset -c "$bench_server_core" dotnet Tally.Server.dll --urls "$url") >"$raw/tally.log" 2>&1 &
 tally_pid=$!
 wait_ready "$tally_pid" "$url" tally "$raw/tally.log"
 log "Tally pid $tally_pid on $url (core 1), data in $data; the load generator runs on core 0"
@@ -111,7 +111,7 @@ out="bench/results/auth-$(date -u +%F)$suffix.md"
   echo
 } >"$out"
 report_status=0
-taskset -c 0 dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll report-auth --dir "$raw" >>"$out" || report_status=$?
+on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll report-auth --dir "$raw" >>"$out" || report_status=$?
 {
   echo
   echo "After all runs: Tally's peak RSS was $tally_rss; its log has $problems warn/fail/crit entries (\`$raw/tally.log\`)."

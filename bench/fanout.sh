@@ -15,9 +15,10 @@
 # --tick MS (the server's Tally:Live:Tick; default: its own, 50 ms), --idle-rounds N, --idle-seconds S (how long the idle watchers sit before memory is read; default 20, longer than
 # the server's 15 s SSE heartbeat, so timers that connecting left behind have expired), --transport auto|sse|ws (auto: ws when the server has /v1/ws, else sse), --quiet-wait S (how long
 # to wait before each run for other processes to go quiet; default 30), --noisy-retries N (how often a fan-out run that
-# other processes disturbed is run again; default 2).
-# The machine has 2 cores shared by the server and the load generator (and whatever else runs on it): each run
-# reports the CPU the load generator and other processes took.
+# other processes disturbed is run again; default 2), --client node|dotnet (what reads the WebSocket watchers: one
+# Node.js process, bench/watchers, the default; or ClientWebSockets in the load generator).
+# Tally runs on core 1 and the load generator (with its Node watchers) on core 0 (bench/lib.sh); each run reports
+# both CPUs and what other processes took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -25,7 +26,7 @@ hold_bench_lock "$0" "$@"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 rounds=3 idle_rounds=3 duration=10 warmup=2 quiet_duration=10 watchers=1000 rate=1000 idle_watchers=10000 idle_seconds=20
-transport=auto quick=0 quiet_wait=30 noisy_retries=2 tick=""
+transport=auto client=node quick=0 quiet_wait=30 noisy_retries=2 tick=""
 args_given="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
     --idle-watchers) idle_watchers=$2; shift 2 ;;
     --idle-seconds) idle_seconds=$2; shift 2 ;;
     --transport) transport=$2; shift 2 ;;
+    --client) client=$2; shift 2 ;;
     --tick) tick=$2; shift 2 ;;
     --quiet-wait) quiet_wait=$2; shift 2 ;;
     --noisy-retries) noisy_retries=$2; shift 2 ;;
@@ -68,6 +70,11 @@ trap "exit 130" INT TERM # so that cleanup runs
 
 # Listening ports come from below the ephemeral range (free_port in lib.sh): thousands of watcher sockets, and their
 # TIME_WAITs, take ports from that range, and a port one of them holds cannot be listened on.
+
+if [ "$client" = node ] && [ ! -d bench/watchers/node_modules/ws ]; then
+  log "installing the Node watchers' package (npm ci in bench/watchers)"
+  (cd bench/watchers && npm ci --no-audit --no-fund >&2)
+fi
 
 log "building Release (server, load generator)"
 for project in src/Tally.Server bench/Tally.LoadGen; do
@@ -118,7 +125,7 @@ run() { # kind (fanout|idle) [args]: one load-generator run, its JSON kept in $r
     noise=()
     [ "$kind" != fanout ] || [ "$try" -ge "$noisy_retries" ] || noise=(--noise-limit 0.25)
     status=0
-    $loadgen "$kind" --url "$tally_url" --admin-key "$admin_key" --server-pid "$tally_pid" --transport "$transport" --json "$json" "${noise[@]}" "$@" >&2 || status=$?
+    $loadgen "$kind" --url "$tally_url" --admin-key "$admin_key" --server-pid "$tally_pid" --transport "$transport" "${watch_client[@]}" --json "$json" "${noise[@]}" "$@" >&2 || status=$?
     [ $status -eq 4 ] || break
     retried=$((retried + 1))
     log "run $n was disturbed by other processes: again after the machine is quiet"
@@ -137,12 +144,14 @@ if [ "$transport" = auto ]; then
   if [ "$code" = 404 ]; then transport=sse; else transport=ws; fi
   log "transport: $transport (GET /v1/ws answered $code)"
 fi
+[ "$transport" = ws ] || client=dotnet # the Node watchers read WebSockets only
+watch_client=(--client "$client")
 
 # Warm-up at the measured load (not recorded): on one core the JIT needs seconds of load before the fan-out path
 # runs tier-1 code, and a cold first round measured the compiler as much as the server.
 log "warming Tally up at the measured load (JIT, pools; not recorded)"
 for _ in 1 2; do
-  $loadgen fanout --url "$tally_url" --admin-key "$admin_key" --transport "$transport" --watchers "$watchers" --rate "$rate" \
+  $loadgen fanout --url "$tally_url" --admin-key "$admin_key" --transport "$transport" "${watch_client[@]}" --watchers "$watchers" --rate "$rate" \
     --senders 16 --duration 5 --warmup 1 >>"$raw/prime.log" 2>&1 || { log "warming up failed:"; tail -20 "$raw/prime.log" >&2; exit 1; }
 done
 
@@ -181,7 +190,7 @@ cmd="bench/fanout.sh${args_given:+ $args_given}"
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK."
   echo "$(pinning_note) The load generator parses every message every watcher gets."
   echo
-  echo "Settings: transport $transport; $rounds rounds of (a) $watchers watchers × $rate votes/s (16 sender loops, open loop), ${duration} s measured after ${warmup} s warm-up, and (b) $watchers watchers × 1 vote/s, ${quiet_duration} s after 1 s, alternating on one server (with, once, 1 watcher × 1 vote/s: the floor under (b));"
+  echo "Settings: transport $transport, watchers read by $client ($( [ "$client" = node ] && echo "one Node.js process, bench/watchers" || echo "ClientWebSocket in the load generator")); $rounds rounds of (a) $watchers watchers × $rate votes/s (16 sender loops, open loop), ${duration} s measured after ${warmup} s warm-up, and (b) $watchers watchers × 1 vote/s, ${quiet_duration} s after 1 s, alternating on one server (with, once, 1 watcher × 1 vote/s: the floor under (b));"
   echo "$idle_rounds rounds of (c) up to $idle_watchers idle watchers over 4 polls, ${idle_seconds} s idle, each on a fresh server. Open-file limit $(ulimit -n); $source_addresses source address(es)."
   if [ -z "$tick" ]; then
     echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL, group commit), fresh data folder, started from its output folder."

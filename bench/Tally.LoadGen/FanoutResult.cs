@@ -11,6 +11,9 @@ internal sealed record FanoutResult
 
     public required string Transport { get; init; }
 
+    /// <summary>What read the watchers' sockets: dotnet (ClientWebSocket) or node (bench/watchers); null in runs before it was recorded.</summary>
+    public string? Client { get; init; }
+
     public required DateTimeOffset StartedAt { get; init; }
 
     public required int Watchers { get; init; }

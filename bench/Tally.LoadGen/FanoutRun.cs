@@ -31,7 +31,7 @@ internal static class FanoutRun
             $"fanout → {args.Target} {args.Url} over {args.Transport}: {args.Watchers:N0} watchers of {(polls.Count == 1 ? "poll " + polls[0] : $"{polls.Count:N0} polls")}, {args.Rate:N1} votes/s from {args.Senders} senders, warm-up {args.Warmup.TotalSeconds:0.#} s, measured {args.Duration.TotalSeconds:0.#} s"));
 
         var rssBefore = pid is { } p0 ? await ProcessStats.SettledRssMiBAsync(p0, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
-        using var factory = new WatcherFactory(args.Url, args.Transport, args.SourceAddresses);
+        using var factory = new WatcherFactory(args.Url, args.Transport, args.SourceAddresses, args.Client);
         await using var group = new WatcherGroup(factory);
         var connectSeconds = await LiveProgress.TrackAsync("connecting watchers", args.Watchers, () => group.Watchers.Count,
             group.ConnectAsync(polls, args.Watchers, args.ConnectConcurrency, args.ConnectTimeout, stopAtFirstFailure: false, hardStop.Token));
@@ -51,7 +51,7 @@ internal static class FanoutRun
         var votes = new PacedVotes(args.MaxVotes);
         var start = Stopwatch.GetTimestamp() + MeasuredWindow.Ticks(TimeSpan.FromMilliseconds(100));
         var window = MeasuredWindow.After(start, args.Warmup, args.Duration);
-        var sampler = window.SampleCpuAsync(ProcessStats.ServerCpuReader(pid, args.CpuPids), hardStop.Token);
+        var sampler = window.SampleCpuAsync(ProcessStats.ServerCpuReader(pid, args.CpuPids), hardStop.Token, factory.HelperCpu);
         await LiveProgress.TrackAsync("sending votes", args.MaxVotes, () => votes.SentSoFar, votes.RunAsync(apiClient, [.. polls.Select(poll => new Uri(args.Url, $"/v1/polls/{poll}/votes"))], start, args.Rate, args.Senders, window.End + MeasuredWindow.Ticks(TimeSpan.FromSeconds(1)), hardStop.Token));
         var cpu = await sampler;
 
@@ -108,6 +108,7 @@ internal static class FanoutRun
             Target = args.Target,
             Variant = args.Variant,
             Transport = args.Transport,
+            Client = args.Client,
             StartedAt = DateTimeOffset.UtcNow,
             Watchers = group.Watchers.Count,
             Rate = args.Rate,

@@ -31,7 +31,7 @@ internal static class IdleRun
 
         var rssBefore = pid is { } p0 ? await ProcessStats.SettledRssMiBAsync(p0, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
         var heapBefore = pid is { } g0 ? await GcProbe.CollectAsync(g0, TimeSpan.FromSeconds(30)) : null;
-        using var factory = new WatcherFactory(args.Url, args.Transport, args.SourceAddresses);
+        using var factory = new WatcherFactory(args.Url, args.Transport, args.SourceAddresses, args.Client);
         await using var group = new WatcherGroup(factory);
         var connectSeconds = await LiveProgress.TrackAsync("connecting watchers", args.Watchers, () => group.Watchers.Count,
             group.ConnectAsync(polls, args.Watchers, args.ConnectConcurrency, args.ConnectTimeout, stopAtFirstFailure: true, hardStop.Token));

@@ -11,19 +11,20 @@ internal readonly record struct MeasuredWindow(long Start, long End)
     public bool Contains(long timestamp) => timestamp >= Start && timestamp <= End;
 
     /// <summary>Server (read by <paramref name="serverCpu"/>, when known), load-generator and whole-machine CPU seconds between the window's start and end.</summary>
-    public async Task<CpuSample> SampleCpuAsync(Func<double>? serverCpu, CancellationToken cancellationToken)
+    /// <remarks><paramref name="helperCpu"/> reads the CPU seconds of the load generator's helper processes (the Node watchers), counted as the load generator's.</remarks>
+    public async Task<CpuSample> SampleCpuAsync(Func<double>? serverCpu, CancellationToken cancellationToken, Func<double>? helperCpu = null)
     {
         await DelayUntilAsync(Start, cancellationToken);
         var server0 = serverCpu?.Invoke() ?? 0;
-        var self0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var self0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds + (helperCpu?.Invoke() ?? 0);
         var machine0 = ProcessStats.MachineCpuSeconds();
         await DelayUntilAsync(End, cancellationToken);
         var server1 = serverCpu?.Invoke() ?? 0;
-        var self1 = Process.GetCurrentProcess().TotalProcessorTime;
+        var self1 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds + (helperCpu?.Invoke() ?? 0);
         var machine1 = ProcessStats.MachineCpuSeconds();
         return new CpuSample(
             serverCpu is null ? null : server1 - server0,
-            (self1 - self0).TotalSeconds,
+            self1 - self0,
             machine1.Busy - machine0.Busy,
             machine1.IoWait - machine0.IoWait);
     }

@@ -21,6 +21,9 @@ internal sealed class WatchArgs
     /// <summary><c>sse</c> (<c>GET /v1/polls/{id}/events</c>) or <c>ws</c> (<c>GET /v1/ws</c>, subprotocol <c>tally.json.v1</c>).</summary>
     public string Transport { get; private init; } = WatchTransports.Sse;
 
+    /// <summary>What reads the WebSocket watchers: <see cref="WatchClients.DotNet"/> (default) or <see cref="WatchClients.Node"/>.</summary>
+    public string Client { get; private init; } = WatchClients.DotNet;
+
     /// <summary>fanout: watchers of the one poll. idle: the most watchers to connect (fewer when the machine refuses more).</summary>
     public int Watchers { get; private init; }
 
@@ -113,7 +116,14 @@ internal sealed class WatchArgs
             CpuPids = values.TryGetValue("cpu-pids", out var pids) ? LoadArgs.PidList(pids) : null,
             JsonPath = values.GetValueOrDefault("json"),
             NoiseLimit = values.ContainsKey("noise-limit") ? LoadArgs.Double(values, "noise-limit", 0.25, 0.01, 2) : null,
+            Client = values.GetValueOrDefault("client") ?? WatchClients.DotNet,
         };
+
+        if (parsed.Client is not (WatchClients.DotNet or WatchClients.Node)
+            || (parsed.Client == WatchClients.Node && parsed.Transport is not (WatchTransports.WebSocket or WatchTransports.CeilingWebSocket)))
+        {
+            throw new ArgumentException("--client is dotnet or node; node reads Tally's and the ceiling's WebSockets only.");
+        }
 
         if (parsed.IsTally && parsed.Transport is not (WatchTransports.Sse or WatchTransports.WebSocket))
         {
@@ -126,8 +136,8 @@ internal sealed class WatchArgs
         }
 
         LoadArgs.RejectUnknown(values, fanout
-            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "drain-timeout", "presence-timeout", "server-pid", "cpu-pids", "json", "noise-limit"]
-            : ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "duration", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json"]);
+            ? ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "rate", "senders", "duration", "warmup", "connect-concurrency", "source-addresses", "connect-timeout", "drain-timeout", "presence-timeout", "server-pid", "cpu-pids", "json", "noise-limit", "client"]
+            : ["url", "target", "variant", "admin-key", "transport", "watchers", "polls", "duration", "connect-concurrency", "source-addresses", "connect-timeout", "server-pid", "json", "client"]);
         return parsed;
     }
 }

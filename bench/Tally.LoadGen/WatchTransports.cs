@@ -15,3 +15,10 @@ internal static class WatchTransports
     /// <summary>The ceiling's bare broadcaster: a plain WebSocket, <c>GET /ws?pollId=</c>.</summary>
     public const string CeilingWebSocket = "ceiling-ws";
 }
+
+/// <summary>What reads the WebSocket watchers' sockets: this process's ClientWebSockets, or one Node.js process (<see cref="NodeWatchers"/>).</summary>
+internal static class WatchClients
+{
+    public const string DotNet = "dotnet";
+    public const string Node = "node";
+}

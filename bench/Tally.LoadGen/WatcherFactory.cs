@@ -17,8 +17,12 @@ internal sealed class WatcherFactory : IDisposable
     private readonly IPAddress[] _sources;
     private int _next;
 
-    public WatcherFactory(Uri baseUrl, string transport, int sourceAddresses)
+    private readonly NodeWatchers? _node;
+
+    /// <summary>With <paramref name="client"/> <c>node</c>, WebSocket watchers live in one Node.js process (<see cref="NodeWatchers"/>).</summary>
+    public WatcherFactory(Uri baseUrl, string transport, int sourceAddresses, string client = WatchClients.DotNet)
     {
+        _node = client == WatchClients.Node ? NodeWatchers.Start() : null;
         _baseUrl = baseUrl;
         _transport = transport;
         _sources = [.. Enumerable.Range(1, sourceAddresses).Select(i => new IPAddress([127, 0, 0, (byte)i]))];
@@ -38,6 +42,8 @@ internal sealed class WatcherFactory : IDisposable
     /// <summary>A watcher of <paramref name="pollId"/>. Only the SocketIOClient package opens its own sockets (no source-address binding).</summary>
     public Watcher Create(string pollId) => _transport switch
     {
+        WatchTransports.WebSocket or WatchTransports.CeilingWebSocket when _node is not null =>
+            new NodeWatcher(_node, _baseUrl, pollId, _sources.Length > 1 ? NextSource().ToString() : null, ceiling: _transport == WatchTransports.CeilingWebSocket),
         WatchTransports.WebSocket => new WebSocketWatcher(_client, _baseUrl, pollId),
         WatchTransports.CeilingWebSocket => new WebSocketWatcher(_client, _baseUrl, pollId, ceiling: true),
         WatchTransports.SignalR => new SignalRWatcher(_client, _baseUrl, pollId),
@@ -46,11 +52,17 @@ internal sealed class WatcherFactory : IDisposable
         _ => new SseWatcher(_client, _baseUrl, pollId),
     };
 
+    /// <summary>The CPU seconds of the Node watchers process so far (null without one).</summary>
+    public Func<double>? HelperCpu => _node is { } node ? () => ProcessStats.CpuSeconds(node.Pid) : null;
+
     public void Dispose()
     {
+        _node?.Dispose();
         _client.Dispose();
         _handler.Dispose();
     }
+
+    private IPAddress NextSource() => _sources[(int)((uint)Interlocked.Increment(ref _next) % (uint)_sources.Length)];
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
@@ -61,8 +73,7 @@ internal sealed class WatcherFactory : IDisposable
         {
             if (_sources.Length > 1 && address.AddressFamily == AddressFamily.InterNetwork)
             {
-                var source = _sources[(int)((uint)Interlocked.Increment(ref _next) % (uint)_sources.Length)];
-                socket.Bind(new IPEndPoint(source, 0));
+                socket.Bind(new IPEndPoint(NextSource(), 0));
             }
 
             await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken);
