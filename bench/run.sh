@@ -73,6 +73,13 @@ main() {
     (cd bench/baselines/SocketIoBaseline && npm ci --no-audit --no-fund >&2)
   fi
   loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+  # Every stack's watchers are read by one Node.js process (bench/watchers; TALLY_BENCH_CLIENT=dotnet for the
+  # load generator's own clients): the cheaper side, the same for every server.
+  watch_client=(--client "${TALLY_BENCH_CLIENT:-node}")
+  if [ "${TALLY_BENCH_CLIENT:-node}" = node ] && [ ! -d bench/watchers/node_modules/ws ]; then
+    log "installing the Node watchers' package (npm ci in bench/watchers)"
+    (cd bench/watchers && npm ci --no-audit --no-fund >&2)
+  fi
 
   start() { # server [variant]: start it on a free 127.0.0.1 port, from its output folder; sets pid[server], url[server]
     local server=$1 variant=${2:-} port
@@ -128,7 +135,7 @@ main() {
 
   prime() { # server: an unrecorded fan-out at the measured load (1k × 1k), so its JIT has tiered up before a window
     $loadgen fanout --url "${url[$1]}" --target "$1" --admin-key "$admin_key" --watchers 1000 --rate 1000 --duration "$prime_duration" --warmup 1 \
-      --transport ws >>"$raw/prime.log" 2>&1 || log "priming $1 failed (see $raw/prime.log)"
+      --transport ws "${watch_client[@]}" >>"$raw/prime.log" 2>&1 || log "priming $1 failed (see $raw/prime.log)"
   }
 
   if [ $ingest -eq 1 ]; then
@@ -144,7 +151,7 @@ main() {
   fi
 
   if [ $fanout -eq 1 ]; then
-    fan=(--senders 16 --drain-timeout "$drain" --connect-concurrency 64 --connect-timeout 60)
+    fan=(--senders 16 --drain-timeout "$drain" --connect-concurrency 64 --connect-timeout 60 "${watch_client[@]}")
     start tally; start ceiling; start signalr throttled; start socketio throttled
     for server in tally ceiling signalr socketio; do prime "$server"; done
     for round in $(seq "$rounds"); do

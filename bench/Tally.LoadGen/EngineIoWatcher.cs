@@ -83,8 +83,8 @@ internal sealed class EngineIoWatcher(HttpMessageInvoker invoker, Uri baseUrl, s
         }
     }
 
-    /// <summary><c>["results",{…}]</c>: the object goes to the watcher as it is; other events are anomalies.</summary>
-    private void OnEvent(ReadOnlySpan<byte> array, long receivedAt)
+    /// <summary>The object of an event <c>["results",{…}]</c>; any other event whole (the watcher records it as an anomaly).</summary>
+    internal static ReadOnlySpan<byte> EventObject(ReadOnlySpan<byte> array)
     {
         var reader = new Utf8JsonReader(array);
         if (reader.Read() && reader.TokenType == JsonTokenType.StartArray && reader.Read() && reader.TokenType == JsonTokenType.String
@@ -92,12 +92,14 @@ internal sealed class EngineIoWatcher(HttpMessageInvoker invoker, Uri baseUrl, s
         {
             var start = (int)reader.TokenStartIndex;
             reader.Skip();
-            OnMessage(array[start..(int)reader.BytesConsumed], receivedAt);
-            return;
+            return array[start..(int)reader.BytesConsumed];
         }
 
-        OnMessage(array, receivedAt); // not a results event: the watcher records it as an anomaly
+        return array;
     }
+
+    /// <summary><c>["results",{…}]</c>: the object goes to the watcher as it is; other events are anomalies.</summary>
+    private void OnEvent(ReadOnlySpan<byte> array, long receivedAt) => OnMessage(EventObject(array), receivedAt);
 
     /// <summary>One whole text frame (an Engine.IO packet over the websocket transport), and when the read that completed it returned.</summary>
     private ValueTask<(ReadOnlyMemory<byte> Message, long ReceivedAt)> ReceiveAsync(CancellationToken cancellationToken) =>

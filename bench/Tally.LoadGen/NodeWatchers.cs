@@ -201,9 +201,23 @@ internal sealed class NodeWatchers : IDisposable
     }
 }
 
+/// <summary>How a Node watcher talks to its server (see bench/watchers/ws-watchers.mjs), by target transport.</summary>
+internal enum NodeProtocol
+{
+    /// <summary>Tally's <c>/v1/ws</c> (<c>tally.json.v1</c>) or the ceiling's bare broadcaster: every text message is an update.</summary>
+    Raw,
+
+    /// <summary>The socket.io baseline: Socket.IO v5 over Engine.IO v4; <c>42["results",{…}]</c> events.</summary>
+    EngineIo,
+
+    /// <summary>The SignalR baseline: the JSON hub protocol; <c>results</c> invocations.</summary>
+    SignalR,
+}
+
 /// <summary>A watcher whose WebSocket lives in the Node watchers process (<see cref="NodeWatchers"/>).</summary>
 internal sealed class NodeWatcher : Watcher
 {
+    private readonly NodeProtocol _protocol;
     private readonly NodeWatchers _node;
     private readonly Uri _url;
     private readonly string? _subprotocol;
@@ -214,21 +228,58 @@ internal sealed class NodeWatcher : Watcher
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _id;
 
-    /// <summary>A watcher of <paramref name="pollId"/> on Tally's <c>/v1/ws</c>, or with <paramref name="ceiling"/> the ceiling's bare broadcaster.</summary>
-    public NodeWatcher(NodeWatchers node, Uri baseUrl, string pollId, string? source, bool ceiling = false)
+    /// <summary>A watcher of <paramref name="pollId"/> over <paramref name="transport"/> (Tally's ws, or a baseline's own).</summary>
+    public NodeWatcher(NodeWatchers node, Uri baseUrl, string pollId, string? source, string transport)
         : base(pollId)
     {
         _node = node;
         _source = source;
-        _url = ceiling
-            ? new UriBuilder(baseUrl) { Scheme = "ws", Path = "/ws", Query = "pollId=" + pollId }.Uri
-            : new UriBuilder(baseUrl) { Scheme = "ws", Path = "/v1/ws" }.Uri;
-        _subprotocol = ceiling ? null : WebSocketWatcher.Subprotocol;
-        _firstMessage = ceiling ? null : $$"""{"op":"subscribe","pollId":"{{pollId}}"}""";
+        (_protocol, var path, var query, _subprotocol, _firstMessage) = transport switch
+        {
+            WatchTransports.CeilingWebSocket => (NodeProtocol.Raw, "/ws", "pollId=" + pollId, (string?)null, (string?)null),
+            WatchTransports.SocketIo => (NodeProtocol.EngineIo, "/socket.io/", "EIO=4&transport=websocket", null, $$"""42["subscribe","{{pollId}}"]"""),
+            WatchTransports.SignalR => (NodeProtocol.SignalR, "/hubs/results", "", null, $$"""{"type":1,"invocationId":"1","target":"Subscribe","arguments":["{{pollId}}"]}"""),
+            _ => (NodeProtocol.Raw, "/v1/ws", "", WebSocketWatcher.Subprotocol, $$"""{"op":"subscribe","pollId":"{{pollId}}"}"""),
+        };
+        _url = new UriBuilder(baseUrl) { Scheme = "ws", Path = path, Query = query }.Uri;
         _id = node.Register(this);
     }
 
-    internal void Deliver(ReadOnlySpan<byte> json, long receivedAt) => OnMessage(json, receivedAt);
+    /// <summary>One forwarded text message: an update (raw), an Engine.IO event <c>42[…]</c>, or a SignalR invocation record.</summary>
+    internal void Deliver(ReadOnlySpan<byte> message, long receivedAt)
+    {
+        switch (_protocol)
+        {
+            case NodeProtocol.EngineIo:
+                OnMessage(EngineIoWatcher.EventObject(message[2..]), receivedAt);
+                break;
+            case NodeProtocol.SignalR:
+                OnMessage(FirstArgument(message), receivedAt);
+                break;
+            default:
+                OnMessage(message, receivedAt);
+                break;
+        }
+    }
+
+    /// <summary>A SignalR invocation's first argument (<c>{"type":1,"target":"results","arguments":[{…}]}</c>), or the whole record when it has none (an anomaly then).</summary>
+    private static ReadOnlySpan<byte> FirstArgument(ReadOnlySpan<byte> record)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(record);
+        while (reader.Read())
+        {
+            if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("arguments"u8)
+                && reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.StartArray
+                && reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.StartObject)
+            {
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                return record[start..(int)reader.BytesConsumed];
+            }
+        }
+
+        return record;
+    }
 
     internal void Opened(string? failure)
     {
@@ -258,7 +309,8 @@ internal sealed class NodeWatcher : Watcher
     protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
         var first = _firstMessage is null ? "-" : Convert.ToBase64String(Encoding.UTF8.GetBytes(_firstMessage));
-        await _node.SendAsync($"open {_id} {_url} {_subprotocol ?? "-"} {_source ?? "-"} {first}", cancellationToken);
+        var protocol = _protocol switch { NodeProtocol.EngineIo => "engineio", NodeProtocol.SignalR => "signalr", _ => "raw" };
+        await _node.SendAsync($"open {_id} {_url} {_subprotocol ?? "-"} {_source ?? "-"} {first} {protocol}", cancellationToken);
         await _opened.Task.WaitAsync(cancellationToken);
     }
 

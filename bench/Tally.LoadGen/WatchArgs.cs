@@ -120,9 +120,9 @@ internal sealed class WatchArgs
         };
 
         if (parsed.Client is not (WatchClients.DotNet or WatchClients.Node)
-            || (parsed.Client == WatchClients.Node && parsed.Transport is not (WatchTransports.WebSocket or WatchTransports.CeilingWebSocket)))
+            || (parsed.Client == WatchClients.Node && parsed.Transport is not (WatchTransports.WebSocket or WatchTransports.CeilingWebSocket or WatchTransports.SocketIo or WatchTransports.SignalR)))
         {
-            throw new ArgumentException("--client is dotnet or node; node reads Tally's and the ceiling's WebSockets only.");
+            throw new ArgumentException("--client is dotnet or node; node reads WebSockets (Tally's ws, the ceiling's, socket.io's, SignalR's), not SSE or the SocketIOClient package.");
         }
 
         if (parsed.IsTally && parsed.Transport is not (WatchTransports.Sse or WatchTransports.WebSocket))

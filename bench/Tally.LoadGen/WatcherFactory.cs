@@ -42,8 +42,8 @@ internal sealed class WatcherFactory : IDisposable
     /// <summary>A watcher of <paramref name="pollId"/>. Only the SocketIOClient package opens its own sockets (no source-address binding).</summary>
     public Watcher Create(string pollId) => _transport switch
     {
-        WatchTransports.WebSocket or WatchTransports.CeilingWebSocket when _node is not null =>
-            new NodeWatcher(_node, _baseUrl, pollId, _sources.Length > 1 ? NextSource().ToString() : null, ceiling: _transport == WatchTransports.CeilingWebSocket),
+        WatchTransports.WebSocket or WatchTransports.CeilingWebSocket or WatchTransports.SocketIo or WatchTransports.SignalR when _node is not null =>
+            new NodeWatcher(_node, _baseUrl, pollId, _sources.Length > 1 ? NextSource().ToString() : null, _transport),
         WatchTransports.WebSocket => new WebSocketWatcher(_client, _baseUrl, pollId),
         WatchTransports.CeilingWebSocket => new WebSocketWatcher(_client, _baseUrl, pollId, ceiling: true),
         WatchTransports.SignalR => new SignalRWatcher(_client, _baseUrl, pollId),
