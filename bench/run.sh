@@ -140,8 +140,11 @@ main() {
 
   if [ $ingest -eq 1 ]; then
     start tally; start ceiling
-    $loadgen ingest-single --url "${url[ceiling]}" --target ceiling --duration 2 --warmup 1 >>"$raw/prime.log" 2>&1
-    $loadgen ingest-single --url "${url[tally]}" --target tally --admin-key "$admin_key" --duration 2 --warmup 1 >>"$raw/prime.log" 2>&1
+    # On one core a server's JIT needs tens of seconds of load before the vote path runs tier-1 code: prime each
+    # server at the measured load for 15 s (Tally over HTTP and over its WebSocket too), unrecorded.
+    $loadgen ingest-single --url "${url[ceiling]}" --target ceiling --concurrency 64 --duration 14 --warmup 1 >>"$raw/prime.log" 2>&1
+    $loadgen ingest-single --url "${url[tally]}" --target tally --admin-key "$admin_key" --concurrency 64 --duration 14 --warmup 1 >>"$raw/prime.log" 2>&1
+    $loadgen ingest-ws --url "${url[tally]}" --target tally --admin-key "$admin_key" --concurrency 64 --duration 4 --warmup 1 >>"$raw/prime.log" 2>&1
     for round in $(seq "$rounds"); do
       run ingest-single ceiling --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
       run ingest-single tally --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"

@@ -49,10 +49,10 @@ internal static class CompareReport
         // How busy the machine was: the share of all cores that other processes took in each run's measured window.
         var busy = ingests.Select(r => r.OtherCpuSeconds / r.DurationSeconds)
             .Concat(fanouts.Select(r => r.OtherCpuSeconds / r.DurationSeconds))
-            .Select(cores => cores / Environment.ProcessorCount)
+            .Select(cores => cores / ProcessStats.MachineCores())
             .ToList();
         md.AppendLine(string.Create(s_inv,
-            $"**Noise:** other processes took a median {M(busy, x => x) * 100:0}% of the machine's {Environment.ProcessorCount} cores in the runs' measured windows (least {busy.Min() * 100:0}%, most {busy.Max() * 100:0}%). A quiet machine is under 5%."));
+            $"**Noise:** other processes took a median {M(busy, x => x) * 100:0}% of the machine's {ProcessStats.MachineCores()} cores in the runs' measured windows (least {busy.Min() * 100:0}%, most {busy.Max() * 100:0}%). A quiet machine is under 5%."));
         md.AppendLine();
         if (ingests.Count > 0)
         {

@@ -90,6 +90,13 @@ internal static partial class ProcessStats
         return (busy / (double)s_ticksPerSecond.Value, Field(5) / (double)s_ticksPerSecond.Value);
     }
 
+    /// <summary>
+    /// The machine's cores (the <c>cpuN</c> lines of /proc/stat), not <see cref="Environment.ProcessorCount"/>, which counts
+    /// only the cores this process may run on (one, when the scripts pin the load generator).
+    /// </summary>
+    public static int MachineCores() =>
+        Math.Max(1, File.ReadLines("/proc/stat").Count(l => l.Length > 3 && l.StartsWith("cpu", StringComparison.Ordinal) && char.IsAsciiDigit(l[3])));
+
     /// <summary>The peak resident set size (VmHWM) of <paramref name="pid"/>, in MiB.</summary>
     public static double PeakRssMiB(int pid) => StatusKiB(pid, "VmHWM:") / 1024.0;
 

@@ -88,7 +88,7 @@ internal static class Report
         md.AppendLine(string.Create(inv,
             $"Errors over all runs: {runs.Sum(r => r.Overloaded):N0} × 503, {runs.Sum(r => r.Errors):N0} other non-2xx, {runs.Sum(r => r.Indeterminate):N0} unanswered, {runs.Sum(r => r.RejectedVotes):N0} votes not counted inside 2xx answers."));
 
-        var cores = Environment.ProcessorCount;
+        var cores = ProcessStats.MachineCores();
         md.AppendLine(string.Create(inv,
             $"Noise: other processes on the machine used a median {Median(runs, r => r.OtherCpuSeconds):0.00} CPU-s per run (most {runs.Max(r => r.OtherCpuSeconds):0.00}) of the {cores} × {runs[0].DurationSeconds:0.#} s a run's window offers; iowait a median {Median(runs, r => r.IoWaitSeconds):0.00} s."));
         md.AppendLine();
