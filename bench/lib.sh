@@ -19,7 +19,6 @@ export Tally__Compatibility__ClientVoterIds=true
 # report shows both processes' CPU. TALLY_BENCH_SERVER_CORE / TALLY_BENCH_LOADGEN_CORE choose the cores.
 bench_server_core=${TALLY_BENCH_SERVER_CORE:-1}
 bench_loadgen_core=${TALLY_BENCH_LOADGEN_CORE:-0}
-on_server_core() { taskset -c "$bench_server_core" "$@"; }
 # The load generator also starts counting calls for tier-1 JIT at once (DOTNET_TC_CallCountingDelayMs=0): the runtime
 # waits until 100 ms pass without new tier-0 methods, which a load generator that keeps meeting new code paths never
 # gives it, so its watcher and sender loops ran unoptimised code for whole runs (perf: [QuickJitted] frames) and cost
