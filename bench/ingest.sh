@@ -9,8 +9,8 @@
 #
 # Options: --rounds N, --duration S, --warmup S, --concurrency C (single votes), --batch-concurrency C,
 # --quiet-wait S (how long to wait before each run for other processes to go quiet; default 120).
-# The machine has 2 cores shared by the servers and the load generator (and by whatever else runs on it:
-# each run reports the CPU other processes took, and waits first, bounded, for the machine to be quiet).
+# The servers run on core 1 and the load generator on core 0 (bench/lib.sh); each run reports both CPUs and the CPU
+# other processes took, and waits first, bounded, for the machine to be quiet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -52,7 +52,7 @@ for project in src/Tally.Server bench/baselines/KestrelCeiling bench/Tally.LoadG
 done
 server_dir=src/Tally.Server/bin/Release/net10.0
 ceiling_dir=bench/baselines/KestrelCeiling/bin/Release/net10.0
-loadgen="dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
 
 # Each server runs from its output folder, as a deployment does, so its appsettings.json (request logging
 # at Warning) is read: the content root is the working directory.
@@ -61,19 +61,21 @@ tally_port=$(free_port)
 [ "$ceiling_port" != "$tally_port" ] || tally_port=$(free_port)
 ceiling_url="http://127.0.0.1:$ceiling_port"
 tally_url="http://127.0.0.1:$tally_port"
-(cd "$ceiling_dir" && exec dotnet KestrelCeiling.dll --urls "$ceiling_url") >"$raw/ceiling.log" 2>&1 &
+(cd "$ceiling_dir" && exec taskset -c "$bench_server_core" dotnet KestrelCeiling.dll --urls "$ceiling_url") >"$raw/ceiling.log" 2>&1 &
 ceiling_pid=$!
-(cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 exec dotnet Tally.Server.dll --urls "$tally_url") >"$raw/tally.log" 2>&1 &
+(cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 exec taskset -c "$bench_server_core" dotnet Tally.Server.dll --urls "$tally_url") >"$raw/tally.log" 2>&1 &
 tally_pid=$!
 wait_ready "$ceiling_pid" "$ceiling_url" ceiling "$raw/ceiling.log"
 wait_ready "$tally_pid" "$tally_url" tally "$raw/tally.log"
 log "ceiling pid $ceiling_pid on $ceiling_url; Tally pid $tally_pid on $tally_url, data in $data"
 
 # Prime both servers (JIT, connection pools) with short unrecorded runs, so round 1 is not a cold start.
+# On one core a server's JIT needs tens of seconds of load before the vote path runs tier-1 code: prime each at the
+# measured load for 15 s (and Tally's batch path for 5 s), unrecorded.
 log "priming both servers (not recorded)"
-$loadgen ingest-single --url "$ceiling_url" --target ceiling --duration 2 --warmup 1 >"$raw/prime.log" 2>&1
-$loadgen ingest-single --url "$tally_url" --target tally --admin-key "$admin_key" --duration 2 --warmup 1 >>"$raw/prime.log" 2>&1
-$loadgen ingest-batch --url "$tally_url" --target tally --admin-key "$admin_key" --duration 1 --warmup 1 >>"$raw/prime.log" 2>&1
+$loadgen ingest-single --url "$ceiling_url" --target ceiling --concurrency "$concurrency" --duration 14 --warmup 1 >"$raw/prime.log" 2>&1
+$loadgen ingest-single --url "$tally_url" --target tally --admin-key "$admin_key" --concurrency "$concurrency" --duration 14 --warmup 1 >>"$raw/prime.log" 2>&1
+$loadgen ingest-batch --url "$tally_url" --target tally --admin-key "$admin_key" --duration 4 --warmup 1 >>"$raw/prime.log" 2>&1
 
 failed=0
 n=0
@@ -125,7 +127,7 @@ cmd="bench/ingest.sh"
   echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench ':!bench/results' || echo ', with uncommitted changes'))."
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK."
-  echo "The servers and the load generator share these cores: the load generator's own CPU is in the per-run table."
+  echo "$(pinning_note)"
   echo
   echo "Settings: $rounds rounds, each run ${duration} s measured after ${warmup} s warm-up; ceiling and Tally alternate."
   echo "Single votes: $concurrency concurrent loops (one connection each), one poll, dedupe \"none\"."
