@@ -46,12 +46,7 @@ tally_pid=""
 cleanup() { stop_server "$tally_pid" Tally; rm -rf "$data"; }
 trap cleanup EXIT
 
-log "building Release (server, load generator)"
-for project in src/Tally.Server bench/Tally.LoadGen; do
-  dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
-done
-server_dir=src/Tally.Server/bin/Release/net10.0
-loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+build_tally_and_loadgen
 
 # The JWKS the rs256 / es256 runs' workspaces name is served by the load generator over plain http on loopback.
 port=$(free_port)

@@ -76,12 +76,7 @@ if [ "$client" = node ] && [ ! -d bench/watchers/node_modules/ws ]; then
   (cd bench/watchers && npm ci --no-audit --no-fund >&2)
 fi
 
-log "building Release (server, load generator)"
-for project in src/Tally.Server bench/Tally.LoadGen; do
-  dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
-done
-server_dir=src/Tally.Server/bin/Release/net10.0
-loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+build_tally_and_loadgen
 
 servers=0
 start_tally() { # a fresh Tally (new data folder, new port) from its output folder: sets tally_pid, tally_url, data

@@ -26,6 +26,15 @@ bench_loadgen_core=${TALLY_BENCH_LOADGEN_CORE:-0}
 on_loadgen_core() { DOTNET_TC_CallCountingDelayMs=0 taskset -c "$bench_loadgen_core" "$@"; }
 pinning_note() { echo "The server under test is pinned to core $bench_server_core and the load generator to core $bench_loadgen_core (\`taskset\`): each has a core of its own, and both CPUs are in the tables."; }
 
+build_tally_and_loadgen() { # Release builds of the server and the load generator; sets server_dir and loadgen (pinned to the load generator's core)
+  log "building Release (server, load generator)"
+  for project in src/Tally.Server bench/Tally.LoadGen; do
+    dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
+  done
+  server_dir=src/Tally.Server/bin/Release/net10.0
+  loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+}
+
 hold_bench_lock() { # "$0" "$@": run the calling script under /tmp/tally-bench.lock (flock), so one benchmark runs at a time
   if [ "${TALLY_BENCH_LOCKED:-}" != 1 ]; then
     export TALLY_BENCH_LOCKED=1
