@@ -71,10 +71,7 @@ trap "exit 130" INT TERM # so that cleanup runs
 # Listening ports come from below the ephemeral range (free_port in lib.sh): thousands of watcher sockets, and their
 # TIME_WAITs, take ports from that range, and a port one of them holds cannot be listened on.
 
-if [ "$client" = node ] && [ ! -d bench/watchers/node_modules/ws ]; then
-  log "installing the Node watchers' package (npm ci in bench/watchers)"
-  (cd bench/watchers && npm ci --no-audit --no-fund >&2)
-fi
+[ "$client" != node ] || ensure_node_watchers
 
 build_tally_and_loadgen
 

@@ -35,6 +35,13 @@ build_tally_and_loadgen() { # Release builds of the server and the load generato
   loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
 }
 
+ensure_node_watchers() { # the ws package of the Node watchers (bench/watchers), installed from its lock file when missing
+  if [ ! -d bench/watchers/node_modules/ws ]; then
+    log "installing the Node watchers' package (npm ci in bench/watchers)"
+    (cd bench/watchers && npm ci --no-audit --no-fund >&2)
+  fi
+}
+
 hold_bench_lock() { # "$0" "$@": run the calling script under /tmp/tally-bench.lock (flock), so one benchmark runs at a time
   if [ "${TALLY_BENCH_LOCKED:-}" != 1 ]; then
     export TALLY_BENCH_LOCKED=1

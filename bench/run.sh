@@ -76,10 +76,7 @@ main() {
   # Every stack's watchers are read by one Node.js process (bench/watchers; TALLY_BENCH_CLIENT=dotnet for the
   # load generator's own clients): the cheaper side, the same for every server.
   watch_client=(--client "${TALLY_BENCH_CLIENT:-node}")
-  if [ "${TALLY_BENCH_CLIENT:-node}" = node ] && [ ! -d bench/watchers/node_modules/ws ]; then
-    log "installing the Node watchers' package (npm ci in bench/watchers)"
-    (cd bench/watchers && npm ci --no-audit --no-fund >&2)
-  fi
+  [ "${TALLY_BENCH_CLIENT:-node}" != node ] || ensure_node_watchers
 
   start() { # server [variant]: start it on a free 127.0.0.1 port, from its output folder; sets pid[server], url[server]
     local server=$1 variant=${2:-} port

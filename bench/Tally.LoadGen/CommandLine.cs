@@ -43,7 +43,7 @@ internal static class CommandLine
             Text("target", "tally (default), ceiling, signalr or socketio: a baseline's watchers use its own protocol"),
             Text("admin-key", "Tally's admin key, to create the polls (default: TALLY_ADMIN_KEY; baselines need none)"),
             Text("transport", "Tally's watchers: sse or ws; socket.io: socketio-lib to use the SocketIOClient package"),
-            Text("client", "what reads WebSocket watchers (Tally's ws, the ceiling's): dotnet (ClientWebSocket, default) or node (one Node.js process, bench/watchers; npm ci there first)"),
+            Text("client", "what reads WebSocket watchers (Tally's ws, the ceiling's, socket.io's, SignalR's): dotnet (the load generator's own clients, default) or node (one Node.js process, bench/watchers; npm ci there first)"),
             Number<int>("watchers", fanout ? "watchers (default 1,000; 10,000 for many-polls)" : "most watchers to connect (default 10,000)"),
             Number<int>("polls", fanout ? "polls the watchers and votes are spread over (default 1; 10,000 for many-polls)" : "polls the watchers are spread over (default 4)"),
             .. fanout

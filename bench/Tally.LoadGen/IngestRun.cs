@@ -148,7 +148,9 @@ internal static class IngestRun
         Print(result);
         if (total.Sent >= args.MaxRequests || result.VotersRanOut == true)
         {
-            Console.WriteLine($"warning: the cap of {args.MaxRequests:N0} requests was reached before the window ended: votes/s is understated.");
+            Console.WriteLine(result.VotersRanOut == true
+                ? "warning: the prepared voters ran out before the window ended: votes/s is understated (CPU per vote is not)."
+                : $"warning: the cap of {args.MaxRequests:N0} requests was reached before the window ended: votes/s is understated.");
         }
 
         if (args.JsonPath is { } path)
