@@ -17,10 +17,11 @@ namespace Tally.Live;
 public abstract class LiveConnection
 {
     // One lock for the queue, the writer's state and the subscriptions: a connection watches few polls.
-    // Lock order: a poll stream's lock, then this one (the stream offers under its lock), never the reverse.
+    // Lock order: a poll stream's locks, then this one (the stream offers a subscription's first messages under its
+    // lock, and a fan-out's under its fan-out lock), never the reverse.
     private readonly Lock _gate = new();
     private readonly Queue<Outbound> _queue = new();
-    private readonly Dictionary<string, PollStream> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly int _capacity;
     private readonly TimeSpan _stuckTimeout;
     private WriterState _state;
@@ -31,10 +32,6 @@ public abstract class LiveConnection
     private CancellationToken _stopping;
     private TaskCompletionSource? _ended;
     private ITimer? _heartbeat;
-
-    // Touched only by the writer (one at a time): what earlier writes already said.
-    private Dictionary<string, long>? _resyncedAt;
-    private HashSet<string>? _closedWritten;
 
     protected LiveConnection(LiveOptions options)
     {
@@ -77,7 +74,7 @@ public abstract class LiveConnection
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        // Continuations run asynchronously: a write that fails on the publisher's thread (under a stream's
+        // Continuations run asynchronously: a write that fails on the publisher's thread (under a stream's fan-out
         // lock) must not run the transport's clean-up there.
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         StartCore(ended, cancellationToken);
@@ -359,14 +356,13 @@ public abstract class LiveConnection
         if (item.StartOf is { } started)
         {
             // What this connection wrote for an earlier subscription to the poll no longer applies.
-            _resyncedAt?.Remove(started);
-            _closedWritten?.Remove(started);
+            SubscriptionOf(started)?.Restart();
             return false;
         }
 
-        if (item.Message is { } message && ShouldWrite(message))
+        if (item.Message is { } message && SubscriptionOf(message.PollId) is { } subscription && subscription.ShouldWrite(message))
         {
-            await WriteMessageAsync(message).ConfigureAwait(false);
+            await WriteMessageAsync(message, subscription).ConfigureAwait(false);
             return true;
         }
 
@@ -377,7 +373,7 @@ public abstract class LiveConnection
     {
         lock (_gate)
         {
-            return _subscriptions.TryAdd(pollId, stream);
+            return _subscriptions.TryAdd(pollId, new Subscription(stream));
         }
     }
 
@@ -385,7 +381,7 @@ public abstract class LiveConnection
     {
         lock (_gate)
         {
-            return _subscriptions.Remove(pollId, out var stream) ? stream : null;
+            return _subscriptions.Remove(pollId, out var subscription) ? subscription.Stream : null;
         }
     }
 
@@ -397,7 +393,16 @@ public abstract class LiveConnection
         }
     }
 
-    private PollStream[] Streams()
+    /// <summary>The poll's subscription, or null when the connection no longer watches it (unsubscribed since a message was queued).</summary>
+    private Subscription? SubscriptionOf(string pollId)
+    {
+        lock (_gate)
+        {
+            return _subscriptions.GetValueOrDefault(pollId);
+        }
+    }
+
+    private Subscription[] Subscriptions()
     {
         lock (_gate)
         {
@@ -419,59 +424,25 @@ public abstract class LiveConnection
         Complete();
     }
 
-    private bool ShouldWrite(LiveMessage message)
-    {
-        if (!IsSubscribed(message.PollId))
-        {
-            return false; // unsubscribed since it was queued
-        }
-
-        if (message.Kind == LiveMessageKind.Closed && _closedWritten?.Contains(message.PollId) == true)
-        {
-            return false; // a resync already said so
-        }
-
-        if (message.Kind == LiveMessageKind.Delta && _resyncedAt is not null && _resyncedAt.TryGetValue(message.PollId, out var resynced))
-        {
-            if (message.Seq < resynced || (message.Seq == resynced && !message.IsPresenceOnly))
-            {
-                return false; // the resync snapshot already holds it
-            }
-
-            _resyncedAt.Remove(message.PollId);
-        }
-
-        return true;
-    }
-
     private async Task ResyncAsync()
     {
-        foreach (var stream in Streams())
+        foreach (var subscription in Subscriptions())
         {
-            var snapshot = stream.CurrentSnapshot();
-            (_resyncedAt ??= new(StringComparer.Ordinal))[snapshot.PollId] = snapshot.Seq;
-            await WriteMessageAsync(snapshot).ConfigureAwait(false);
+            var snapshot = subscription.Stream.CurrentSnapshot();
+            await WriteMessageAsync(snapshot, subscription).ConfigureAwait(false);
             if (snapshot.Status == PollStatus.Closed)
             {
                 // The poll's "closed" may have been among the dropped messages: it follows a closed poll's snapshot.
-                await WriteMessageAsync(LiveMessage.Closed(snapshot.Results)).ConfigureAwait(false);
+                await WriteMessageAsync(LiveMessage.Closed(snapshot.Results), subscription).ConfigureAwait(false);
             }
         }
     }
 
-    private async ValueTask WriteMessageAsync(LiveMessage message)
+    private async ValueTask WriteMessageAsync(LiveMessage message, Subscription subscription)
     {
         await Bounded(WriteAsync(message, _stopping)).ConfigureAwait(false);
         Volatile.Write(ref _wroteSinceHeartbeat, 1);
-        switch (message.Kind)
-        {
-            case LiveMessageKind.Snapshot:
-                _closedWritten?.Remove(message.PollId); // a new run of the poll's stream (a resubscription or a resync)
-                break;
-            case LiveMessageKind.Closed:
-                (_closedWritten ??= new(StringComparer.Ordinal)).Add(message.PollId);
-                break;
-        }
+        subscription.Wrote(message);
     }
 
     /// <summary>
@@ -504,4 +475,51 @@ public abstract class LiveConnection
 
     /// <summary>A queued item: a message; or, with <see cref="StartOf"/>, the start of a (re)subscription to that poll; or a heartbeat.</summary>
     private readonly record struct Outbound(LiveMessage? Message, string? StartOf = null, bool Heartbeat = false);
+
+    /// <summary>
+    /// One watched poll: its stream, and what this connection already wrote of it. Only the writer (one at a
+    /// time) reads or changes what was written; a (re)subscription's start marker resets it.
+    /// </summary>
+    private sealed class Subscription(PollStream stream)
+    {
+        private long _writtenSeq = -1;
+        private bool _closedWritten;
+
+        public PollStream Stream { get; } = stream;
+
+        public void Restart()
+        {
+            _writtenSeq = -1;
+            _closedWritten = false;
+        }
+
+        /// <summary>
+        /// False for what the watcher already has: a delta no newer than a snapshot or delta written before it (a
+        /// resync's snapshot, or a fan-out that ran while the connection resubscribed), a second <c>closed</c>.
+        /// A presence-only delta may repeat the seq it follows: it only moves the watcher count.
+        /// </summary>
+        public bool ShouldWrite(LiveMessage message) => message.Kind switch
+        {
+            LiveMessageKind.Closed => !_closedWritten,
+            LiveMessageKind.Delta => message.Seq > _writtenSeq || (message.Seq == _writtenSeq && message.IsPresenceOnly),
+            _ => true,
+        };
+
+        public void Wrote(LiveMessage message)
+        {
+            switch (message.Kind)
+            {
+                case LiveMessageKind.Snapshot:
+                    _writtenSeq = message.Seq;
+                    _closedWritten = false; // a new run of the poll's stream (a resubscription or a resync)
+                    break;
+                case LiveMessageKind.Delta:
+                    _writtenSeq = message.Seq;
+                    break;
+                case LiveMessageKind.Closed:
+                    _closedWritten = true;
+                    break;
+            }
+        }
+    }
 }

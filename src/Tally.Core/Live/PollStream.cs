@@ -7,13 +7,23 @@ namespace Tally.Live;
 /// <summary>
 /// One poll's live stream: its watchers, the results last sent to them, and a bounded history of
 /// deltas for resume. Changes arrive from the engine (any thread) as "latest results"; the shard's
-/// loop turns them into at most one delta per tick. Everything that orders messages happens under
-/// one lock, so a watcher that subscribes never misses or doubles a change.
+/// loop turns them into at most one delta per tick. What a message says (its seq, the history, the
+/// snapshot a new watcher gets) is decided under one lock; the fan-out of a delta to the watchers then
+/// runs outside it, over the watchers as they were when the delta was made, so a subscribe, an
+/// unsubscribe or a presence change never waits for a whole fan-out. A watcher that subscribes meanwhile
+/// gets a snapshot that already holds the delta (it is not among those the delta goes to, or, when it
+/// resubscribed, its connection drops a delta its snapshot holds): it never misses or doubles a change.
 /// </summary>
 internal sealed class PollStream
 {
     private readonly Lock _gate = new();
+
+    // Held by a flush from the moment it decides a delta until its fan-out ends (before _gate, never after):
+    // fan-outs of one stream never overlap, so every watcher gets the stream's messages in seq order.
+    private readonly Lock _fanOut = new();
     private readonly HashSet<LiveConnection> _watchers = [];
+    private LiveConnection[] _fanOutTo = [];
+    private bool _fanOutStale;
     private readonly LiveMessage?[] _history;
     private readonly PublisherShard _shard;
     private readonly TallyMetrics? _metrics;
@@ -118,54 +128,94 @@ internal sealed class PollStream
     /// </summary>
     public FlushResult Flush(long now, long presenceInterval)
     {
-        lock (_gate)
+        lock (_fanOut)
         {
-            var latest = Volatile.Read(ref _latest);
-            if (latest.Seq < _sent.Seq)
+            LiveConnection[] watchers;
+            LiveMessage delta;
+            LiveMessage? closed;
+            lock (_gate)
             {
-                latest = _sent; // never go back: results arrive in seq order, but be safe
-            }
-
-            var changes = Diff(_sent, latest);
-            var watchers = PresenceLocked;
-            var presenceChanged = watchers != _sentWatchers && !_closedSent; // nothing follows "closed"
-            if (changes.Count == 0 && latest.Seq == _sent.Seq && (_closedSent || latest.Status != PollStatus.Closed))
-            {
-                if (!presenceChanged)
+                var result = DecideLocked(now, presenceInterval, out delta, out closed);
+                if (result != FlushResult.Sent)
                 {
-                    return FlushResult.Nothing;
+                    return result;
                 }
 
-                if (now < PresenceAllowedAt)
-                {
-                    return FlushResult.PresenceDeferred;
-                }
+                watchers = FanOutTargetsLocked();
             }
 
-            if (presenceChanged)
+            Broadcast(watchers, delta);
+            if (closed is not null)
             {
-                PresenceAllowedAt = now + presenceInterval;
-            }
-
-            var delta = LiveMessage.Delta(latest, _sent.Seq, changes, presenceChanged ? watchers : null);
-            if (!delta.IsPresenceOnly)
-            {
-                Remember(delta);
-            }
-
-            _sent = latest;
-            _sentWatchers = watchers;
-            _snapshot = null;
-            Broadcast(delta);
-            _metrics?.RecordDelta();
-            if (latest.Status == PollStatus.Closed && !_closedSent)
-            {
-                _closedSent = true;
-                Broadcast(LiveMessage.Closed(latest));
+                Broadcast(watchers, closed);
             }
 
             return FlushResult.Sent;
         }
+    }
+
+    /// <summary>Under the lock: the delta to send now (and "closed" after it when the poll just closed), or why there is none.</summary>
+    private FlushResult DecideLocked(long now, long presenceInterval, out LiveMessage delta, out LiveMessage? closed)
+    {
+        delta = null!;
+        closed = null;
+        var latest = Volatile.Read(ref _latest);
+        if (latest.Seq < _sent.Seq)
+        {
+            latest = _sent; // never go back: results arrive in seq order, but be safe
+        }
+
+        var changes = Diff(_sent, latest);
+        var watchers = PresenceLocked;
+        var presenceChanged = watchers != _sentWatchers && !_closedSent; // nothing follows "closed"
+        if (changes.Count == 0 && latest.Seq == _sent.Seq && (_closedSent || latest.Status != PollStatus.Closed))
+        {
+            if (!presenceChanged)
+            {
+                return FlushResult.Nothing;
+            }
+
+            if (now < PresenceAllowedAt)
+            {
+                return FlushResult.PresenceDeferred;
+            }
+        }
+
+        if (presenceChanged)
+        {
+            PresenceAllowedAt = now + presenceInterval;
+        }
+
+        delta = LiveMessage.Delta(latest, _sent.Seq, changes, presenceChanged ? watchers : null);
+        if (!delta.IsPresenceOnly)
+        {
+            Remember(delta);
+        }
+
+        _sent = latest;
+        _sentWatchers = watchers;
+        _snapshot = null;
+        _metrics?.RecordDelta();
+        if (latest.Status == PollStatus.Closed && !_closedSent)
+        {
+            _closedSent = true;
+            closed = LiveMessage.Closed(latest);
+        }
+
+        return FlushResult.Sent;
+    }
+
+    /// <summary>Under the lock: the watchers now, as an array that later subscribes and unsubscribes leave alone.</summary>
+    private LiveConnection[] FanOutTargetsLocked()
+    {
+        if (_fanOutStale)
+        {
+            // Rebuilt at most once per delta, however many watchers came and went since the last one.
+            _fanOutTo = [.. _watchers];
+            _fanOutStale = false;
+        }
+
+        return _fanOutTo;
     }
 
     /// <summary>
@@ -187,7 +237,7 @@ internal sealed class PollStream
                 return true; // the connection was detached (or unsubscribed) since the hub added the subscription
             }
 
-            _watchers.Add(connection);
+            _fanOutStale |= _watchers.Add(connection);
             connection.OfferStart(PollId);
             if (since is { } from && from <= _sent.Seq && TryCatchUp(connection, from))
             {
@@ -214,6 +264,7 @@ internal sealed class PollStream
         {
             if (_watchers.Remove(connection))
             {
+                _fanOutStale = true;
                 MarkDirty();
             }
         }
@@ -319,14 +370,14 @@ internal sealed class PollStream
         }
     }
 
-    private void Broadcast(LiveMessage message)
+    private void Broadcast(LiveConnection[] watchers, LiveMessage message)
     {
-        foreach (var watcher in _watchers)
+        foreach (var watcher in watchers)
         {
             watcher.Offer(message);
         }
 
-        _metrics?.RecordMessages(_watchers.Count);
+        _metrics?.RecordMessages(watchers.Length);
     }
 
     private void MarkDirty()
