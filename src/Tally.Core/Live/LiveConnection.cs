@@ -27,6 +27,7 @@ public abstract class LiveConnection
     private WriterState _state;
     private bool _completing;
     private bool _overflowed;
+    private bool _resyncWanted; // set by the writer: a delta did not continue what a watcher had
     private long _overflows;
     private int _wroteSinceHeartbeat;
     private CancellationToken _stopping;
@@ -130,8 +131,23 @@ public abstract class LiveConnection
 
     internal void Offer(LiveMessage message) => Offer(new Outbound(message));
 
-    /// <summary>Queued by the stream before a subscription's first messages (under the stream's lock).</summary>
-    internal void OfferStart(string pollId) => Offer(new Outbound(null, pollId));
+    /// <summary>
+    /// Queued by the stream before a subscription's first messages (under the stream's lock): a snapshot follows
+    /// (<paramref name="continuesFrom"/> null), or the watcher continues from that seq.
+    /// </summary>
+    internal void OfferStart(string pollId, long? continuesFrom)
+    {
+        Subscription? subscription;
+        lock (_gate)
+        {
+            subscription = _subscriptions.GetValueOrDefault(pollId);
+        }
+
+        if (subscription is not null)
+        {
+            Offer(new Outbound(null, subscription, ContinuesFrom: continuesFrom));
+        }
+    }
 
     private void Offer(Outbound item)
     {
@@ -275,8 +291,8 @@ public abstract class LiveConnection
                     bool got, idle, ended;
                     lock (_gate)
                     {
-                        resync = _overflowed;
-                        _overflowed = false;
+                        resync = _overflowed || _resyncWanted;
+                        _overflowed = _resyncWanted = false;
                         got = !resync && _queue.TryDequeue(out item);
                         idle = !resync && !got && !unflushed;
                         ended = idle && GoIdle();
@@ -355,18 +371,29 @@ public abstract class LiveConnection
 
         if (item.StartOf is { } started)
         {
-            // What this connection wrote for an earlier subscription to the poll no longer applies.
-            SubscriptionOf(started)?.Restart();
+            // From here on the subscription's messages are written (a fan-out that began before it may still offer one).
+            started.Start(item.ContinuesFrom);
             return false;
         }
 
-        if (item.Message is { } message && SubscriptionOf(message.PollId) is { } subscription && subscription.ShouldWrite(message))
+        if (item.Message is not { } message || SubscriptionOf(message.PollId) is not { } subscription)
         {
-            await WriteMessageAsync(message, subscription).ConfigureAwait(false);
-            return true;
+            return false; // unsubscribed since it was queued
         }
 
-        return false;
+        switch (subscription.Admit(message))
+        {
+            case Admission.Write:
+                await WriteMessageAsync(message, subscription).ConfigureAwait(false);
+                return true;
+            case Admission.Gap:
+                // Never write a delta that skips a change: the watcher gets fresh snapshots instead. It happens
+                // when a fan-out that began before a resubscribe offers its delta ahead of the catch-up's deltas.
+                _resyncWanted = true;
+                return false;
+            default:
+                return false;
+        }
     }
 
     internal bool Add(string pollId, PollStream stream)
@@ -473,48 +500,77 @@ public abstract class LiveConnection
         }
     }
 
-    /// <summary>A queued item: a message; or, with <see cref="StartOf"/>, the start of a (re)subscription to that poll; or a heartbeat.</summary>
-    private readonly record struct Outbound(LiveMessage? Message, string? StartOf = null, bool Heartbeat = false);
+    /// <summary>
+    /// A queued item: a message; or, with <see cref="StartOf"/>, the start of a (re)subscription (continuing from
+    /// <see cref="ContinuesFrom"/>, or from the snapshot that follows when null); or a heartbeat.
+    /// </summary>
+    private readonly record struct Outbound(LiveMessage? Message, Subscription? StartOf = null, bool Heartbeat = false, long? ContinuesFrom = null);
+
+    private enum Admission
+    {
+        Skip,
+        Write,
+        Gap,
+    }
 
     /// <summary>
-    /// One watched poll: its stream, and what this connection already wrote of it. Only the writer (one at a
-    /// time) reads or changes what was written; a (re)subscription's start marker resets it.
+    /// One subscription to a poll (each subscribe makes a new one): its stream, and the seq the watcher has from
+    /// it. Only the writer (one at a time) reads or changes that. A fan-out that began before the subscribe may
+    /// still offer a delta before, between or after the subscription's own first messages, so a message is
+    /// written only when it continues what the watcher has: nothing before the start marker, no delta before the
+    /// snapshot that starts it, a delta only when its previous seq is at or before the watcher's seq and its seq
+    /// after it (an older one is a repeat), <c>closed</c> once and only after the delta it ends.
     /// </summary>
     private sealed class Subscription(PollStream stream)
     {
-        private long _writtenSeq = -1;
+        private const long AwaitsSnapshot = long.MinValue;
+        private bool _started;
+        private long _seq = AwaitsSnapshot;
         private bool _closedWritten;
 
         public PollStream Stream { get; } = stream;
 
-        public void Restart()
+        public void Start(long? continuesFrom)
         {
-            _writtenSeq = -1;
-            _closedWritten = false;
+            // A resync's snapshot may have started it already (the collapse dropped this marker's successors).
+            _seq = continuesFrom is { } from ? (_started ? Math.Max(_seq, from) : from) : (_started ? _seq : AwaitsSnapshot);
+            _started = true;
         }
 
-        /// <summary>
-        /// False for what the watcher already has: a delta no newer than a snapshot or delta written before it (a
-        /// resync's snapshot, or a fan-out that ran while the connection resubscribed), a second <c>closed</c>.
-        /// A presence-only delta may repeat the seq it follows: it only moves the watcher count.
-        /// </summary>
-        public bool ShouldWrite(LiveMessage message) => message.Kind switch
+        public Admission Admit(LiveMessage message)
         {
-            LiveMessageKind.Closed => !_closedWritten,
-            LiveMessageKind.Delta => message.Seq > _writtenSeq || (message.Seq == _writtenSeq && message.IsPresenceOnly),
-            _ => true,
-        };
+            if (!_started)
+            {
+                return Admission.Skip;
+            }
+
+            switch (message.Kind)
+            {
+                case LiveMessageKind.Snapshot:
+                    return Admission.Write;
+                case LiveMessageKind.Closed:
+                    return !_closedWritten && _seq != AwaitsSnapshot && message.Seq <= _seq ? Admission.Write : Admission.Skip;
+                default:
+                    if (_seq == AwaitsSnapshot || message.Seq < _seq || (message.Seq == _seq && !message.IsPresenceOnly))
+                    {
+                        return Admission.Skip; // before the snapshot, or what the watcher already has
+                    }
+
+                    return message.PreviousSeq <= _seq ? Admission.Write : Admission.Gap;
+            }
+        }
 
         public void Wrote(LiveMessage message)
         {
             switch (message.Kind)
             {
                 case LiveMessageKind.Snapshot:
-                    _writtenSeq = message.Seq;
+                    _started = true; // a resync's snapshot starts a subscription whose marker the collapse dropped
+                    _seq = message.Seq;
                     _closedWritten = false; // a new run of the poll's stream (a resubscription or a resync)
                     break;
                 case LiveMessageKind.Delta:
-                    _writtenSeq = message.Seq;
+                    _seq = message.Seq;
                     break;
                 case LiveMessageKind.Closed:
                     _closedWritten = true;

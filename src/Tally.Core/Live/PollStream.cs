@@ -10,9 +10,10 @@ namespace Tally.Live;
 /// loop turns them into at most one delta per tick. What a message says (its seq, the history, the
 /// snapshot a new watcher gets) is decided under one lock; the fan-out of a delta to the watchers then
 /// runs outside it, over the watchers as they were when the delta was made, so a subscribe, an
-/// unsubscribe or a presence change never waits for a whole fan-out. A watcher that subscribes meanwhile
-/// gets a snapshot that already holds the delta (it is not among those the delta goes to, or, when it
-/// resubscribed, its connection drops a delta its snapshot holds): it never misses or doubles a change.
+/// unsubscribe or a presence change never waits for a whole fan-out. Such a fan-out may still offer its
+/// delta to a connection that resubscribed meanwhile, before or among what the new subscription gets (a
+/// snapshot, or the deltas after its <c>since</c>): the connection writes a delta only when it continues
+/// what the watcher has (see <see cref="LiveConnection"/>), so a watcher never misses or doubles a change.
 /// </summary>
 internal sealed class PollStream
 {
@@ -238,13 +239,16 @@ internal sealed class PollStream
             }
 
             _fanOutStale |= _watchers.Add(connection);
-            connection.OfferStart(PollId);
-            if (since is { } from && from <= _sent.Seq && TryCatchUp(connection, from))
+            if (since is { } from && from <= _sent.Seq && CanCatchUp(from))
             {
+                // The watcher continues from `since`: the deltas after it, then what later fan-outs bring.
+                connection.OfferStart(PollId, continuesFrom: from);
+                CatchUp(connection, from);
                 MarkDirty();
                 return true;
             }
 
+            connection.OfferStart(PollId, continuesFrom: null); // a snapshot follows
             connection.Offer(SnapshotLocked(PresenceLocked));
             if (_closedSent)
             {
@@ -314,7 +318,11 @@ internal sealed class PollStream
         return _snapshot;
     }
 
-    private bool TryCatchUp(LiveConnection connection, long since)
+    /// <summary>True when the history holds every change after <paramref name="since"/> (or there is none).</summary>
+    private bool CanCatchUp(long since) =>
+        since == _sent.Seq || (_historyCount > 0 && _history[_historyStart]!.PreviousSeq <= since);
+
+    private void CatchUp(LiveConnection connection, long since)
     {
         if (since == _sent.Seq)
         {
@@ -326,15 +334,10 @@ internal sealed class PollStream
                 _metrics?.RecordMessages(1);
             }
 
-            return true;
+            return;
         }
 
-        // The oldest delta kept must start at or before `since`; then every later change is in the history.
-        if (_historyCount == 0 || _history[_historyStart]!.PreviousSeq > since)
-        {
-            return false;
-        }
-
+        // The oldest delta kept starts at or before `since` (CanCatchUp): every later change is in the history.
         var offered = 0;
         for (var i = 0; i < _historyCount; i++)
         {
@@ -353,7 +356,6 @@ internal sealed class PollStream
         }
 
         _metrics?.RecordMessages(offered);
-        return true;
     }
 
     private void Remember(LiveMessage delta)
