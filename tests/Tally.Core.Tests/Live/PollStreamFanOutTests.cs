@@ -20,35 +20,19 @@ public sealed class PollStreamFanOutTests
         var first = Watch(stream);
         var second = Watch(stream);
         var late = new LogConnection();
-        var subscribedMeanwhile = false;
         LogConnection? resubscribed = null;
-
-        // The first watcher the fan-out writes to: from another thread, the other one resubscribes and a new one
-        // subscribes, while this fan-out still runs (the publisher's thread waits here for them).
-        var hooked = 0;
-        void DuringFanOut(LogConnection writing, LiveMessage message)
+        var finished = DuringFirstDelta(first, second, other =>
         {
-            if (message.Kind != LiveMessageKind.Delta || Interlocked.Exchange(ref hooked, 1) != 0)
-            {
-                return;
-            }
-
-            resubscribed = ReferenceEquals(writing, first) ? second : first;
-            subscribedMeanwhile = Task.Run(() =>
-            {
-                Resubscribe(stream, resubscribed, since: null);
-                late.Add(PollId, stream);
-                stream.Subscribe(late, since: null);
-                late.Start();
-            }).Wait(Bound);
-        }
-
-        first.OnWrite = DuringFanOut;
-        second.OnWrite = DuringFanOut;
+            resubscribed = other;
+            Resubscribe(stream, other, since: null);
+            late.Add(PollId, stream);
+            stream.Subscribe(late, since: null);
+            late.Start();
+        });
         stream.OnChanged(StandaloneStream.Results(2, PollStatus.Open, 1, 0));
         Assert.True(stream.Flush());
 
-        Assert.True(subscribedMeanwhile, "the subscribes waited for the fan-out (or did not finish)");
+        Assert.True(finished(), "the subscribes waited for the fan-out (or did not finish)");
         Assert.Equal([(LiveMessageKind.Snapshot, 2L)], late.Log.Select(m => (m.Kind, m.Seq)));
 
         // The resubscribed watcher's last message is its new snapshot: the delta it holds was dropped, or came first.
@@ -72,24 +56,14 @@ public sealed class PollStreamFanOutTests
         var stream = StandaloneStream.Create(StandaloneStream.Results(1, PollStatus.Open, 0, 0));
         var first = Watch(stream);
         var second = Watch(stream);
-        var hooked = 0;
-        void DuringFanOut(LogConnection writing, LiveMessage message)
+        var finished = DuringFirstDelta(first, second, other =>
         {
-            if (message.Kind == LiveMessageKind.Delta && Interlocked.Exchange(ref hooked, 1) == 0)
-            {
-                var other = ReferenceEquals(writing, first) ? second : first;
-                Assert.True(Task.Run(() =>
-                {
-                    other.Remove(PollId);
-                    stream.Unsubscribe(other);
-                }).Wait(Bound));
-            }
-        }
-
-        first.OnWrite = DuringFanOut;
-        second.OnWrite = DuringFanOut;
+            other.Remove(PollId);
+            stream.Unsubscribe(other);
+        });
         stream.OnChanged(StandaloneStream.Results(2, PollStatus.Open, 1, 0));
         Assert.True(stream.Flush());
+        Assert.True(finished());
 
         var gone = first.Polls.Count == 0 ? first : second;
         var stayed = ReferenceEquals(gone, first) ? second : first;
@@ -108,20 +82,10 @@ public sealed class PollStreamFanOutTests
         var stream = StandaloneStream.Create(StandaloneStream.Results(1, PollStatus.Open, 0, 0));
         var first = Watch(stream);
         var second = Watch(stream);
-        var hooked = 0;
-        void DuringFanOut(LogConnection writing, LiveMessage message)
-        {
-            if (message.Kind == LiveMessageKind.Delta && Interlocked.Exchange(ref hooked, 1) == 0)
-            {
-                var other = ReferenceEquals(writing, first) ? second : first;
-                Assert.True(Task.Run(() => Resubscribe(stream, other, since: 1)).Wait(Bound));
-            }
-        }
-
-        first.OnWrite = DuringFanOut;
-        second.OnWrite = DuringFanOut;
+        var finished = DuringFirstDelta(first, second, other => Resubscribe(stream, other, since: 1));
         stream.OnChanged(StandaloneStream.Results(2, PollStatus.Closed, 1, 0));
         Assert.True(stream.Flush());
+        Assert.True(finished());
 
         foreach (var watcher in new[] { first, second })
         {
@@ -184,6 +148,29 @@ public sealed class PollStreamFanOutTests
             Assert.Equal(Ticks + 1, watcher.LastSeq);
             Assert.Equal(counts, watcher.Counts);
         }
+    }
+
+    /// <summary>
+    /// While the fan-out writes its first delta (to either watcher, on the publisher's thread), runs
+    /// <paramref name="meanwhile"/> with the other watcher on another thread and waits for it, bounded: the
+    /// returned function says whether it finished (with a fan-out under the stream's lock it could not).
+    /// </summary>
+    private static Func<bool> DuringFirstDelta(LogConnection first, LogConnection second, Action<LogConnection> meanwhile)
+    {
+        var hooked = 0;
+        var finished = false;
+        void Hook(LogConnection writing, LiveMessage message)
+        {
+            if (message.Kind == LiveMessageKind.Delta && Interlocked.Exchange(ref hooked, 1) == 0)
+            {
+                var other = ReferenceEquals(writing, first) ? second : first;
+                finished = Task.Run(() => meanwhile(other)).Wait(Bound);
+            }
+        }
+
+        first.OnWrite = Hook;
+        second.OnWrite = Hook;
+        return () => finished;
     }
 
     private static LogConnection Watch(PollStream stream)
