@@ -21,7 +21,7 @@ public abstract class LiveConnection
     // lock, and a fan-out's under its fan-out lock), never the reverse.
     private readonly Lock _gate = new();
     private readonly Queue<Outbound> _queue = new();
-    private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LiveSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly int _capacity;
     private readonly TimeSpan _stuckTimeout;
     private WriterState _state;
@@ -137,7 +137,7 @@ public abstract class LiveConnection
     /// </summary>
     internal void OfferStart(string pollId, long? continuesFrom)
     {
-        Subscription? subscription;
+        LiveSubscription? subscription;
         lock (_gate)
         {
             subscription = _subscriptions.GetValueOrDefault(pollId);
@@ -383,10 +383,10 @@ public abstract class LiveConnection
 
         switch (subscription.Admit(message))
         {
-            case Admission.Write:
+            case LiveAdmission.Write:
                 await WriteMessageAsync(message, subscription).ConfigureAwait(false);
                 return true;
-            case Admission.Gap:
+            case LiveAdmission.Gap:
                 // Never write a delta that skips a change: the watcher gets fresh snapshots instead. It happens
                 // when a fan-out that began before a resubscribe offers its delta ahead of the catch-up's deltas.
                 _resyncWanted = true;
@@ -400,7 +400,7 @@ public abstract class LiveConnection
     {
         lock (_gate)
         {
-            return _subscriptions.TryAdd(pollId, new Subscription(stream));
+            return _subscriptions.TryAdd(pollId, new LiveSubscription(stream));
         }
     }
 
@@ -421,7 +421,7 @@ public abstract class LiveConnection
     }
 
     /// <summary>The poll's subscription, or null when the connection no longer watches it (unsubscribed since a message was queued).</summary>
-    private Subscription? SubscriptionOf(string pollId)
+    private LiveSubscription? SubscriptionOf(string pollId)
     {
         lock (_gate)
         {
@@ -429,7 +429,7 @@ public abstract class LiveConnection
         }
     }
 
-    private Subscription[] Subscriptions()
+    private LiveSubscription[] Subscriptions()
     {
         lock (_gate)
         {
@@ -465,7 +465,7 @@ public abstract class LiveConnection
         }
     }
 
-    private async ValueTask WriteMessageAsync(LiveMessage message, Subscription subscription)
+    private async ValueTask WriteMessageAsync(LiveMessage message, LiveSubscription subscription)
     {
         await Bounded(WriteAsync(message, _stopping)).ConfigureAwait(false);
         Volatile.Write(ref _wroteSinceHeartbeat, 1);
@@ -504,78 +504,5 @@ public abstract class LiveConnection
     /// A queued item: a message; or, with <see cref="StartOf"/>, the start of a (re)subscription (continuing from
     /// <see cref="ContinuesFrom"/>, or from the snapshot that follows when null); or a heartbeat.
     /// </summary>
-    private readonly record struct Outbound(LiveMessage? Message, Subscription? StartOf = null, bool Heartbeat = false, long? ContinuesFrom = null);
-
-    private enum Admission
-    {
-        Skip,
-        Write,
-        Gap,
-    }
-
-    /// <summary>
-    /// One subscription to a poll (each subscribe makes a new one): its stream, and the seq the watcher has from
-    /// it. Only the writer (one at a time) reads or changes that. A fan-out that began before the subscribe may
-    /// still offer a delta before, between or after the subscription's own first messages, so a message is
-    /// written only when it continues what the watcher has: nothing before the start marker, no delta before the
-    /// snapshot that starts it, a delta only when its previous seq is at or before the watcher's seq and its seq
-    /// after it (an older one is a repeat), <c>closed</c> once and only after the delta it ends.
-    /// </summary>
-    private sealed class Subscription(PollStream stream)
-    {
-        private const long AwaitsSnapshot = long.MinValue;
-        private bool _started;
-        private long _seq = AwaitsSnapshot;
-        private bool _closedWritten;
-
-        public PollStream Stream { get; } = stream;
-
-        public void Start(long? continuesFrom)
-        {
-            // A resync's snapshot may have started it already (the collapse dropped this marker's successors).
-            _seq = continuesFrom is { } from ? (_started ? Math.Max(_seq, from) : from) : (_started ? _seq : AwaitsSnapshot);
-            _started = true;
-        }
-
-        public Admission Admit(LiveMessage message)
-        {
-            if (!_started)
-            {
-                return Admission.Skip;
-            }
-
-            switch (message.Kind)
-            {
-                case LiveMessageKind.Snapshot:
-                    return Admission.Write;
-                case LiveMessageKind.Closed:
-                    return !_closedWritten && _seq != AwaitsSnapshot && message.Seq <= _seq ? Admission.Write : Admission.Skip;
-                default:
-                    if (_seq == AwaitsSnapshot || message.Seq < _seq || (message.Seq == _seq && !message.IsPresenceOnly))
-                    {
-                        return Admission.Skip; // before the snapshot, or what the watcher already has
-                    }
-
-                    return message.PreviousSeq <= _seq ? Admission.Write : Admission.Gap;
-            }
-        }
-
-        public void Wrote(LiveMessage message)
-        {
-            switch (message.Kind)
-            {
-                case LiveMessageKind.Snapshot:
-                    _started = true; // a resync's snapshot starts a subscription whose marker the collapse dropped
-                    _seq = message.Seq;
-                    _closedWritten = false; // a new run of the poll's stream (a resubscription or a resync)
-                    break;
-                case LiveMessageKind.Delta:
-                    _seq = message.Seq;
-                    break;
-                case LiveMessageKind.Closed:
-                    _closedWritten = true;
-                    break;
-            }
-        }
-    }
+    private readonly record struct Outbound(LiveMessage? Message, LiveSubscription? StartOf = null, bool Heartbeat = false, long? ContinuesFrom = null);
 }
