@@ -27,9 +27,16 @@ internal sealed class LiveSubscription(PollStream stream)
 
     public void Start(long? continuesFrom)
     {
-        // A resync's snapshot may have started it already (the collapse dropped this marker's successors).
-        _seq = continuesFrom is { } from ? (_started ? Math.Max(_seq, from) : from) : (_started ? _seq : AwaitsSnapshot);
-        _started = true;
+        if (!_started)
+        {
+            _seq = continuesFrom ?? AwaitsSnapshot;
+            _started = true;
+        }
+        else if (continuesFrom is { } from)
+        {
+            // A resync's snapshot started it already (the collapse dropped this marker's successors): never go back.
+            _seq = Math.Max(_seq, from);
+        }
     }
 
     public LiveAdmission Admit(LiveMessage message)
