@@ -2,21 +2,25 @@
 # The comparison benchmark (issue 4): Tally side by side with what a user would build instead, in ONE run, on the same
 # workloads, servers alternating (A B A B …) so that drift and noise fall on all of them alike:
 #   ingest   Tally ÷ KestrelCeiling: HTTP single votes (64 loops), and Tally's WebSocket `vote` op
-#   fan-out  Tally, SignalR (throttled), Socket.IO (throttled), KestrelCeiling's bare broadcaster:
-#            1,000 watchers × 1,000 votes/s and 5,000 × 5,000 (vote → watcher latency, updates per server CPU-second)
+#   fan-out  Tally, SignalR (throttled), Socket.IO (throttled), KestrelCeiling's bare broadcaster, the Node ws floor:
+#            1,000 watchers × 1,000 votes/s and 5,000 × 5,000 (vote → watcher latency, updates per server CPU-second);
+#            quiet: 1,000 watchers × 1 vote/s, Tally against the two broadcasters (first-to-last fan-out span)
 #   naive    Tally, SignalR (naive), Socket.IO (naive) at 2,000 watchers × 2,000 votes/s
 #   many     (full run only) 10,000 polls with one watcher each, 2,000 votes/s spread over them, all four servers
+#   idle     10,000 idle WebSocket watchers over 4 polls on each of the five servers, each run on a fresh server:
+#            server memory (RSS) per idle watcher
 #   micro    BenchmarkDotNet micro-benchmarks of the hot paths (bench/Tally.Micro)
 # then writes bench/results/<date>.md (<date>-quick.md with --quick) with the ratios, charts under
 # bench/results/charts/<same name>/, and every run; raw JSON and server logs under bench/results/raw/ (not committed).
 #
-#   bench/run.sh            # full: 3 rounds (many-polls 1), 10 s windows (5 s for 5k × 5k, naive and many-polls) — ~25 minutes
-#   bench/run.sh --quick    # 3 rounds of ingest and 1k × 1k, 1 round of 5k × 5k and the naive runs, 2 s windows,
-#                           # short micro-benchmark job — under 5 minutes
+#   bench/run.sh            # full: 3 rounds (many-polls 1), 10 s windows (5 s for 5k × 5k, naive and many-polls),
+#                           # 3 rounds of 10,000 idle watchers — ~40 minutes
+#   bench/run.sh --quick    # 3 rounds of ingest and 1k × 1k, 1 round of 5k × 5k, the naive runs and 5,000 idle watchers,
+#                           # 2 s windows, short micro-benchmark job — under 8 minutes
 #
 # Options: --rounds N, --big-rounds N (5k × 5k and naive), --many-rounds N, --duration S, --warmup S, --quiet-wait S (how long to wait, at
 # most, before each run for the machine to go quiet, default 3; every run records the CPU other processes took in its window),
-# --no-micro, --no-fanout, --no-ingest. --quick does not wait for quiet at all (--quiet-wait 0): it records the noise.
+# --idle-rounds N, --idle-watchers N, --idle-seconds S, --no-micro, --no-fanout, --no-ingest, --no-idle. --quick does not wait for quiet at all (--quiet-wait 0): it records the noise.
 # Only one benchmark runs at a time on this machine: the script holds /tmp/tally-bench.lock (flock) while it runs.
 # Servers bind 127.0.0.1 on free ports; every load loop is bounded in time and count; only the processes this script
 # started are stopped (by pid).
@@ -28,12 +32,12 @@ main() {
   hold_bench_lock "$0" "$@"
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-  prime_duration=5 quick=0 rounds=3 big_rounds=3 many_rounds=1 ingest_duration=10 duration=10 warmup=2 big_duration=5 naive_duration=5 drain=10 quiet_wait=3
-  micro=1 fanout=1 ingest=1 micro_job=default many=1
+  prime_duration=5 quick=0 rounds=3 big_rounds=3 many_rounds=1 ingest_duration=10 duration=10 warmup=2 big_duration=5 quiet_duration=10 naive_duration=5 drain=10 quiet_wait=3
+  micro=1 fanout=1 ingest=1 idle=1 micro_job=default many=1 idle_rounds=3 idle_watchers=10000 idle_seconds=20
   args_given="$*"
   while [ $# -gt 0 ]; do
     case "$1" in
-      --quick) quick=1 prime_duration=2 big_rounds=1 ingest_duration=2 duration=2 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0; shift ;;
+      --quick) quick=1 prime_duration=2 big_rounds=1 ingest_duration=2 duration=2 quiet_duration=4 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0 idle_rounds=1 idle_watchers=5000 idle_seconds=10; shift ;;
       --rounds) rounds=$2; shift 2 ;;
       --big-rounds) big_rounds=$2; shift 2 ;;
       --many-rounds) many_rounds=$2; shift 2 ;;
@@ -43,6 +47,10 @@ main() {
       --no-micro) micro=0; shift ;;
       --no-fanout) fanout=0; shift ;;
       --no-ingest) ingest=0; shift ;;
+      --no-idle) idle=0; shift ;;
+      --idle-rounds) idle_rounds=$2; shift 2 ;;
+      --idle-watchers) idle_watchers=$2; shift 2 ;;
+      --idle-seconds) idle_seconds=$2; shift 2 ;;
       *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
     esac
   done
@@ -68,10 +76,12 @@ main() {
 
   log "building Release (Tally, baselines, load generator, micro-benchmarks)"
   dotnet build bench/Bench.slnx -c Release -nologo -clp:ErrorsOnly -v:q >&2
-  if [ ! -d bench/baselines/SocketIoBaseline/node_modules ]; then
-    log "installing the socket.io baseline's packages (npm ci)"
-    (cd bench/baselines/SocketIoBaseline && npm ci --no-audit --no-fund >&2)
-  fi
+  for node_baseline in SocketIoBaseline NodeWsFloor; do
+    if [ ! -d "bench/baselines/$node_baseline/node_modules" ]; then
+      log "installing $node_baseline's packages (npm ci)"
+      (cd "bench/baselines/$node_baseline" && npm ci --no-audit --no-fund >&2)
+    fi
+  done
   loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
   # Every stack's watchers are read by one Node.js process (bench/watchers; TALLY_BENCH_CLIENT=dotnet for the
   # load generator's own clients): the cheaper side, the same for every server.
@@ -95,6 +105,8 @@ main() {
         (cd bench/baselines/SignalRBaseline/bin/Release/net10.0 && BASELINE_MODE=$variant exec taskset -c "$bench_server_core" dotnet SignalRBaseline.dll --urls "${url[$server]}") >"$logfile" 2>&1 & ;;
       socketio)
         (cd bench/baselines/SocketIoBaseline && BASELINE_MODE=$variant exec taskset -c "$bench_server_core" node server.js --host 127.0.0.1 --port "$port") >"$logfile" 2>&1 & ;;
+      nodews)
+        (cd bench/baselines/NodeWsFloor && exec taskset -c "$bench_server_core" node server.js --host 127.0.0.1 --port "$port") >"$logfile" 2>&1 & ;;
     esac
     pid[$server]=$!
     wait_ready "${pid[$server]}" "${url[$server]}" "$server" "$logfile"
@@ -112,6 +124,7 @@ main() {
     n=$((n + 1))
     local prefix=fanout
     [ "$kind" = fanout ] || [ "$kind" = many-polls ] || prefix=ingest
+    [ "$kind" != idle ] || prefix=idle
     local json; json=$(printf '%s/%s-%03d-%s.json' "$raw" "$prefix" "$n" "$server")
     wait_quiet
     if ! kill -0 "${pid[$server]}" 2>/dev/null; then
@@ -152,21 +165,29 @@ main() {
 
   if [ $fanout -eq 1 ]; then
     fan=(--senders 16 --drain-timeout "$drain" --connect-concurrency 64 --connect-timeout 60 "${watch_client[@]}")
-    start tally; start ceiling; start signalr throttled; start socketio throttled
-    for server in tally ceiling signalr socketio; do prime "$server"; done
+    start tally; start ceiling; start signalr throttled; start socketio throttled; start nodews
+    for server in tally ceiling signalr socketio nodews; do prime "$server"; done
     for round in $(seq "$rounds"); do
-      for server in tally signalr socketio ceiling; do
-        variant=(); [ "$server" = tally ] || [ "$server" = ceiling ] || variant=(--variant throttled)
+      for server in tally signalr socketio ceiling nodews; do
+        variant=(); case $server in signalr | socketio) variant=(--variant throttled) ;; esac
         run fanout "$server" "${variant[@]}" --transport ws --watchers 1000 --rate 1000 --duration "$duration" --warmup "$warmup" "${fan[@]}"
       done
     done
+    # Quiet: 1,000 watchers × 1 vote/s, where nothing queues: how long one vote takes to reach every watcher, against
+    # the floors' own first-to-last fan-out span.
+    for round in $(seq "$rounds"); do
+      for server in tally ceiling nodews; do
+        run fanout "$server" --transport ws --watchers 1000 --rate 1 --senders 1 --duration "$quiet_duration" --warmup 1 \
+          --drain-timeout "$drain" --connect-concurrency 64 --connect-timeout 60 "${watch_client[@]}"
+      done
+    done
     for round in $(seq "$big_rounds"); do
-      for server in tally signalr socketio ceiling; do
-        variant=(); [ "$server" = tally ] || [ "$server" = ceiling ] || variant=(--variant throttled)
+      for server in tally signalr socketio ceiling nodews; do
+        variant=(); case $server in signalr | socketio) variant=(--variant throttled) ;; esac
         run fanout "$server" "${variant[@]}" --transport ws --watchers 5000 --rate 5000 --duration "$big_duration" --warmup 1 "${fan[@]}"
       done
     done
-    stop ceiling; stop signalr; stop socketio
+    stop ceiling; stop signalr; stop socketio; stop nodews
     start signalr naive; start socketio naive
     for server in signalr socketio; do prime "$server"; done
     for round in $(seq "$big_rounds"); do
@@ -177,16 +198,32 @@ main() {
     stop signalr; stop socketio
     if [ $many -eq 1 ]; then
       # Many polls: 10,000 polls with one watcher each, 2,000 votes/s spread over them (full run only).
-      start ceiling; start signalr throttled; start socketio throttled
+      start ceiling; start signalr throttled; start socketio throttled; start nodews
       for round in $(seq "$many_rounds"); do
-        for server in tally signalr socketio ceiling; do
-          variant=(); [ "$server" = tally ] || [ "$server" = ceiling ] || variant=(--variant throttled)
+        for server in tally signalr socketio ceiling nodews; do
+          variant=(); case $server in signalr | socketio) variant=(--variant throttled) ;; esac
           run many-polls "$server" "${variant[@]}" --transport ws --watchers 10000 --polls 10000 --rate 2000 --duration "$naive_duration" --warmup 1 "${fan[@]}"
         done
       done
-      stop ceiling; stop signalr; stop socketio
+      stop ceiling; stop signalr; stop socketio; stop nodews
     fi
     stop tally
+  fi
+
+  if [ $idle -eq 1 ]; then
+    # Idle watchers: each run on a fresh server, so the memory it gains is the watchers' own; servers alternate. A few
+    # watchers first (unrecorded) pay each server's lazy start-up costs. One source address holds ~28k watchers.
+    for round in $(seq "$idle_rounds"); do
+      for server in tally signalr socketio ceiling nodews; do
+        variant=(); case $server in signalr | socketio) variant=(throttled) ;; esac
+        start "$server" "${variant[@]}"
+        $loadgen idle --url "${url[$server]}" --target "$server" --admin-key "$admin_key" --transport ws --watchers 200 --duration 0.5 "${watch_client[@]}" \
+          >>"$raw/prime.log" 2>&1 || log "priming $server's idle run failed (see $raw/prime.log)"
+        run idle "$server" --transport ws --watchers "$idle_watchers" --polls 4 --duration "$idle_seconds" --connect-concurrency 64 \
+          --source-addresses $(((idle_watchers + 19999) / 20000)) "${watch_client[@]}"
+        stop "$server"
+      done
+    done
   fi
 
   micro_md=""
@@ -206,15 +243,15 @@ main() {
   out="bench/results/$name.md"
   cmd="bench/run.sh${args_given:+ $args_given}"
   {
-    echo "# Tally side by side: ingest and fan-out against SignalR, Socket.IO and a bare Kestrel ceiling, $(date -u '+%F %H:%M UTC')"
+    echo "# Tally side by side: ingest, fan-out and idle watchers against SignalR, Socket.IO, a bare Kestrel ceiling and the Node ws floor, $(date -u '+%F %H:%M UTC')"
     echo
     echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench ':!bench/results' || echo ', with uncommitted changes'))."
     echo
-    echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK, Node.js $(node --version), socket.io $(node -e 'console.log(require("./bench/baselines/SocketIoBaseline/node_modules/socket.io/package.json").version)')."
+    echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK, Node.js $(node --version), socket.io $(node -e 'console.log(require("./bench/baselines/SocketIoBaseline/node_modules/socket.io/package.json").version)'), ws $(node -e 'console.log(require("./bench/baselines/NodeWsFloor/node_modules/ws/package.json").version)')."
     echo "$(pinning_note) Whatever else runs on the machine shares the cores too: each run's window records the CPU other processes took (\"other CPU-s\" below); a run with more than ~0.5 CPU-s of it per second of window measured a busy machine."
     echo
-    echo "Settings: ingest $rounds rounds of ${ingest_duration} s windows; 1k × 1k $rounds rounds, 5k × 5k and the naive 2k × 2k $big_rounds round(s); windows ${duration} s after ${warmup} s warm-up (5k × 5k ${big_duration} s, naive ${naive_duration} s, after 1 s); drain ${drain} s; servers alternate within each round."
-    echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL), fresh data folder. Baselines: \`bench/baselines/\` (throttled = at most one broadcast per poll per 50 ms; naive = one per vote)."
+    echo "Settings: ingest $rounds rounds of ${ingest_duration} s windows; 1k × 1k $rounds rounds, 5k × 5k and the naive 2k × 2k $big_rounds round(s); windows ${duration} s after ${warmup} s warm-up (5k × 5k ${big_duration} s, naive ${naive_duration} s, after 1 s); drain ${drain} s; idle: $idle_rounds round(s) of up to $idle_watchers watchers, ${idle_seconds} s idle, each on a fresh server; servers alternate within each round."
+    echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL), fresh data folder. Baselines: \`bench/baselines/\` (throttled = at most one broadcast per poll per 50 ms; naive = one per vote; the KestrelCeiling and Node ws floor broadcasters send each changed poll's bytes, encoded once, every 50 ms)."
     echo
   } >"$out"
   $loadgen report-compare --dir "$raw" --charts "$charts" --chart-link "charts/$name" >>"$out" || failed=1

@@ -24,7 +24,17 @@ internal static class GcProbe
     {
         var client = new DiagnosticsClient(pid);
         var providers = new[] { new EventPipeProvider(ClrTraceEventParser.ProviderName, EventLevel.Informational, GcKeyword | GcHeapCollectKeyword) };
-        using var session = client.StartEventPipeSession(providers, requestRundown: false);
+        EventPipeSession session;
+        try
+        {
+            session = client.StartEventPipeSession(providers, requestRundown: false);
+        }
+        catch (ServerNotAvailableException)
+        {
+            return null; // not a .NET process (the Node.js baselines), or one that has gone
+        }
+
+        using var _ = session;
         var result = new TaskCompletionSource<GcHeap>(TaskCreationOptions.RunContinuationsAsynchronously);
         var induced = false;
         var reading = Task.Run(() =>

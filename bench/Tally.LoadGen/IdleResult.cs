@@ -3,6 +3,9 @@ namespace Tally.LoadGen;
 /// <summary>One <c>idle</c> run, as written with <c>--json</c> and read back by <c>report-fanout</c>. Memory in MiB.</summary>
 internal sealed record IdleResult
 {
+    /// <summary>The server watched: tally, or a baseline (ceiling, signalr, socketio).</summary>
+    public string Target { get; init; } = WatchTargets.Tally;
+
     public required string Transport { get; init; }
 
     public required DateTimeOffset StartedAt { get; init; }

@@ -83,6 +83,7 @@ internal static class IdleRun
         var rssAfterClose = pid is { } p2 ? await ProcessStats.SettledRssMiBAsync(p2, TimeSpan.FromSeconds(5), hardStop.Token) : (double?)null;
         var result = new IdleResult
         {
+            Target = args.Target,
             Transport = args.Transport,
             StartedAt = DateTimeOffset.UtcNow,
             Cap = args.Watchers,
@@ -113,7 +114,9 @@ internal static class IdleRun
         };
 
         Console.WriteLine(string.Create(inv, $"server RSS: {result.ServerRssBeforeMiB:0.0} MiB before, {result.ServerRssIdleMiB:0.0} with {result.Watchers:N0} idle watchers ({result.KiBPerWatcher:0.00} KiB each), {result.ServerRssAfterCloseMiB:0.0} after they closed, peak {result.ServerPeakRssMiB:0.0}; server CPU while idle {result.ServerIdleCpuSeconds:0.00} s in {result.IdleSeconds:0.#} s"));
-        Console.WriteLine(string.Create(inv, $"server managed heap after a full GC: {result.ServerHeapBeforeMiB:0.0} MiB before, {result.ServerHeapIdleMiB:0.0} idle ({result.HeapKiBPerWatcher:0.00} KiB and {result.GcHandlesPerWatcher:0.0} GC handles per watcher); RSS after that GC {result.ServerRssAfterGcMiB:0.0} MiB"));
+        Console.WriteLine(result.HeapKiBPerWatcher is null
+            ? "server managed heap: not read (not a .NET process, or its diagnostics port did not answer)"
+            : string.Create(inv, $"server managed heap after a full GC: {result.ServerHeapBeforeMiB:0.0} MiB before, {result.ServerHeapIdleMiB:0.0} idle ({result.HeapKiBPerWatcher:0.00} KiB and {result.GcHandlesPerWatcher:0.0} GC handles per watcher); RSS after that GC {result.ServerRssAfterGcMiB:0.0} MiB"));
         Console.WriteLine(string.Create(inv, $"presence {(presence ? "settled" : "DID NOT settle within 60 s")}; load generator RSS {result.LoadGenRssMiB:0} MiB"));
         Console.WriteLine(string.Create(inv, $"one vote per poll → every watcher: p50 {result.WakeP50Ms:0.###} ms, p99 {result.WakeP99Ms:0.###} ms, max {result.WakeMaxMs:0.###} ms"));
         Console.WriteLine(problem is null ? string.Create(inv, $"verified: all {result.Watchers:N0} watchers hold the served results") : "NOT VERIFIED: " + problem);

@@ -86,9 +86,9 @@ internal sealed class WatchArgs
         var many = scenario == Scenarios.ManyPolls;
         var fanout = scenario is Scenarios.Fanout or Scenarios.ManyPolls;
         var target = values.GetValueOrDefault("target") ?? WatchTargets.Tally;
-        if (target is not (WatchTargets.Tally or WatchTargets.Ceiling or WatchTargets.SignalR or WatchTargets.SocketIo))
+        if (target is not (WatchTargets.Tally or WatchTargets.Ceiling or WatchTargets.SignalR or WatchTargets.SocketIo or WatchTargets.NodeWs))
         {
-            throw new ArgumentException("--target is tally, ceiling, signalr or socketio.");
+            throw new ArgumentException("--target is tally, ceiling, signalr, socketio or nodews.");
         }
 
         var parsed = new WatchArgs
