@@ -6,9 +6,9 @@ using Tally.Metrics;
 namespace Tally.Server.Limits;
 
 /// <summary>
-/// Counts what each client address has open on this node — live streams, and TCP connections — against
-/// <see cref="ConnectionLimitOptions"/>. Counts live in memory per node (in cluster mode each node caps on its own); an
-/// address with nothing open takes no memory.
+/// Counts what each client address has open on this node — live streams, and TCP connections — and the node's TCP
+/// connections all together, against <see cref="ConnectionLimitOptions"/>. Counts live in memory per node (in cluster
+/// mode each node caps on its own); an address with nothing open takes no memory.
 /// </summary>
 internal sealed class ConnectionLimits(IOptions<ConnectionLimitOptions> options, TrustedProxies proxies, TallyMetrics metrics)
 {
@@ -16,6 +16,8 @@ internal sealed class ConnectionLimits(IOptions<ConnectionLimitOptions> options,
     private readonly Counts _connections = new();
     private readonly int _maxStreams = options.Value.MaxStreamsPerIp;
     private readonly int _maxConnections = options.Value.MaxConnectionsPerIp;
+    private readonly long _maxOpen = ResolveCap(options.Value, OpenFileLimit.Current()).Cap ?? 0;
+    private long _open;
 
     public int MaxStreamsPerIp => _maxStreams;
 
@@ -37,8 +39,48 @@ internal sealed class ConnectionLimits(IOptions<ConnectionLimitOptions> options,
         return new Opened(_streams, key);
     }
 
-    /// <summary>Kestrel connection middleware: counts the connection against its address, or closes it when the address is at its cap.</summary>
+    /// <summary>
+    /// Kestrel connection middleware (every listener, before TLS): closes the connection at once when the node holds its
+    /// cap of connections already (<see cref="ConnectionLimitOptions.MaxConnections"/>: upgraded ones included, which
+    /// Kestrel's own <c>MaxConcurrentConnections</c> stops counting), or when its address does; otherwise counts it
+    /// until it ends.
+    /// </summary>
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        if (_maxOpen > 0 && Interlocked.Increment(ref _open) > _maxOpen)
+        {
+            Interlocked.Decrement(ref _open);
+            metrics.RecordLimitRefused("server-connections");
+            connection.Abort(new ConnectionAbortedException("The server holds as many connections as it may."));
+            return;
+        }
+
+        try
+        {
+            await OnCountedConnectionAsync(connection, next).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_maxOpen > 0)
+            {
+                Interlocked.Decrement(ref _open);
+            }
+        }
+    }
+
+    /// <summary>The node's cap on connections (null: none) and why, from the settings and the open-file limit.</summary>
+    internal static (long? Cap, string Why) ResolveCap(ConnectionLimitOptions settings, long? openFileLimit) => settings.MaxConnections switch
+    {
+        0 => (null, "Tally:Connections:MaxConnections=0"),
+        { } set => (set, "Tally:Connections:MaxConnections"),
+        null when openFileLimit is { } limit => (OpenFileLimit.ConnectionCap(limit), $"the open-file limit {limit} less {OpenFileLimit.Reserve(limit)} kept for the server's files; raise the limit for more"),
+        null => (null, "the open-file limit could not be read"),
+    };
+
+    /// <summary>Connections the node holds now, when it counts them (for tests).</summary>
+    internal long OpenConnections => Interlocked.Read(ref _open);
+
+    private async Task OnCountedConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
         if (_maxConnections == 0 || connection.RemoteEndPoint is not IPEndPoint { Address: var address } || proxies.IsTrusted(address))
         {

@@ -11,4 +11,10 @@ internal static partial class LimitsLog
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Rate limits are off (Tally:RateLimit:Enabled=false): votes and voter ids are not limited")]
     public static partial void RateLimitsOff(ILogger logger);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Accepting at most {Cap} connections at once ({Why})")]
+    public static partial void ConnectionCap(ILogger logger, long cap, string why);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "No cap on connections ({Why}): past the open-file limit the server cannot open its files, and the runtime may end the process")]
+    public static partial void NoConnectionCap(ILogger logger, string why);
 }

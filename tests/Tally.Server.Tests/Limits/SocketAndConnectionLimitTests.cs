@@ -167,6 +167,72 @@ public sealed class SocketAndConnectionLimitTests
         Assert.True(await PrometheusText.ScrapeAsync(server.Client, "tally_limits_refused_total", ("limit", "connections")) >= 1);
     }
 
+    [Fact]
+    public async Task Past_the_nodes_connection_cap_every_new_connection_is_closed_upgraded_ones_counted_too()
+    {
+        // Loopback is a trusted proxy by default, so only the node's cap applies (per-address caps skip proxies).
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Tally:Connections:MaxConnections"] = "3" });
+        var limits = server.Services.GetRequiredService<ConnectionLimits>();
+        var sockets = new List<LiveSocket>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                sockets.Add(await LiveSocket.ConnectAsync(server, LiveSocket.Json)); // upgraded: Kestrel's own cap would stop counting them
+            }
+
+            Assert.Equal(3, limits.OpenConnections);
+            using (var fresh = NewClient(server))
+            {
+                await Assert.ThrowsAsync<HttpRequestException>(() => fresh.GetAsync(new Uri("/healthz", UriKind.Relative)));
+            }
+
+            await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                await using var refused = await LiveSocket.ConnectAsync(server, LiveSocket.Json);
+            });
+            Assert.Equal(3, limits.OpenConnections);
+
+            await sockets[0].DisposeAsync();
+            sockets.RemoveAt(0);
+            await Eventually.WaitUntilAsync(() => limits.OpenConnections < 3, TestServer.Timeout);
+            using (var fresh = NewClient(server))
+            {
+                using var healthy = await fresh.GetAsync(new Uri("/healthz", UriKind.Relative));
+                Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
+            }
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                await socket.DisposeAsync();
+            }
+        }
+
+        await Eventually.WaitUntilAsync(() => limits.OpenConnections == 0, TestServer.Timeout);
+        Assert.True(await PrometheusText.ScrapeAsync(server.Client, "tally_limits_refused_total", ("limit", "server-connections")) >= 2);
+    }
+
+    [Fact]
+    public async Task A_connection_cap_below_zero_or_past_the_open_file_limit_stops_the_server_at_start()
+    {
+        var negative = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Tally:Connections:MaxConnections"] = "-1" });
+        });
+        Assert.Contains("Tally:Connections:MaxConnections must be 0", negative.ToString(), StringComparison.Ordinal);
+
+        if (OpenFileLimit.Current() is { } limit && limit < int.MaxValue)
+        {
+            var past = await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Tally:Connections:MaxConnections"] = (limit + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            });
+            Assert.Contains("below the process's open-file limit", past.ToString(), StringComparison.Ordinal);
+        }
+    }
+
     private static HttpClient NewClient(TestServer server) =>
         new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout };
 
