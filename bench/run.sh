@@ -14,9 +14,9 @@
 # bench/results/charts/<same name>/, and every run; raw JSON and server logs under bench/results/raw/ (not committed).
 #
 #   bench/run.sh            # full: 3 rounds (many-polls 1), 10 s windows (5 s for 5k × 5k, naive and many-polls),
-#                           # 3 rounds of 10,000 idle watchers — ~40 minutes
+#                           # 3 rounds of 10,000 idle watchers — ~30 minutes
 #   bench/run.sh --quick    # 3 rounds of ingest and 1k × 1k, 1 round of 5k × 5k, the naive runs and 5,000 idle watchers,
-#                           # 2 s windows, short micro-benchmark job — under 8 minutes
+#                           # 2 s windows, short micro-benchmark job — ~8 minutes
 #
 # Options: --rounds N, --big-rounds N (5k × 5k and naive), --many-rounds N, --duration S, --warmup S, --quiet-wait S (how long to wait, at
 # most, before each run for the machine to go quiet, default 3; every run records the CPU other processes took in its window),
