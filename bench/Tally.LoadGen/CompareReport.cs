@@ -159,24 +159,9 @@ internal static class CompareReport
 
     private static string Mib(double? mib) => mib is { } m ? m.ToString("0", s_inv) : "—";
 
-    private static string IdleLabel(IdleResult r) => r.Target switch
-    {
-        WatchTargets.Tally => "Tally",
-        WatchTargets.Ceiling => "KestrelCeiling",
-        WatchTargets.SignalR => "SignalR",
-        WatchTargets.SocketIo => "Socket.IO",
-        WatchTargets.NodeWs => "Node ws floor",
-        _ => r.Target,
-    };
+    private static string IdleLabel(IdleResult r) => TargetName(r.Target);
 
-    private static int IdleOrder(IdleResult r) => r.Target switch
-    {
-        WatchTargets.Tally => 0,
-        WatchTargets.SignalR => 1,
-        WatchTargets.SocketIo => 2,
-        WatchTargets.Ceiling => 3,
-        _ => 4,
-    };
+    private static int IdleOrder(IdleResult r) => TargetOrder(r.Target);
 
     private static void RenderIngest(StringBuilder md, List<RunResult> runs, List<string> verdicts, string? charts, string? link)
     {
@@ -427,17 +412,21 @@ internal static class CompareReport
 
     private static double Efficiency(FanoutResult r) => r.UpdatesPerSecond * r.DurationSeconds / (r.ServerCpuSeconds ?? double.NaN);
 
-    private static string Label(FanoutResult r) => r.Target switch
+    private static string Label(FanoutResult r) => TargetName(r.Target) + (r.Variant is { } v ? $" ({v})" : "");
+
+    private static int Order(FanoutResult r) => TargetOrder(r.Target);
+
+    private static string TargetName(string target) => target switch
     {
         WatchTargets.Tally => "Tally",
         WatchTargets.Ceiling => "KestrelCeiling",
         WatchTargets.SignalR => "SignalR",
         WatchTargets.SocketIo => "Socket.IO",
         WatchTargets.NodeWs => "Node ws floor",
-        _ => r.Target,
-    } + (r.Variant is { } v ? $" ({v})" : "");
+        _ => target,
+    };
 
-    private static int Order(FanoutResult r) => r.Target switch
+    private static int TargetOrder(string target) => target switch
     {
         WatchTargets.Tally => 0,
         WatchTargets.SignalR => 1,
