@@ -22,9 +22,10 @@ public sealed class ConnectionLimitOptions
 
     /// <summary>
     /// TCP connections this node holds open at once, all addresses and listeners together, upgraded WebSockets included
-    /// (which Kestrel's own <c>MaxConcurrentConnections</c> stops counting): one more is closed at once without an answer. Unset (the default): the process's open-file limit less a reserve for
-    /// the server's own files (a tenth of the limit, at least 256 and at most 2,048), so that connections can never use up
-    /// the file descriptors the database and the runtime need. 0 turns the cap off. A value above the open-file limit is
+    /// (which Kestrel's own <c>MaxConcurrentConnections</c> stops counting): one more is closed at once without an answer.
+    /// Unset (the default): the process's open-file limit less a reserve for the server's own files (a tenth of the limit,
+    /// at least 256 and at most 2,048), so that connections can never use up the file descriptors the database and the
+    /// runtime need. 0 turns the cap off. A value above the open-file limit is
     /// refused at start: raise the limit first (<c>ulimit -n</c>, systemd's <c>LimitNOFILE</c>, Docker's <c>--ulimit nofile</c>).
     /// </summary>
     public int? MaxConnections { get; set; }

@@ -16,10 +16,13 @@ internal sealed class ConnectionLimits(IOptions<ConnectionLimitOptions> options,
     private readonly Counts _connections = new();
     private readonly int _maxStreams = options.Value.MaxStreamsPerIp;
     private readonly int _maxConnections = options.Value.MaxConnectionsPerIp;
-    private readonly long _maxOpen = ResolveCap(options.Value, OpenFileLimit.Current()).Cap ?? 0;
+    private readonly (long? Cap, string Why) _cap = ResolveCap(options.Value, OpenFileLimit.Current());
     private long _open;
 
     public int MaxStreamsPerIp => _maxStreams;
+
+    /// <summary>The node's cap on connections in force (null: none) and why, as the start-up log says it.</summary>
+    public (long? Cap, string Why) ConnectionCap => _cap;
 
     /// <summary>A stream for <paramref name="address"/>, to dispose when it ends; null when the address has its cap open already.</summary>
     public Opened? TryOpenStream(IPAddress? address)
@@ -47,7 +50,13 @@ internal sealed class ConnectionLimits(IOptions<ConnectionLimitOptions> options,
     /// </summary>
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
-        if (_maxOpen > 0 && Interlocked.Increment(ref _open) > _maxOpen)
+        if (_cap.Cap is not { } cap)
+        {
+            await OnCountedConnectionAsync(connection, next).ConfigureAwait(false);
+            return;
+        }
+
+        if (Interlocked.Increment(ref _open) > cap)
         {
             Interlocked.Decrement(ref _open);
             metrics.RecordLimitRefused("server-connections");
@@ -61,10 +70,7 @@ internal sealed class ConnectionLimits(IOptions<ConnectionLimitOptions> options,
         }
         finally
         {
-            if (_maxOpen > 0)
-            {
-                Interlocked.Decrement(ref _open);
-            }
+            Interlocked.Decrement(ref _open);
         }
     }
 

@@ -45,7 +45,7 @@ internal static class LimitsSetup
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Server.Limits");
             var limits = app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
             var proxies = app.Services.GetRequiredService<TrustedProxies>().Networks;
-            var (cap, why) = ConnectionLimits.ResolveCap(app.Services.GetRequiredService<IOptions<ConnectionLimitOptions>>().Value, OpenFileLimit.Current());
+            var (cap, why) = app.Services.GetRequiredService<ConnectionLimits>().ConnectionCap;
             if (cap is { } most)
             {
                 LimitsLog.ConnectionCap(logger, most, why);
