@@ -98,7 +98,7 @@ internal static class CompareReport
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var tally = runs.Where(r => r.Target == WatchTargets.Tally).ToList();
         var tallyKiB = tally.Count == 0 ? double.NaN : M(tally, r => r.KiBPerWatcher ?? double.NaN);
-        foreach (var target in runs.GroupBy(IdleLabel).OrderBy(g => IdleOrder(g.First())))
+        foreach (var target in runs.GroupBy(r => TargetName(r.Target)).OrderBy(g => TargetOrder(g.First().Target)))
         {
             var r = target.ToList();
             var kib = M(r, x => x.KiBPerWatcher ?? double.NaN);
@@ -129,7 +129,7 @@ internal static class CompareReport
         }
 
         var t = M(tally, r => r.KiBPerWatcher ?? double.NaN);
-        return [.. runs.Where(r => r.Target != WatchTargets.Tally).GroupBy(IdleLabel)
+        return [.. runs.Where(r => r.Target != WatchTargets.Tally).GroupBy(r => TargetName(r.Target))
             .Select(g => (Name: g.Key, KiB: M(g.ToList(), r => r.KiBPerWatcher ?? double.NaN)))
             .Where(b => b.KiB < t)
             .Select(b => string.Create(s_inv, $"- Idle watchers: {b.Name} keeps less server memory per watcher — {b.KiB:0.0} KiB against Tally's {t:0.0} KiB RSS."))];
@@ -148,7 +148,7 @@ internal static class CompareReport
         foreach (var r in runs.OrderBy(r => r.StartedAt))
         {
             md.AppendLine(string.Create(s_inv,
-                $"| {++n} | cap {r.Cap:N0}, {r.Polls} polls | {IdleLabel(r)} | {r.Watchers:N0} | {r.ConnectSeconds:0.0} | {Mib(r.ServerRssBeforeMiB)} / {Mib(r.ServerRssIdleMiB)} / {Mib(r.ServerRssAfterGcMiB)} / {Mib(r.ServerRssAfterCloseMiB)} | {r.KiBPerWatcher:0.00} | {Mib(r.ServerHeapBeforeMiB)} / {Mib(r.ServerHeapIdleMiB)} | {(r.HeapKiBPerWatcher is { } h ? h.ToString("0.00", s_inv) : "—")} | {r.ServerIdleCpuSeconds:0.00} | {r.WakeP50Ms:0.0} / {r.WakeP99Ms:0.0} | {(r.Verified ? "yes" : "no: " + Trim(r.Problem))} |"));
+                $"| {++n} | cap {r.Cap:N0}, {r.Polls} polls | {TargetName(r.Target)} | {r.Watchers:N0} | {r.ConnectSeconds:0.0} | {Mib(r.ServerRssBeforeMiB)} / {Mib(r.ServerRssIdleMiB)} / {Mib(r.ServerRssAfterGcMiB)} / {Mib(r.ServerRssAfterCloseMiB)} | {r.KiBPerWatcher:0.00} | {Mib(r.ServerHeapBeforeMiB)} / {Mib(r.ServerHeapIdleMiB)} | {(r.HeapKiBPerWatcher is { } h ? h.ToString("0.00", s_inv) : "—")} | {r.ServerIdleCpuSeconds:0.00} | {r.WakeP50Ms:0.0} / {r.WakeP99Ms:0.0} | {(r.Verified ? "yes" : "no: " + Trim(r.Problem))} |"));
         }
 
         md.AppendLine();
@@ -158,10 +158,6 @@ internal static class CompareReport
         r.ServerRssAfterGcMiB is { } after && r.ServerRssBeforeMiB is { } before && r.Watchers > 0 ? (after - before) * 1024 / r.Watchers : double.NaN;
 
     private static string Mib(double? mib) => mib is { } m ? m.ToString("0", s_inv) : "—";
-
-    private static string IdleLabel(IdleResult r) => TargetName(r.Target);
-
-    private static int IdleOrder(IdleResult r) => TargetOrder(r.Target);
 
     private static void RenderIngest(StringBuilder md, List<RunResult> runs, List<string> verdicts, string? charts, string? link)
     {
@@ -267,13 +263,14 @@ internal static class CompareReport
             return;
         }
 
+        var floor = others.FirstOrDefault(o => o.Runs[0].Target == WatchTargets.NodeWs);
         if (tally[0].Rate <= 1)
         {
             // Quiet: one vote at a time. The goal: the last watcher has the vote within 1.1× the floor's own
             // first-to-last fan-out span plus Tally's durable ack (the floor acknowledges before anything is stored).
-            if (others.FirstOrDefault(o => o.Runs[0].Target == WatchTargets.NodeWs) is { Runs: not null } quietFloor)
+            if (floor.Runs is not null)
             {
-                var span = M(quietFloor.Runs, r => r.LastWatcherP50Ms - r.FirstWatcherP50Ms);
+                var span = M(floor.Runs, r => r.LastWatcherP50Ms - r.FirstWatcherP50Ms);
                 var ack = M(tally, r => r.AckP50Ms);
                 var last = M(tally, r => r.LastWatcherP50Ms);
                 var bound = 1.1 * span + ack;
@@ -317,7 +314,7 @@ internal static class CompareReport
                 $"- {title}: Tally's server CPU per update no higher than the best peer's — **{(tallyEff >= bestEff ? "met" : "not met")}**: Tally {N(tallyEff)} updates per CPU-s, best peer {best.Name} {N(bestEff)} (CPU per update {X(bestEff / tallyEff)} the peer's)."));
         }
 
-        if (others.FirstOrDefault(o => o.Runs[0].Target == WatchTargets.NodeWs) is { Runs: not null } floor)
+        if (floor.Runs is not null)
         {
             var floorEff = M(floor.Runs, Efficiency);
             verdicts.Add(string.Create(s_inv,
