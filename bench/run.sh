@@ -18,7 +18,8 @@
 #   bench/run.sh --quick    # 3 rounds of ingest and 1k × 1k, 1 round of 5k × 5k, the naive runs and 5,000 idle watchers,
 #                           # 2 s windows, short micro-benchmark job — ~8 minutes
 #
-# Options: --rounds N, --big-rounds N (5k × 5k and naive), --many-rounds N, --duration S, --warmup S, --quiet-wait S (how long to wait, at
+# Options: --rounds N, --big-rounds N (5k × 5k and naive), --many-rounds N, --duration S, --warmup S, --prime S (the unrecorded
+# 1k × 1k fan-out each server gets before its first window, default 45; --quick 2), --ingest-prime S (default 45; --quick 14), --quiet-wait S (how long to wait, at
 # most, before each run for the machine to go quiet, default 3; every run records the CPU other processes took in its window),
 # --idle-rounds N, --idle-watchers N, --idle-seconds S, --no-micro, --no-fanout, --no-ingest, --no-idle. --quick does not wait for quiet at all (--quiet-wait 0): it records the noise.
 # Only one benchmark runs at a time on this machine: the script holds /tmp/tally-bench.lock (flock) while it runs.
@@ -32,17 +33,19 @@ main() {
   hold_bench_lock "$0" "$@"
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-  prime_duration=5 quick=0 rounds=3 big_rounds=3 many_rounds=1 ingest_duration=10 duration=10 warmup=2 big_duration=5 quiet_duration=10 naive_duration=5 drain=10 quiet_wait=3
+  prime_duration=45 ingest_prime=45 quick=0 rounds=3 big_rounds=3 many_rounds=1 ingest_duration=10 duration=10 warmup=2 big_duration=5 quiet_duration=10 naive_duration=5 drain=10 quiet_wait=3
   micro=1 fanout=1 ingest=1 idle=1 micro_job=default many=1 idle_rounds=3 idle_watchers=10000 idle_seconds=20
   args_given="$*"
   while [ $# -gt 0 ]; do
     case "$1" in
-      --quick) quick=1 prime_duration=2 big_rounds=1 ingest_duration=2 duration=2 quiet_duration=4 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0 idle_rounds=1 idle_watchers=5000 idle_seconds=10; shift ;;
+      --quick) quick=1 prime_duration=2 ingest_prime=14 big_rounds=1 ingest_duration=2 duration=2 quiet_duration=4 warmup=1 big_duration=2 naive_duration=2 drain=5 quiet_wait=0 micro_job=quick many=0 idle_rounds=1 idle_watchers=5000 idle_seconds=10; shift ;;
       --rounds) rounds=$2; shift 2 ;;
       --big-rounds) big_rounds=$2; shift 2 ;;
       --many-rounds) many_rounds=$2; shift 2 ;;
       --duration) duration=$2 ingest_duration=$2; shift 2 ;;
       --warmup) warmup=$2; shift 2 ;;
+      --prime) prime_duration=$2; shift 2 ;;
+      --ingest-prime) ingest_prime=$2; shift 2 ;;
       --quiet-wait) quiet_wait=$2; shift 2 ;;
       --no-micro) micro=0; shift ;;
       --no-fanout) fanout=0; shift ;;
@@ -150,10 +153,11 @@ main() {
 
   if [ $ingest -eq 1 ]; then
     start tally; start ceiling
-    # On one core a server's JIT needs tens of seconds of load before the vote path runs tier-1 code: prime each
-    # server at the measured load for 15 s (Tally over HTTP and over its WebSocket too), unrecorded.
-    $loadgen ingest-single --url "${url[ceiling]}" --target ceiling --concurrency 64 --duration 14 --warmup 1 >>"$raw/prime.log" 2>&1
-    $loadgen ingest-single --url "${url[tally]}" --target tally --admin-key "$admin_key" --concurrency 64 --duration 14 --warmup 1 >>"$raw/prime.log" 2>&1
+    # On one core a server's JIT needs tens of seconds of load before the vote path runs tier-1 code (bench/warm-curve.sh
+    # measured Tally's votes/s still climbing 30-40 s after start): prime each server at the measured load, unrecorded,
+    # for 45 s (--ingest-prime; Tally over HTTP, then 4 s over its WebSocket).
+    $loadgen ingest-single --url "${url[ceiling]}" --target ceiling --concurrency 64 --duration "$ingest_prime" --warmup 1 >>"$raw/prime.log" 2>&1
+    $loadgen ingest-single --url "${url[tally]}" --target tally --admin-key "$admin_key" --concurrency 64 --duration "$ingest_prime" --warmup 1 >>"$raw/prime.log" 2>&1
     $loadgen ingest-ws --url "${url[tally]}" --target tally --admin-key "$admin_key" --concurrency 64 --duration 4 --warmup 1 >>"$raw/prime.log" 2>&1
     for round in $(seq "$rounds"); do
       run ingest-single ceiling --concurrency 64 --duration "$ingest_duration" --warmup "$warmup"
@@ -250,7 +254,7 @@ main() {
     echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK, Node.js $(node --version), socket.io $(node -e 'console.log(require("./bench/baselines/SocketIoBaseline/node_modules/socket.io/package.json").version)'), ws $(node -e 'console.log(require("./bench/baselines/NodeWsFloor/node_modules/ws/package.json").version)')."
     echo "$(pinning_note) Whatever else runs on the machine shares the cores too: each run's window records the CPU other processes took (\"other CPU-s\" below); a run with more than ~0.5 CPU-s of it per second of window measured a busy machine."
     echo
-    echo "Settings: ingest $rounds rounds of ${ingest_duration} s windows; 1k × 1k $rounds rounds, 5k × 5k and the naive 2k × 2k $big_rounds round(s); windows ${duration} s after ${warmup} s warm-up (5k × 5k ${big_duration} s, naive ${naive_duration} s, after 1 s); drain ${drain} s; idle: $idle_rounds round(s) of up to $idle_watchers watchers, ${idle_seconds} s idle, each on a fresh server; servers alternate within each round."
+    echo "Settings: each server primed, unrecorded, before its first window (ingest ${ingest_prime} s of the measured load, fan-out ${prime_duration} s of 1k × 1k); ingest $rounds rounds of ${ingest_duration} s windows; 1k × 1k $rounds rounds, 5k × 5k and the naive 2k × 2k $big_rounds round(s); windows ${duration} s after ${warmup} s warm-up (5k × 5k ${big_duration} s, naive ${naive_duration} s, after 1 s); drain ${drain} s; idle: $idle_rounds round(s) of up to $idle_watchers watchers, ${idle_seconds} s idle, each on a fresh server; servers alternate within each round."
     echo "Tally: default settings (tick 50 ms, SQLite WAL, synchronous=FULL), fresh data folder. Baselines: \`bench/baselines/\` (throttled = at most one broadcast per poll per 50 ms; naive = one per vote; the KestrelCeiling and Node ws floor broadcasters send each changed poll's bytes, encoded once, every 50 ms)."
     echo
   } >"$out"

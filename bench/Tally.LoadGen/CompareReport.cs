@@ -11,8 +11,8 @@ namespace Tally.LoadGen;
 /// </summary>
 internal static class CompareReport
 {
-    /// <summary>Single-vote ingest should reach this share of the ceiling's throughput.</summary>
-    private const double IngestGoalRatio = 0.6;
+    /// <summary>Single-vote ingest should reach this share of the ceiling's throughput (until 2026-12-02 the report judged against 0.6×, an older goal).</summary>
+    private const double IngestGoalRatio = 0.7;
 
     private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
 
