@@ -9,12 +9,12 @@
 # can be compared with itself under other settings (copy the folder, add the file). Builds are named A, B, C… in the
 # order given. The instrument is fanout.sh's: the server pinned to one core, the load generator and its Node watchers
 # to the other (bench/lib.sh), each server warmed up at the measured load before it is measured. Each round runs every
-# build in turn: warm-up (two 5 s runs of (a), not recorded; see AB_WARMUP_RUNS), then (a) 1,000 WebSocket watchers ×
+# build in turn: warm-up (ten 5 s runs of (a), not recorded; see AB_WARMUP_RUNS), then (a) 1,000 WebSocket watchers ×
 # 1,000 votes/s for 8 s after 2 s, and (b) 1,000 watchers × 1 vote/s for 6 s after 1 s. The load generator's JSON of
 # each run is kept in OUT (a-ROUND-NAME.json, b-ROUND-NAME.json) with the server's log, and the server's user and
 # system CPU ticks over each (a) run in OUT/cpu-split.txt. Set LOADGEN to a built Tally.LoadGen.dll (default: bench/Tally.LoadGen's Release
-# build, built if missing). AB_WARMUP_RUNS=N sets the warm-up runs (default 2; 0 measures servers that have just
-# started, JIT and all). Takes the benchmark lock. Summarize with:
+# build, built if missing). AB_WARMUP_RUNS=N sets the warm-up runs (default 10: Tally's JIT settles after 30-40 s of
+# load on one core, results/jit-warmup-2026-12-02.md; until then it was 2; 0 measures servers that have just started). Takes the benchmark lock. Summarize with:
 #   dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll report-fanout --dir OUT   (every run), or
 #   python3 bench/fanout-ab-summary.py OUT                                                    (medians and spread per build)
 set -euo pipefail
@@ -27,7 +27,7 @@ out=$1 rounds=$2; shift 2
 dirs=("$@")
 mkdir -p "$out"
 quiet_wait=20
-warmup_runs=${AB_WARMUP_RUNS:-2}
+warmup_runs=${AB_WARMUP_RUNS:-10}
 admin_key="ab-$RANDOM$RANDOM"
 loadgen_dll=${LOADGEN:-bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll}
 [ -f "$loadgen_dll" ] || dotnet build bench/Tally.LoadGen -c Release -nologo -clp:ErrorsOnly -v:q >&2
