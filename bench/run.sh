@@ -14,7 +14,7 @@
 # bench/results/charts/<same name>/, and every run; raw JSON and server logs under bench/results/raw/ (not committed).
 #
 #   bench/run.sh            # full: 3 rounds (many-polls 1), 10 s windows (5 s for 5k × 5k, naive and many-polls),
-#                           # 3 rounds of 10,000 idle watchers — ~30 minutes
+#                           # 3 rounds of 10,000 idle watchers — ~35 minutes (32 without the micro-benchmarks)
 #   bench/run.sh --quick    # 3 rounds of ingest and 1k × 1k, 1 round of 5k × 5k, the naive runs and 5,000 idle watchers,
 #                           # 2 s windows, short micro-benchmark job — ~8 minutes
 #
