@@ -29,14 +29,9 @@ mkdir -p "$out"
 quiet_wait=20
 warmup_runs=${AB_WARMUP_RUNS:-10}
 admin_key="ab-$RANDOM$RANDOM"
-loadgen_dll=${LOADGEN:-bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll}
-[ -f "$loadgen_dll" ] || dotnet build bench/Tally.LoadGen -c Release -nologo -clp:ErrorsOnly -v:q >&2
+ab_loadgen
 ensure_node_watchers
-loadgen="on_loadgen_core dotnet $loadgen_dll"
-pid="" data=""
-cleanup() { stop_server "$pid" Tally; [ -z "$data" ] || rm -rf "$data"; }
-trap cleanup EXIT
-trap "exit 130" INT TERM
+stop_tally_on_exit
 ulimit -n 65536 2>/dev/null || true
 for dir in "${dirs[@]}"; do [ -f "$dir/Tally.Server.dll" ] || { echo "$dir has no Tally.Server.dll" >&2; exit 2; }; done
 for r in $(seq "$rounds"); do

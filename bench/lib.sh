@@ -35,6 +35,18 @@ build_tally_and_loadgen() { # Release builds of the server and the load generato
   loadgen="on_loadgen_core dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
 }
 
+ab_loadgen() { # sets loadgen (pinned to the load generator's core): $LOADGEN, a built Tally.LoadGen.dll, or bench/Tally.LoadGen's Release build, built when missing
+  local dll=${LOADGEN:-bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll}
+  [ -f "$dll" ] || dotnet build bench/Tally.LoadGen -c Release -nologo -clp:ErrorsOnly -v:q >&2
+  loadgen="on_loadgen_core dotnet $dll"
+}
+
+stop_tally_on_exit() { # clears pid and data; when the script ends, the Tally in $pid is stopped and the data folder in $data removed
+  pid="" data=""
+  trap 'stop_server "$pid" Tally; [ -z "$data" ] || rm -rf "$data"' EXIT
+  trap "exit 130" INT TERM
+}
+
 ensure_node_watchers() { # the ws package of the Node watchers (bench/watchers), installed from its lock file when missing
   if [ ! -d bench/watchers/node_modules/ws ]; then
     log "installing the Node watchers' package (npm ci in bench/watchers)"

@@ -23,13 +23,8 @@ dirs=("$@")
 mkdir -p "$out"
 quiet_wait=20
 admin_key="warm-$RANDOM$RANDOM"
-loadgen_dll=${LOADGEN:-bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll}
-[ -f "$loadgen_dll" ] || dotnet build bench/Tally.LoadGen -c Release -nologo -clp:ErrorsOnly -v:q >&2
-loadgen="on_loadgen_core dotnet $loadgen_dll"
-pid="" data=""
-cleanup() { stop_server "$pid" Tally; [ -z "$data" ] || rm -rf "$data"; }
-trap cleanup EXIT
-trap "exit 130" INT TERM
+ab_loadgen
+stop_tally_on_exit
 for dir in "${dirs[@]}"; do [ -f "$dir/Tally.Server.dll" ] || { echo "$dir has no Tally.Server.dll" >&2; exit 2; }; done
 for r in $(seq "$rounds"); do
   for dir in "${dirs[@]}"; do

@@ -384,7 +384,7 @@ internal static class CompareReport
             foreach (var r in ingests.OrderBy(r => r.StartedAt))
             {
                 md.AppendLine(string.Create(s_inv,
-                    $"| {++n} | {r.Scenario}, c={r.Concurrency} | {r.Target} | {N(r.VotesPerSecond)} | {r.P50Ms:0.00} / {r.P99Ms:0.00} | {r.ServerCpuSeconds:0.00} | {(r.ServerPeakRssMiB is { } peak ? peak.ToString("0", s_inv) : "—")} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.Errors} / {r.Overloaded} / {r.Indeterminate} | {(r.Verified is { } v ? (v ? "yes" : "**NO**") : "—")} |"));
+                    $"| {++n} | {r.Scenario}, c={r.Concurrency} | {r.Target} | {N(r.VotesPerSecond)} | {r.P50Ms:0.00} / {r.P99Ms:0.00} | {r.ServerCpuSeconds:0.00} | {Mib(r.ServerPeakRssMiB)} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.Errors} / {r.Overloaded} / {r.Indeterminate} | {(r.Verified is { } v ? (v ? "yes" : "**NO**") : "—")} |"));
             }
 
             md.AppendLine();
@@ -398,7 +398,7 @@ internal static class CompareReport
             foreach (var r in fanouts.OrderBy(r => r.StartedAt))
             {
                 md.AppendLine(string.Create(s_inv,
-                    $"| {++n} | {r.Watchers:N0} × {r.Rate:N0}/s | {Label(r)} | {r.ConnectSeconds:0.0} | {r.P50Ms:0.0} / {r.P99Ms:0.0} / {r.MaxMs:0.0} | {N(r.UpdatesPerSecond)} | {r.ServerCpuSeconds:0.00} | {(r.ServerPeakRssMiB is { } peak ? peak.ToString("0", s_inv) : "—")} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.LateSends:N0} | {r.VoteErrors} / {r.VotesUnanswered} / {r.VotesUnsent} | {(r.Verified ? "yes" : "no: " + Trim(r.Problem))} |"));
+                    $"| {++n} | {r.Watchers:N0} × {r.Rate:N0}/s | {Label(r)} | {r.ConnectSeconds:0.0} | {r.P50Ms:0.0} / {r.P99Ms:0.0} / {r.MaxMs:0.0} | {N(r.UpdatesPerSecond)} | {r.ServerCpuSeconds:0.00} | {Mib(r.ServerPeakRssMiB)} | {r.LoadGenCpuSeconds:0.00} | {r.OtherCpuSeconds:0.00} | {r.LateSends:N0} | {r.VoteErrors} / {r.VotesUnanswered} / {r.VotesUnsent} | {(r.Verified ? "yes" : "no: " + Trim(r.Problem))} |"));
             }
 
             md.AppendLine();
