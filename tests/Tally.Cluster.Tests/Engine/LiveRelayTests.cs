@@ -81,8 +81,10 @@ public sealed class LiveRelayTests(ClusterEngines engines)
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
+            // Counted once the timer exists: a test that sees the count and advances the clock must find the timer registered.
+            var timer = _inner.CreateTimer(callback, state, dueTime, period);
             Interlocked.Increment(ref _timers);
-            return _inner.CreateTimer(callback, state, dueTime, period);
+            return timer;
         }
     }
 }

@@ -22,7 +22,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         await using var b = await TestServer.StartAsync(fixture.NodeSettings(cluster, "b"));
         var poll = (string)(await a.Admin.CreatePollAsync(options: 2))["id"]!;
 
-        await using var watcher = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
+        await using var watcher = await SseClient.ConnectWhenServedAsync(b.Client, $"/v1/polls/{poll}/events");
         var snapshot = await watcher.NextAsync();
         Assert.Equal("snapshot", snapshot.Name);
         Assert.Equal(1, snapshot.Seq);
@@ -172,7 +172,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
             Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
         }
 
-        await using var resumed = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events", lastEventId: seen.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using var resumed = await SseClient.ConnectWhenServedAsync(b.Client, $"/v1/polls/{poll}/events", lastEventId: seen.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var total = 0L;
         while (total < 5)
         {

@@ -67,7 +67,7 @@ public sealed class RedisReadModelTests(ClusterFixture fixture)
         await using (var onA1 = await SseClient.ConnectAsync(a.Client, $"/v1/polls/{poll}/events"))
         await using (var onA2 = await SseClient.ConnectAsync(a.Client, $"/v1/polls/{poll}/events"))
         {
-            await using var onB = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
+            await using var onB = await SseClient.ConnectWhenServedAsync(b.Client, $"/v1/polls/{poll}/events");
             await Task.WhenAll(onA1.NextAsync(), onA2.NextAsync(), onB.NextAsync()); // subscribed: each has its snapshot
             await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 3, TestServer.Timeout);
 
@@ -77,7 +77,7 @@ public sealed class RedisReadModelTests(ClusterFixture fixture)
         }
 
         await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 0, TestServer.Timeout);
-        await using var again = await SseClient.ConnectAsync(b.Client, $"/v1/polls/{poll}/events");
+        await using var again = await SseClient.ConnectWhenServedAsync(b.Client, $"/v1/polls/{poll}/events");
         await NextWithWatchersAsync(again, 1); // a's watchers left: b counts only its own (once it has read that)
         await Eventually.WaitUntilAsync(() => Watchers(redis, cluster, poll) == 1, TestServer.Timeout);
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 
 namespace Tally.Server.Tests.Infrastructure;
@@ -30,7 +31,38 @@ public sealed class SseClient : IAsyncDisposable
 
         using var timeout = new CancellationTokenSource(TestServer.Timeout);
         var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            // A refusal's problem body would otherwise be read as a stream that ends: say what the server answered.
+            using (response)
+            {
+                var body = await response.Content.ReadAsStringAsync(timeout.Token);
+                throw new HttpRequestException($"GET {path} answered {(int)response.StatusCode}, not an event stream: {body}", null, response.StatusCode);
+            }
+        }
+
         return new SseClient(response, await response.Content.ReadAsStreamAsync(timeout.Token));
+    }
+
+    /// <summary>
+    /// As <see cref="ConnectAsync"/>, on a cluster node that may not serve the poll yet: retried while the node answers
+    /// 404 (its catalog has not read the poll's creation yet) or 503 (the poll's partition has no owner yet, during a
+    /// rebalance), until <see cref="TestServer.Timeout"/>.
+    /// </summary>
+    public static async Task<SseClient> ConnectWhenServedAsync(HttpClient client, string path, string? lastEventId = null)
+    {
+        using var deadline = new CancellationTokenSource(TestServer.Timeout);
+        while (true)
+        {
+            try
+            {
+                return await ConnectAsync(client, path, lastEventId);
+            }
+            catch (HttpRequestException e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.ServiceUnavailable && !deadline.IsCancellationRequested)
+            {
+                await Task.Delay(10, deadline.Token);
+            }
+        }
     }
 
     /// <summary>The next event (comments skipped), or a timeout.</summary>
