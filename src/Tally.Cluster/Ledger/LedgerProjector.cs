@@ -133,8 +133,8 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
             case PollCreated created:
                 var d = created.Definition;
                 command = new NpgsqlBatchCommand("""
-                    INSERT INTO polls (id, question, kind, max_choices, options, created_at, closes_at, dedupe, allow_change, seq)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
+                    INSERT INTO polls (id, question, kind, max_choices, options, created_at, closes_at, dedupe, allow_change, scale_min, seq)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)
                     """);
                 command.Parameters.AddWithValue(d.Id);
                 command.Parameters.AddWithValue(d.Question);
@@ -145,6 +145,7 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
                 command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)d.ClosesAt?.ToUniversalTime() ?? DBNull.Value });
                 command.Parameters.AddWithValue(d.Dedupe.ToString().ToLowerInvariant());
                 command.Parameters.AddWithValue(d.AllowChange);
+                command.Parameters.AddWithValue(d.ScaleMin);
                 return command;
             case PollClosed closed:
                 command = new NpgsqlBatchCommand("UPDATE polls SET status = 'closed', closed_at = $2, close_reason = $3, seq = $4 WHERE id = $1");

@@ -102,6 +102,10 @@ internal static class LedgerSchema
         );
         INSERT INTO access_version (id, version) VALUES (1, 0);
         """,
+        // Rating and nps polls: option n is the value scale_min + n - 1 (0 on the other kinds).
+        """
+        ALTER TABLE polls ADD COLUMN scale_min int NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource data, CancellationToken cancellationToken)

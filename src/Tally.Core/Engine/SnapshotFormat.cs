@@ -8,11 +8,14 @@ namespace Tally.Engine;
 /// </summary>
 internal static class SnapshotFormat
 {
-    /// <summary>The version this build writes; 2 holds poll definitions with their access fields. 1 is still read.</summary>
-    public const int Version = 2;
+    /// <summary>
+    /// The version this build writes; 2 holds poll definitions with their access fields, 3 with their scale's min too.
+    /// 1 and 2 are still read.
+    /// </summary>
+    public const int Version = 3;
 
-    /// <summary>The poll definitions' form inside a snapshot of <paramref name="snapshotVersion"/>.</summary>
-    public static int DefinitionVersion(int snapshotVersion) => snapshotVersion >= 2 ? 2 : 1;
+    /// <summary>The poll definitions' form inside a snapshot of <paramref name="snapshotVersion"/> (the same number, so far).</summary>
+    public static int DefinitionVersion(int snapshotVersion) => snapshotVersion;
 
     public static byte[] Write(Partition.Capture[] parts)
     {

@@ -12,9 +12,10 @@ public static class EventCodec
     /// <summary>
     /// The version this build writes. 2 added the poll's workspace, voter identity, access and results visibility
     /// to <see cref="PollCreated"/>; version 1 events read with the defaults (the default workspace, <c>client</c>
-    /// voter ids, public, live results), which is what those polls were.
+    /// voter ids, public, live results), which is what those polls were. 3 added the scale's lowest value (rating and nps
+    /// polls); earlier events read with 0, unused by the kinds they could hold.
     /// </summary>
-    private const byte FormatVersion = 2;
+    private const byte FormatVersion = 3;
 
     [ThreadStatic]
     private static BinaryWriter? t_writer;
@@ -101,7 +102,7 @@ public static class EventCodec
         };
     }
 
-    /// <summary>The definition in form <paramref name="version"/> (1: without the access fields; 2: with them).</summary>
+    /// <summary>The definition in form <paramref name="version"/> (1: without the access fields; 2: with them; 3: and the scale's min).</summary>
     internal static void WriteDefinition(BinaryWriter w, PollDefinition d, int version)
     {
         w.Write(d.Id);
@@ -129,6 +130,11 @@ public static class EventCodec
             w.Write((byte)d.VoterIdentity);
             w.Write((byte)d.Access);
             w.Write((byte)d.Results);
+        }
+
+        if (version >= 3)
+        {
+            w.Write(d.ScaleMin);
         }
     }
 
@@ -158,7 +164,8 @@ public static class EventCodec
         var identity = (VoterIdentity)r.ReadByte();
         var access = (PollAccess)r.ReadByte();
         var results = (ResultsVisibility)r.ReadByte();
-        return new PollDefinition(id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange, workspace, identity, access, results);
+        var scaleMin = version >= 3 ? r.ReadInt32() : 0;
+        return new PollDefinition(id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange, workspace, identity, access, results, scaleMin);
     }
 
     internal static void WriteIds(BinaryWriter w, int[] ids)

@@ -1,6 +1,8 @@
 namespace Tally.Polls;
 
 /// <summary>The command to create a poll. Fields are as the client sent them; <see cref="PollRules"/> validates them.</summary>
+/// <param name="ScaleMin">On a <c>rating</c> poll: the lowest value (default 1); <c>nps</c> is always 0–10.</param>
+/// <param name="ScaleMax">On a <c>rating</c> poll: the highest value (default 5).</param>
 /// <param name="Workspace">The workspace that will own the poll: the caller's, never the body's.</param>
 public sealed record CreatePoll(
     string? Question,
@@ -13,4 +15,6 @@ public sealed record CreatePoll(
     string Workspace = Access.WorkspaceIds.Default,
     VoterIdentity VoterIdentity = VoterIdentity.Client,
     PollAccess Access = PollAccess.Public,
-    ResultsVisibility Results = ResultsVisibility.Live);
+    ResultsVisibility Results = ResultsVisibility.Live,
+    int? ScaleMin = null,
+    int? ScaleMax = null);

@@ -5,6 +5,8 @@ namespace Tally.Polls;
 /// <param name="VoterIdentity">How voters are told apart; dedupe uses only this identity.</param>
 /// <param name="Access">Who may read the poll, its results and streams.</param>
 /// <param name="Results">When readers without rights in the workspace may see the counts.</param>
+/// <param name="ScaleMin">On a scale kind (<see cref="PollKinds.IsScale"/>): the value of option 1 (option <c>n</c> is value
+/// <c>ScaleMin + n - 1</c>); 0 and unused on the other kinds.</param>
 public sealed record PollDefinition(
     string Id,
     string Question,
@@ -18,8 +20,15 @@ public sealed record PollDefinition(
     string Workspace = Access.WorkspaceIds.Default,
     VoterIdentity VoterIdentity = VoterIdentity.Client,
     PollAccess Access = PollAccess.Public,
-    ResultsVisibility Results = ResultsVisibility.Live)
+    ResultsVisibility Results = ResultsVisibility.Live,
+    int ScaleMin = 0)
 {
+    /// <summary>On a scale kind: the value of the last option.</summary>
+    public int ScaleMax => ScaleMin + Options.Count - 1;
+
     /// <summary>True when <paramref name="optionId"/> names one of this poll's options.</summary>
     public bool HasOption(int optionId) => optionId >= 1 && optionId <= Options.Count;
+
+    /// <summary>On a scale kind: the value option <paramref name="optionId"/> stands for.</summary>
+    public int ValueOf(int optionId) => ScaleMin + optionId - 1;
 }

@@ -1,6 +1,6 @@
 namespace Tally.Polls;
 
-/// <summary>How many options one ballot may choose.</summary>
+/// <summary>What a ballot chooses, and so what the results show.</summary>
 public enum PollKind
 {
     /// <summary>Exactly one option per ballot.</summary>
@@ -8,4 +8,17 @@ public enum PollKind
 
     /// <summary>One up to <see cref="PollDefinition.MaxChoices"/> distinct options per ballot.</summary>
     Multiple = 1,
+
+    /// <summary>
+    /// One value of a numeric scale (<see cref="PollDefinition.ScaleMin"/> to <see cref="PollDefinition.ScaleMax"/>, e.g. 1–5
+    /// stars or 0–10) per ballot. Each value is an option (option <c>n</c> is value <c>ScaleMin + n - 1</c>), so the counts
+    /// are the distribution; the results add the count, sum and mean (<see cref="Projections.ScaleSummary"/>).
+    /// </summary>
+    Rating = 2,
+
+    /// <summary>
+    /// Net Promoter Score: a <see cref="Rating"/> on the fixed scale 0–10, whose results add promoters (9–10), passives
+    /// (7–8), detractors (0–6) and the score, the promoters' share minus the detractors' in points (−100 to 100).
+    /// </summary>
+    Nps = 3,
 }

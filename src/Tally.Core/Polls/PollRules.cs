@@ -16,6 +16,14 @@ public static class PollRules
     public const int MaxQuestionLength = 500;
     public const int MaxOptionTextLength = 200;
 
+    /// <summary>The lowest and highest value a <c>rating</c> scale may have.</summary>
+    public const int MinScaleValue = -100;
+
+    public const int MaxScaleValue = 100;
+
+    /// <summary>Most values on a <c>rating</c> scale (0–100, a percentage slider, is 101).</summary>
+    public const int MaxScalePoints = 101;
+
     /// <summary>
     /// Longest poll id: a poll id is 1 to 64 ASCII letters and digits. The ids the server makes are 10
     /// lowercase letters and digits; the room above that is for ids made by another version.
@@ -108,13 +116,34 @@ public static class PollRules
         }
 
         var options = new List<PollOption>();
-        if (command.Options is null)
+        var scaleMin = 0;
+        var points = command.Kind.IsScale() ? CheckScale(command, errors, out scaleMin) : 0;
+        if (command.Kind.IsScale() && command.Options is null)
+        {
+            for (var i = 0; i < points; i++)
+            {
+                options.Add(new PollOption(i + 1, (scaleMin + i).ToString(CultureInfo.InvariantCulture)));
+            }
+        }
+        else if (command.Kind == PollKind.Nps)
+        {
+            errors["options"] = ["An nps poll's options are the values 0 to 10; leave options out."];
+        }
+        else if (command.Options is null)
         {
             errors["options"] = ["The options are required."];
         }
-        else if (command.Options.Count < MinOptions || command.Options.Count > MaxOptions)
+        else if (command.Kind.IsScale() && points > 0 && command.Options.Count != points)
+        {
+            errors["options"] = [$"A rating poll's options, when given, are the labels of its {points} values; {command.Options.Count} were given."];
+        }
+        else if (!command.Kind.IsScale() && (command.Options.Count < MinOptions || command.Options.Count > MaxOptions))
         {
             errors["options"] = [$"A poll has {MinOptions} to {MaxOptions} options; {command.Options.Count} were given."];
+        }
+        else if (command.Kind.IsScale() && points == 0)
+        {
+            // The scale is wrong (said under scaleMin/scaleMax): the labels cannot be matched to it.
         }
         else
         {
@@ -142,11 +171,13 @@ public static class PollRules
         }
 
         var maxChoices = 1;
-        if (command.Kind == PollKind.Single)
+        if (command.Kind.IsOneChoice())
         {
             if (command.MaxChoices is { } m && m != 1)
             {
-                errors["maxChoices"] = ["A single-choice poll has maxChoices 1; use kind \"multiple\" for more."];
+                errors["maxChoices"] = [command.Kind == PollKind.Single
+                    ? "A single-choice poll has maxChoices 1; use kind \"multiple\" for more."
+                    : "A rating or nps ballot is one value: maxChoices is 1."];
             }
         }
         else
@@ -162,6 +193,11 @@ public static class PollRules
         if (command.ClosesAt is { } closesAt && closesAt <= now)
         {
             errors["closesAt"] = ["closesAt must be in the future."];
+        }
+
+        if (!command.Kind.IsScale() && (command.ScaleMin is not null || command.ScaleMax is not null))
+        {
+            errors["scale"] = ["A scale is for rating polls only."];
         }
 
         if (command.VoterIdentity == VoterIdentity.Invite && command.Dedupe != DedupePolicy.Voter)
@@ -188,7 +224,85 @@ public static class PollRules
         rejection = null;
         return new PollDefinition(
             id, question!, command.Kind, maxChoices, options, now, command.ClosesAt, command.Dedupe, command.AllowChange,
-            command.Workspace, command.VoterIdentity, command.Access, command.Results);
+            command.Workspace, command.VoterIdentity, command.Access, command.Results, scaleMin);
+    }
+
+    /// <summary>
+    /// The number of values of a scale kind's scale (0 when it is wrong, with the errors added), and its lowest value.
+    /// A <c>rating</c> scale is <see cref="MinScaleValue"/> to <see cref="MaxScaleValue"/> with 2 to <see cref="MaxScalePoints"/>
+    /// values (default: min 1, max min + 4, so 1–5); an <c>nps</c> scale is always 0–10. Other kinds take no scale.
+    /// </summary>
+    private static int CheckScale(CreatePoll command, Dictionary<string, string[]> errors, out int min)
+    {
+        if (command.Kind == PollKind.Nps)
+        {
+            min = 0;
+            if (command.ScaleMin is not (null or 0) || command.ScaleMax is not (null or 10))
+            {
+                errors["scale"] = ["An nps poll's scale is 0 to 10; leave scale out or give 0 and 10."];
+                return 0;
+            }
+
+            return 11;
+        }
+
+        min = command.ScaleMin ?? 1;
+        var max = command.ScaleMax ?? min + 4;
+        if (min is < MinScaleValue or > MaxScaleValue || max is < MinScaleValue or > MaxScaleValue)
+        {
+            errors["scale"] = [$"A rating scale's values are from {MinScaleValue} to {MaxScaleValue}."];
+            return 0;
+        }
+
+        if (max <= min || max - min + 1 > MaxScalePoints)
+        {
+            errors["scale"] = [$"A rating scale has a max above its min and 2 to {MaxScalePoints} values; {min} to {max} was given."];
+            return 0;
+        }
+
+        return max - min + 1;
+    }
+
+    /// <summary>
+    /// The option ids a ballot names: <paramref name="optionIds"/> as sent, or on a scale kind the option of
+    /// <paramref name="value"/>. Null with <paramref name="rejection"/> set when they cannot be told: neither given, both
+    /// given, a value on a poll without a scale, or a value off the scale.
+    /// </summary>
+    public static int[]? ResolveChoice(PollDefinition poll, int[]? optionIds, int? value, out Rejection? rejection)
+    {
+        ArgumentNullException.ThrowIfNull(poll);
+        rejection = null;
+        if (value is not { } v)
+        {
+            if (optionIds is null)
+            {
+                rejection = new Rejection(RejectionKind.Invalid, poll.Kind.IsScale()
+                    ? "value is required: a number from the poll's scale (or optionIds, one option id)."
+                    : "optionIds is required: an array of option ids.");
+            }
+
+            return optionIds;
+        }
+
+        if (!poll.Kind.IsScale())
+        {
+            rejection = new Rejection(RejectionKind.Invalid, "value is for rating and nps polls; this poll takes optionIds.");
+            return null;
+        }
+
+        if (optionIds is not null)
+        {
+            rejection = new Rejection(RejectionKind.Invalid, "Give value or optionIds, not both.");
+            return null;
+        }
+
+        if (v < poll.ScaleMin || v > poll.ScaleMax)
+        {
+            rejection = new Rejection(RejectionKind.UnknownOption, $"Value {v} is not on poll {poll.Id}'s scale ({poll.ScaleMin} to {poll.ScaleMax}).");
+            return null;
+        }
+
+        return [v - poll.ScaleMin + 1];
     }
 
     /// <summary>Checks a ballot against a poll's definition (not its state: closing and dedupe are decided by the partition).</summary>
@@ -210,9 +324,11 @@ public static class PollRules
             return new Rejection(RejectionKind.Invalid, "optionIds must name at least one option.");
         }
 
-        if (poll.Kind == PollKind.Single && ids.Length != 1)
+        if (poll.Kind.IsOneChoice() && ids.Length != 1)
         {
-            return new Rejection(RejectionKind.Invalid, $"This poll takes exactly one option; {ids.Length} were given.");
+            return new Rejection(RejectionKind.Invalid, poll.Kind.IsScale()
+                ? $"This poll takes exactly one value; {ids.Length} option ids were given."
+                : $"This poll takes exactly one option; {ids.Length} were given.");
         }
 
         if (ids.Length > poll.MaxChoices)

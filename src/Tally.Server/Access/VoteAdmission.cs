@@ -51,7 +51,7 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
         {
             if (ballots[i] is not { } ballot)
             {
-                results[i] = Refused(new Rejection(RejectionKind.Invalid, $"votes[{i}] needs pollId and optionIds."));
+                results[i] = Refused(new Rejection(RejectionKind.Invalid, $"votes[{i}] needs pollId and optionIds (or value, on a rating or nps poll)."));
                 continue;
             }
 
@@ -122,9 +122,14 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
             return (null, null, foreign);
         }
 
+        if (PollRules.ResolveChoice(poll, ballot.OptionIds, ballot.Value, out var unclear) is not { } optionIds)
+        {
+            return (null, null, unclear);
+        }
+
         var (voterId, refused) = await voters.ResolveAsync(poll, visitor, ballot, cancellationToken).ConfigureAwait(false);
         return refused is not null
             ? (null, null, refused)
-            : (new CastVote(poll.Id, ballot.OptionIds, voterId, ballot.IdempotencyKey), poll.Workspace, null);
+            : (new CastVote(poll.Id, optionIds, voterId, ballot.IdempotencyKey), poll.Workspace, null);
     }
 }

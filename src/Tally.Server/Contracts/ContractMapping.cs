@@ -12,28 +12,36 @@ internal static class ContractMapping
     public static PollResponse ToPollResponse(this PollResults r, bool countsVisible = true)
     {
         var p = r.Poll;
+        var scale = p.Kind.IsScale();
         var options = new OptionResponse[p.Options.Count];
         for (var i = 0; i < options.Length; i++)
         {
-            options[i] = new OptionResponse(p.Options[i].Id, p.Options[i].Text);
+            options[i] = new OptionResponse(p.Options[i].Id, p.Options[i].Text, scale ? p.ValueOf(p.Options[i].Id) : null);
         }
 
         return new PollResponse(
             p.Id, p.Question, Name(p.Kind), p.MaxChoices, options, Name(r.Status), p.CreatedAt, p.ClosesAt, r.ClosedAt,
             p.Dedupe == DedupePolicy.Voter ? "voter" : "none", p.AllowChange, countsVisible ? r.TotalVotes : null,
-            p.Workspace, Name(p.VoterIdentity), p.Access == PollAccess.Private ? "private" : "public", Name(p.Results));
+            p.Workspace, Name(p.VoterIdentity), p.Access == PollAccess.Private ? "private" : "public", Name(p.Results),
+            scale ? new ScaleResponse(p.ScaleMin, p.ScaleMax) : null);
     }
 
     public static ResultsResponse ToResultsResponse(this PollResults r)
     {
-        var options = new OptionResultResponse[r.Poll.Options.Count];
+        var p = r.Poll;
+        var scale = p.Kind.IsScale();
+        var options = new OptionResultResponse[p.Options.Count];
         for (var i = 0; i < options.Length; i++)
         {
-            options[i] = new OptionResultResponse(r.Poll.Options[i].Id, r.Poll.Options[i].Text, r.Counts[i]);
+            options[i] = new OptionResultResponse(p.Options[i].Id, p.Options[i].Text, r.Counts[i], scale ? p.ValueOf(p.Options[i].Id) : null);
         }
 
-        return new ResultsResponse(r.Poll.Id, r.Seq, Name(r.Status), r.TotalVotes, options);
+        return new ResultsResponse(p.Id, r.Seq, Name(r.Status), r.TotalVotes, options, ToSummaryResponse(ScaleSummary.Of(r)));
     }
+
+    public static SummaryResponse? ToSummaryResponse(ScaleSummary? s) =>
+        s is null ? null : new SummaryResponse(
+            s.Count, s.Sum, s.Mean, s.Nps is { } nps ? new NpsResponse(nps.Promoters, nps.Passives, nps.Detractors, nps.Score) : null);
 
     public static VoteResponse ToVoteResponse(this VoteOutcome o) => new(o.VoteId!, o.Seq, Name(o.Status));
 
@@ -58,7 +66,13 @@ internal static class ContractMapping
 
     public static string Name(PollStatus status) => status == PollStatus.Open ? "open" : "closed";
 
-    public static string Name(PollKind kind) => kind == PollKind.Single ? "single" : "multiple";
+    public static string Name(PollKind kind) => kind switch
+    {
+        PollKind.Multiple => "multiple",
+        PollKind.Rating => "rating",
+        PollKind.Nps => "nps",
+        _ => "single",
+    };
 
     public static string Name(VoterIdentity identity) => identity switch
     {
@@ -89,9 +103,20 @@ internal static class ContractMapping
             case "multiple":
                 kind = PollKind.Multiple;
                 break;
-            default:
-                errors["kind"] = [$"kind is \"single\" or \"multiple\", not \"{Clip(request.Kind)}\"."];
+            case "rating":
+                kind = PollKind.Rating;
                 break;
+            case "nps":
+                kind = PollKind.Nps;
+                break;
+            default:
+                errors["kind"] = [$"kind is \"single\", \"multiple\", \"rating\" or \"nps\", not \"{Clip(request.Kind)}\"."];
+                break;
+        }
+
+        if (request.Scale is not null && !kind.IsScale() && !errors.ContainsKey("kind"))
+        {
+            errors["scale"] = ["A scale is for rating polls only."];
         }
 
         var dedupe = DedupePolicy.Voter;
@@ -133,7 +158,9 @@ internal static class ContractMapping
 
         return errors.Count > 0
             ? null
-            : new CreatePoll(request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false, workspace, identity, access, visibility);
+            : new CreatePoll(
+                request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false, workspace, identity, access, visibility,
+                request.Scale?.Min, request.Scale?.Max);
     }
 
     private static T Error<T>(Dictionary<string, string[]> errors, string field, string message, T fallback)

@@ -7,8 +7,11 @@ public sealed class CreatePollRequest
 
     public List<string?>? Options { get; set; }
 
-    /// <summary><c>single</c> (default) or <c>multiple</c>.</summary>
+    /// <summary><c>single</c> (default), <c>multiple</c>, <c>rating</c> or <c>nps</c>.</summary>
     public string? Kind { get; set; }
+
+    /// <summary>On a <c>rating</c> poll: its scale (default 1–5). An <c>nps</c> poll's is always 0–10.</summary>
+    public ScaleBody? Scale { get; set; }
 
     public int? MaxChoices { get; set; }
 
@@ -29,10 +32,21 @@ public sealed class CreatePollRequest
     public string? ResultsVisibility { get; set; }
 }
 
+/// <summary>A rating poll's scale as sent: the lowest and highest value (each optional: min 1, max min + 4).</summary>
+public sealed class ScaleBody
+{
+    public int? Min { get; set; }
+
+    public int? Max { get; set; }
+}
+
 /// <summary>Body of <c>POST /v1/polls/{id}/votes</c>.</summary>
 public sealed class VoteRequest
 {
     public int[]? OptionIds { get; set; }
+
+    /// <summary>On a rating or nps poll: the value chosen, in place of <c>optionIds</c>.</summary>
+    public int? Value { get; set; }
 
     /// <summary>The voter, on <c>client</c> polls (trusted only from a <c>votes:write</c> caller).</summary>
     public string? VoterId { get; set; }
@@ -53,6 +67,9 @@ public sealed class BatchVoteItem
     public string? PollId { get; set; }
 
     public int[]? OptionIds { get; set; }
+
+    /// <summary>On a rating or nps poll: the value chosen, in place of <c>optionIds</c>.</summary>
+    public int? Value { get; set; }
 
     public string? VoterId { get; set; }
 

@@ -2,7 +2,11 @@ using System.Text.Json.Serialization;
 
 namespace Tally.Server.Contracts;
 
-public sealed record OptionResponse(int Id, string Text);
+/// <param name="Value">On a rating or nps poll: the value the option stands for.</param>
+public sealed record OptionResponse(int Id, string Text, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Value = null);
+
+/// <summary>A rating or nps poll's scale: the lowest and highest value.</summary>
+public sealed record ScaleResponse(int Min, int Max);
 
 /// <summary>A poll as <c>GET /v1/polls/{id}</c> answers it.</summary>
 public sealed record PollResponse(
@@ -21,7 +25,8 @@ public sealed record PollResponse(
     string Workspace,
     string VoterIdentity,
     string Access,
-    string ResultsVisibility);
+    string ResultsVisibility,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ScaleResponse? Scale = null);
 
 public sealed record PollListResponse(IReadOnlyList<PollResponse> Items, string? NextCursor);
 
@@ -37,10 +42,28 @@ public sealed record BatchVoteResult(
 
 public sealed record BatchVoteResponse(IReadOnlyList<BatchVoteResult> Results);
 
-public sealed record OptionResultResponse(int Id, string Text, long Votes);
+/// <param name="Value">On a rating or nps poll: the value the option stands for.</param>
+public sealed record OptionResultResponse(int Id, string Text, long Votes, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Value = null);
 
 /// <summary><c>GET /v1/polls/{id}/results</c>.</summary>
-public sealed record ResultsResponse(string PollId, long Seq, string Status, long TotalVotes, IReadOnlyList<OptionResultResponse> Options);
+/// <param name="Summary">On a rating or nps poll: what the distribution in <paramref name="Options"/> adds up to.</param>
+public sealed record ResultsResponse(
+    string PollId,
+    long Seq,
+    string Status,
+    long TotalVotes,
+    IReadOnlyList<OptionResultResponse> Options,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SummaryResponse? Summary = null);
+
+/// <summary>A scale poll's figures: ballots, the sum of their values, the mean (2 decimals, null with no ballot), and on nps polls the NPS.</summary>
+public sealed record SummaryResponse(
+    long Count,
+    long Sum,
+    double? Mean,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] NpsResponse? Nps);
+
+/// <summary>Promoters (9–10), passives (7–8), detractors (0–6), and the score: promoters' % minus detractors' % (1 decimal; null with no ballot).</summary>
+public sealed record NpsResponse(long Promoters, long Passives, long Detractors, double? Score);
 
 public sealed record HealthResponse(string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Checks = null);
 

@@ -73,12 +73,8 @@ internal static class VoteEndpoints
             return problem;
         }
 
-        if (body!.OptionIds is null)
-        {
-            return Problems.Validation("optionIds is required: an array of option ids.");
-        }
-
-        var outcome = await admission.CastAsync(visitor.Value!, new Ballot(id, body.OptionIds, body.VoterId, body.InviteCode, idempotencyKey), request.HttpContext.RequestAborted);
+        // optionIds, or value on a rating or nps poll: which one the poll takes is the admission's to say (PollRules.ResolveChoice).
+        var outcome = await admission.CastAsync(visitor.Value!, new Ballot(id, body!.OptionIds, body.VoterId, body.InviteCode, idempotencyKey, body.Value), request.HttpContext.RequestAborted);
         return outcome.Status switch
         {
             VoteStatus.Counted => TypedResults.Created((string?)null, outcome.ToVoteResponse()),
@@ -105,7 +101,7 @@ internal static class VoteEndpoints
 
         if (body!.Votes is not { } items)
         {
-            return Problems.Validation("votes is required: an array of {pollId, optionIds, voterId, idempotencyKey?}.");
+            return Problems.Validation("votes is required: an array of {pollId, optionIds (or value), voterId, idempotencyKey?}.");
         }
 
         if (items.Count > limits.MaxBatchVotes)
@@ -116,9 +112,9 @@ internal static class VoteEndpoints
         var ballots = new Ballot?[items.Count];
         for (var i = 0; i < items.Count; i++)
         {
-            if (items[i] is { PollId: { } pollId, OptionIds: { } optionIds } item)
+            if (items[i] is { PollId: { } pollId } item && (item.OptionIds is not null || item.Value is not null))
             {
-                ballots[i] = new Ballot(pollId, optionIds, item.VoterId, item.InviteCode, item.IdempotencyKey);
+                ballots[i] = new Ballot(pollId, item.OptionIds, item.VoterId, item.InviteCode, item.IdempotencyKey, item.Value);
             }
         }
 

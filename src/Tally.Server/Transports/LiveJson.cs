@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Tally.Live;
+using Tally.Polls;
 using Tally.Server.Contracts;
 
 namespace Tally.Server.Transports;
@@ -10,7 +11,8 @@ namespace Tally.Server.Transports;
 /// WebSocket subprotocol:
 /// snapshot <c>{type, pollId, seq, status, totalVotes, options:[{id,text,votes}], watchers}</c>,
 /// delta <c>{type, pollId, seq, totalVotes, changes:[{id,votes}], watchers?}</c>,
-/// closed <c>{type, pollId, seq, status, totalVotes}</c>.
+/// closed <c>{type, pollId, seq, status, totalVotes}</c>. On a rating or nps poll each snapshot option also has its
+/// <c>value</c>, and every message but a presence-only delta carries <c>summary:{count, sum, mean, nps?}</c>.
 /// </summary>
 internal static class LiveJson
 {
@@ -41,11 +43,17 @@ internal static class LiveJson
                     json.WriteNumber("id"u8, poll.Options[i].Id);
                     json.WriteString("text"u8, poll.Options[i].Text);
                     json.WriteNumber("votes"u8, message.Results.Counts[i]);
+                    if (poll.Kind.IsScale())
+                    {
+                        json.WriteNumber("value"u8, poll.ValueOf(poll.Options[i].Id));
+                    }
+
                     json.WriteEndObject();
                 }
 
                 json.WriteEndArray();
                 json.WriteNumber("watchers"u8, message.Watchers ?? 0);
+                WriteSummary(json, message);
                 break;
             case LiveMessageKind.Delta:
                 json.WriteNumber("totalVotes"u8, message.TotalVotes);
@@ -64,14 +72,53 @@ internal static class LiveJson
                     json.WriteNumber("watchers"u8, watchers);
                 }
 
+                WriteSummary(json, message);
                 break;
             default:
                 json.WriteString("status"u8, ContractMapping.Name(message.Status));
                 json.WriteNumber("totalVotes"u8, message.TotalVotes);
+                WriteSummary(json, message);
                 break;
         }
 
         json.WriteEndObject();
+    }
+
+    /// <summary>A scale poll's <c>summary</c>, on every message that can change it (not a presence-only delta).</summary>
+    private static void WriteSummary(Utf8JsonWriter json, LiveMessage message)
+    {
+        if (message.IsPresenceOnly || Projections.ScaleSummary.Of(message.Results) is not { } summary)
+        {
+            return;
+        }
+
+        json.WriteStartObject("summary"u8);
+        json.WriteNumber("count"u8, summary.Count);
+        json.WriteNumber("sum"u8, summary.Sum);
+        WriteNumberOrNull(json, "mean"u8, summary.Mean);
+        if (summary.Nps is { } nps)
+        {
+            json.WriteStartObject("nps"u8);
+            json.WriteNumber("promoters"u8, nps.Promoters);
+            json.WriteNumber("passives"u8, nps.Passives);
+            json.WriteNumber("detractors"u8, nps.Detractors);
+            WriteNumberOrNull(json, "score"u8, nps.Score);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter json, ReadOnlySpan<byte> name, double? value)
+    {
+        if (value is { } v)
+        {
+            json.WriteNumber(name, v);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
     }
 
     public static byte[] Encode(LiveMessage message)

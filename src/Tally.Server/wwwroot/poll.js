@@ -22,7 +22,7 @@
   const authorization = credential ? { Authorization: `Bearer ${credential}` } : {};
 
   // What the page shows. seq is the last one applied; -1 until the first snapshot.
-  const state = { poll: null, seq: -1, status: 'open', total: 0, watchers: 0, counts: new Map() };
+  const state = { poll: null, seq: -1, status: 'open', total: 0, watchers: 0, counts: new Map(), summary: null };
   const rows = new Map(); // option id → { row, fill, votes, share }
 
   // ---------- loading the poll ----------
@@ -159,9 +159,11 @@
       choices.append(label);
     }
 
+    const scale = poll.kind === 'rating' || poll.kind === 'nps';
     $('vote-hint').textContent = multiple && poll.maxChoices < poll.options.length
       ? `Choose up to ${poll.maxChoices}.`
-      : multiple ? 'Choose one or more.' : 'Choose one.';
+      : multiple ? 'Choose one or more.'
+        : scale ? `Choose a value from ${poll.scale.min} to ${poll.scale.max}.` : 'Choose one.';
     $('invite').hidden = poll.voterIdentity !== 'invite';
     if (poll.voterIdentity === 'token' && !credential) {
       // Its voters are the users of the app that runs it: that app links here with a voter token.
@@ -231,6 +233,7 @@
       state.counts.set(option.id, option.votes);
     }
 
+    state.summary = message.summary ?? null;
     render();
   }
 
@@ -252,6 +255,10 @@
       state.watchers = message.watchers;
     }
 
+    if (message.summary) {
+      state.summary = message.summary; // rating and nps polls: the mean (and NPS) at this seq
+    }
+
     render();
   }
 
@@ -259,6 +266,7 @@
     if (message.seq >= state.seq) {
       state.seq = message.seq;
       state.total = message.totalVotes;
+      state.summary = message.summary ?? state.summary;
     }
 
     state.status = 'closed';
@@ -287,7 +295,7 @@
       parts.row.classList.toggle('leading', votes > 0 && votes === leader);
     }
 
-    $('total').textContent = plural(total, 'vote', 'votes');
+    $('total').textContent = plural(total, 'vote', 'votes') + summaryText(state.summary);
     $('watchers').textContent = `${number.format(state.watchers)} watching`;
     const status = $('status');
     status.dataset.status = state.status;
@@ -299,6 +307,19 @@
     }
 
     limitChoices();
+  }
+
+  // A rating or nps poll's figures after the vote count: " · mean 3.67", " · NPS +33.3 · mean 7.9".
+  function summaryText(summary) {
+    if (!summary || summary.mean === null || summary.mean === undefined) {
+      return '';
+    }
+
+    const decimals = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+    const nps = summary.nps && summary.nps.score !== null
+      ? ` · NPS ${summary.nps.score > 0 ? '+' : ''}${decimals.format(summary.nps.score)}`
+      : '';
+    return `${nps} · mean ${decimals.format(summary.mean)}`;
   }
 
   // ---------- voting ----------

@@ -1,7 +1,9 @@
 using Google.Protobuf;
 using Tally.Live;
+using Tally.Polls;
 using Tally.V1;
 using DomainStatus = Tally.Polls.PollStatus;
+using ScaleSummary = Tally.Projections.ScaleSummary;
 
 namespace Tally.Server.Transports.Grpc;
 
@@ -32,6 +34,11 @@ internal static class GrpcUpdates
             update.Watchers = watchers;
         }
 
+        if (!message.IsPresenceOnly && ScaleSummary.Of(results) is { } summary)
+        {
+            update.Summary = ToWire(summary);
+        }
+
         if (message.Kind == LiveMessageKind.Delta)
         {
             foreach (var change in message.Changes)
@@ -50,14 +57,42 @@ internal static class GrpcUpdates
 
         if (message.Kind == LiveMessageKind.Snapshot)
         {
-            update.Question = results.Poll.Question;
+            var poll = results.Poll;
+            update.Question = poll.Question;
+            update.Kind = Contracts.ContractMapping.Name(poll.Kind);
             foreach (var option in options)
             {
-                update.Options.Add(new V1.PollOption { Id = option.Id, Text = option.Text });
+                var wire = new V1.PollOption { Id = option.Id, Text = option.Text };
+                if (poll.Kind.IsScale())
+                {
+                    wire.Value = poll.ValueOf(option.Id);
+                }
+
+                update.Options.Add(wire);
             }
         }
 
         return update;
+    }
+
+    private static V1.ScaleSummary ToWire(ScaleSummary summary)
+    {
+        var wire = new V1.ScaleSummary { Count = summary.Count, Sum = summary.Sum };
+        if (summary.Mean is { } mean)
+        {
+            wire.Mean = mean;
+        }
+
+        if (summary.Nps is { } nps)
+        {
+            wire.Nps = new V1.NpsSummary { Promoters = nps.Promoters, Passives = nps.Passives, Detractors = nps.Detractors };
+            if (nps.Score is { } score)
+            {
+                wire.Nps.Score = score;
+            }
+        }
+
+        return wire;
     }
 
     public static V1.PollStatus ToWire(DomainStatus status) => status == DomainStatus.Open ? V1.PollStatus.Open : V1.PollStatus.Closed;

@@ -91,7 +91,13 @@ internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmissio
 
         var outcome = await votes.CastAsync(
             await VisitorAsync(context),
-            new Ballot(request.PollId, [.. request.OptionIds], NullIfEmpty(request.VoterId), NullIfEmpty(request.InviteCode), NullIfEmpty(request.IdempotencyKey)),
+            new Ballot(
+                request.PollId,
+                request.OptionIds.Count == 0 && request.HasValue ? null : [.. request.OptionIds],
+                NullIfEmpty(request.VoterId),
+                NullIfEmpty(request.InviteCode),
+                NullIfEmpty(request.IdempotencyKey),
+                request.HasValue ? request.Value : null),
             context.CancellationToken);
         if (outcome.Rejection is { } rejection)
         {

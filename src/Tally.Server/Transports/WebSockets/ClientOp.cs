@@ -8,7 +8,7 @@ namespace Tally.Server.Transports.WebSockets;
 /// </summary>
 internal sealed class ClientOp
 {
-    public const string Keys = "op, pollId, since, optionIds, voterId, requestId, idempotencyKey, inviteCode, token";
+    public const string Keys = "op, pollId, since, optionIds, value, voterId, requestId, idempotencyKey, inviteCode, token";
 
     private Field _seen;
 
@@ -25,6 +25,7 @@ internal sealed class ClientOp
         IdempotencyKey = 64,
         InviteCode = 128,
         Token = 256,
+        Value = 512,
     }
 
     public string? Op { get; set; }
@@ -34,6 +35,9 @@ internal sealed class ClientOp
     public long? Since { get; set; }
 
     public int[]? OptionIds { get; set; }
+
+    /// <summary>On a rating or nps poll: the value voted, in place of <see cref="OptionIds"/>.</summary>
+    public int? Value { get; set; }
 
     public string? VoterId { get; set; }
 
@@ -58,6 +62,7 @@ internal sealed class ClientOp
         _ when utf8Name.SequenceEqual("idempotencyKey"u8) => Field.IdempotencyKey,
         _ when utf8Name.SequenceEqual("inviteCode"u8) => Field.InviteCode,
         _ when utf8Name.SequenceEqual("token"u8) => Field.Token,
+        _ when utf8Name.SequenceEqual("value"u8) => Field.Value,
         _ => Field.None,
     };
 

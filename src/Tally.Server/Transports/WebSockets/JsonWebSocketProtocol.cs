@@ -68,6 +68,9 @@ internal sealed class JsonWebSocketProtocol : WebSocketProtocol
                     case ClientOp.Field.Since:
                         op.Since = ReadSince(ref reader, out error);
                         break;
+                    case ClientOp.Field.Value:
+                        op.Value = ReadValue(ref reader, out error);
+                        break;
                     default:
                         op.OptionIds = ReadOptionIds(ref reader, out error);
                         break;
@@ -170,6 +173,23 @@ internal sealed class JsonWebSocketProtocol : WebSocketProtocol
     {
         error = reader.TokenType is JsonTokenType.String or JsonTokenType.Null ? null : $"{key} is a string.";
         return error is null ? reader.GetString() : null;
+    }
+
+    private static int? ReadValue(ref Utf8JsonReader reader, out string? error)
+    {
+        error = null;
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value))
+        {
+            return value;
+        }
+
+        error = ValueError;
+        return null;
     }
 
     private static long? ReadSince(ref Utf8JsonReader reader, out string? error)

@@ -1,6 +1,8 @@
 using System.Buffers;
 using MessagePack;
 using Tally.Live;
+using Tally.Polls;
+using Tally.Projections;
 using Tally.Server.Contracts;
 
 namespace Tally.Server.Transports.WebSockets;
@@ -9,7 +11,9 @@ namespace Tally.Server.Transports.WebSockets;
 /// Live messages as MessagePack maps with the same keys and values as <see cref="LiveJson"/>:
 /// snapshot <c>{type, pollId, seq, status, totalVotes, options:[{id,text,votes}], watchers}</c>,
 /// delta <c>{type, pollId, seq, totalVotes, changes:[{id,votes}], watchers?}</c>,
-/// closed <c>{type, pollId, seq, status, totalVotes}</c>. Integers take their smallest encoding.
+/// closed <c>{type, pollId, seq, status, totalVotes}</c>; on a rating or nps poll, each snapshot option's <c>value</c> and
+/// the <c>summary</c> map as in JSON (a mean or score with no ballot is nil; both are float64). Integers take their
+/// smallest encoding.
 /// </summary>
 internal static class LiveMessagePack
 {
@@ -23,10 +27,12 @@ internal static class LiveMessagePack
     public static void Write(IBufferWriter<byte> buffer, LiveMessage message)
     {
         var writer = new MessagePackWriter(buffer);
+        var scale = message.Results.Poll.Kind.IsScale();
+        var summary = message.IsPresenceOnly ? null : ScaleSummary.Of(message.Results);
         switch (message.Kind)
         {
             case LiveMessageKind.Snapshot:
-                writer.WriteMapHeader(7);
+                writer.WriteMapHeader(7 + (summary is null ? 0 : 1));
                 WriteHead(ref writer, "snapshot"u8, message);
                 writer.WriteString("status"u8);
                 writer.Write(ContractMapping.Name(message.Status));
@@ -37,20 +43,26 @@ internal static class LiveMessagePack
                 writer.WriteArrayHeader(poll.Options.Count);
                 for (var i = 0; i < poll.Options.Count; i++)
                 {
-                    writer.WriteMapHeader(3);
+                    writer.WriteMapHeader(scale ? 4 : 3);
                     writer.WriteString("id"u8);
                     writer.Write(poll.Options[i].Id);
                     writer.WriteString("text"u8);
                     writer.Write(poll.Options[i].Text);
                     writer.WriteString("votes"u8);
                     writer.Write(message.Results.Counts[i]);
+                    if (scale)
+                    {
+                        writer.WriteString("value"u8);
+                        writer.Write(poll.ValueOf(poll.Options[i].Id));
+                    }
                 }
 
                 writer.WriteString("watchers"u8);
                 writer.Write(message.Watchers ?? 0);
+                WriteSummary(ref writer, summary);
                 break;
             case LiveMessageKind.Delta:
-                writer.WriteMapHeader(message.Watchers is null ? 5 : 6);
+                writer.WriteMapHeader((message.Watchers is null ? 5 : 6) + (summary is null ? 0 : 1));
                 WriteHead(ref writer, "delta"u8, message);
                 writer.WriteString("totalVotes"u8);
                 writer.Write(message.TotalVotes);
@@ -71,18 +83,62 @@ internal static class LiveMessagePack
                     writer.Write(watchers);
                 }
 
+                WriteSummary(ref writer, summary);
                 break;
             default:
-                writer.WriteMapHeader(5);
+                writer.WriteMapHeader(5 + (summary is null ? 0 : 1));
                 WriteHead(ref writer, "closed"u8, message);
                 writer.WriteString("status"u8);
                 writer.Write(ContractMapping.Name(message.Status));
                 writer.WriteString("totalVotes"u8);
                 writer.Write(message.TotalVotes);
+                WriteSummary(ref writer, summary);
                 break;
         }
 
         writer.Flush();
+    }
+
+    private static void WriteSummary(ref MessagePackWriter writer, ScaleSummary? summary)
+    {
+        if (summary is null)
+        {
+            return;
+        }
+
+        writer.WriteString("summary"u8);
+        writer.WriteMapHeader(summary.Nps is null ? 3 : 4);
+        writer.WriteString("count"u8);
+        writer.Write(summary.Count);
+        writer.WriteString("sum"u8);
+        writer.Write(summary.Sum);
+        writer.WriteString("mean"u8);
+        WriteDoubleOrNil(ref writer, summary.Mean);
+        if (summary.Nps is { } nps)
+        {
+            writer.WriteString("nps"u8);
+            writer.WriteMapHeader(4);
+            writer.WriteString("promoters"u8);
+            writer.Write(nps.Promoters);
+            writer.WriteString("passives"u8);
+            writer.Write(nps.Passives);
+            writer.WriteString("detractors"u8);
+            writer.Write(nps.Detractors);
+            writer.WriteString("score"u8);
+            WriteDoubleOrNil(ref writer, nps.Score);
+        }
+    }
+
+    private static void WriteDoubleOrNil(ref MessagePackWriter writer, double? value)
+    {
+        if (value is { } v)
+        {
+            writer.Write(v);
+        }
+        else
+        {
+            writer.WriteNil();
+        }
     }
 
     private static void WriteHead(ref MessagePackWriter writer, ReadOnlySpan<byte> type, LiveMessage message)

@@ -78,6 +78,9 @@ internal sealed class MessagePackWebSocketProtocol : WebSocketProtocol
                     case ClientOp.Field.Since:
                         op.Since = ReadSince(ref reader, out error);
                         break;
+                    case ClientOp.Field.Value:
+                        op.Value = ReadValue(ref reader, out error);
+                        break;
                     default:
                         op.OptionIds = ReadOptionIds(ref reader, out error);
                         break;
@@ -205,6 +208,27 @@ internal sealed class MessagePackWebSocketProtocol : WebSocketProtocol
         }
 
         error = $"{key} is a string.";
+        return null;
+    }
+
+    private static int? ReadValue(ref MessagePackReader reader, out string? error)
+    {
+        error = null;
+        if (reader.TryReadNil())
+        {
+            return null;
+        }
+
+        if (reader.NextMessagePackType == MessagePackType.Integer)
+        {
+            var value = reader.ReadInt64();
+            if (value is >= int.MinValue and <= int.MaxValue)
+            {
+                return (int)value;
+            }
+        }
+
+        error = ValueError;
         return null;
     }
 

@@ -180,7 +180,7 @@ internal sealed class WebSocketOps(
         {
             { RequestId: null } => "requestId is required: the ack or error of the vote carries it back.",
             { PollId: null } => "pollId is required.",
-            { OptionIds: null } => "optionIds is required: an array of option ids.",
+            { OptionIds: null, Value: null } => "optionIds is required: an array of option ids (or value, on a rating or nps poll).",
             _ => null,
         };
         if (missing is not null)
@@ -196,7 +196,7 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        var outcome = await admission.Votes.CastAsync(who, new Ballot(op.PollId!, op.OptionIds!, op.VoterId, op.InviteCode, op.IdempotencyKey), CancellationToken.None).ConfigureAwait(false);
+        var outcome = await admission.Votes.CastAsync(who, new Ballot(op.PollId!, op.OptionIds, op.VoterId, op.InviteCode, op.IdempotencyKey, op.Value), CancellationToken.None).ConfigureAwait(false);
         if (outcome.Rejection is { } rejection)
         {
             await SendErrorAsync(OpError.From(op, rejection)).ConfigureAwait(false);

@@ -18,6 +18,9 @@ internal abstract class WebSocketProtocol
     /// <summary>The subprotocols offered, in the server's order.</summary>
     public static readonly IReadOnlyList<WebSocketProtocol> All = [Json, MessagePack];
 
+    /// <summary>The error for a <c>value</c> that is not a whole number (32-bit), in either subprotocol.</summary>
+    protected const string ValueError = "value is a whole number from the poll's scale.";
+
     /// <summary>The <c>Sec-WebSocket-Protocol</c> name.</summary>
     public abstract string Name { get; }
 
