@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Npgsql;
 using Tally.Server.Tests.Infrastructure;
 using Tally.Testing;
@@ -35,6 +36,38 @@ public sealed class LedgerTests(ClusterFixture fixture)
         await using var question = data.CreateCommand("SELECT question || '|' || array_to_string(options, ',') || '|' || status FROM polls WHERE id = $1");
         question.Parameters.AddWithValue(poll);
         Assert.Equal("Which one?|Option 1,Option 2,Option 3|open", await question.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task A_rating_poll_counts_values_on_every_node_and_the_ledger_keeps_its_scale()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        await using var a = await TestServer.StartAsync(fixture.NodeSettings(cluster, "a"));
+        await using var b = await TestServer.StartAsync(fixture.NodeSettings(cluster, "b"));
+        var poll = (string)(await a.Admin.CreatePollAsync(new { question = "Rate", kind = "rating", scale = new { min = -1, max = 3 } }))["id"]!;
+        var votes = new[] { (a, 3, "ann"), (b, -1, "bob"), (b, 2, "cy") };
+        foreach (var (node, value, voter) in votes)
+        {
+            // b may not have read the poll's creation yet (404), or may be between owners (503): retried until served.
+            await Eventually.WaitUntilAsync(
+                async () =>
+                {
+                    using var vote = await node.Client.PostAsJsonAsync($"/v1/polls/{poll}/votes", new { value, voterId = voter });
+                    return vote.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict; // 409: an earlier try counted (the ledger check below proves which)
+                },
+                TestServer.Timeout);
+        }
+
+        await Eventually.WaitUntilAsync(async () => (long?)(await b.Client.ResultsAsync(poll))["summary"]?["count"] == 3, TestServer.Timeout);
+        var summary = (await b.Client.ResultsAsync(poll))["summary"]!;
+        Assert.Equal(4, (long)summary["sum"]!);
+        Assert.Equal(1.33, (double)summary["mean"]!);
+
+        await using var data = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString);
+        await Eventually.WaitUntilAsync(() => BallotsAsync(data, poll).GetAwaiter().GetResult() == "ann:5,bob:1,cy:4", TestServer.Timeout); // option n is value -1 + n - 1
+        await using var scale = data.CreateCommand("SELECT kind || '|' || scale_min FROM polls WHERE id = $1");
+        scale.Parameters.AddWithValue(poll);
+        Assert.Equal("rating|-1", await scale.ExecuteScalarAsync());
     }
 
     [Fact]

@@ -276,6 +276,8 @@ public sealed class LiveSocket : IAsyncDisposable
                 return reader.ReadInt64();
             case MessagePackType.Boolean:
                 return reader.ReadBoolean();
+            case MessagePackType.Float:
+                return reader.ReadDouble();
             default:
                 throw new InvalidOperationException($"unexpected MessagePack type {reader.NextMessagePackType}");
         }
