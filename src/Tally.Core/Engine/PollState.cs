@@ -14,6 +14,7 @@ internal sealed class PollState
     private readonly Dictionary<string, Ballot>? _ballots;
     private readonly Dictionary<string, RememberedVote> _idempotency = new(StringComparer.Ordinal);
     private readonly bool _countsOnly;
+    private readonly RankingBallots? _rankings;
 
     /// <param name="countsOnly">
     /// True for a read-only projection of the results (a cluster node's read side): events are applied to the
@@ -26,6 +27,11 @@ internal sealed class PollState
         Counts = new long[definition.Options.Count];
         Seq = 1;
         _countsOnly = countsOnly;
+        if (definition.Kind == PollKind.Ranking)
+        {
+            _rankings = new RankingBallots(); // a read-only projection needs them too: its results carry the runoff
+        }
+
         if (definition.Dedupe == DedupePolicy.Voter && !countsOnly)
         {
             _ballots = new Dictionary<string, Ballot>(StringComparer.Ordinal);
@@ -54,7 +60,9 @@ internal sealed class PollState
     public int IdempotencyKeyCount => _idempotency.Count;
 
     /// <summary>The poll's results now, as an immutable value (the counts are copied).</summary>
-    public PollResults ToResults() => new(Definition, Seq, Status, ClosedAt, TotalVotes, Counts.ToArray());
+    /// <remarks>On a ranking poll this recounts the instant runoff from the distinct rankings (<see cref="RankingBallots"/>).</remarks>
+    public PollResults ToResults() =>
+        new(Definition, Seq, Status, ClosedAt, TotalVotes, Counts.ToArray(), _rankings?.Results(Definition.Options.Count, TotalVotes));
 
     /// <summary>True when the poll is open but its <c>closesAt</c> has passed.</summary>
     public bool IsDue(DateTimeOffset now) => Status == PollStatus.Open && Definition.ClosesAt is { } at && at <= now;
@@ -77,7 +85,7 @@ internal sealed class PollState
         made = null;
         if (vote.IdempotencyKey is { } key && _idempotency.TryGetValue(key, out var first))
         {
-            if (first.VoterId != vote.VoterId || !SameChoices(first.OptionIds, vote.OptionIds))
+            if (first.VoterId != vote.VoterId || !SameChoices(first.OptionIds, vote.OptionIds, ordered: _rankings is not null))
             {
                 return VoteOutcome.Rejected(new Rejection(
                     RejectionKind.IdempotencyKeyReused,
@@ -239,6 +247,8 @@ internal sealed class PollState
             EventCodec.WriteIds(w, r.OptionIds);
             w.Write(r.At.ToUnixTimeMilliseconds());
         }
+
+        _rankings?.Write(w); // snapshot form 3: only ranking polls (a kind that form brought) have this part
     }
 
     /// <summary>Reads a state written in snapshot form <paramref name="snapshotVersion"/>.</summary>
@@ -271,11 +281,28 @@ internal sealed class PollState
                 DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64()));
         }
 
+        state._rankings?.Read(r);
         return state;
     }
 
+    /// <summary>
+    /// Adds a ballot to the counts (<paramref name="delta"/> 1) or takes it out (-1). On a ranking poll the counts are
+    /// Borda scores: of N options, the first ranked gets N points, the next N - 1, and so on; an unranked option none.
+    /// </summary>
     private void Add(int[] optionIds, int delta)
     {
+        if (_rankings is not null)
+        {
+            var points = (long)Definition.Options.Count;
+            foreach (var id in optionIds)
+            {
+                Counts[id - 1] += delta * points--;
+            }
+
+            _rankings.Add(optionIds, delta);
+            return;
+        }
+
         foreach (var id in optionIds)
         {
             Counts[id - 1] += delta;
@@ -298,11 +325,17 @@ internal sealed class PollState
         }
     }
 
-    private static bool SameChoices(int[] a, int[] b)
+    /// <param name="ordered">True on a ranking poll, where the order is the ballot.</param>
+    private static bool SameChoices(int[] a, int[] b, bool ordered)
     {
         if (a.Length != b.Length)
         {
             return false;
+        }
+
+        if (ordered)
+        {
+            return a.AsSpan().SequenceEqual(b);
         }
 
         foreach (var id in a)

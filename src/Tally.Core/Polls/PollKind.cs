@@ -21,4 +21,11 @@ public enum PollKind
     /// (7–8), detractors (0–6) and the score, the promoters' share minus the detractors' in points (−100 to 100).
     /// </summary>
     Nps = 3,
+
+    /// <summary>
+    /// The voter orders 1 up to <see cref="PollDefinition.MaxChoices"/> distinct options, most preferred first. The counts are
+    /// Borda scores (of N options, N points for the first ranked … 1 for the N-th, 0 unranked), kept incrementally; the
+    /// results add the instant-runoff count (<see cref="Projections.RankingResults"/>) over every ballot.
+    /// </summary>
+    Ranking = 4,
 }

@@ -8,10 +8,12 @@ namespace Tally.Projections;
 /// </summary>
 /// <param name="Counts">Votes per option: <c>Counts[id - 1]</c>. Never mutated after publication.</param>
 /// <param name="TotalVotes">Ballots counted (a multiple-choice ballot counts once here, once per option in <see cref="Counts"/>).</param>
+/// <param name="Ranking">On a ranking poll: the instant-runoff count (its <see cref="Counts"/> are the Borda scores); null on other kinds.</param>
 public sealed record PollResults(
     PollDefinition Poll,
     long Seq,
     PollStatus Status,
     DateTimeOffset? ClosedAt,
     long TotalVotes,
-    IReadOnlyList<long> Counts);
+    IReadOnlyList<long> Counts,
+    RankingResults? Ranking = null);

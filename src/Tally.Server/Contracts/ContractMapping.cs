@@ -36,8 +36,22 @@ internal static class ContractMapping
             options[i] = new OptionResultResponse(p.Options[i].Id, p.Options[i].Text, r.Counts[i], scale ? p.ValueOf(p.Options[i].Id) : null);
         }
 
-        return new ResultsResponse(p.Id, r.Seq, Name(r.Status), r.TotalVotes, options, ToSummaryResponse(ScaleSummary.Of(r)));
+        return new ResultsResponse(p.Id, r.Seq, Name(r.Status), r.TotalVotes, options, ToSummaryResponse(ScaleSummary.Of(r)), ToRankingResponse(r.Ranking));
     }
+
+    public static RankingResponse? ToRankingResponse(RankingResults? ranking) =>
+        ranking is null ? null : new RankingResponse(
+            ranking.Ballots,
+            "borda",
+            new IrvResponse(
+                ranking.Irv.Winner,
+                [.. ranking.Irv.Rounds.Select((round, i) => new IrvRoundResponse(
+                    i + 1,
+                    [.. round.Votes.Select(v => new OptionVotesResponse(v.Id, v.Votes))],
+                    round.Exhausted,
+                    round.Eliminated,
+                    round.Eliminated is null ? null : [.. round.Transfers.Select(v => new OptionVotesResponse(v.Id, v.Votes))],
+                    round.Eliminated is null ? null : round.TransferredToExhausted))]));
 
     public static SummaryResponse? ToSummaryResponse(ScaleSummary? s) =>
         s is null ? null : new SummaryResponse(
@@ -71,6 +85,7 @@ internal static class ContractMapping
         PollKind.Multiple => "multiple",
         PollKind.Rating => "rating",
         PollKind.Nps => "nps",
+        PollKind.Ranking => "ranking",
         _ => "single",
     };
 
@@ -109,8 +124,11 @@ internal static class ContractMapping
             case "nps":
                 kind = PollKind.Nps;
                 break;
+            case "ranking":
+                kind = PollKind.Ranking;
+                break;
             default:
-                errors["kind"] = [$"kind is \"single\", \"multiple\", \"rating\" or \"nps\", not \"{Clip(request.Kind)}\"."];
+                errors["kind"] = [$"kind is \"single\", \"multiple\", \"rating\", \"nps\" or \"ranking\", not \"{Clip(request.Kind)}\"."];
                 break;
         }
 

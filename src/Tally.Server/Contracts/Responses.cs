@@ -53,7 +53,28 @@ public sealed record ResultsResponse(
     string Status,
     long TotalVotes,
     IReadOnlyList<OptionResultResponse> Options,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SummaryResponse? Summary = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SummaryResponse? Summary = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RankingResponse? Ranking = null);
+
+/// <summary>
+/// A ranking poll's figures: the ballots, the method of the options' <c>votes</c> (<c>"borda"</c>: of N options, N points for
+/// a first place … 1 for an N-th, 0 unranked), and the instant-runoff count over every ballot.
+/// </summary>
+public sealed record RankingResponse(long Ballots, string Scores, IrvResponse InstantRunoff);
+
+/// <summary>The instant-runoff count: the winner's option id (null with no ballot) and every round.</summary>
+public sealed record IrvResponse(int? Winner, IReadOnlyList<IrvRoundResponse> Rounds);
+
+/// <summary>One round: votes per option still in the count, exhausted ballots, and (but in the last round) the option eliminated and where its ballots went.</summary>
+public sealed record IrvRoundResponse(
+    int Round,
+    IReadOnlyList<OptionVotesResponse> Votes,
+    long Exhausted,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Eliminated,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<OptionVotesResponse>? Transfers,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? TransferredToExhausted);
+
+public sealed record OptionVotesResponse(int Id, long Votes);
 
 /// <summary>A scale poll's figures: ballots, the sum of their values, the mean (2 decimals, null with no ballot), and on nps polls the NPS.</summary>
 public sealed record SummaryResponse(

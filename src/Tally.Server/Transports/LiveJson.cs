@@ -12,7 +12,8 @@ namespace Tally.Server.Transports;
 /// snapshot <c>{type, pollId, seq, status, totalVotes, options:[{id,text,votes}], watchers}</c>,
 /// delta <c>{type, pollId, seq, totalVotes, changes:[{id,votes}], watchers?}</c>,
 /// closed <c>{type, pollId, seq, status, totalVotes}</c>. On a rating or nps poll each snapshot option also has its
-/// <c>value</c>, and every message but a presence-only delta carries <c>summary:{count, sum, mean, nps?}</c>.
+/// <c>value</c>, and every message but a presence-only delta carries <c>summary:{count, sum, mean, nps?}</c>; on a
+/// ranking poll each carries <c>ranking</c> as the results do (the options' <c>votes</c> being Borda scores).
 /// </summary>
 internal static class LiveJson
 {
@@ -87,6 +88,12 @@ internal static class LiveJson
     /// <summary>A scale poll's <c>summary</c>, on every message that can change it (not a presence-only delta).</summary>
     private static void WriteSummary(Utf8JsonWriter json, LiveMessage message)
     {
+        if (!message.IsPresenceOnly && ContractMapping.ToRankingResponse(message.Results.Ranking) is { } ranking)
+        {
+            json.WritePropertyName("ranking"u8);
+            JsonSerializer.Serialize(json, ranking, TallyJsonContext.Default.RankingResponse);
+        }
+
         if (message.IsPresenceOnly || Projections.ScaleSummary.Of(message.Results) is not { } summary)
         {
             return;

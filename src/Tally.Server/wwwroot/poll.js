@@ -22,7 +22,8 @@
   const authorization = credential ? { Authorization: `Bearer ${credential}` } : {};
 
   // What the page shows. seq is the last one applied; -1 until the first snapshot.
-  const state = { poll: null, seq: -1, status: 'open', total: 0, watchers: 0, counts: new Map(), summary: null };
+  const state = { poll: null, seq: -1, status: 'open', total: 0, watchers: 0, counts: new Map(), summary: null, ranking: null };
+  let rankOrder = []; // on a ranking poll: the option ids in the order this reader ticked them
   const rows = new Map(); // option id → { row, fill, votes, share }
 
   // ---------- loading the poll ----------
@@ -148,7 +149,9 @@
 
     const choices = $('choices');
     choices.replaceChildren();
-    const multiple = poll.kind === 'multiple';
+    const ranked = poll.kind === 'ranking';
+    const multiple = poll.kind === 'multiple' || ranked;
+    rankOrder = [];
     for (const option of poll.options) {
       const label = el('label', 'choice');
       const input = document.createElement('input');
@@ -156,11 +159,22 @@
       input.name = 'option';
       input.value = String(option.id);
       label.append(input, el('span', null, option.text));
+      if (ranked) {
+        const rank = el('span', 'rank', '');
+        label.append(rank);
+        input.addEventListener('change', () => {
+          const id = Number(input.value);
+          rankOrder = input.checked ? [...rankOrder, id] : rankOrder.filter((x) => x !== id);
+          showRanks();
+        });
+      }
       choices.append(label);
     }
 
     const scale = poll.kind === 'rating' || poll.kind === 'nps';
-    $('vote-hint').textContent = multiple && poll.maxChoices < poll.options.length
+    $('vote-hint').textContent = ranked
+      ? `Tick your choices in order of preference, first the one you like best${poll.maxChoices < poll.options.length ? ` (up to ${poll.maxChoices})` : ''}.`
+      : multiple && poll.maxChoices < poll.options.length
       ? `Choose up to ${poll.maxChoices}.`
       : multiple ? 'Choose one or more.'
         : scale ? `Choose a value from ${poll.scale.min} to ${poll.scale.max}.` : 'Choose one.';
@@ -234,6 +248,7 @@
     }
 
     state.summary = message.summary ?? null;
+    state.ranking = message.ranking ?? null;
     render();
   }
 
@@ -259,6 +274,10 @@
       state.summary = message.summary; // rating and nps polls: the mean (and NPS) at this seq
     }
 
+    if (message.ranking) {
+      state.ranking = message.ranking; // ranking polls: the instant runoff at this seq
+    }
+
     render();
   }
 
@@ -267,6 +286,7 @@
       state.seq = message.seq;
       state.total = message.totalVotes;
       state.summary = message.summary ?? state.summary;
+      state.ranking = message.ranking ?? state.ranking;
     }
 
     state.status = 'closed';
@@ -284,18 +304,21 @@
       leader = Math.max(leader, votes);
     }
 
+    const ranked = state.poll && state.poll.kind === 'ranking';
     for (const [id, parts] of rows) {
       const votes = state.counts.get(id) ?? 0;
-      // Share of ballots: in a multiple-choice poll the shares add up to more than 100%.
-      const share = total > 0 ? votes / total : 0;
-      parts.votes.textContent = number.format(votes);
+      // Share of ballots: in a multiple-choice poll the shares add up to more than 100%. On a ranking poll the
+      // counts are Borda points: the bar is the share of the most points an option could have (all first places).
+      const most = ranked ? total * state.poll.options.length : total;
+      const share = most > 0 ? votes / most : 0;
+      parts.votes.textContent = ranked ? `${number.format(votes)} pts` : number.format(votes);
       parts.share.textContent = `${Math.round(share * 100)}%`;
       parts.fill.style.transform = `scaleX(${Math.min(share, 1)})`;
       parts.row.dataset.votes = String(votes);
       parts.row.classList.toggle('leading', votes > 0 && votes === leader);
     }
 
-    $('total').textContent = plural(total, 'vote', 'votes') + summaryText(state.summary);
+    $('total').textContent = plural(total, 'vote', 'votes') + summaryText(state.summary) + rankingText(state.ranking);
     $('watchers').textContent = `${number.format(state.watchers)} watching`;
     const status = $('status');
     status.dataset.status = state.status;
@@ -322,6 +345,23 @@
     return `${nps} · mean ${decimals.format(summary.mean)}`;
   }
 
+  // A ranking poll's runoff winner after the vote count.
+  function rankingText(ranking) {
+    const winner = ranking && ranking.instantRunoff && ranking.instantRunoff.winner;
+    const option = winner && state.poll.options.find((o) => o.id === winner);
+    return option ? ` · instant-runoff winner: ${option.text}` : '';
+  }
+
+  function showRanks() {
+    for (const label of $('choices').querySelectorAll('label')) {
+      const input = label.querySelector('input');
+      const at = rankOrder.indexOf(Number(input.value));
+      label.querySelector('.rank').textContent = at >= 0 ? ` #${at + 1}` : '';
+    }
+
+    limitChoices();
+  }
+
   // ---------- voting ----------
 
   const voterId = (() => {
@@ -345,12 +385,16 @@
   let pending = null; // { ballot, key } of a submission whose answer never arrived: a retry reuses its key
 
   function chosen() {
+    if (state.poll && state.poll.kind === 'ranking') {
+      return [...rankOrder]; // the order is the ballot
+    }
+
     return [...$('choices').querySelectorAll('input:checked')].map((input) => Number(input.value));
   }
 
   function limitChoices() {
     const poll = state.poll;
-    if (!poll || poll.kind !== 'multiple' || state.status === 'closed') {
+    if (!poll || (poll.kind !== 'multiple' && poll.kind !== 'ranking') || state.status === 'closed') {
       return;
     }
 

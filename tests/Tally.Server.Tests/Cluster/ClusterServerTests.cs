@@ -49,6 +49,41 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_ranking_polls_runoff_reaches_a_watcher_on_the_other_node_and_its_results()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        await using var a = await TestServer.StartAsync(fixture.NodeSettings(cluster, "a"));
+        await using var b = await TestServer.StartAsync(fixture.NodeSettings(cluster, "b"));
+        var poll = (string)(await a.Admin.CreatePollAsync(new { question = "Order", kind = "ranking", options = new[] { "A", "B", "C" } }))["id"]!;
+        await using var watcher = await SseClient.ConnectWhenServedAsync(b.Client, $"/v1/polls/{poll}/events");
+        Assert.Equal("snapshot", (await watcher.NextAsync()).Name);
+
+        // 2 × A>B, 2 × B>A, 1 × C>B: C goes, its ballot to B, who wins 3 to 2.
+        long seq = 0;
+        var voter = 0;
+        foreach (var (ranking, count) in new[] { (new[] { 1, 2 }, 2), ([2, 1], 2), ([3, 2], 1) })
+        {
+            for (var i = 0; i < count; i++)
+            {
+                using var vote = await VoteUntilTakenAsync(a.Client, poll, "v" + voter++, ranking);
+                seq = (long)(await vote.ReadJsonAsync())["seq"]!;
+            }
+        }
+
+        SseEvent delta;
+        do
+        {
+            delta = await watcher.NextAsync();
+        }
+        while (delta.Seq < seq);
+
+        Assert.Equal(2, (int)delta.Data["ranking"]!["instantRunoff"]!["winner"]!);
+        var results = await b.Client.ResultsAsync(poll);
+        Assert.Equal(new Dictionary<int, long> { [1] = 10, [2] = 12, [3] = 3 }, ApiClient.Counts(results)); // A 2×3 + 2×2, B 2×2 + 2×3 + 2, C 3
+        Assert.Equal(3, (int)results["ranking"]!["instantRunoff"]!["rounds"]![0]!["eliminated"]!);
+    }
+
+    [Fact]
     public async Task Listing_polls_on_any_node_pages_through_every_partition_newest_first_each_poll_once()
     {
         var cluster = ClusterFixture.NewClusterName();
@@ -278,12 +313,12 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     }
 
     /// <summary>Votes until the answer is not a 503 (the partition's lease may be moving after the outage), with one idempotency key.</summary>
-    private static async Task<HttpResponseMessage> VoteUntilTakenAsync(HttpClient client, string poll, string voter)
+    private static async Task<HttpResponseMessage> VoteUntilTakenAsync(HttpClient client, string poll, string voter, int[]? optionIds = null)
     {
         using var deadline = new CancellationTokenSource(TestServer.Timeout);
         while (true)
         {
-            var response = await client.VoteAsync(poll, [1], voter, "key-" + voter);
+            var response = await client.VoteAsync(poll, optionIds ?? [1], voter, "key-" + voter);
             if (response.StatusCode != HttpStatusCode.ServiceUnavailable)
             {
                 return response;

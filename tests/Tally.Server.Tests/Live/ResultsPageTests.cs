@@ -129,6 +129,43 @@ public sealed class ResultsPageTests(BrowserFixture fixture) : IClassFixture<Bro
     }
 
     [Fact]
+    public async Task On_a_ranking_poll_the_order_of_ticking_is_the_ballot_and_the_runoff_winner_shows()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Order these", kind = "ranking", options = new[] { "Alpha", "Beta", "Gamma" } });
+        var id = (string)poll["id"]!;
+        var page = await OpenAsync(id);
+        await Expect(page.Locator("#vote-hint")).ToContainTextAsync("in order of preference");
+
+        await page.GetByLabel("Gamma").CheckAsync();
+        await page.GetByLabel("Alpha").CheckAsync();
+        await Expect(page.Locator("#choices label").Nth(2)).ToContainTextAsync("#1");
+        await Expect(page.Locator("#choices label").Nth(0)).ToContainTextAsync("#2");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+
+        await Expect(page.Locator("#total")).ToHaveTextAsync("1 vote · instant-runoff winner: Gamma");
+        await Expect(Row(page, 3).Locator(".votes")).ToHaveTextAsync("3 pts");
+        Assert.Equal(new Dictionary<int, long> { [1] = 2, [2] = 0, [3] = 3 }, ApiClient.Counts(await _server.Client.ResultsAsync(id))); // Borda: 3, 2 points
+        await SaveScreenshotAsync(page, "results-ranking");
+    }
+
+    [Fact]
+    public async Task On_a_rating_poll_the_page_votes_a_value_and_shows_the_mean()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "How was it?", kind = "rating" });
+        var id = (string)poll["id"]!;
+        var page = await OpenAsync(id);
+        await Expect(page.Locator("#vote-hint")).ToHaveTextAsync("Choose a value from 1 to 5.");
+        await VoteOverHttpAsync(id, 2, "someone-else");
+
+        await page.GetByLabel("4", new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+
+        await Expect(page.Locator("#total")).ToHaveTextAsync("2 votes · mean 3");
+    }
+
+    [Fact]
     public async Task On_an_anonymous_poll_the_page_gets_a_voter_id_cookie_and_votes_once_per_browser()
     {
         var poll = await _server.Admin.CreatePollAsync(new { question = "Coffee?", options = new[] { "Yes", "No" }, voterIdentity = "anonymous" });

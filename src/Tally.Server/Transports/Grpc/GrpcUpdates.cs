@@ -39,6 +39,11 @@ internal static class GrpcUpdates
             update.Summary = ToWire(summary);
         }
 
+        if (!message.IsPresenceOnly && results.Ranking is { } ranking)
+        {
+            update.Ranking = ToWire(ranking);
+        }
+
         if (message.Kind == LiveMessageKind.Delta)
         {
             foreach (var change in message.Changes)
@@ -73,6 +78,30 @@ internal static class GrpcUpdates
         }
 
         return update;
+    }
+
+    private static V1.RankingResults ToWire(Projections.RankingResults ranking)
+    {
+        var wire = new V1.RankingResults { Ballots = ranking.Ballots };
+        if (ranking.Irv.Winner is { } winner)
+        {
+            wire.Winner = winner;
+        }
+
+        foreach (var round in ranking.Irv.Rounds)
+        {
+            var r = new RunoffRound { Exhausted = round.Exhausted, TransferredToExhausted = round.TransferredToExhausted };
+            r.Votes.AddRange(round.Votes.Select(v => new V1.OptionCount { Id = v.Id, Votes = v.Votes }));
+            r.Transfers.AddRange(round.Transfers.Select(v => new V1.OptionCount { Id = v.Id, Votes = v.Votes }));
+            if (round.Eliminated is { } eliminated)
+            {
+                r.Eliminated = eliminated;
+            }
+
+            wire.Rounds.Add(r);
+        }
+
+        return wire;
     }
 
     private static V1.ScaleSummary ToWire(ScaleSummary summary)

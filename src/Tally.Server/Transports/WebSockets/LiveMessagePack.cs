@@ -29,10 +29,11 @@ internal static class LiveMessagePack
         var writer = new MessagePackWriter(buffer);
         var scale = message.Results.Poll.Kind.IsScale();
         var summary = message.IsPresenceOnly ? null : ScaleSummary.Of(message.Results);
+        var ranking = message.IsPresenceOnly ? null : message.Results.Ranking;
         switch (message.Kind)
         {
             case LiveMessageKind.Snapshot:
-                writer.WriteMapHeader(7 + (summary is null ? 0 : 1));
+                writer.WriteMapHeader(7 + Extra(summary, ranking));
                 WriteHead(ref writer, "snapshot"u8, message);
                 writer.WriteString("status"u8);
                 writer.Write(ContractMapping.Name(message.Status));
@@ -60,9 +61,10 @@ internal static class LiveMessagePack
                 writer.WriteString("watchers"u8);
                 writer.Write(message.Watchers ?? 0);
                 WriteSummary(ref writer, summary);
+                WriteRanking(ref writer, ranking);
                 break;
             case LiveMessageKind.Delta:
-                writer.WriteMapHeader((message.Watchers is null ? 5 : 6) + (summary is null ? 0 : 1));
+                writer.WriteMapHeader((message.Watchers is null ? 5 : 6) + Extra(summary, ranking));
                 WriteHead(ref writer, "delta"u8, message);
                 writer.WriteString("totalVotes"u8);
                 writer.Write(message.TotalVotes);
@@ -84,19 +86,87 @@ internal static class LiveMessagePack
                 }
 
                 WriteSummary(ref writer, summary);
+                WriteRanking(ref writer, ranking);
                 break;
             default:
-                writer.WriteMapHeader(5 + (summary is null ? 0 : 1));
+                writer.WriteMapHeader(5 + Extra(summary, ranking));
                 WriteHead(ref writer, "closed"u8, message);
                 writer.WriteString("status"u8);
                 writer.Write(ContractMapping.Name(message.Status));
                 writer.WriteString("totalVotes"u8);
                 writer.Write(message.TotalVotes);
                 WriteSummary(ref writer, summary);
+                WriteRanking(ref writer, ranking);
                 break;
         }
 
         writer.Flush();
+    }
+
+    private static int Extra(ScaleSummary? summary, RankingResults? ranking) => (summary is null ? 0 : 1) + (ranking is null ? 0 : 1);
+
+    /// <summary>A ranking poll's <c>ranking</c> map, with the keys of the JSON form.</summary>
+    private static void WriteRanking(ref MessagePackWriter writer, RankingResults? ranking)
+    {
+        if (ranking is null)
+        {
+            return;
+        }
+
+        writer.WriteString("ranking"u8);
+        writer.WriteMapHeader(3);
+        writer.WriteString("ballots"u8);
+        writer.Write(ranking.Ballots);
+        writer.WriteString("scores"u8);
+        writer.WriteString("borda"u8);
+        writer.WriteString("instantRunoff"u8);
+        writer.WriteMapHeader(2);
+        writer.WriteString("winner"u8);
+        if (ranking.Irv.Winner is { } winner)
+        {
+            writer.Write(winner);
+        }
+        else
+        {
+            writer.WriteNil();
+        }
+
+        writer.WriteString("rounds"u8);
+        writer.WriteArrayHeader(ranking.Irv.Rounds.Count);
+        for (var i = 0; i < ranking.Irv.Rounds.Count; i++)
+        {
+            var round = ranking.Irv.Rounds[i];
+            var last = round.Eliminated is null;
+            writer.WriteMapHeader(last ? 3 : 6);
+            writer.WriteString("round"u8);
+            writer.Write(i + 1);
+            writer.WriteString("votes"u8);
+            WriteOptionVotes(ref writer, round.Votes);
+            writer.WriteString("exhausted"u8);
+            writer.Write(round.Exhausted);
+            if (!last)
+            {
+                writer.WriteString("eliminated"u8);
+                writer.Write(round.Eliminated!.Value);
+                writer.WriteString("transfers"u8);
+                WriteOptionVotes(ref writer, round.Transfers);
+                writer.WriteString("transferredToExhausted"u8);
+                writer.Write(round.TransferredToExhausted);
+            }
+        }
+    }
+
+    private static void WriteOptionVotes(ref MessagePackWriter writer, IReadOnlyList<OptionVotes> votes)
+    {
+        writer.WriteArrayHeader(votes.Count);
+        foreach (var v in votes)
+        {
+            writer.WriteMapHeader(2);
+            writer.WriteString("id"u8);
+            writer.Write(v.Id);
+            writer.WriteString("votes"u8);
+            writer.Write(v.Votes);
+        }
     }
 
     private static void WriteSummary(ref MessagePackWriter writer, ScaleSummary? summary)

@@ -1,0 +1,154 @@
+namespace Tally.Projections;
+
+/// <summary>
+/// The instant-runoff count of ranked ballots. Each round gives every ballot to its highest-ranked option still in the
+/// count; an option with more than half of the ballots not exhausted wins (as does the last option left); otherwise the
+/// option with the fewest votes is eliminated and the next round starts. A tie for fewest is broken by the earlier rounds
+/// (the option with fewer votes in the latest round where they differ is eliminated), then by option order (the later
+/// option is eliminated), so the count is the same on every node and at every replay. A ballot that ranks only
+/// eliminated options is exhausted.
+/// </summary>
+public static class InstantRunoff
+{
+    /// <summary>Counts <paramref name="rankings"/>: each distinct ranking (option ids, most preferred first) with its number of ballots.</summary>
+    public static IrvResult Count(int options, IEnumerable<(IReadOnlyList<int> Ranking, long Ballots)> rankings)
+    {
+        ArgumentNullException.ThrowIfNull(rankings);
+        var ballots = rankings.Where(r => r.Ballots > 0).ToArray();
+        var total = ballots.Sum(b => b.Ballots);
+        if (total == 0)
+        {
+            return new IrvResult(null, []);
+        }
+
+        var continuing = Enumerable.Repeat(true, options).ToArray();
+        var remaining = options;
+        var history = new List<long[]>();
+        var rounds = new List<(long[] Votes, bool[] Continuing, long Exhausted, int? Eliminated)>();
+        int? winner = null;
+        while (true)
+        {
+            var votes = new long[options];
+            long exhausted = 0;
+            foreach (var (ranking, count) in ballots)
+            {
+                var top = TopContinuing(ranking, continuing);
+                if (top > 0)
+                {
+                    votes[top - 1] += count;
+                }
+                else
+                {
+                    exhausted += count;
+                }
+            }
+
+            history.Add(votes);
+            var active = total - exhausted;
+            var leader = Leader(votes, continuing);
+            if (active == 0 || votes[leader - 1] * 2 > active || remaining == 1)
+            {
+                winner = active == 0 ? null : leader;
+                rounds.Add((votes, (bool[])continuing.Clone(), exhausted, null));
+                break;
+            }
+
+            var loser = Loser(history, continuing);
+            rounds.Add((votes, (bool[])continuing.Clone(), exhausted, loser));
+            continuing[loser - 1] = false;
+            remaining--;
+        }
+
+        var result = new List<IrvRound>(rounds.Count);
+        for (var r = 0; r < rounds.Count; r++)
+        {
+            var (votes, inCount, exhausted, eliminated) = rounds[r];
+            var listed = new List<OptionVotes>();
+            for (var i = 0; i < options; i++)
+            {
+                if (inCount[i])
+                {
+                    listed.Add(new OptionVotes(i + 1, votes[i]));
+                }
+            }
+
+            var transfers = new List<OptionVotes>();
+            long toExhausted = 0;
+            if (eliminated is not null)
+            {
+                var (next, nextInCount, nextExhausted, _) = rounds[r + 1];
+                for (var i = 0; i < options; i++)
+                {
+                    if (nextInCount[i] && next[i] > votes[i])
+                    {
+                        transfers.Add(new OptionVotes(i + 1, next[i] - votes[i]));
+                    }
+                }
+
+                toExhausted = nextExhausted - exhausted;
+            }
+
+            result.Add(new IrvRound(listed, exhausted, eliminated, transfers, toExhausted));
+        }
+
+        return new IrvResult(winner, result);
+    }
+
+    /// <summary>The first option of <paramref name="ranking"/> still in the count, or 0.</summary>
+    private static int TopContinuing(IReadOnlyList<int> ranking, bool[] continuing)
+    {
+        foreach (var id in ranking)
+        {
+            if (id >= 1 && id <= continuing.Length && continuing[id - 1])
+            {
+                return id;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The continuing option with the most votes (the first of those tied: only a strict majority wins with it).</summary>
+    private static int Leader(long[] votes, bool[] continuing)
+    {
+        var leader = 0;
+        for (var i = 0; i < votes.Length; i++)
+        {
+            if (continuing[i] && (leader == 0 || votes[i] > votes[leader - 1]))
+            {
+                leader = i + 1;
+            }
+        }
+
+        return leader;
+    }
+
+    /// <summary>The continuing option to eliminate: fewest votes now, then fewer in the latest earlier round that tells them apart, then the later option.</summary>
+    private static int Loser(List<long[]> history, bool[] continuing)
+    {
+        var loser = 0;
+        for (var i = continuing.Length - 1; i >= 0; i--)
+        {
+            if (continuing[i] && (loser == 0 || Fewer(history, i, loser - 1)))
+            {
+                loser = i + 1;
+            }
+        }
+
+        return loser;
+    }
+
+    /// <summary>Whether option index <paramref name="a"/> had fewer votes than <paramref name="b"/>, looking back from the latest round.</summary>
+    private static bool Fewer(List<long[]> history, int a, int b)
+    {
+        for (var round = history.Count - 1; round >= 0; round--)
+        {
+            if (history[round][a] != history[round][b])
+            {
+                return history[round][a] < history[round][b];
+            }
+        }
+
+        return false; // tied in every round: the later option (met first, scanning from the end) stays the one eliminated
+    }
+}
