@@ -23,6 +23,8 @@ internal sealed class Partition
     private readonly List<PartitionWork> _batch = [];
     private readonly List<PollEvent> _events = [];
     private readonly HashSet<PollState> _touched = [];
+    private readonly HashSet<PollState> _deferred = [];
+    private DateTimeOffset _deferredSince;
     private readonly IEventLog _log;
     private readonly TimeProvider _time;
     private readonly TallyEngineOptions _options;
@@ -252,7 +254,7 @@ internal sealed class Partition
             Exception? failure = null;
             try
             {
-                failure = await RunBatchAsync().ConfigureAwait(false);
+                failure = await RunBatchAsync(votes).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -280,6 +282,7 @@ internal sealed class Partition
                     }
                 }
 
+                PublishDeferred(votes);
                 Release(votes);
                 _batch.Clear();
                 _events.Clear();
@@ -288,8 +291,8 @@ internal sealed class Partition
         }
     }
 
-    /// <summary>Decides, appends and answers the batch; returns the append's failure, if any.</summary>
-    private async Task<Exception?> RunBatchAsync()
+    /// <summary>Decides, appends and answers the batch (of <paramref name="votes"/> votes); returns the append's failure, if any.</summary>
+    private async Task<Exception?> RunBatchAsync(int votes)
     {
         var now = _time.GetUtcNow();
         _now = now.AddTicks(-(now.UtcTicks % TimeSpan.TicksPerMillisecond)); // the log keeps milliseconds
@@ -315,9 +318,10 @@ internal sealed class Partition
                     }
                 }
 
+                var moreVotes = QueuedVotes - votes > 0;
                 foreach (var state in _touched)
                 {
-                    Publish(state);
+                    PublishOrDefer(state, moreVotes);
                 }
             }
             catch (Exception ex)
@@ -360,6 +364,44 @@ internal sealed class Partition
     }
 
     private void Publish(PollState state) => Catalog.Publish(state.ToResults(), state.CreatedPosition);
+
+    /// <summary>
+    /// Publishes the poll's new results, except an open ranking poll's while more votes wait: publishing recounts its
+    /// instant runoff over every distinct ranking, so during a burst it waits (<see cref="TallyEngineOptions.RankingPublishDelay"/>,
+    /// <see cref="PublishDeferred"/>) and one recount covers many commits.
+    /// </summary>
+    private void PublishOrDefer(PollState state, bool moreVotes)
+    {
+        if (moreVotes && state.Definition.Kind == PollKind.Ranking && state.Status == PollStatus.Open && _options.RankingPublishDelay > TimeSpan.Zero)
+        {
+            if (_deferred.Count == 0)
+            {
+                _deferredSince = _time.GetUtcNow();
+            }
+
+            _deferred.Add(state);
+            return;
+        }
+
+        _deferred.Remove(state);
+        Publish(state);
+    }
+
+    /// <summary>After a batch of <paramref name="votes"/>: publishes the deferred polls once no vote waits, or once the oldest has waited long enough.</summary>
+    private void PublishDeferred(int votes)
+    {
+        if (_deferred.Count == 0 || (QueuedVotes - votes > 0 && _time.GetUtcNow() - _deferredSince < _options.RankingPublishDelay))
+        {
+            return;
+        }
+
+        foreach (var state in _deferred)
+        {
+            Publish(state); // its state is the durable one: a failed batch was reversed before this
+        }
+
+        _deferred.Clear();
+    }
 
     internal readonly record struct Capture(long Through, byte[] Data);
 }

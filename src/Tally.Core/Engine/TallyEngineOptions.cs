@@ -25,6 +25,15 @@ public sealed class TallyEngineOptions
     public TimeSpan ExpiryCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// How long a ranking poll's new results may wait to be published while more votes wait in its partition's queue.
+    /// Publishing recounts the instant runoff (O(distinct rankings × rounds)), so during a burst a ranking poll is
+    /// published at most about this often instead of after every commit; the batch after which no vote waits always
+    /// publishes, and so does closing. Results and live messages never carry a runoff older than their seq; they may
+    /// trail the acknowledged votes by this much during a burst. 0 publishes after every commit. Default 250 ms.
+    /// </summary>
+    public TimeSpan RankingPublishDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
     /// Every setting that is out of range, one sentence each naming it by its configuration key (none when all are
     /// fine). The host reports them all at start (an <c>IValidateOptions</c> over this); the engines refuse options with any.
     /// </summary>
@@ -64,6 +73,11 @@ public sealed class TallyEngineOptions
         if (ExpiryCheckInterval <= TimeSpan.Zero)
         {
             failures.Add($"Tally:Engine:ExpiryCheckInterval must be more than zero (it is {ExpiryCheckInterval}).");
+        }
+
+        if (RankingPublishDelay < TimeSpan.Zero || RankingPublishDelay > TimeSpan.FromSeconds(10))
+        {
+            failures.Add($"Tally:Engine:RankingPublishDelay is from 0 to 10 seconds (it is {RankingPublishDelay}).");
         }
 
         return failures;

@@ -11,7 +11,7 @@ public sealed class TallyEngineOptionsTests
     [Fact]
     public void Every_bad_engine_setting_is_named_and_the_engine_refuses_them()
     {
-        var options = new TallyEngineOptions { Partitions = 257, MaxBatch = 0, SnapshotInterval = TimeSpan.Zero, ExpiryCheckInterval = TimeSpan.FromSeconds(-1) };
+        var options = new TallyEngineOptions { Partitions = 257, MaxBatch = 0, SnapshotInterval = TimeSpan.Zero, ExpiryCheckInterval = TimeSpan.FromSeconds(-1), RankingPublishDelay = TimeSpan.FromSeconds(11) };
 
         Assert.Equal(
             [
@@ -19,6 +19,7 @@ public sealed class TallyEngineOptionsTests
                 "Tally:Engine:MaxBatch is at least 1 (it is 0).",
                 "Tally:Engine:SnapshotInterval must be more than zero (it is 00:00:00).",
                 "Tally:Engine:ExpiryCheckInterval must be more than zero (it is -00:00:01).",
+                "Tally:Engine:RankingPublishDelay is from 0 to 10 seconds (it is 00:00:11).",
             ],
             options.Failures());
         var error = Assert.Throws<ArgumentException>(() => new TallyEngine(new InMemoryEventLog(), new InMemorySnapshotStore(), options));
