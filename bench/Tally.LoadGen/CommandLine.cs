@@ -30,6 +30,7 @@ internal static class CommandLine
             Number<double>("warmup", "seconds of warm-up before the measured window (default 2)"),
             .. batch ? [Number<int>("batch", "votes per request (default 1000)")] : Array.Empty<Option>(),
             Number<int>("polls", "polls the votes are spread over (default 1 for single votes, 4 for batches)"),
+            .. batch ? Array.Empty<Option>() : [Text("kind", "Tally's polls: single (3 options, default), rating (1-5, votes by value) or ranking (10 options, each vote a full ranking: many distinct rankings)")],
             Number<long>("max-requests", "most requests the run may send, whatever the duration"),
             Text("admin-key", "Tally's admin key, to create the polls (default: TALLY_ADMIN_KEY)"),
             Number<int>("server-pid", "the server's pid: its CPU seconds and peak RSS are read from /proc"),
@@ -71,7 +72,7 @@ internal static class CommandLine
         Add(root, run, Scenarios.IngestBatch, "batches of votes (POST /v1/votes/batch); Tally only", Ingest(batch: true));
         Add(root, run, Scenarios.IngestAuth, "HTTP single votes carrying a credential (--auth none, key, hs256, rs256, es256 or anon), --votes-per-token votes per voter; Tally only",
         [
-            .. Ingest(batch: false).Where(o => o.Name != "--polls" && o.Name != "--target"),
+            .. Ingest(batch: false).Where(o => o.Name is not ("--polls" or "--target" or "--kind")),
             Text("auth", "none (the body's voterId), key (an API key with votes:write), hs256 / rs256 / es256 (a voter token a host app signs; JWKS served by this process), anon (POST /v1/voters)"),
             Number<int>("votes-per-token", "votes each voter casts with its credential, one on each of that many polls (default 1: every request a token never seen)"),
         ]);

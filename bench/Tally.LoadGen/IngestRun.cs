@@ -34,7 +34,7 @@ internal static class IngestRun
         {
             for (var i = 0; i < args.Polls; i++)
             {
-                polls.Add(await api.CreatePollAsync($"bench {scenario} {DateTimeOffset.UtcNow:O} #{i}", hardStop.Token));
+                polls.Add(await api.CreatePollAsync($"bench {scenario} {DateTimeOffset.UtcNow:O} #{i}", hardStop.Token, args.Kind));
             }
         }
         else
@@ -45,7 +45,7 @@ internal static class IngestRun
         Workload workload = auth is not null
             ? new AuthVotes(args.Url, auth, args.Concurrency, args.VotesPerToken)
             : scenario is Scenarios.IngestSingle or Scenarios.IngestWs
-                ? new SingleVotes(args.Url, polls, args.Concurrency)
+                ? new SingleVotes(args.Url, polls, args.Concurrency, args.Kind)
                 : new VoteBatches(args.Url, polls, args.Concurrency, args.Batch);
 
         Console.WriteLine($"{scenario} → {args.Target} {args.Url}: concurrency {args.Concurrency}, {workload.VotesPerRequest} vote(s)/request, "
@@ -113,6 +113,7 @@ internal static class IngestRun
         {
             Scenario = scenario,
             Target = args.Target,
+            Kind = args.IsTally && scenario == Scenarios.IngestSingle ? args.Kind : null,
             Auth = auth is null ? null : args.Auth,
             VotesPerToken = auth is null ? null : args.VotesPerToken,
             VotersRanOut = (workload as AuthVotes)?.VotersRanOut,

@@ -25,6 +25,9 @@ internal sealed class LoadArgs
     /// <summary>Votes per request: 1 for single votes, B for batches.</summary>
     public int Batch { get; private init; }
 
+    /// <summary><c>ingest-single</c> against Tally: the kind of its polls (single, rating, ranking).</summary>
+    public string Kind { get; private init; } = "single";
+
     /// <summary>Polls the votes are spread over (Tally only).</summary>
     public int Polls { get; private init; }
 
@@ -75,7 +78,13 @@ internal sealed class LoadArgs
             JsonPath = values.GetValueOrDefault("json"),
             Auth = values.GetValueOrDefault("auth") ?? "none",
             VotesPerToken = Int(values, "votes-per-token", 1, 1, 64),
+            Kind = values.GetValueOrDefault("kind") ?? "single",
         };
+
+        if (parsed.Kind is not ("single" or "rating" or "ranking") || (values.ContainsKey("kind") && (scenario != Scenarios.IngestSingle || !parsed.IsTally)))
+        {
+            throw new ArgumentException("--kind is single, rating or ranking, for ingest-single against Tally.");
+        }
 
         if (!authRun && (values.ContainsKey("auth") || values.ContainsKey("votes-per-token")))
         {
@@ -107,7 +116,7 @@ internal sealed class LoadArgs
             throw new ArgumentException("Against Tally, --admin-key (or TALLY_ADMIN_KEY) is required to create the polls.");
         }
 
-        RejectUnknown(values, "url", "target", "concurrency", "duration", "warmup", "batch", "polls", "max-requests", "admin-key", "server-pid", "cpu-pids", "json", "auth", "votes-per-token");
+        RejectUnknown(values, "url", "target", "concurrency", "duration", "warmup", "batch", "polls", "max-requests", "admin-key", "server-pid", "cpu-pids", "json", "auth", "votes-per-token", "kind");
         return parsed;
     }
 

@@ -9,6 +9,9 @@ internal sealed record RunResult
 
     public required DateTimeOffset StartedAt { get; init; }
 
+    /// <summary><c>ingest-single</c> against Tally: the kind of the polls voted on (single, rating, ranking).</summary>
+    public string? Kind { get; init; }
+
     /// <summary><c>ingest-auth</c>: the credential mode (<see cref="AuthSetup.Modes"/>).</summary>
     public string? Auth { get; init; }
 

@@ -9,12 +9,25 @@ internal sealed class SingleVotes : Workload
     private readonly Uri[] _uris;
     private readonly byte[][][] _bodies;
 
-    public SingleVotes(Uri baseUrl, IReadOnlyList<string> polls, int loops)
+    /// <param name="kind">
+    /// The polls' kind: single (option 1–3), rating (a value 1–5) or ranking (a full ranking of 10 options, shuffled by a
+    /// fixed seed per loop: up to loops × 256 distinct rankings, the instant runoff's worst case on this workload).
+    /// </param>
+    public SingleVotes(Uri baseUrl, IReadOnlyList<string> polls, int loops, string kind = "single")
     {
         _uris = [.. Enumerable.Range(0, loops).Select(i => new Uri(baseUrl, $"/v1/polls/{polls[i % polls.Count]}/votes"))];
-        _bodies = [.. Enumerable.Range(0, loops).Select(loop => Enumerable.Range(0, Bodies)
-            .Select(n => Encoding.UTF8.GetBytes($$"""{"optionIds":[{{1 + (n % 3)}}],"voterId":"v{{loop}}-{{n}}"}"""))
-            .ToArray())];
+        _bodies = [.. Enumerable.Range(0, loops).Select(loop =>
+        {
+            var random = new Random(loop);
+            return Enumerable.Range(0, Bodies)
+                .Select(n => Encoding.UTF8.GetBytes(kind switch
+                {
+                    "rating" => $$"""{"value":{{1 + (n % 5)}},"voterId":"v{{loop}}-{{n}}"}""",
+                    "ranking" => $$"""{"optionIds":[{{string.Join(',', Enumerable.Range(1, 10).OrderBy(_ => random.Next()))}}],"voterId":"v{{loop}}-{{n}}"}""",
+                    _ => $$"""{"optionIds":[{{1 + (n % 3)}}],"voterId":"v{{loop}}-{{n}}"}""",
+                }))
+                .ToArray();
+        })];
     }
 
     public override int VotesPerRequest => 1;

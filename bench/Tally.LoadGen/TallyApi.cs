@@ -8,9 +8,16 @@ namespace Tally.LoadGen;
 /// <summary>The few Tally calls around a run: create the polls before, read their totals after.</summary>
 internal sealed class TallyApi(HttpClient client, Uri baseUrl, string adminKey)
 {
-    public async Task<string> CreatePollAsync(string question, CancellationToken cancellationToken)
+    /// <param name="kind">single (3 options), rating (1–5) or ranking (10 options).</param>
+    public async Task<string> CreatePollAsync(string question, CancellationToken cancellationToken, string kind = "single")
     {
-        var body = $$"""{"question":{{JsonSerializer.Serialize(question, LoadGenJsonContext.Default.String)}},"options":["A","B","C"],"dedupe":"none"}""";
+        var shape = kind switch
+        {
+            "rating" => "\"kind\":\"rating\",\"scale\":{\"min\":1,\"max\":5}",
+            "ranking" => "\"kind\":\"ranking\",\"options\":[\"A\",\"B\",\"C\",\"D\",\"E\",\"F\",\"G\",\"H\",\"I\",\"J\"]",
+            _ => "\"options\":[\"A\",\"B\",\"C\"]",
+        };
+        var body = $$"""{"question":{{JsonSerializer.Serialize(question, LoadGenJsonContext.Default.String)}},{{shape}},"dedupe":"none"}""";
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "/v1/polls"))
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),

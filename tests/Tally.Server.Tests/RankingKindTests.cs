@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Grpc.Net.Client;
 using Tally.Server.Tests.Infrastructure;
 using Tally.Server.Tests.Live;
+using Tally.Testing;
 using Tally.V1;
 using LiveClient = Tally.V1.Live.LiveClient;
 
@@ -39,13 +40,24 @@ public sealed class RankingKindTests(ServerFixture fixture) : IClassFixture<Serv
         return seq;
     }
 
+    /// <summary>
+    /// The results once they reach <paramref name="seq"/>: a ranking poll's results are published at most every 250 ms
+    /// (Tally:Engine:RankingPublishDelay), so right after a quick run of votes they may still be at an earlier seq.
+    /// </summary>
+    private async Task<JsonObject> ResultsAtAsync(string id, long seq)
+    {
+        JsonObject results = null!;
+        await Eventually.WaitUntilAsync(async () => (long)(results = await Server.Client.ResultsAsync(id))["seq"]! >= seq, TestServer.Timeout);
+        return results;
+    }
+
     [Fact]
     public async Task The_results_give_borda_scores_as_votes_and_every_runoff_round()
     {
         var id = await CreateAsync();
-        await CastTheWorkedExampleAsync(id);
+        var seq = await CastTheWorkedExampleAsync(id);
 
-        var results = await Server.Client.ResultsAsync(id);
+        var results = await ResultsAtAsync(id, seq);
 
         Assert.Equal(12, (long)results["totalVotes"]!);
         Assert.Equal(new Dictionary<int, long> { [1] = 22, [2] = 28, [3] = 22 }, ApiClient.Counts(results));
@@ -83,12 +95,14 @@ public sealed class RankingKindTests(ServerFixture fixture) : IClassFixture<Serv
             await ApiClient.AssertProblemAsync(value, HttpStatusCode.UnprocessableEntity, "validation");
         }
 
+        long seq;
         using (var top = await Server.Client.VoteAsync(id, [3, 1], "d"))
         {
             Assert.Equal(HttpStatusCode.Created, top.StatusCode);
+            seq = (long)(await top.ReadJsonAsync())["seq"]!;
         }
 
-        Assert.Equal(new Dictionary<int, long> { [1] = 2, [2] = 0, [3] = 3 }, ApiClient.Counts(await Server.Client.ResultsAsync(id)));
+        Assert.Equal(new Dictionary<int, long> { [1] = 2, [2] = 0, [3] = 3 }, ApiClient.Counts(await ResultsAtAsync(id, seq)));
     }
 
     [Fact]

@@ -24,7 +24,7 @@ internal sealed class Partition
     private readonly List<PollEvent> _events = [];
     private readonly HashSet<PollState> _touched = [];
     private readonly HashSet<PollState> _deferred = [];
-    private DateTimeOffset _deferredSince;
+    private bool _trailingArmed;
     private readonly IEventLog _log;
     private readonly TimeProvider _time;
     private readonly TallyEngineOptions _options;
@@ -254,7 +254,7 @@ internal sealed class Partition
             Exception? failure = null;
             try
             {
-                failure = await RunBatchAsync(votes).ConfigureAwait(false);
+                failure = await RunBatchAsync().ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -282,7 +282,6 @@ internal sealed class Partition
                     }
                 }
 
-                PublishDeferred(votes);
                 Release(votes);
                 _batch.Clear();
                 _events.Clear();
@@ -291,8 +290,8 @@ internal sealed class Partition
         }
     }
 
-    /// <summary>Decides, appends and answers the batch (of <paramref name="votes"/> votes); returns the append's failure, if any.</summary>
-    private async Task<Exception?> RunBatchAsync(int votes)
+    /// <summary>Decides, appends and answers the batch; returns the append's failure, if any.</summary>
+    private async Task<Exception?> RunBatchAsync()
     {
         var now = _time.GetUtcNow();
         _now = now.AddTicks(-(now.UtcTicks % TimeSpan.TicksPerMillisecond)); // the log keeps milliseconds
@@ -318,10 +317,9 @@ internal sealed class Partition
                     }
                 }
 
-                var moreVotes = QueuedVotes - votes > 0;
                 foreach (var state in _touched)
                 {
-                    PublishOrDefer(state, moreVotes);
+                    PublishOrDefer(state);
                 }
             }
             catch (Exception ex)
@@ -363,44 +361,71 @@ internal sealed class Partition
         }
     }
 
-    private void Publish(PollState state) => Catalog.Publish(state.ToResults(), state.CreatedPosition);
-
-    /// <summary>
-    /// Publishes the poll's new results, except an open ranking poll's while more votes wait: publishing recounts its
-    /// instant runoff over every distinct ranking, so during a burst it waits (<see cref="TallyEngineOptions.RankingPublishDelay"/>,
-    /// <see cref="PublishDeferred"/>) and one recount covers many commits.
-    /// </summary>
-    private void PublishOrDefer(PollState state, bool moreVotes)
+    private void Publish(PollState state)
     {
-        if (moreVotes && state.Definition.Kind == PollKind.Ranking && state.Status == PollStatus.Open && _options.RankingPublishDelay > TimeSpan.Zero)
-        {
-            if (_deferred.Count == 0)
-            {
-                _deferredSince = _time.GetUtcNow();
-            }
-
-            _deferred.Add(state);
-            return;
-        }
-
-        _deferred.Remove(state);
-        Publish(state);
+        state.PublishedAt = _time.GetUtcNow();
+        Catalog.Publish(state.ToResults(), state.CreatedPosition);
     }
 
-    /// <summary>After a batch of <paramref name="votes"/>: publishes the deferred polls once no vote waits, or once the oldest has waited long enough.</summary>
-    private void PublishDeferred(int votes)
+    /// <summary>
+    /// Publishes the poll's new results, but an open ranking poll's at most once per
+    /// <see cref="TallyEngineOptions.RankingPublishDelay"/>: publishing recounts its instant runoff over every distinct
+    /// ranking, so a commit within that time of the last publication is deferred, and a timer publishes it (with every
+    /// commit after it) when the time is up. A vote after a quiet spell publishes at once.
+    /// </summary>
+    private void PublishOrDefer(PollState state)
     {
-        if (_deferred.Count == 0 || (QueuedVotes - votes > 0 && _time.GetUtcNow() - _deferredSince < _options.RankingPublishDelay))
+        var now = _time.GetUtcNow();
+        var wait = state.PublishedAt + _options.RankingPublishDelay - now;
+        if (state.Definition.Kind != PollKind.Ranking || state.Status != PollStatus.Open || wait <= TimeSpan.Zero)
         {
+            _deferred.Remove(state);
+            Publish(state);
             return;
         }
 
-        foreach (var state in _deferred)
+        if (_deferred.Add(state) && !_trailingArmed)
         {
-            Publish(state); // its state is the durable one: a failed batch was reversed before this
+            _trailingArmed = true;
+            _ = PostTrailingAsync(wait);
+        }
+    }
+
+    /// <summary>After <paramref name="wait"/>, queues the work that publishes the deferred polls (on this partition's loop).</summary>
+    private async Task PostTrailingAsync(TimeSpan wait)
+    {
+        await Task.Delay(wait, _time).ConfigureAwait(false);
+        if (!Post(new PublishDeferredWork()))
+        {
+            _trailingArmed = false; // stopping: the state is durable, the next start publishes it
+        }
+    }
+
+    /// <summary>Publishes the deferred polls whose time has come (from <see cref="PublishDeferredWork"/>), and re-arms for the rest.</summary>
+    internal void PublishDeferred()
+    {
+        _trailingArmed = false;
+        var now = _time.GetUtcNow();
+        var next = TimeSpan.MaxValue;
+        foreach (var state in _deferred.ToArray())
+        {
+            var wait = state.PublishedAt + _options.RankingPublishDelay - now;
+            if (wait <= TimeSpan.Zero || state.Status != PollStatus.Open)
+            {
+                _deferred.Remove(state);
+                Publish(state); // its state is the durable one: a failed batch was reversed before this
+            }
+            else if (wait < next)
+            {
+                next = wait;
+            }
         }
 
-        _deferred.Clear();
+        if (_deferred.Count > 0)
+        {
+            _trailingArmed = true;
+            _ = PostTrailingAsync(next);
+        }
     }
 
     internal readonly record struct Capture(long Through, byte[] Data);

@@ -115,6 +115,16 @@ internal sealed class ClosePollWork(string pollId) : PartitionWork
 }
 
 /// <summary>Closes the polls whose <c>closesAt</c> has passed.</summary>
+/// <summary>Publishes the ranking polls whose publication waited (<see cref="Partition.PublishDeferred"/>).</summary>
+internal sealed class PublishDeferredWork : PartitionWork
+{
+    public override void Decide(Partition partition)
+    {
+    }
+
+    public override void Complete(Partition partition, Exception? failure) => partition.PublishDeferred();
+}
+
 internal sealed class ExpireWork : PartitionWork
 {
     public override void Decide(Partition partition) => partition.CloseDuePolls();

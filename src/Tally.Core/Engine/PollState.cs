@@ -42,6 +42,9 @@ internal sealed class PollState
 
     public long CreatedPosition { get; set; }
 
+    /// <summary>When the partition last published this poll's results (it paces ranking polls by it).</summary>
+    public DateTimeOffset PublishedAt { get; set; } = DateTimeOffset.MinValue;
+
     public PollStatus Status { get; private set; }
 
     public DateTimeOffset? ClosedAt { get; private set; }

@@ -17,13 +17,7 @@ internal sealed class RankingBallots
     /// <summary>Adds <paramref name="delta"/> ballots (negative: removes them) ranking <paramref name="optionIds"/> in that order.</summary>
     public void Add(int[] optionIds, long delta)
     {
-        var key = string.Create(optionIds.Length, optionIds, static (chars, ids) =>
-        {
-            for (var i = 0; i < ids.Length; i++)
-            {
-                chars[i] = (char)ids[i];
-            }
-        });
+        var key = InstantRunoff.Key(optionIds);
         var count = (_rankings.TryGetValue(key, out var was) ? was : 0) + delta;
         if (count == 0)
         {
@@ -36,8 +30,19 @@ internal sealed class RankingBallots
     }
 
     /// <summary>The instant-runoff count over every ballot now.</summary>
-    public RankingResults Results(int options, long ballots) =>
-        new(ballots, InstantRunoff.Count(options, _rankings.Select(r => ((IReadOnlyList<int>)Decode(r.Key), r.Value))));
+    public RankingResults Results(int options, long ballots)
+    {
+        var keys = new string[_rankings.Count];
+        var counts = new long[_rankings.Count];
+        var i = 0;
+        foreach (var (key, count) in _rankings)
+        {
+            keys[i] = key;
+            counts[i++] = count;
+        }
+
+        return new RankingResults(ballots, InstantRunoff.Count(options, keys, counts));
+    }
 
     public void Write(BinaryWriter w)
     {

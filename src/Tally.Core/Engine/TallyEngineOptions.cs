@@ -25,11 +25,11 @@ public sealed class TallyEngineOptions
     public TimeSpan ExpiryCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How long a ranking poll's new results may wait to be published while more votes wait in its partition's queue.
-    /// Publishing recounts the instant runoff (O(distinct rankings × rounds)), so during a burst a ranking poll is
-    /// published at most about this often instead of after every commit; the batch after which no vote waits always
-    /// publishes, and so does closing. Results and live messages never carry a runoff older than their seq; they may
-    /// trail the acknowledged votes by this much during a burst. 0 publishes after every commit. Default 250 ms.
+    /// The least time between two publications of a ranking poll's results. Publishing recounts the instant runoff over
+    /// every distinct ranking, so a commit sooner than this after the last publication waits, and is published (with
+    /// every commit after it) when the time is up; a vote after a quiet spell, and closing, publish at once. Results and
+    /// live messages never carry a runoff older than their seq; during a burst they trail the acknowledged votes by up to
+    /// this much. 0 publishes after every commit. Default 250 ms.
     /// </summary>
     public TimeSpan RankingPublishDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 

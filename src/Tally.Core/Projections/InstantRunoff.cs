@@ -14,51 +14,117 @@ public static class InstantRunoff
     public static IrvResult Count(int options, IEnumerable<(IReadOnlyList<int> Ranking, long Ballots)> rankings)
     {
         ArgumentNullException.ThrowIfNull(rankings);
-        var ballots = rankings.Where(r => r.Ballots > 0).ToArray();
-        var total = ballots.Sum(b => b.Ballots);
+        var list = rankings.ToList();
+        return Count(options, [.. list.Select(r => Key(r.Ranking))], [.. list.Select(r => r.Ballots)]);
+    }
+
+    /// <summary>The ranking as a key of <see cref="Count(int, string[], long[])"/>: one char per option id.</summary>
+    public static string Key(IReadOnlyList<int> ranking)
+    {
+        ArgumentNullException.ThrowIfNull(ranking);
+        return string.Create(ranking.Count, ranking, static (chars, ids) =>
+        {
+            for (var i = 0; i < ids.Count; i++)
+            {
+                chars[i] = (char)ids[i];
+            }
+        });
+    }
+
+    /// <summary>
+    /// Counts distinct rankings given as keys (<see cref="Key"/>: one char per option id, most preferred first) with their
+    /// ballots. Each ranking sits in the pile of its highest option still in the count; eliminating an option moves only
+    /// its pile, so the whole count costs O(rankings + the rankings moved), not O(rankings × rounds).
+    /// </summary>
+    public static IrvResult Count(int options, string[] rankings, long[] ballots)
+    {
+        ArgumentNullException.ThrowIfNull(rankings);
+        ArgumentNullException.ThrowIfNull(ballots);
+        long total = 0;
+        foreach (var b in ballots)
+        {
+            total += Math.Max(b, 0);
+        }
+
         if (total == 0)
         {
             return new IrvResult(null, []);
         }
 
-        var continuing = Enumerable.Repeat(true, options).ToArray();
+        var continuing = new bool[options];
+        Array.Fill(continuing, true);
+        var piles = new List<int>[options];
+        for (var i = 0; i < options; i++)
+        {
+            piles[i] = [];
+        }
+
+        var at = new int[rankings.Length]; // each ranking's place of its current option
+        var votes = new long[options];
+        long exhausted = 0;
+        for (var r = 0; r < rankings.Length; r++)
+        {
+            if (ballots[r] > 0)
+            {
+                exhausted += Place(r, rankings, ballots, at, continuing, votes, piles);
+            }
+        }
+
         var remaining = options;
         var history = new List<long[]>();
         var rounds = new List<(long[] Votes, bool[] Continuing, long Exhausted, int? Eliminated)>();
-        int? winner = null;
+        int? winner;
         while (true)
         {
-            var votes = new long[options];
-            long exhausted = 0;
-            foreach (var (ranking, count) in ballots)
-            {
-                var top = TopContinuing(ranking, continuing);
-                if (top > 0)
-                {
-                    votes[top - 1] += count;
-                }
-                else
-                {
-                    exhausted += count;
-                }
-            }
-
-            history.Add(votes);
+            history.Add((long[])votes.Clone());
             var active = total - exhausted;
             var leader = Leader(votes, continuing);
             if (active == 0 || votes[leader - 1] * 2 > active || remaining == 1)
             {
                 winner = active == 0 ? null : leader;
-                rounds.Add((votes, (bool[])continuing.Clone(), exhausted, null));
+                rounds.Add((history[^1], (bool[])continuing.Clone(), exhausted, null));
                 break;
             }
 
             var loser = Loser(history, continuing);
-            rounds.Add((votes, (bool[])continuing.Clone(), exhausted, loser));
+            rounds.Add((history[^1], (bool[])continuing.Clone(), exhausted, loser));
             continuing[loser - 1] = false;
             remaining--;
+            votes[loser - 1] = 0;
+            foreach (var r in piles[loser - 1])
+            {
+                at[r]++;
+                exhausted += Place(r, rankings, ballots, at, continuing, votes, piles);
+            }
+
+            piles[loser - 1] = [];
         }
 
+        return new IrvResult(winner, Rounds(rounds, options));
+    }
+
+    /// <summary>Gives ranking <paramref name="r"/> to its highest option still in the count from its place on; its ballots when it has none (exhausted), else 0.</summary>
+    private static long Place(int r, string[] rankings, long[] ballots, int[] at, bool[] continuing, long[] votes, List<int>[] piles)
+    {
+        var ranking = rankings[r];
+        while (at[r] < ranking.Length)
+        {
+            int id = ranking[at[r]];
+            if (id >= 1 && id <= continuing.Length && continuing[id - 1])
+            {
+                votes[id - 1] += ballots[r];
+                piles[id - 1].Add(r);
+                return 0;
+            }
+
+            at[r]++;
+        }
+
+        return ballots[r];
+    }
+
+    private static List<IrvRound> Rounds(List<(long[] Votes, bool[] Continuing, long Exhausted, int? Eliminated)> rounds, int options)
+    {
         var result = new List<IrvRound>(rounds.Count);
         for (var r = 0; r < rounds.Count; r++)
         {
@@ -91,21 +157,7 @@ public static class InstantRunoff
             result.Add(new IrvRound(listed, exhausted, eliminated, transfers, toExhausted));
         }
 
-        return new IrvResult(winner, result);
-    }
-
-    /// <summary>The first option of <paramref name="ranking"/> still in the count, or 0.</summary>
-    private static int TopContinuing(IReadOnlyList<int> ranking, bool[] continuing)
-    {
-        foreach (var id in ranking)
-        {
-            if (id >= 1 && id <= continuing.Length && continuing[id - 1])
-            {
-                return id;
-            }
-        }
-
-        return 0;
+        return result;
     }
 
     /// <summary>The continuing option with the most votes (the first of those tied: only a strict majority wins with it).</summary>

@@ -1,84 +1,95 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using Tally.Engine;
 using Tally.Polls;
-using Tally.Projections;
 using Tally.Storage;
 using Tally.Testing;
 
 namespace Tally.Core.Tests.Engine;
 
 /// <summary>
-/// A ranking poll's results wait to be published while more votes wait (each publication recounts the instant runoff),
-/// and are always published once none waits: a burst costs a few recounts, and its end is never left unpublished.
+/// A ranking poll is published at most once per <see cref="TallyEngineOptions.RankingPublishDelay"/> (each publication
+/// recounts its instant runoff); a commit sooner than that is published when the time is up, never left unpublished.
 /// </summary>
 public sealed class RankingPublishTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(250);
 
-    private readonly ManualTimeProvider _clock = new(TestEvents.Epoch);
-    private readonly AppendGate _gate = new();
+    private readonly FakeTimeProvider _clock = new(TestEvents.Epoch);
     private TallyEngine _engine = null!;
 
     public async Task InitializeAsync()
     {
-        _engine = new TallyEngine(_gate.Wrap(new InMemoryEventLog()), new InMemorySnapshotStore(), new TallyEngineOptions { Partitions = 1 }, _clock);
+        var options = new TallyEngineOptions { Partitions = 1, RankingPublishDelay = Delay, ExpiryCheckInterval = TimeSpan.FromHours(1) };
+        _engine = new TallyEngine(new InMemoryEventLog(), new InMemorySnapshotStore(), options, _clock);
         await _engine.StartAsync(default);
     }
 
     public async Task DisposeAsync() => await _engine.DisposeAsync().AsTask().WaitAsync(Timeout);
 
-    [Theory]
-    [InlineData(PollKind.Ranking, new long[] { 1, 4 })] // the commit of seq 2 had two votes behind it: published with them
-    [InlineData(PollKind.Multiple, new long[] { 1, 2, 4 })] // other kinds publish after every commit
-    public async Task A_commit_with_votes_behind_it_waits_for_them_and_the_last_one_publishes(PollKind kind, long[] published)
+    private async Task<(string Poll, ConcurrentQueue<long> Published)> CreateAsync(PollKind kind)
     {
         var poll = (await _engine.CreatePollAsync(new CreatePoll("Order", ["A", "B", "C"], kind))).Value!.Poll.Id;
-        var seqs = new ConcurrentQueue<long>();
+        var published = new ConcurrentQueue<long>();
         _engine.Catalog.Published += results =>
         {
             if (results.Poll.Id == poll)
             {
-                seqs.Enqueue(results.Seq);
+                published.Enqueue(results.Seq);
             }
         };
-        seqs.Enqueue(1);
+        return (poll, published);
+    }
 
-        _gate.Close();
-        var first = _engine.CastVoteAsync(new CastVote(poll, [1, 2], "ann", null)).AsTask();
-        await Eventually.WaitUntilAsync(() => _gate.Waiting == 1, Timeout); // its commit is held
-        var later = new[]
-        {
-            _engine.CastVoteAsync(new CastVote(poll, [2, 1], "bob", null)).AsTask(),
-            _engine.CastVoteAsync(new CastVote(poll, [3], "cy", null)).AsTask(),
-        };
-        await Eventually.WaitUntilAsync(() => _engine.QueuedVotes == 3, Timeout);
-        _gate.Open();
+    private async Task<long> VoteAsync(string poll, int[] ranking, string voter) =>
+        (await _engine.CastVoteAsync(new CastVote(poll, ranking, voter, null)).AsTask().WaitAsync(Timeout)).Seq;
 
-        Assert.Equal(2, (await first.WaitAsync(Timeout)).Seq);
-        await Task.WhenAll(later).WaitAsync(Timeout);
+    [Fact]
+    public async Task Votes_soon_after_a_publication_wait_for_the_delay_and_go_out_together()
+    {
+        var (poll, published) = await CreateAsync(PollKind.Ranking);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(2, await VoteAsync(poll, [1, 2], "ann")); // after a quiet spell: published at once
+        Assert.Equal([2L], published);
+        Assert.Equal(3, await VoteAsync(poll, [2, 1], "bob")); // within the delay of that: deferred
+        Assert.Equal(4, await VoteAsync(poll, [3], "cy"));
+        Assert.Equal(2, _engine.Catalog.FindResults(poll)!.Seq);
+
+        _clock.Advance(Delay);
         await Eventually.WaitUntilAsync(() => _engine.Catalog.FindResults(poll)!.Seq == 4, Timeout);
 
-        Assert.Equal(published, seqs);
+        Assert.Equal([2L, 4], published);
         var results = _engine.Catalog.FindResults(poll)!;
-        if (kind == PollKind.Ranking)
-        {
-            // Never a runoff older than the results: it counts all three ballots (A>B, B>A, C): A and B tie at 1, C goes.
-            Assert.Equal(3, results.Ranking!.Ballots);
-            Assert.Equal(3, results.Ranking.Irv.Rounds[0].Eliminated);
-            Assert.Equal([5L, 5, 3], results.Counts); // Borda: A 3 + 2, B 2 + 3, C 3
-        }
+        Assert.Equal(3, results.Ranking!.Ballots); // never a runoff older than the results: A>B, B>A, C — C goes
+        Assert.Equal(3, results.Ranking.Irv.Rounds[0].Eliminated);
+        Assert.Equal([5L, 5, 3], results.Counts); // Borda: A 3 + 2, B 2 + 3, C 3
     }
 
     [Fact]
-    public async Task Closing_a_ranking_poll_publishes_at_once()
+    public async Task Other_kinds_publish_every_commit()
     {
-        var poll = (await _engine.CreatePollAsync(new CreatePoll("Order", ["A", "B"], PollKind.Ranking))).Value!.Poll.Id;
-        await _engine.CastVoteAsync(new CastVote(poll, [2, 1], "ann", null));
+        var (poll, published) = await CreateAsync(PollKind.Multiple);
+
+        await VoteAsync(poll, [1, 2], "ann");
+        await VoteAsync(poll, [2], "bob");
+
+        Assert.Equal([2L, 3], published);
+    }
+
+    [Fact]
+    public async Task Closing_a_ranking_poll_publishes_at_once_with_the_deferred_ballots()
+    {
+        var (poll, published) = await CreateAsync(PollKind.Ranking);
+        await VoteAsync(poll, [2, 1], "ann"); // within the delay of the creation: deferred
+        Assert.Empty(published);
 
         var closed = (await _engine.ClosePollAsync(poll)).Value!;
 
         Assert.Equal(PollStatus.Closed, closed.Status);
-        Assert.Equal(2, closed.Ranking!.Irv.Winner);
         Assert.Equal(3, closed.Seq);
+        Assert.Equal(2, closed.Ranking!.Irv.Winner);
+        Assert.Equal([3L], published);
     }
 }

@@ -183,6 +183,72 @@ public sealed class RankingKindTests
         Assert.Equal(borda, copy.Counts);
     }
 
+    [Theory]
+    [InlineData(11, 3, 40)]
+    [InlineData(12, 5, 300)]
+    [InlineData(13, 8, 2_000)]
+    [InlineData(14, 10, 5_000)]
+    public void The_pile_count_equals_a_naive_count_that_recounts_every_ballot_each_round(int seed, int options, int ballots)
+    {
+        var random = new Random(seed);
+        var rankings = Enumerable.Range(0, ballots)
+            .Select(_ => Enumerable.Range(1, options).OrderBy(_ => random.Next()).Take(random.Next(1, options + 1)).ToArray())
+            .ToArray();
+
+        var irv = InstantRunoff.Count(options, rankings.Select(r => ((IReadOnlyList<int>)r, 1L)));
+
+        // The rules of InstantRunoff, written as plainly as possible: every round, every ballot from the top.
+        var continuing = Enumerable.Range(1, options).ToHashSet();
+        var history = new List<Dictionary<int, long>>();
+        for (var round = 0; ; round++)
+        {
+            var votes = continuing.ToDictionary(o => o, _ => 0L);
+            var exhausted = 0L;
+            foreach (var ranking in rankings)
+            {
+                var top = ranking.FirstOrDefault(continuing.Contains);
+                if (top == 0)
+                {
+                    exhausted++;
+                }
+                else
+                {
+                    votes[top]++;
+                }
+            }
+
+            history.Add(votes);
+            Assert.Equal(votes.OrderBy(v => v.Key).Select(v => new OptionVotes(v.Key, v.Value)), irv.Rounds[round].Votes);
+            Assert.Equal(exhausted, irv.Rounds[round].Exhausted);
+            var active = ballots - exhausted;
+            var best = votes.MaxBy(v => v.Value);
+            if (best.Value * 2 > active || continuing.Count == 1)
+            {
+                Assert.Equal(votes.Where(v => v.Value == best.Value).Min(v => v.Key), irv.Winner);
+                Assert.Equal(round + 1, irv.Rounds.Count);
+                return;
+            }
+
+            var loser = continuing
+                .OrderBy(o => 0)
+                .ThenBy(o => o, Comparer<int>.Create((a, b) =>
+                {
+                    for (var h = history.Count - 1; h >= 0; h--)
+                    {
+                        if (history[h][a] != history[h][b])
+                        {
+                            return history[h][a].CompareTo(history[h][b]);
+                        }
+                    }
+
+                    return b.CompareTo(a); // tied throughout: the later option goes first
+                }))
+                .First();
+            Assert.Equal(loser, irv.Rounds[round].Eliminated);
+            continuing.Remove(loser);
+        }
+    }
+
     private static void AssertSameRunoff(IrvResult expected, IrvResult actual)
     {
         Assert.Equal(expected.Winner, actual.Winner);

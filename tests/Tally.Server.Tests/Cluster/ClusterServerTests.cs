@@ -78,7 +78,7 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
         while (delta.Seq < seq);
 
         Assert.Equal(2, (int)delta.Data["ranking"]!["instantRunoff"]!["winner"]!);
-        var results = await b.Client.ResultsAsync(poll);
+        var results = await b.Client.ResultsAsync(poll); // the delta was at the last seq: so are the owner's results
         Assert.Equal(new Dictionary<int, long> { [1] = 10, [2] = 12, [3] = 3 }, ApiClient.Counts(results)); // A 2×3 + 2×2, B 2×2 + 2×3 + 2, C 3
         Assert.Equal(3, (int)results["ranking"]!["instantRunoff"]!["rounds"]![0]!["eliminated"]!);
     }
