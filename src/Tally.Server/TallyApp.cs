@@ -143,6 +143,7 @@ public static class TallyApp
         app.MapHealthEndpoints();
         app.MapTallyMetrics();
         app.MapPollEndpoints();
+        app.MapExportEndpoints();
         app.MapVoteEndpoints();
         app.MapWorkspaceEndpoints();
         app.MapKeyEndpoints();

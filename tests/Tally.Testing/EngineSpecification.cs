@@ -29,6 +29,48 @@ public abstract class EngineSpecification : EnginePollsSpecification
     }
 
     [Fact]
+    public async Task A_polls_events_read_back_from_the_log_through_a_seq_and_no_other_polls()
+    {
+        var engines = await StartAsync();
+        var poll = (await CreateAsync(engines.Writer, new CreatePoll("Which?", ["A", "B", "C"], AllowChange: true))).Poll.Id;
+        var other = (await CreateAsync(engines.Writer)).Poll.Id;
+        await VoteAsync(engines.Writer, poll, 1, "ada");
+        await VoteAsync(engines.Writer, other, 1, "ada");
+        await VoteAsync(engines.Writer, poll, 2, "bob");
+        await VoteAsync(engines.Writer, poll, 3, "ada"); // a change
+        var closed = (await engines.Writer.ClosePollAsync(poll)).Value!;
+
+        foreach (var engine in new[] { engines.Writer, engines.Reader }) // the partition's owner, and (cluster) maybe another node
+        {
+            var all = await ReadAsync(engine, poll, closed.Seq);
+            Assert.Equal(["PollCreated 1", "VoteCast 2", "VoteCast 3", "VoteChanged 4", "PollClosed 5"], all.Select(e => $"{e.GetType().Name} {e.Seq}"));
+            Assert.All(all, e => Assert.Equal(poll, e.PollId));
+            var changed = Assert.IsType<Events.VoteChanged>(all[3]);
+            Assert.Equal("ada", changed.VoterId);
+            Assert.Equal([3], changed.OptionIds);
+            Assert.Equal([1], changed.PreviousOptionIds);
+
+            Assert.Equal([1L, 2, 3], (await ReadAsync(engine, poll, 3)).Select(e => e.Seq));
+            Assert.Empty(await ReadAsync(engine, "nosuchpoll", 5));
+        }
+
+        // Reading did not take the log from its writer: it still takes votes.
+        Assert.Equal(VoteStatus.Counted, (await VoteAsync(engines.Writer, other, 2, "bob")).Status);
+    }
+
+    private static async Task<List<Events.PollEvent>> ReadAsync(ITallyEngine engine, string poll, long throughSeq)
+    {
+        var events = new List<Events.PollEvent>();
+        using var timeout = new CancellationTokenSource(Timeout);
+        await foreach (var e in engine.ReadPollEventsAsync(poll, throughSeq, timeout.Token))
+        {
+            events.Add(e);
+        }
+
+        return events;
+    }
+
+    [Fact]
     public async Task A_voter_votes_once_unless_the_poll_allows_a_change()
     {
         var engines = await StartAsync();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.Core;
@@ -11,6 +12,7 @@ using Tally.Cluster.Ledger;
 using Tally.Cluster.ReadModels;
 using Tally.Cluster.Snapshots;
 using Tally.Engine;
+using Tally.Events;
 using Tally.Live;
 using Tally.Metrics;
 using Tally.Polls;
@@ -435,6 +437,59 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     internal int PartitionOf(string pollId) => TallyEngine.PartitionIndex(pollId, _options.Partitions);
 
     private TallyEngine? Local(int partition) => _ownership.Local(partition);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The owner of the poll's partition reads its own log from the poll's creation; another node reads the partition's
+    /// subject from its start with a reader that does not fence the owner.
+    /// </remarks>
+    public async IAsyncEnumerable<PollEvent> ReadPollEventsAsync(string pollId, long throughSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        if (!_running || !IsPollId(pollId) || throughSeq < 1)
+        {
+            yield break;
+        }
+
+        var partition = PartitionOf(pollId);
+        if (Local(partition) is { } engine)
+        {
+            await foreach (var e in engine.ReadPollEventsAsync(pollId, throughSeq, cancellationToken).ConfigureAwait(false))
+            {
+                yield return e;
+            }
+
+            yield break;
+        }
+
+        await using var reader = new JetStreamEventLog(_nats, new JetStreamLogOptions
+        {
+            StreamName = _options.StreamName,
+            SubjectPrefix = _options.EventSubjectPrefix,
+            Subject = _options.EventSubject(partition),
+            Replicas = _options.Replicas,
+        });
+        await reader.OpenForReadingAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var stored in reader.ReadAsync(0, cancellationToken).ConfigureAwait(false))
+        {
+            var e = stored.Event;
+            if (e.PollId != pollId)
+            {
+                continue;
+            }
+
+            if (e.Seq > throughSeq)
+            {
+                yield break;
+            }
+
+            yield return e;
+            if (e.Seq == throughSeq)
+            {
+                yield break;
+            }
+        }
+    }
 
     /// <summary>
     /// What an owner does besides taking commands: publish its polls' live updates and write them to Redis;

@@ -123,6 +123,21 @@ public sealed class JetStreamEventLog : IEventLog
         return new ValueTask<long>(request.Done.Task);
     }
 
+    /// <summary>
+    /// Opens the log for <see cref="ReadAsync"/> only: unlike <see cref="OpenAsync"/> it publishes no marker, so the
+    /// subject's writer is not fenced, and this instance cannot append (an append fails).
+    /// </summary>
+    public async Task OpenForReadingAsync(CancellationToken cancellationToken)
+    {
+        if (_loop is not null || _stream is not null)
+        {
+            throw new InvalidOperationException("The log is open already.");
+        }
+
+        _fenced = new EventLogFencedException($"This instance reads {_options.Subject} only; it does not append.");
+        _stream = await EnsureStreamAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async IAsyncEnumerable<StoredEvent> ReadAsync(long afterPosition, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var stream = _stream ?? throw new InvalidOperationException("The log is not open.");

@@ -1,3 +1,4 @@
+using Tally.Events;
 using Tally.Polls;
 using Tally.Projections;
 
@@ -89,4 +90,13 @@ public interface ITallyEngine
     /// forwards a share of more than a thousand ballots to the partition's owner sends it in pieces, each admitted on its own.
     /// </summary>
     Task<Outcome<VoteOutcome[]>> CastVotesAsync(IReadOnlyList<CastVote> votes);
+
+    /// <summary>
+    /// The poll's events from its durable log, oldest first (its creation, every counted and changed ballot, its closing),
+    /// through <paramref name="throughSeq"/> (a seq the caller read, so the events are those of one committed state),
+    /// streamed as the log is read: memory stays bounded whatever the number of ballots. Nothing for a poll the log does
+    /// not have. Reading does not disturb the poll's writer (a cluster node that does not own the poll's partition
+    /// reads the partition's log without taking it over).
+    /// </summary>
+    IAsyncEnumerable<PollEvent> ReadPollEventsAsync(string pollId, long throughSeq, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Tally.Events;
 using Tally.Metrics;
@@ -151,6 +152,37 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             !_running ? Rejection.NotStarted
             : Catalog.FindResults(pollId) is { } results ? (Outcome<PollResults>)results
             : UnknownPoll(pollId));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Reads the log from the poll's creation on (the catalog knows its position).</remarks>
+    public async IAsyncEnumerable<PollEvent> ReadPollEventsAsync(string pollId, long throughSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        if (!_running || Catalog.FindPosition(pollId) is not { } created || throughSeq < 1)
+        {
+            yield break;
+        }
+
+        await foreach (var stored in _log.ReadAsync(created - 1, cancellationToken).ConfigureAwait(false))
+        {
+            var e = stored.Event;
+            if (e.PollId != pollId)
+            {
+                continue;
+            }
+
+            if (e.Seq > throughSeq)
+            {
+                yield break;
+            }
+
+            yield return e;
+            if (e.Seq == throughSeq)
+            {
+                yield break;
+            }
+        }
     }
 
     /// <inheritdoc />

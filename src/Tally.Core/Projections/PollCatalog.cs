@@ -32,6 +32,9 @@ public sealed class PollCatalog
     /// <summary>The poll's latest results, or null when no such poll is durable.</summary>
     public PollResults? FindResults(string pollId) => _polls.TryGetValue(pollId, out var e) ? e.Results : null;
 
+    /// <summary>The position the poll's creation has in the log (as published with it), or null for an unknown poll.</summary>
+    public long? FindPosition(string pollId) => _polls.TryGetValue(pollId, out var e) ? e.Position : null;
+
     /// <summary>Newest first: at most <paramref name="limit"/> polls created before <paramref name="beforePosition"/>, only <paramref name="workspace"/>'s when given.</summary>
     public IReadOnlyList<(PollResults Results, long Position)> List(int limit, long beforePosition, string? workspace = null)
     {

@@ -84,6 +84,40 @@ public sealed class ClusterServerTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Either_node_exports_the_same_ballots_and_exporting_does_not_fence_the_owner()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        await using var a = await TestServer.StartAsync(fixture.NodeSettings(cluster, "a"));
+        await using var b = await TestServer.StartAsync(fixture.NodeSettings(cluster, "b"));
+        var poll = (string)(await a.Admin.CreatePollAsync(options: 2))["id"]!;
+        for (var i = 0; i < 5; i++)
+        {
+            using var vote = await VoteUntilTakenAsync(a.Client, poll, "v" + i, [1 + (i % 2)]);
+            Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+        }
+
+        var exports = new List<string>();
+        foreach (var node in new[] { a, b }) // one of them owns the poll's partition, the other reads its log without taking it
+        {
+            string text = "";
+            await Eventually.WaitUntilAsync(
+                async () =>
+                {
+                    using var export = await node.Admin.GetAsync(new Uri($"/v1/polls/{poll}/export?format=csv&voters=raw", UriKind.Relative));
+                    text = await export.Content.ReadAsStringAsync();
+                    return export.StatusCode == HttpStatusCode.OK; // b may not serve the poll yet (404 / 503)
+                },
+                TestServer.Timeout);
+            exports.Add(string.Join('\n', text.Split('\n').Select(row => string.Join(',', row.Split(',').Where((_, i) => i != 1))))); // without the times' column
+        }
+
+        Assert.Equal(exports[0], exports[1]);
+        Assert.Equal(6, exports[0].Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // the header and the 5 ballots
+        using var after = await VoteUntilTakenAsync(a.Client, poll, "after", [2]);
+        Assert.Equal(HttpStatusCode.Created, after.StatusCode); // the owner still writes its log
+    }
+
+    [Fact]
     public async Task Listing_polls_on_any_node_pages_through_every_partition_newest_first_each_poll_once()
     {
         var cluster = ClusterFixture.NewClusterName();

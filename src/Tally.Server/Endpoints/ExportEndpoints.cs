@@ -1,0 +1,337 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Tally.Access;
+using Tally.Engine;
+using Tally.Events;
+using Tally.Polls;
+using Tally.Server.Access;
+using Tally.Server.Contracts;
+using Tally.Server.Http;
+
+namespace Tally.Server.Endpoints;
+
+/// <summary>
+/// <c>GET /v1/polls/{id}/export</c>: the poll's ballots as NDJSON or CSV, streamed from the durable log as it is read
+/// (a row is written per event and the response flushed every <see cref="FlushEvery"/> rows, so memory stays bounded
+/// whatever the number of ballots), through the seq the results had when the export began.
+/// </summary>
+internal static class ExportEndpoints
+{
+    private const int FlushEvery = 512;
+
+    public static void MapExportEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/polls/{id}/export", ExportAsync).WithTags("Polls").RequireScope(Scopes.PollsManage)
+            .Produces(StatusCodes.Status200OK, contentType: "application/x-ndjson")
+            .Produces(StatusCodes.Status200OK, contentType: "text/csv")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Export a poll's ballots and results (polls:manage): format ndjson (default) or csv; voters hashed (default), raw or omitted");
+    }
+
+    private static async Task<IResult> ExportAsync(
+        string id, HttpContext context, ITallyEngine engine, ServerKeys keys, AuditTrail audit, [FromQuery] string? format, [FromQuery] string? voters)
+    {
+        if (format is not (null or "ndjson" or "csv"))
+        {
+            return Problems.InvalidQuery("format is \"ndjson\" (the default) or \"csv\".");
+        }
+
+        if (voters is not (null or "hashed" or "raw" or "omitted"))
+        {
+            return Problems.InvalidQuery("voters is \"hashed\" (the default), \"raw\" or \"omitted\".");
+        }
+
+        var managed = await VoterEndpoints.ManagedPollAsync(context, engine, id);
+        if (managed.Value is not { } poll)
+        {
+            return HttpAccess.Refuse(context.Response, managed.Rejection!);
+        }
+
+        var results = await engine.GetResultsAsync(poll.Id, context.RequestAborted);
+        if (results.Value is not { } at)
+        {
+            return PollEndpoints.Refused(poll.Id, results.Rejection!);
+        }
+
+        var csv = format == "csv";
+        var shown = voters switch
+        {
+            "raw" => VoterShown.Raw,
+            "omitted" => VoterShown.Omitted,
+            _ => VoterShown.Hashed,
+        };
+        await audit.RecordAsync(ManagementFilter.CallerOf(context), poll.Workspace, "poll.exported", poll.Id, $"{(csv ? "csv" : "ndjson")}, voters {Name(shown)}, through seq {at.Seq}");
+        var writer = new ExportWriter(poll, shown, keys.ExportKey);
+        return Results.Stream(
+            async body =>
+            {
+                var rows = 0;
+                using var buffer = new MemoryStream(64 * 1024);
+                if (csv)
+                {
+                    writer.WriteCsvHeader(buffer);
+                }
+                else
+                {
+                    writer.WriteNdjsonPoll(buffer, at);
+                }
+
+                await foreach (var e in engine.ReadPollEventsAsync(poll.Id, at.Seq, context.RequestAborted))
+                {
+                    if (csv)
+                    {
+                        writer.WriteCsvRow(buffer, e);
+                    }
+                    else
+                    {
+                        writer.WriteNdjsonEvent(buffer, e);
+                    }
+
+                    if (++rows % FlushEvery == 0)
+                    {
+                        await body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
+                        await body.FlushAsync(context.RequestAborted);
+                        buffer.SetLength(0);
+                    }
+                }
+
+                if (!csv)
+                {
+                    writer.WriteNdjsonResults(buffer, at);
+                }
+
+                await body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
+            },
+            csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
+            fileDownloadName: $"poll-{poll.Id}.{(csv ? "csv" : "ndjson")}");
+    }
+
+    private static string Name(VoterShown shown) => shown switch
+    {
+        VoterShown.Raw => "raw",
+        VoterShown.Omitted => "omitted",
+        _ => "hashed",
+    };
+}
+
+/// <summary>How an export shows who voted.</summary>
+internal enum VoterShown
+{
+    /// <summary>An HMAC of the poll id and the voter id under the server's export key: the same voter is the same hash within the poll, and nothing else.</summary>
+    Hashed,
+
+    /// <summary>The voter id as the poll knows it (an app's user id, a token's subject, Tally's anonymous id, an invite code's holder).</summary>
+    Raw,
+
+    /// <summary>No voter column or field.</summary>
+    Omitted,
+}
+
+/// <summary>The rows of an export, in either format; one instance per export (it keeps the poll and the hashing key).</summary>
+internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[] key)
+{
+    private static readonly byte[] NewLine = "\n"u8.ToArray();
+    private readonly bool _scale = poll.Kind.IsScale();
+
+    public void WriteNdjsonPoll(Stream output, Projections.PollResults at)
+    {
+        using (var json = new Utf8JsonWriter(output))
+        {
+            json.WriteStartObject();
+            json.WriteString("type"u8, "poll"u8);
+            json.WritePropertyName("poll"u8);
+            JsonSerializer.Serialize(json, at.ToPollResponse(), TallyJsonContext.Default.PollResponse);
+            json.WriteString("voters"u8, shown switch { VoterShown.Raw => "raw", VoterShown.Omitted => "omitted", _ => "hashed" });
+            json.WriteEndObject();
+        }
+
+        output.Write(NewLine);
+    }
+
+    public void WriteNdjsonResults(Stream output, Projections.PollResults at)
+    {
+        using (var json = new Utf8JsonWriter(output))
+        {
+            json.WriteStartObject();
+            json.WriteString("type"u8, "results"u8);
+            json.WritePropertyName("results"u8);
+            JsonSerializer.Serialize(json, at.ToResultsResponse(), TallyJsonContext.Default.ResultsResponse);
+            json.WriteEndObject();
+        }
+
+        output.Write(NewLine);
+    }
+
+    /// <summary>One event as one line: <c>cast</c> and <c>changed</c> ballots, <c>closed</c>; the creation is the first line already.</summary>
+    public void WriteNdjsonEvent(Stream output, PollEvent e)
+    {
+        if (e is PollCreated)
+        {
+            return;
+        }
+
+        using (var json = new Utf8JsonWriter(output))
+        {
+            json.WriteStartObject();
+            switch (e)
+            {
+                case VoteCast cast:
+                    json.WriteString("type"u8, "cast"u8);
+                    WriteHead(json, e, cast.VoteId, cast.VoterId);
+                    WriteIds(json, "optionIds"u8, cast.OptionIds);
+                    WriteValue(json, cast.OptionIds);
+                    break;
+                case VoteChanged changed:
+                    json.WriteString("type"u8, "changed"u8);
+                    WriteHead(json, e, changed.VoteId, changed.VoterId);
+                    WriteIds(json, "optionIds"u8, changed.OptionIds);
+                    WriteValue(json, changed.OptionIds);
+                    WriteIds(json, "previousOptionIds"u8, changed.PreviousOptionIds);
+                    break;
+                case PollClosed closed:
+                    json.WriteString("type"u8, "closed"u8);
+                    json.WriteNumber("seq"u8, e.Seq);
+                    json.WriteString("at"u8, e.At);
+                    json.WriteString("reason"u8, closed.Reason == CloseReason.Expired ? "expired"u8 : "admin"u8);
+                    break;
+            }
+
+            json.WriteEndObject();
+        }
+
+        output.Write(NewLine);
+    }
+
+    public void WriteCsvHeader(Stream output)
+    {
+        var header = shown == VoterShown.Omitted
+            ? "seq,at,type,vote_id,option_ids,previous_option_ids,value\n"
+            : "seq,at,type,vote_id,voter,option_ids,previous_option_ids,value\n";
+        output.Write(Encoding.UTF8.GetBytes(header));
+    }
+
+    /// <summary>
+    /// One event as one CSV row (RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled). Option ids
+    /// are space-separated, in the ballot's order (a ranking's order). A voter id that a spreadsheet would run as a formula
+    /// (it starts with =, +, -, @, a tab or a carriage return) is written with a leading apostrophe.
+    /// </summary>
+    public void WriteCsvRow(Stream output, PollEvent e)
+    {
+        var row = new StringBuilder(96);
+        row.Append(e.Seq.ToString(CultureInfo.InvariantCulture)).Append(',')
+            .Append(e.At.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)).Append(',');
+        switch (e)
+        {
+            case VoteCast cast:
+                Ballot(row, "cast", cast.VoteId, cast.VoterId, cast.OptionIds, null);
+                break;
+            case VoteChanged changed:
+                Ballot(row, "changed", changed.VoteId, changed.VoterId, changed.OptionIds, changed.PreviousOptionIds);
+                break;
+            case PollClosed closed:
+                row.Append(closed.Reason == CloseReason.Expired ? "closed-expired" : "closed").Append(',');
+                row.Append(shown == VoterShown.Omitted ? ",,," : ",,,,");
+                break;
+            default:
+                return; // the creation: the header says what the rows are
+        }
+
+        row.Append('\n');
+        output.Write(Encoding.UTF8.GetBytes(row.ToString()));
+    }
+
+    private void Ballot(StringBuilder row, string type, string voteId, string? voterId, int[] optionIds, int[]? previous)
+    {
+        row.Append(type).Append(',').Append(voteId).Append(',');
+        if (shown != VoterShown.Omitted)
+        {
+            row.Append(CsvField(Voter(voterId))).Append(',');
+        }
+
+        row.Append(string.Join(' ', optionIds)).Append(',');
+        row.Append(previous is null ? string.Empty : string.Join(' ', previous)).Append(',');
+        if (_scale && optionIds.Length == 1)
+        {
+            row.Append(poll.ValueOf(optionIds[0]).ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private void WriteHead(Utf8JsonWriter json, PollEvent e, string voteId, string? voterId)
+    {
+        json.WriteNumber("seq"u8, e.Seq);
+        json.WriteString("at"u8, e.At);
+        json.WriteString("voteId"u8, voteId);
+        if (shown != VoterShown.Omitted)
+        {
+            if (Voter(voterId) is { } voter)
+            {
+                json.WriteString("voter"u8, voter);
+            }
+            else
+            {
+                json.WriteNull("voter"u8);
+            }
+        }
+    }
+
+    private void WriteValue(Utf8JsonWriter json, int[] optionIds)
+    {
+        if (_scale && optionIds.Length == 1)
+        {
+            json.WriteNumber("value"u8, poll.ValueOf(optionIds[0]));
+        }
+    }
+
+    private static void WriteIds(Utf8JsonWriter json, ReadOnlySpan<byte> name, int[] ids)
+    {
+        json.WriteStartArray(name);
+        foreach (var id in ids)
+        {
+            json.WriteNumberValue(id);
+        }
+
+        json.WriteEndArray();
+    }
+
+    /// <summary>The voter as this export shows it: raw, or "h:" and 32 hex digits of HMAC-SHA256(key, pollId NUL voterId); null without one.</summary>
+    private string? Voter(string? voterId)
+    {
+        if (voterId is null || shown == VoterShown.Omitted)
+        {
+            return null;
+        }
+
+        if (shown == VoterShown.Raw)
+        {
+            return voterId;
+        }
+
+        var message = Encoding.UTF8.GetBytes(poll.Id + "\0" + voterId);
+        Span<byte> mac = stackalloc byte[32];
+        HMACSHA256.HashData(key, message, mac);
+        return "h:" + Convert.ToHexStringLower(mac[..16]);
+    }
+
+    private static string CsvField(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return string.Empty;
+        }
+
+        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            value = "'" + value;
+        }
+
+        return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
+}
