@@ -76,6 +76,11 @@ public sealed record IrvRoundResponse(
 
 public sealed record OptionVotesResponse(int Id, long Votes);
 
+/// <summary><c>POST /v1/verify</c>: whether every poll's served results equal a recomputation from the log, and what differs (the first 100).</summary>
+public sealed record VerifyResponse(bool Ok, long Polls, long Events, long DifferenceCount, IReadOnlyList<VerifyDifferenceResponse> Differences);
+
+public sealed record VerifyDifferenceResponse(string PollId, string What, string Served, string Recomputed);
+
 /// <summary>A scale poll's figures: ballots, the sum of their values, the mean (2 decimals, null with no ballot), and on nps polls the NPS.</summary>
 public sealed record SummaryResponse(
     long Count,

@@ -37,6 +37,7 @@ namespace Tally.Server.Contracts;
 [JsonSerializable(typeof(InvitesResponse))]
 [JsonSerializable(typeof(WatchTokenResponse))]
 [JsonSerializable(typeof(VoterResponse))]
+[JsonSerializable(typeof(VerifyResponse))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 internal sealed partial class TallyJsonContext : JsonSerializerContext;

@@ -44,6 +44,11 @@ public sealed class ProcessFaultTests : IDisposable
         await using (var restarted = await ServerProcess.StartAsync(_data))
         {
             await votes.VerifyExactlyOnceAsync(restarted.Client, poll);
+
+            // And the served tally is what the log says, poll by poll (the verify command, as an operator runs it).
+            var (exitCode, output) = await ServerProcess.VerifyAsync(restarted.BaseAddress);
+            Assert.True(exitCode == 0, output);
+            Assert.Contains("0 differences", output, StringComparison.Ordinal);
         }
     }
 

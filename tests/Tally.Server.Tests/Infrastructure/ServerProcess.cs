@@ -105,6 +105,41 @@ public sealed partial class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>Runs <c>Tally.Server verify</c> against <paramref name="server"/> with the root key: its exit code and output (bounded by <see cref="TestServer.Timeout"/>).</summary>
+    public static async Task<(int ExitCode, string Output)> VerifyAsync(Uri server)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Tally.Server.dll"), "verify", "--url", server.ToString() })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["TALLY_ADMIN_KEY"] = TestServer.AdminKey;
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TestServer.Timeout);
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
     private void OnLine(string? line)
     {
         if (line is null)
