@@ -27,6 +27,9 @@ public sealed class VerifyTests
         {
         }
 
+        // A ranking poll's results are published at most every 250 ms: wait until they show its 20 ballots.
+        await Tally.Testing.Eventually.WaitUntilAsync(async () => (long)(await server.Client.ResultsAsync(ranking))["seq"]! == 21, TestServer.Timeout);
+
         var clean = await VerifyAsync(server);
         Assert.True((bool)clean["ok"]!, clean.ToJsonString());
         Assert.True((long)clean["polls"]! >= 3);

@@ -238,6 +238,80 @@ public abstract class EngineSpecification : EnginePollsSpecification
     }
 
     [Fact]
+    public async Task A_draft_opens_by_hand_pauses_and_resumes_and_takes_votes_only_while_open()
+    {
+        var engines = await StartAsync();
+        var poll = (await CreateAsync(engines.Writer, new CreatePoll("Which?", ["A", "B"], Draft: true))).Poll.Id;
+        Assert.Equal(PollStatus.Draft, (await ResultsAsync(engines.Reader, poll)).Status);
+        Assert.Equal(RejectionKind.PollNotOpen, (await VoteAsync(engines.Writer, poll, 1, "ada")).Rejection?.Kind);
+        Assert.Equal(RejectionKind.InvalidTransition, (await engines.Writer.ChangePollStatusAsync(poll, PollTransition.Pause)).Rejection?.Kind);
+
+        var opened = Value(await engines.Writer.ChangePollStatusAsync(poll, PollTransition.Open).WaitAsync(Timeout));
+        Assert.Equal((PollStatus.Open, 2L), (opened.Status, opened.Seq));
+        Assert.Equal(3, (await VoteAsync(engines.Writer, poll, 1, "ada")).Seq);
+
+        var paused = Value(await engines.Writer.ChangePollStatusAsync(poll, PollTransition.Pause).WaitAsync(Timeout));
+        Assert.Equal((PollStatus.Paused, 4L), (paused.Status, paused.Seq));
+        Assert.Equal(4, Value(await engines.Writer.ChangePollStatusAsync(poll, PollTransition.Pause)).Seq); // already paused: nothing new
+        Assert.Equal(RejectionKind.PollNotOpen, (await VoteAsync(engines.Writer, poll, 2, "bob")).Rejection?.Kind);
+        Assert.Equal(RejectionKind.InvalidTransition, (await engines.Writer.ChangePollStatusAsync(poll, PollTransition.Open)).Rejection?.Kind);
+
+        Assert.Equal(PollStatus.Open, Value(await engines.Writer.ChangePollStatusAsync(poll, PollTransition.Resume)).Status);
+        Assert.Equal(6, (await VoteAsync(engines.Writer, poll, 2, "bob")).Seq);
+        Assert.Equal(PollStatus.Paused, Value(await engines.Writer.ChangePollStatusAsync(poll, PollTransition.Pause)).Status);
+        var closed = Value(await engines.Writer.ClosePollAsync(poll).WaitAsync(Timeout)); // a paused poll closes
+        Assert.Equal((PollStatus.Closed, 8L, 2L), (closed.Status, closed.Seq, closed.TotalVotes));
+        Assert.Equal(RejectionKind.InvalidTransition, (await engines.Writer.ChangePollStatusAsync(poll, PollTransition.Resume)).Rejection?.Kind);
+
+        var read = await ResultsAsync(engines.Reader, poll);
+        Assert.Equal((PollStatus.Closed, 8L), (read.Status, read.Seq));
+    }
+
+    [Fact]
+    public async Task A_scheduled_poll_opens_by_itself_at_opens_at()
+    {
+        var engines = await StartAsync(o => o.ExpiryCheckInterval = TimeSpan.FromMilliseconds(10));
+        var opensAt = Clock.GetUtcNow().AddMinutes(1);
+        var swept = (await CreateAsync(engines.Writer, new CreatePoll("Which?", ["A", "B"], OpensAt: opensAt))).Poll;
+        Assert.True(swept.StartsAsDraft);
+        Assert.Equal(opensAt, swept.OpensAt);
+        Assert.Equal(RejectionKind.PollNotOpen, (await VoteAsync(engines.Writer, swept.Id, 1, "ada")).Rejection?.Kind);
+
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        await Eventually.WaitUntilAsync(async () => (await ResultsAsync(engines.Reader, swept.Id)).Status == PollStatus.Open, Timeout);
+
+        var vote = await VoteAsync(engines.Writer, swept.Id, 1, "ada");
+        Assert.Equal((VoteStatus.Counted, 3L), (vote.Status, vote.Seq));
+    }
+
+    [Fact]
+    public async Task A_vote_after_opens_at_counts_even_before_the_sweep_opened_the_poll()
+    {
+        var engines = await StartAsync(o => o.ExpiryCheckInterval = TimeSpan.FromHours(1));
+        var poll = (await CreateAsync(engines.Writer, new CreatePoll("Which?", ["A", "B"], OpensAt: Clock.GetUtcNow().AddMinutes(1)))).Poll.Id;
+
+        Clock.Advance(TimeSpan.FromMinutes(2));
+
+        var vote = await VoteAsync(engines.Writer, poll, 2, "ada");
+        Assert.Equal((VoteStatus.Counted, 3L), (vote.Status, vote.Seq)); // seq 2 is the opening
+        Assert.Equal(PollStatus.Open, (await ResultsAsync(engines.Reader, poll)).Status);
+    }
+
+    [Fact]
+    public async Task The_ballot_that_reaches_max_ballots_closes_the_poll()
+    {
+        var engines = await StartAsync();
+        var poll = (await CreateAsync(engines.Writer, new CreatePoll("Which?", ["A", "B"], MaxBallots: 2))).Poll.Id;
+
+        await VoteAsync(engines.Writer, poll, 1, "ada");
+        Assert.Equal(VoteStatus.Counted, (await VoteAsync(engines.Writer, poll, 2, "bob")).Status);
+
+        var read = await ResultsAsync(engines.Reader, poll);
+        Assert.Equal((PollStatus.Closed, 4L, 2L), (read.Status, read.Seq, read.TotalVotes));
+        Assert.Equal(RejectionKind.PollClosed, (await VoteAsync(engines.Writer, poll, 1, "cy")).Rejection?.Kind);
+    }
+
+    [Fact]
     public async Task A_vote_after_closes_at_is_refused_even_before_the_poll_is_swept()
     {
         var engines = await StartAsync(o => o.ExpiryCheckInterval = TimeSpan.FromHours(1));

@@ -339,6 +339,22 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
     }
 
+    /// <summary>Opens, pauses or resumes a poll on its partition's owner.</summary>
+    public async Task<Outcome<PollResults>> ChangePollStatusAsync(string pollId, PollTransition transition)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        if (Refusal() is { } refused)
+        {
+            return refused;
+        }
+
+        return await RouteAsync(
+            PartitionOf(pollId),
+            engine => engine.ChangePollStatusAsync(pollId, transition),
+            new ForwardedCommand(ForwardedKind.Transition, PollId: pollId, Transition: transition),
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+    }
+
     /// <summary>Casts one ballot on its partition's owner; the outcome is durable unless it is a rejection.</summary>
     public async ValueTask<VoteOutcome> CastVoteAsync(CastVote vote)
     {

@@ -116,6 +116,7 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
                     ForwardedKind.Votes => FromOutcome(await engine.CastVotesAsync(command.Votes!).ConfigureAwait(false)),
                     ForwardedKind.Create => FromOutcome(await engine.CreatePollAsync(command.Create!, command.PollId!).ConfigureAwait(false)),
                     ForwardedKind.Close => FromOutcome(await engine.ClosePollAsync(command.PollId!).ConfigureAwait(false)),
+                    ForwardedKind.Transition => FromOutcome(await engine.ChangePollStatusAsync(command.PollId!, command.Transition).ConfigureAwait(false)),
                     ForwardedKind.Results => FromOutcome(await engine.GetResultsAsync(command.PollId!, CancellationToken.None).ConfigureAwait(false)),
                     ForwardedKind.List => new ForwardedReply(Polls: engine.Catalog.ListByCreation(Math.Clamp(command.Limit, 1, 10_000), command.Before, command.BeforeId, command.Workspace)),
                     ForwardedKind.Ballot => FromOutcome(await engine.FindBallotAsync(command.PollId!, command.VoterId!, CancellationToken.None).ConfigureAwait(false)),

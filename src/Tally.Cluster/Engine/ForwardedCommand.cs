@@ -18,7 +18,8 @@ internal sealed record ForwardedCommand(
     DateTimeOffset? Before = null,
     string? BeforeId = null,
     string? Workspace = null,
-    string? VoterId = null);
+    string? VoterId = null,
+    PollTransition Transition = PollTransition.Open);
 
 internal enum ForwardedKind
 {
@@ -35,6 +36,9 @@ internal enum ForwardedKind
 
     /// <summary>A query: one voter's ballot on a poll.</summary>
     Ballot,
+
+    /// <summary>Open, pause or resume a poll (<see cref="ForwardedCommand.Transition"/>).</summary>
+    Transition,
 }
 
 /// <summary>The owner's answer: one field set, by the command's kind; <see cref="NoOwner"/> when nobody took the command (safe to send again).</summary>

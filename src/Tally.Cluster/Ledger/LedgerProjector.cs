@@ -133,8 +133,8 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
             case PollCreated created:
                 var d = created.Definition;
                 command = new NpgsqlBatchCommand("""
-                    INSERT INTO polls (id, question, kind, max_choices, options, created_at, closes_at, dedupe, allow_change, scale_min, seq)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)
+                    INSERT INTO polls (id, question, kind, max_choices, options, created_at, closes_at, dedupe, allow_change, scale_min, opens_at, max_ballots, status, seq)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1)
                     """);
                 command.Parameters.AddWithValue(d.Id);
                 command.Parameters.AddWithValue(d.Question);
@@ -146,6 +146,15 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
                 command.Parameters.AddWithValue(d.Dedupe.ToString().ToLowerInvariant());
                 command.Parameters.AddWithValue(d.AllowChange);
                 command.Parameters.AddWithValue(d.ScaleMin);
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)d.OpensAt?.ToUniversalTime() ?? DBNull.Value });
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)d.MaxBallots ?? DBNull.Value });
+                command.Parameters.AddWithValue(!d.StartsAsDraft ? "open" : d.OpensAt is null ? "draft" : "scheduled");
+                return command;
+            case PollOpened or PollPaused or PollResumed:
+                command = new NpgsqlBatchCommand("UPDATE polls SET status = $2, seq = $3 WHERE id = $1");
+                command.Parameters.AddWithValue(e.PollId);
+                command.Parameters.AddWithValue(e is PollPaused ? "paused" : "open");
+                command.Parameters.AddWithValue(e.Seq);
                 return command;
             case PollClosed closed:
                 command = new NpgsqlBatchCommand("UPDATE polls SET status = 'closed', closed_at = $2, close_reason = $3, seq = $4 WHERE id = $1");

@@ -102,9 +102,12 @@ internal static class LedgerSchema
         );
         INSERT INTO access_version (id, version) VALUES (1, 0);
         """,
-        // Rating and nps polls: option n is the value scale_min + n - 1 (0 on the other kinds).
+        // Rating and nps polls: option n is the value scale_min + n - 1 (0 on the other kinds). A poll's schedule: when a
+        // scheduled poll opens, and the ballots after which it closes. status also takes 'draft', 'scheduled', 'paused'.
         """
         ALTER TABLE polls ADD COLUMN scale_min int NOT NULL DEFAULT 0;
+        ALTER TABLE polls ADD COLUMN opens_at timestamptz;
+        ALTER TABLE polls ADD COLUMN max_ballots bigint;
         """,
     ];
 

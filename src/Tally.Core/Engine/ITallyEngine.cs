@@ -78,6 +78,13 @@ public interface ITallyEngine
     Task<Outcome<PollResults>> ClosePollAsync(string pollId);
 
     /// <summary>
+    /// Opens a draft or scheduled poll, pauses an open one, or resumes a paused one, and answers its results; a poll already
+    /// in the status the change leads to answers them again (idempotent). <see cref="RejectionKind.InvalidTransition"/>
+    /// when its status cannot make the change (pausing a draft, resuming a closed poll…).
+    /// </summary>
+    Task<Outcome<PollResults>> ChangePollStatusAsync(string pollId, PollTransition transition);
+
+    /// <summary>
     /// Casts one ballot; the outcome is durable unless it is a rejection. <see cref="RejectionKind.Overloaded"/> when
     /// the poll's partition's queue is full (nothing was taken).
     /// </summary>

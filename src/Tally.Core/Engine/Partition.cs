@@ -20,6 +20,7 @@ internal sealed class Partition
     private readonly Channel<PartitionWork> _queue = Channel.CreateUnbounded<PartitionWork>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, PollState> _polls = new(StringComparer.Ordinal);
     private readonly PriorityQueue<PollState, DateTimeOffset> _closing = new();
+    private readonly PriorityQueue<PollState, DateTimeOffset> _opening = new();
     private readonly List<PartitionWork> _batch = [];
     private readonly List<PollEvent> _events = [];
     private readonly HashSet<PollState> _touched = [];
@@ -61,9 +62,14 @@ internal sealed class Partition
     public void Adopt(PollState state)
     {
         _polls.Add(state.Definition.Id, state);
-        if (state.Status == PollStatus.Open && state.Definition.ClosesAt is { } at)
+        if (state.Status != PollStatus.Closed && state.Definition.ClosesAt is { } at)
         {
             _closing.Enqueue(state, at);
+        }
+
+        if (state.Status == PollStatus.Draft && state.Definition.OpensAt is { } opensAt)
+        {
+            _opening.Enqueue(state, opensAt);
         }
     }
 
@@ -138,11 +144,19 @@ internal sealed class Partition
         {
             Record(state, state.Close(state.Definition.ClosesAt!.Value, CloseReason.Expired));
         }
+        else if (state.IsDueToOpen(_now))
+        {
+            Record(state, state.OpenOnSchedule(state.Definition.OpensAt!.Value)); // before the sweep got to it
+        }
 
         var outcome = state.Decide(vote, _now, out var made);
         if (made is not null)
         {
             Record(state, made);
+            if (state.IsFull)
+            {
+                Record(state, state.Close(_now, CloseReason.Limit)); // the ballot that reached maxBallots closes the poll with it
+            }
         }
 
         return outcome;
@@ -168,7 +182,33 @@ internal sealed class Partition
             _closing.Enqueue(state, at);
         }
 
+        if (definition.OpensAt is { } opensAt)
+        {
+            _opening.Enqueue(state, opensAt);
+        }
+
         return null;
+    }
+
+    internal Rejection? DecideTransition(string pollId, PollTransition transition)
+    {
+        if (!_polls.TryGetValue(pollId, out var state))
+        {
+            return TallyEngine.UnknownPoll(pollId);
+        }
+
+        if (state.IsDue(_now))
+        {
+            Record(state, state.Close(state.Definition.ClosesAt!.Value, CloseReason.Expired));
+        }
+
+        var rejection = state.Transition(transition, _now, out var made);
+        if (made is not null)
+        {
+            Record(state, made);
+        }
+
+        return rejection;
     }
 
     internal Rejection? DecideClose(string pollId)
@@ -178,7 +218,7 @@ internal sealed class Partition
             return TallyEngine.UnknownPoll(pollId);
         }
 
-        if (state.Status == PollStatus.Open)
+        if (state.Status != PollStatus.Closed)
         {
             var reason = state.IsDue(_now) ? CloseReason.Expired : CloseReason.Admin;
             Record(state, state.Close(reason == CloseReason.Expired ? state.Definition.ClosesAt!.Value : _now, reason));
@@ -189,6 +229,15 @@ internal sealed class Partition
 
     internal void CloseDuePolls()
     {
+        while (_opening.TryPeek(out var scheduled, out var opensAt) && opensAt <= _now)
+        {
+            _opening.Dequeue();
+            if (_polls.TryGetValue(scheduled.Definition.Id, out var current) && ReferenceEquals(current, scheduled) && scheduled.IsDueToOpen(_now))
+            {
+                Record(scheduled, scheduled.OpenOnSchedule(opensAt));
+            }
+        }
+
         while (_closing.TryPeek(out var state, out var at) && at <= _now)
         {
             _closing.Dequeue();
@@ -356,6 +405,10 @@ internal sealed class Partition
                 if (e is PollClosed { Reason: CloseReason.Expired } closed)
                 {
                     _closing.Enqueue(state, closed.At); // the sweep dequeued it; let the next one try again
+                }
+                else if (e is PollOpened { Reason: OpenReason.Scheduled } opened)
+                {
+                    _opening.Enqueue(state, opened.At); // likewise for a scheduled opening
                 }
             }
         }

@@ -114,7 +114,20 @@ internal sealed class ClosePollWork(string pollId) : PartitionWork
         _done.TrySetResult(Partition.Answer(partition, _rejection, failure, pollId));
 }
 
-/// <summary>Closes the polls whose <c>closesAt</c> has passed.</summary>
+/// <summary>Opens, pauses or resumes a poll (<see cref="PollTransition"/>).</summary>
+internal sealed class TransitionWork(string pollId, PollTransition transition) : PartitionWork
+{
+    private readonly TaskCompletionSource<Outcome<PollResults>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Rejection? _rejection;
+
+    public Task<Outcome<PollResults>> Task => _done.Task;
+
+    public override void Decide(Partition partition) => _rejection = partition.DecideTransition(pollId, transition);
+
+    public override void Complete(Partition partition, Exception? failure) =>
+        _done.TrySetResult(Partition.Answer(partition, _rejection, failure, pollId));
+}
+
 /// <summary>Publishes the ranking polls whose publication waited (<see cref="Partition.PublishDeferred"/>).</summary>
 internal sealed class PublishDeferredWork : PartitionWork
 {
@@ -125,6 +138,7 @@ internal sealed class PublishDeferredWork : PartitionWork
     public override void Complete(Partition partition, Exception? failure) => partition.PublishDeferred();
 }
 
+/// <summary>Opens the scheduled polls whose <c>opensAt</c> has come and closes those whose <c>closesAt</c> has passed.</summary>
 internal sealed class ExpireWork : PartitionWork
 {
     public override void Decide(Partition partition) => partition.CloseDuePolls();

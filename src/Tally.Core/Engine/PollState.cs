@@ -15,6 +15,7 @@ internal sealed class PollState
     private readonly Dictionary<string, RememberedVote> _idempotency = new(StringComparer.Ordinal);
     private readonly bool _countsOnly;
     private readonly RankingBallots? _rankings;
+    private PollStatus _statusBeforeClose = PollStatus.Open; // what Unapply of a PollClosed goes back to
 
     /// <param name="countsOnly">
     /// True for a read-only projection of the results (a cluster node's read side): events are applied to the
@@ -26,6 +27,7 @@ internal sealed class PollState
         CreatedPosition = createdPosition;
         Counts = new long[definition.Options.Count];
         Seq = 1;
+        Status = definition.StartsAsDraft ? PollStatus.Draft : PollStatus.Open;
         _countsOnly = countsOnly;
         if (definition.Kind == PollKind.Ranking)
         {
@@ -67,8 +69,67 @@ internal sealed class PollState
     public PollResults ToResults() =>
         new(Definition, Seq, Status, ClosedAt, TotalVotes, Counts.ToArray(), _rankings?.Results(Definition.Options.Count, TotalVotes));
 
-    /// <summary>True when the poll is open but its <c>closesAt</c> has passed.</summary>
-    public bool IsDue(DateTimeOffset now) => Status == PollStatus.Open && Definition.ClosesAt is { } at && at <= now;
+    /// <summary>True when the poll is not closed but its <c>closesAt</c> has passed (a draft or paused poll closes too).</summary>
+    public bool IsDue(DateTimeOffset now) => Status != PollStatus.Closed && Definition.ClosesAt is { } at && at <= now;
+
+    /// <summary>True when the poll is scheduled and its <c>opensAt</c> has come.</summary>
+    public bool IsDueToOpen(DateTimeOffset now) => Status == PollStatus.Draft && Definition.OpensAt is { } at && at <= now && !IsDue(now);
+
+    /// <summary>True when the poll has counted its <c>maxBallots</c> and is not closed yet.</summary>
+    public bool IsFull => Status != PollStatus.Closed && Definition.MaxBallots is { } max && TotalVotes >= max;
+
+    /// <summary>Applies <paramref name="transition"/> and gives its event, or says why the poll cannot make it (null event: nothing to do).</summary>
+    public Rejection? Transition(PollTransition transition, DateTimeOffset now, out PollEvent? made)
+    {
+        made = null;
+        var (from, to) = transition switch
+        {
+            PollTransition.Open => (PollStatus.Draft, PollStatus.Open),
+            PollTransition.Pause => (PollStatus.Open, PollStatus.Paused),
+            _ => (PollStatus.Paused, PollStatus.Open),
+        };
+        if (Status == to)
+        {
+            return null; // already there: answered with the poll as it is
+        }
+
+        if (Status != from)
+        {
+            return new Rejection(RejectionKind.InvalidTransition, $"Poll {Definition.Id} is {Describe(Status)}; it cannot {Verb(transition)}.");
+        }
+
+        made = transition switch
+        {
+            PollTransition.Open => new PollOpened(Definition.Id, Seq + 1, now, OpenReason.Admin),
+            PollTransition.Pause => new PollPaused(Definition.Id, Seq + 1, now),
+            _ => new PollResumed(Definition.Id, Seq + 1, now),
+        };
+        Apply(made);
+        return null;
+    }
+
+    /// <summary>Opens a scheduled poll whose time has come.</summary>
+    public PollOpened OpenOnSchedule(DateTimeOffset at)
+    {
+        var e = new PollOpened(Definition.Id, Seq + 1, at, OpenReason.Scheduled);
+        Apply(e);
+        return e;
+    }
+
+    private string Describe(PollStatus status) => status switch
+    {
+        PollStatus.Draft => Definition.OpensAt is null ? "a draft" : "scheduled",
+        PollStatus.Paused => "paused",
+        PollStatus.Closed => "closed",
+        _ => "open",
+    };
+
+    private static string Verb(PollTransition transition) => transition switch
+    {
+        PollTransition.Open => "be opened (only a draft or scheduled poll opens)",
+        PollTransition.Pause => "be paused (only an open poll pauses)",
+        _ => "be resumed (only a paused poll resumes)",
+    };
 
     public PollClosed Close(DateTimeOffset now, CloseReason reason)
     {
@@ -101,6 +162,16 @@ internal sealed class PollState
         if (Status == PollStatus.Closed)
         {
             return VoteOutcome.Rejected(new Rejection(RejectionKind.PollClosed, $"Poll {Definition.Id} is closed."));
+        }
+
+        if (Status != PollStatus.Open)
+        {
+            var detail = Status == PollStatus.Paused
+                ? $"Voting on poll {Definition.Id} is paused; it resumes when its presenter says so."
+                : Definition.OpensAt is { } opensAt
+                    ? $"Poll {Definition.Id} opens at {opensAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}."
+                    : $"Poll {Definition.Id} is a draft: it takes votes once it is opened.";
+            return VoteOutcome.Rejected(new Rejection(RejectionKind.PollNotOpen, detail));
         }
 
         if (_ballots is not null && _ballots.TryGetValue(vote.VoterId!, out var ballot))
@@ -151,8 +222,15 @@ internal sealed class PollState
                 Remember(v.IdempotencyKey, new RememberedVote(v.Seq, v.BallotSeq, true, v.VoterId, v.OptionIds, v.At));
                 break;
             case PollClosed c:
+                _statusBeforeClose = Status;
                 Status = PollStatus.Closed;
                 ClosedAt = c.At;
+                break;
+            case PollOpened or PollResumed:
+                Status = PollStatus.Open;
+                break;
+            case PollPaused:
+                Status = PollStatus.Paused;
                 break;
             default:
                 throw new InvalidOperationException($"{e.GetType().Name} cannot be applied to an existing poll.");
@@ -188,8 +266,17 @@ internal sealed class PollState
                 Forget(v.IdempotencyKey);
                 break;
             case PollClosed:
-                Status = PollStatus.Open;
+                Status = _statusBeforeClose;
                 ClosedAt = null;
+                break;
+            case PollOpened:
+                Status = PollStatus.Draft;
+                break;
+            case PollPaused:
+                Status = PollStatus.Open;
+                break;
+            case PollResumed:
+                Status = PollStatus.Paused;
                 break;
             default:
                 throw new InvalidOperationException($"{e.GetType().Name} cannot be reversed on an existing poll.");

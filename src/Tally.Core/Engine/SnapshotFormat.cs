@@ -9,10 +9,10 @@ namespace Tally.Engine;
 internal static class SnapshotFormat
 {
     /// <summary>
-    /// The version this build writes; 2 holds poll definitions with their access fields, 3 with their scale's min too.
-    /// 1 and 2 are still read.
+    /// The version this build writes; 2 holds poll definitions with their access fields, 3 with their scale's min too,
+    /// 4 with their schedule (opensAt, draft, maxBallots). 1 to 3 are still read.
     /// </summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>The poll definitions' form inside a snapshot of <paramref name="snapshotVersion"/> (the same number, so far).</summary>
     public static int DefinitionVersion(int snapshotVersion) => snapshotVersion;

@@ -293,6 +293,24 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public async Task<Outcome<PollResults>> ChangePollStatusAsync(string pollId, PollTransition transition)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        if (!_running)
+        {
+            return Rejection.NotStarted;
+        }
+
+        if (Catalog.FindPoll(pollId) is null)
+        {
+            return TallyEngine.UnknownPoll(pollId);
+        }
+
+        var work = new TransitionWork(pollId, transition);
+        return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.ConfigureAwait(false);
+    }
+
     /// <summary>Casts one ballot; the outcome is durable unless it is a rejection.</summary>
     public async ValueTask<VoteOutcome> CastVoteAsync(CastVote vote)
     {

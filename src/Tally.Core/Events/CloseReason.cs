@@ -8,4 +8,7 @@ public enum CloseReason
 
     /// <summary>Its <c>closesAt</c> passed.</summary>
     Expired = 1,
+
+    /// <summary>It counted its <c>maxBallots</c>.</summary>
+    Limit = 2,
 }

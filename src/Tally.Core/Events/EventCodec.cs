@@ -13,9 +13,11 @@ public static class EventCodec
     /// The version this build writes. 2 added the poll's workspace, voter identity, access and results visibility
     /// to <see cref="PollCreated"/>; version 1 events read with the defaults (the default workspace, <c>client</c>
     /// voter ids, public, live results), which is what those polls were. 3 added the scale's lowest value (rating and nps
-    /// polls); earlier events read with 0, unused by the kinds they could hold.
+    /// polls); earlier events read with 0, unused by the kinds they could hold. 4 added the poll's schedule (opensAt, whether
+    /// it starts as a draft, maxBallots) and the events PollOpened, PollPaused and PollResumed; earlier definitions read as
+    /// polls that opened at once without a ballot limit.
     /// </summary>
-    private const byte FormatVersion = 3;
+    private const byte FormatVersion = 4;
 
     [ThreadStatic]
     private static BinaryWriter? t_writer;
@@ -27,6 +29,9 @@ public static class EventCodec
         PollClosed => 2,
         VoteCast => 3,
         VoteChanged => 4,
+        PollOpened => 5,
+        PollPaused => 6,
+        PollResumed => 7,
         _ => throw new ArgumentException($"Unknown event type {e.GetType().Name}.", nameof(e)),
     };
 
@@ -56,6 +61,11 @@ public static class EventCodec
                 break;
             case PollClosed c:
                 w.Write((byte)c.Reason);
+                break;
+            case PollOpened o:
+                w.Write((byte)o.Reason);
+                break;
+            case PollPaused or PollResumed:
                 break;
             case VoteCast v:
                 WriteNullable(w, v.VoterId);
@@ -98,11 +108,14 @@ public static class EventCodec
             2 => new PollClosed(pollId, seq, at, (CloseReason)r.ReadByte()),
             3 => new VoteCast(pollId, seq, at, ReadNullable(r), ReadIds(r), ReadNullable(r)),
             4 => new VoteChanged(pollId, seq, at, r.ReadString(), ReadIds(r), ReadIds(r), r.ReadInt64(), ReadNullable(r)),
+            5 => new PollOpened(pollId, seq, at, (OpenReason)r.ReadByte()),
+            6 => new PollPaused(pollId, seq, at),
+            7 => new PollResumed(pollId, seq, at),
             _ => throw new InvalidDataException($"Event type {type} is not known."),
         };
     }
 
-    /// <summary>The definition in form <paramref name="version"/> (1: without the access fields; 2: with them; 3: and the scale's min).</summary>
+    /// <summary>The definition in form <paramref name="version"/> (1: without the access fields; 2: with them; 3: and the scale's min; 4: and the schedule).</summary>
     internal static void WriteDefinition(BinaryWriter w, PollDefinition d, int version)
     {
         w.Write(d.Id);
@@ -136,6 +149,13 @@ public static class EventCodec
         {
             w.Write(d.ScaleMin);
         }
+
+        if (version >= 4)
+        {
+            w.Write(d.OpensAt?.ToUnixTimeMilliseconds() ?? long.MinValue);
+            w.Write(d.StartsAsDraft);
+            w.Write(d.MaxBallots ?? 0);
+        }
     }
 
     internal static PollDefinition ReadDefinition(BinaryReader r, int version)
@@ -165,7 +185,17 @@ public static class EventCodec
         var access = (PollAccess)r.ReadByte();
         var results = (ResultsVisibility)r.ReadByte();
         var scaleMin = version >= 3 ? r.ReadInt32() : 0;
-        return new PollDefinition(id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange, workspace, identity, access, results, scaleMin);
+        if (version < 4)
+        {
+            return new PollDefinition(id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange, workspace, identity, access, results, scaleMin);
+        }
+
+        var opensAt = r.ReadInt64();
+        var draft = r.ReadBoolean();
+        var maxBallots = r.ReadInt64();
+        return new PollDefinition(
+            id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange, workspace, identity, access, results, scaleMin,
+            opensAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(opensAt), draft, maxBallots == 0 ? null : maxBallots);
     }
 
     internal static void WriteIds(BinaryWriter w, int[] ids)

@@ -14,8 +14,9 @@ public sealed class LiveMessage
 
     private readonly byte[]?[] _encoded = new byte[]?[MaxFormats];
 
-    private LiveMessage(LiveMessageKind kind, PollResults results, long previousSeq, IReadOnlyList<OptionCount> changes, int? watchers)
+    private LiveMessage(LiveMessageKind kind, PollResults results, long previousSeq, IReadOnlyList<OptionCount> changes, int? watchers, bool statusChanged = false)
     {
+        StatusChanged = statusChanged;
         Kind = kind;
         Results = results;
         PreviousSeq = previousSeq;
@@ -45,13 +46,16 @@ public sealed class LiveMessage
     /// <summary>Watchers of the poll (on this node); in a delta only when it changed.</summary>
     public int? Watchers { get; }
 
+    /// <summary>For a delta: the poll's status differs from the previous message's (it opened, paused or resumed), so the delta says it.</summary>
+    public bool StatusChanged { get; }
+
     /// <summary>True for a delta that only says the watcher count changed.</summary>
     public bool IsPresenceOnly => Kind == LiveMessageKind.Delta && Changes.Count == 0 && PreviousSeq == Seq;
 
     public static LiveMessage Snapshot(PollResults results, int watchers) => new(LiveMessageKind.Snapshot, results, results.Seq, [], watchers);
 
-    public static LiveMessage Delta(PollResults results, long previousSeq, IReadOnlyList<OptionCount> changes, int? watchers) =>
-        new(LiveMessageKind.Delta, results, previousSeq, changes, watchers);
+    public static LiveMessage Delta(PollResults results, long previousSeq, IReadOnlyList<OptionCount> changes, int? watchers, bool statusChanged = false) =>
+        new(LiveMessageKind.Delta, results, previousSeq, changes, watchers, statusChanged);
 
     public static LiveMessage Closed(PollResults results) => new(LiveMessageKind.Closed, results, results.Seq, [], null);
 

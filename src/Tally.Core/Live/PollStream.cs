@@ -187,7 +187,7 @@ internal sealed class PollStream
             PresenceAllowedAt = now + presenceInterval;
         }
 
-        delta = LiveMessage.Delta(latest, _sent.Seq, changes, presenceChanged ? watchers : null);
+        delta = LiveMessage.Delta(latest, _sent.Seq, changes, presenceChanged ? watchers : null, latest.Status != _sent.Status && latest.Status != PollStatus.Closed);
         if (!delta.IsPresenceOnly)
         {
             Remember(delta);

@@ -229,6 +229,8 @@ public sealed class TallyMetrics : IDisposable
         RejectionKind.Unauthorized => "unauthorized",
         RejectionKind.Forbidden => "forbidden",
         RejectionKind.ResultsHidden => "results_hidden",
+        RejectionKind.PollNotOpen => "poll_not_open",
+        RejectionKind.InvalidTransition => "invalid_transition",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

@@ -3,6 +3,9 @@ namespace Tally.Polls;
 /// <summary>The command to create a poll. Fields are as the client sent them; <see cref="PollRules"/> validates them.</summary>
 /// <param name="ScaleMin">On a <c>rating</c> poll: the lowest value (default 1); <c>nps</c> is always 0–10.</param>
 /// <param name="ScaleMax">On a <c>rating</c> poll: the highest value (default 5).</param>
+/// <param name="OpensAt">When the poll opens by itself (it is "scheduled" until then); must be in the future.</param>
+/// <param name="Draft">Start as a draft that opens only by hand (or at <paramref name="OpensAt"/>).</param>
+/// <param name="MaxBallots">Close once this many ballots are counted.</param>
 /// <param name="Workspace">The workspace that will own the poll: the caller's, never the body's.</param>
 public sealed record CreatePoll(
     string? Question,
@@ -17,4 +20,7 @@ public sealed record CreatePoll(
     PollAccess Access = PollAccess.Public,
     ResultsVisibility Results = ResultsVisibility.Live,
     int? ScaleMin = null,
-    int? ScaleMax = null);
+    int? ScaleMax = null,
+    DateTimeOffset? OpensAt = null,
+    bool Draft = false,
+    long? MaxBallots = null);

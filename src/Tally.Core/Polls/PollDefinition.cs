@@ -7,6 +7,9 @@ namespace Tally.Polls;
 /// <param name="Results">When readers without rights in the workspace may see the counts.</param>
 /// <param name="ScaleMin">On a scale kind (<see cref="PollKinds.IsScale"/>): the value of option 1 (option <c>n</c> is value
 /// <c>ScaleMin + n - 1</c>); 0 and unused on the other kinds.</param>
+/// <param name="OpensAt">When a scheduled poll opens by itself; null for a poll that opens at once or by hand.</param>
+/// <param name="StartsAsDraft">True when the poll starts as a draft (by hand, or until <paramref name="OpensAt"/>).</param>
+/// <param name="MaxBallots">The poll closes once it has counted this many ballots; null for no limit.</param>
 public sealed record PollDefinition(
     string Id,
     string Question,
@@ -21,7 +24,10 @@ public sealed record PollDefinition(
     VoterIdentity VoterIdentity = VoterIdentity.Client,
     PollAccess Access = PollAccess.Public,
     ResultsVisibility Results = ResultsVisibility.Live,
-    int ScaleMin = 0)
+    int ScaleMin = 0,
+    DateTimeOffset? OpensAt = null,
+    bool StartsAsDraft = false,
+    long? MaxBallots = null)
 {
     /// <summary>On a scale kind: the value of the last option.</summary>
     public int ScaleMax => ScaleMin + Options.Count - 1;

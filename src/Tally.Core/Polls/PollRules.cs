@@ -21,6 +21,9 @@ public static class PollRules
 
     public const int MaxScaleValue = 100;
 
+    /// <summary>The largest <c>maxBallots</c> a poll may set.</summary>
+    public const long MaxBallotLimit = 1_000_000_000;
+
     /// <summary>Most values on a <c>rating</c> scale (0–100, a percentage slider, is 101).</summary>
     public const int MaxScalePoints = 101;
 
@@ -195,6 +198,20 @@ public static class PollRules
             errors["closesAt"] = ["closesAt must be in the future."];
         }
 
+        if (command.OpensAt is { } opensAt && opensAt <= now)
+        {
+            errors["opensAt"] = ["opensAt must be in the future (leave it out to open at once, or make a draft)."];
+        }
+        else if (command.OpensAt is { } opens && command.ClosesAt is { } closes && closes <= opens)
+        {
+            errors["closesAt"] = ["closesAt must be after opensAt."];
+        }
+
+        if (command.MaxBallots is { } max && (max < 1 || max > MaxBallotLimit))
+        {
+            errors["maxBallots"] = [$"maxBallots is from 1 to {MaxBallotLimit.ToString("N0", CultureInfo.InvariantCulture)}."];
+        }
+
         if (!command.Kind.IsScale() && (command.ScaleMin is not null || command.ScaleMax is not null))
         {
             errors["scale"] = ["A scale is for rating polls only."];
@@ -224,7 +241,9 @@ public static class PollRules
         rejection = null;
         return new PollDefinition(
             id, question!, command.Kind, maxChoices, options, now, command.ClosesAt, command.Dedupe, command.AllowChange,
-            command.Workspace, command.VoterIdentity, command.Access, command.Results, scaleMin);
+            command.Workspace, command.VoterIdentity, command.Access, command.Results, scaleMin,
+            command.OpensAt?.AddTicks(-(command.OpensAt.Value.UtcTicks % TimeSpan.TicksPerMillisecond)), // the log keeps milliseconds
+            command.Draft || command.OpensAt is not null, command.MaxBallots);
     }
 
     /// <summary>

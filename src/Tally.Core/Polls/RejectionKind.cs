@@ -38,4 +38,10 @@ public enum RejectionKind
 
     /// <summary>The poll's results are not visible to this reader yet, or ever (HTTP 403).</summary>
     ResultsHidden,
+
+    /// <summary>The poll does not take votes now: it is a draft, scheduled to open later, or paused (HTTP 409).</summary>
+    PollNotOpen,
+
+    /// <summary>The poll's status cannot make that change (pausing a draft, opening a closed poll…; HTTP 409).</summary>
+    InvalidTransition,
 }

@@ -17,7 +17,7 @@ public sealed class PollCatalog
 
     public int Count => _polls.Count;
 
-    /// <summary>Polls whose latest results are open (a gauge; closed polls never reopen).</summary>
+    /// <summary>Polls whose latest results are not closed: open, paused, draft or scheduled (a gauge; closed polls never reopen).</summary>
     public int OpenCount => Volatile.Read(ref _open);
 
     /// <summary>
@@ -102,7 +102,7 @@ public sealed class PollCatalog
         ArgumentNullException.ThrowIfNull(results);
         if (_polls.TryGetValue(results.Poll.Id, out var existing))
         {
-            if (existing.Results.Status == PollStatus.Open && results.Status == PollStatus.Closed)
+            if (existing.Results.Status != PollStatus.Closed && results.Status == PollStatus.Closed)
             {
                 Interlocked.Decrement(ref _open); // one writer per poll: this transition is seen once
             }
@@ -114,7 +114,7 @@ public sealed class PollCatalog
 
         var entry = new Entry(createdPosition) { Results = results };
         _polls[results.Poll.Id] = entry;
-        if (results.Status == PollStatus.Open)
+        if (results.Status != PollStatus.Closed)
         {
             Interlocked.Increment(ref _open);
         }

@@ -20,10 +20,10 @@ internal static class ContractMapping
         }
 
         return new PollResponse(
-            p.Id, p.Question, Name(p.Kind), p.MaxChoices, options, Name(r.Status), p.CreatedAt, p.ClosesAt, r.ClosedAt,
+            p.Id, p.Question, Name(p.Kind), p.MaxChoices, options, Name(r.Status, p), p.CreatedAt, p.ClosesAt, r.ClosedAt,
             p.Dedupe == DedupePolicy.Voter ? "voter" : "none", p.AllowChange, countsVisible ? r.TotalVotes : null,
             p.Workspace, Name(p.VoterIdentity), p.Access == PollAccess.Private ? "private" : "public", Name(p.Results),
-            scale ? new ScaleResponse(p.ScaleMin, p.ScaleMax) : null);
+            scale ? new ScaleResponse(p.ScaleMin, p.ScaleMax) : null, p.OpensAt, p.MaxBallots);
     }
 
     public static ResultsResponse ToResultsResponse(this PollResults r)
@@ -36,7 +36,7 @@ internal static class ContractMapping
             options[i] = new OptionResultResponse(p.Options[i].Id, p.Options[i].Text, r.Counts[i], scale ? p.ValueOf(p.Options[i].Id) : null);
         }
 
-        return new ResultsResponse(p.Id, r.Seq, Name(r.Status), r.TotalVotes, options, ToSummaryResponse(ScaleSummary.Of(r)), ToRankingResponse(r.Ranking));
+        return new ResultsResponse(p.Id, r.Seq, Name(r.Status, p), r.TotalVotes, options, ToSummaryResponse(ScaleSummary.Of(r)), ToRankingResponse(r.Ranking));
     }
 
     public static RankingResponse? ToRankingResponse(RankingResults? ranking) =>
@@ -78,7 +78,14 @@ internal static class ContractMapping
         _ => "rejected",
     };
 
-    public static string Name(PollStatus status) => status == PollStatus.Open ? "open" : "closed";
+    /// <summary><c>open</c>, <c>closed</c>, <c>paused</c>, <c>draft</c>, or <c>scheduled</c> (a draft with an <c>opensAt</c>).</summary>
+    public static string Name(PollStatus status, PollDefinition poll) => status switch
+    {
+        PollStatus.Open => "open",
+        PollStatus.Closed => "closed",
+        PollStatus.Paused => "paused",
+        _ => poll.OpensAt is null ? "draft" : "scheduled",
+    };
 
     public static string Name(PollKind kind) => kind switch
     {
@@ -178,7 +185,7 @@ internal static class ContractMapping
             ? null
             : new CreatePoll(
                 request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false, workspace, identity, access, visibility,
-                request.Scale?.Min, request.Scale?.Max);
+                request.Scale?.Min, request.Scale?.Max, request.OpensAt, request.Draft ?? false, request.MaxBallots);
     }
 
     private static T Error<T>(Dictionary<string, string[]> errors, string field, string message, T fallback)

@@ -17,6 +17,15 @@ public sealed class CreatePollRequest
 
     public DateTimeOffset? ClosesAt { get; set; }
 
+    /// <summary>When the poll opens by itself; until then it is <c>scheduled</c> and refuses votes.</summary>
+    public DateTimeOffset? OpensAt { get; set; }
+
+    /// <summary>True: the poll starts as a <c>draft</c> and opens by <c>POST /v1/polls/{id}/open</c> (or at <c>opensAt</c>).</summary>
+    public bool? Draft { get; set; }
+
+    /// <summary>The poll closes once it has counted this many ballots.</summary>
+    public long? MaxBallots { get; set; }
+
     /// <summary><c>voter</c> (default) or <c>none</c>.</summary>
     public string? Dedupe { get; set; }
 

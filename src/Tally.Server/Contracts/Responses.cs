@@ -26,7 +26,9 @@ public sealed record PollResponse(
     string VoterIdentity,
     string Access,
     string ResultsVisibility,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ScaleResponse? Scale = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ScaleResponse? Scale = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? OpensAt = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? MaxBallots = null);
 
 public sealed record PollListResponse(IReadOnlyList<PollResponse> Items, string? NextCursor);
 

@@ -39,6 +39,23 @@ internal static class PollEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Close a poll (polls:manage); later votes get 409");
+        foreach (var (verb, transition, summary) in new[]
+        {
+            ("open", PollTransition.Open, "Open a draft or scheduled poll now (polls:manage)"),
+            ("pause", PollTransition.Pause, "Pause voting on an open poll: votes get 409 poll-not-open until it resumes (polls:manage)"),
+            ("resume", PollTransition.Resume, "Resume voting on a paused poll (polls:manage)"),
+        })
+        {
+            polls.MapPost("/{id}/" + verb, (string id, HttpContext context, ITallyEngine engine, AuditTrail audit) => ChangeStatusAsync(id, transition, context, engine, audit))
+                .RequireScope(Scopes.PollsManage)
+                .ProducesProblem(StatusCodes.Status401Unauthorized)
+                .ProducesProblem(StatusCodes.Status403Forbidden)
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict)
+                .WithName("Poll" + char.ToUpperInvariant(verb[0]) + verb[1..])
+                .WithSummary(summary);
+        }
+
         polls.MapGet("/{id}", GetAsync).Takes(AccessKind.Read)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Read a poll (a private poll needs a credential of its workspace)");
@@ -119,6 +136,30 @@ internal static class PollEndpoints
         }
 
         await audit.RecordAsync(ManagementFilter.CallerOf(context), poll.Workspace, "poll.closed", poll.Id);
+        return TypedResults.Ok(outcome.Value!.ToPollResponse());
+    }
+
+    private static async Task<Results<Ok<PollResponse>, ProblemHttpResult>> ChangeStatusAsync(string id, PollTransition transition, HttpContext context, ITallyEngine engine, AuditTrail audit)
+    {
+        var managed = await VoterEndpoints.ManagedPollAsync(context, engine, id);
+        if (managed.Value is not { } poll)
+        {
+            return HttpAccess.Refuse(context.Response, managed.Rejection!);
+        }
+
+        var outcome = await engine.ChangePollStatusAsync(poll.Id, transition);
+        if (outcome.Rejection is { } rejection)
+        {
+            return Problems.From(rejection);
+        }
+
+        var action = transition switch
+        {
+            PollTransition.Open => "poll.opened",
+            PollTransition.Pause => "poll.paused",
+            _ => "poll.resumed",
+        };
+        await audit.RecordAsync(ManagementFilter.CallerOf(context), poll.Workspace, action, poll.Id);
         return TypedResults.Ok(outcome.Value!.ToPollResponse());
     }
 

@@ -95,6 +95,8 @@ internal static class Problems
         RejectionKind.Unauthorized => (StatusCodes.Status401Unauthorized, "unauthorized", "A valid credential is required"),
         RejectionKind.Forbidden => (StatusCodes.Status403Forbidden, "forbidden", "The credential does not allow this"),
         RejectionKind.ResultsHidden => (StatusCodes.Status403Forbidden, "results-hidden", "The poll's results are not visible to you"),
+        RejectionKind.PollNotOpen => (StatusCodes.Status409Conflict, "poll-not-open", "The poll does not take votes now"),
+        RejectionKind.InvalidTransition => (StatusCodes.Status409Conflict, "invalid-transition", "The poll's status cannot make that change"),
         _ => (StatusCodes.Status500InternalServerError, "internal", "Unexpected error"),
     };
 

@@ -10,7 +10,7 @@ namespace Tally.Server.Transports;
 /// The JSON form of live messages, shared by SSE (as the <c>data</c>) and the <c>tally.json.v1</c>
 /// WebSocket subprotocol:
 /// snapshot <c>{type, pollId, seq, status, totalVotes, options:[{id,text,votes}], watchers}</c>,
-/// delta <c>{type, pollId, seq, totalVotes, changes:[{id,votes}], watchers?}</c>,
+/// delta <c>{type, pollId, seq, status?, totalVotes, changes:[{id,votes}], watchers?}</c> (<c>status</c> when it changed: opened, paused, resumed),
 /// closed <c>{type, pollId, seq, status, totalVotes}</c>. On a rating or nps poll each snapshot option also has its
 /// <c>value</c>, and every message but a presence-only delta carries <c>summary:{count, sum, mean, nps?}</c>; on a
 /// ranking poll each carries <c>ranking</c> as the results do (the options' <c>votes</c> being Borda scores).
@@ -34,7 +34,7 @@ internal static class LiveJson
         switch (message.Kind)
         {
             case LiveMessageKind.Snapshot:
-                json.WriteString("status"u8, ContractMapping.Name(message.Status));
+                json.WriteString("status"u8, ContractMapping.Name(message.Status, message.Results.Poll));
                 json.WriteNumber("totalVotes"u8, message.TotalVotes);
                 json.WriteStartArray("options"u8);
                 var poll = message.Results.Poll;
@@ -57,6 +57,11 @@ internal static class LiveJson
                 WriteSummary(json, message);
                 break;
             case LiveMessageKind.Delta:
+                if (message.StatusChanged)
+                {
+                    json.WriteString("status"u8, ContractMapping.Name(message.Status, message.Results.Poll));
+                }
+
                 json.WriteNumber("totalVotes"u8, message.TotalVotes);
                 json.WriteStartArray("changes"u8);
                 foreach (var change in message.Changes)
@@ -76,7 +81,7 @@ internal static class LiveJson
                 WriteSummary(json, message);
                 break;
             default:
-                json.WriteString("status"u8, ContractMapping.Name(message.Status));
+                json.WriteString("status"u8, ContractMapping.Name(message.Status, message.Results.Poll));
                 json.WriteNumber("totalVotes"u8, message.TotalVotes);
                 WriteSummary(json, message);
                 break;

@@ -185,8 +185,11 @@
       voteOpen = false;
     }
 
+    baseHint = $('vote-hint').textContent;
     render();
   }
+
+  let baseHint = null; // the form's own hint, shown while the poll is open
 
   // ---------- the live stream ----------
 
@@ -262,6 +265,10 @@
 
     state.seq = message.seq;
     state.total = message.totalVotes;
+    if (message.status) {
+      state.status = message.status; // it opened, paused or resumed
+    }
+
     for (const change of message.changes) {
       state.counts.set(change.id, change.votes);
     }
@@ -322,11 +329,19 @@
     $('watchers').textContent = `${number.format(state.watchers)} watching`;
     const status = $('status');
     status.dataset.status = state.status;
-    status.textContent = state.status === 'closed' ? 'Closed' : 'Open';
-    $('vote-fieldset').disabled = state.status === 'closed' || !voteOpen;
+    status.textContent = { closed: 'Closed', paused: 'Paused', draft: 'Not open yet', scheduled: 'Opens soon' }[state.status] ?? 'Open';
+    $('vote-fieldset').disabled = state.status !== 'open' || !voteOpen;
     $('vote-form').setAttribute('aria-busy', String(voting));
     if (state.status === 'closed') {
       $('vote-hint').textContent = 'This poll is closed.';
+    } else if (state.status === 'paused') {
+      $('vote-hint').textContent = 'Voting is paused for now.';
+    } else if (state.status === 'draft' || state.status === 'scheduled') {
+      $('vote-hint').textContent = state.poll.opensAt
+        ? `Voting opens at ${new Date(state.poll.opensAt).toLocaleString()}.`
+        : 'Voting has not opened yet.';
+    } else if (baseHint !== null) {
+      $('vote-hint').textContent = baseHint; // open (again): what the form asks for
     }
 
     limitChoices();

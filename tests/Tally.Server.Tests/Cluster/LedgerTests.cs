@@ -71,6 +71,38 @@ public sealed class LedgerTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task The_ledger_follows_a_polls_status_from_draft_to_paused_to_closed_by_its_limit()
+    {
+        await using var node = await TestServer.StartAsync(fixture.NodeSettings(ClusterFixture.NewClusterName(), "a"));
+        var poll = (string)(await node.Admin.CreatePollAsync(new { question = "Go?", options = new[] { "A", "B" }, draft = true, maxBallots = 1 }))["id"]!;
+        await using var data = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString);
+        async Task<string?> StatusAsync()
+        {
+            await using var command = data.CreateCommand("SELECT status || '|' || seq || '|' || COALESCE(max_ballots::text, '-') FROM polls WHERE id = $1");
+            command.Parameters.AddWithValue(poll);
+            return (string?)await command.ExecuteScalarAsync();
+        }
+
+        await Eventually.WaitUntilAsync(async () => await StatusAsync() == "draft|1|1", TestServer.Timeout);
+        foreach (var (verb, expected) in new[] { ("open", "open|2|1"), ("pause", "paused|3|1"), ("resume", "open|4|1") })
+        {
+            using var response = await node.Admin.PostAsync(new Uri($"/v1/polls/{poll}/{verb}", UriKind.Relative), null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await Eventually.WaitUntilAsync(async () => await StatusAsync() == expected, TestServer.Timeout);
+        }
+
+        using (var vote = await node.Client.VoteAsync(poll, [2], "ann"))
+        {
+            Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+        }
+
+        await Eventually.WaitUntilAsync(async () => await StatusAsync() == "closed|6|1", TestServer.Timeout); // the one ballot it takes closes it
+        await using var reason = data.CreateCommand("SELECT close_reason FROM polls WHERE id = $1");
+        reason.Parameters.AddWithValue(poll);
+        Assert.Equal("limit", await reason.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task With_postgres_down_for_10_s_votes_are_still_acknowledged_and_the_ledger_catches_up_exactly()
     {
         await using var postgres = new PostgresServer();

@@ -29,6 +29,8 @@ internal static class GrpcErrors
         RejectionKind.Unauthorized => StatusCode.Unauthenticated,
         RejectionKind.Forbidden => StatusCode.PermissionDenied,
         RejectionKind.ResultsHidden => StatusCode.PermissionDenied,
+        RejectionKind.PollNotOpen => StatusCode.FailedPrecondition,
+        RejectionKind.InvalidTransition => StatusCode.FailedPrecondition,
         _ => StatusCode.Internal,
     };
 

@@ -25,7 +25,7 @@ internal static class GrpcUpdates
             PollId = message.PollId,
             Seq = message.Seq,
             TotalVotes = message.TotalVotes,
-            Status = ToWire(message.Status),
+            Status = ToWire(message.Status, results.Poll),
             Snapshot = message.Kind == LiveMessageKind.Snapshot,
             Closed = message.Kind == LiveMessageKind.Closed,
         };
@@ -124,5 +124,11 @@ internal static class GrpcUpdates
         return wire;
     }
 
-    public static V1.PollStatus ToWire(DomainStatus status) => status == DomainStatus.Open ? V1.PollStatus.Open : V1.PollStatus.Closed;
+    public static V1.PollStatus ToWire(DomainStatus status, Tally.Polls.PollDefinition poll) => status switch
+    {
+        DomainStatus.Open => V1.PollStatus.Open,
+        DomainStatus.Closed => V1.PollStatus.Closed,
+        DomainStatus.Paused => V1.PollStatus.Paused,
+        _ => poll.OpensAt is null ? V1.PollStatus.Draft : V1.PollStatus.Scheduled,
+    };
 }

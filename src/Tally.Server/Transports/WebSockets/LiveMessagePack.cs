@@ -10,7 +10,7 @@ namespace Tally.Server.Transports.WebSockets;
 /// <summary>
 /// Live messages as MessagePack maps with the same keys and values as <see cref="LiveJson"/>:
 /// snapshot <c>{type, pollId, seq, status, totalVotes, options:[{id,text,votes}], watchers}</c>,
-/// delta <c>{type, pollId, seq, totalVotes, changes:[{id,votes}], watchers?}</c>,
+/// delta <c>{type, pollId, seq, status?, totalVotes, changes:[{id,votes}], watchers?}</c>,
 /// closed <c>{type, pollId, seq, status, totalVotes}</c>; on a rating or nps poll, each snapshot option's <c>value</c> and
 /// the <c>summary</c> map as in JSON (a mean or score with no ballot is nil; both are float64). Integers take their
 /// smallest encoding.
@@ -36,7 +36,7 @@ internal static class LiveMessagePack
                 writer.WriteMapHeader(7 + Extra(summary, ranking));
                 WriteHead(ref writer, "snapshot"u8, message);
                 writer.WriteString("status"u8);
-                writer.Write(ContractMapping.Name(message.Status));
+                writer.Write(ContractMapping.Name(message.Status, message.Results.Poll));
                 writer.WriteString("totalVotes"u8);
                 writer.Write(message.TotalVotes);
                 writer.WriteString("options"u8);
@@ -64,8 +64,14 @@ internal static class LiveMessagePack
                 WriteRanking(ref writer, ranking);
                 break;
             case LiveMessageKind.Delta:
-                writer.WriteMapHeader((message.Watchers is null ? 5 : 6) + Extra(summary, ranking));
+                writer.WriteMapHeader((message.Watchers is null ? 5 : 6) + Extra(summary, ranking) + (message.StatusChanged ? 1 : 0));
                 WriteHead(ref writer, "delta"u8, message);
+                if (message.StatusChanged)
+                {
+                    writer.WriteString("status"u8);
+                    writer.Write(ContractMapping.Name(message.Status, message.Results.Poll));
+                }
+
                 writer.WriteString("totalVotes"u8);
                 writer.Write(message.TotalVotes);
                 writer.WriteString("changes"u8);
@@ -92,7 +98,7 @@ internal static class LiveMessagePack
                 writer.WriteMapHeader(5 + Extra(summary, ranking));
                 WriteHead(ref writer, "closed"u8, message);
                 writer.WriteString("status"u8);
-                writer.Write(ContractMapping.Name(message.Status));
+                writer.Write(ContractMapping.Name(message.Status, message.Results.Poll));
                 writer.WriteString("totalVotes"u8);
                 writer.Write(message.TotalVotes);
                 WriteSummary(ref writer, summary);

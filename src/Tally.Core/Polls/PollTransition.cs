@@ -1,0 +1,14 @@
+namespace Tally.Polls;
+
+/// <summary>A change of a poll's status made by hand (closing has its own command).</summary>
+public enum PollTransition
+{
+    /// <summary>Draft (or scheduled) → open.</summary>
+    Open = 0,
+
+    /// <summary>Open → paused: votes are refused until it resumes.</summary>
+    Pause = 1,
+
+    /// <summary>Paused → open.</summary>
+    Resume = 2,
+}

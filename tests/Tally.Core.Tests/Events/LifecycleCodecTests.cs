@@ -1,0 +1,63 @@
+using System.Text;
+using Tally.Engine;
+using Tally.Events;
+using Tally.Polls;
+using Tally.Testing;
+
+namespace Tally.Core.Tests.Events;
+
+/// <summary>The lifecycle's stored form: the schedule in a definition, the new events, and older forms still read.</summary>
+public sealed class LifecycleCodecTests
+{
+    private static readonly DateTimeOffset At = DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000);
+
+    [Fact]
+    public void A_definition_keeps_its_schedule_and_the_status_events_round_trip()
+    {
+        var definition = TestEvents.Definition("p1") with { OpensAt = At.AddHours(1), StartsAsDraft = true, MaxBallots = 500 };
+
+        var decoded = ((PollCreated)EventCodec.Decode(EventCodec.Encode(new PollCreated(definition)))).Definition;
+
+        Assert.Equal((At.AddHours(1), true, 500L), (decoded.OpensAt!.Value, decoded.StartsAsDraft, decoded.MaxBallots!.Value));
+        foreach (PollEvent e in new PollEvent[] { new PollOpened("p1", 2, At, OpenReason.Scheduled), new PollPaused("p1", 3, At), new PollResumed("p1", 4, At), new PollClosed("p1", 5, At, CloseReason.Limit) })
+        {
+            Assert.Equal(e, EventCodec.Decode(EventCodec.Encode(e)));
+        }
+    }
+
+    [Fact]
+    public void A_version_3_definition_reads_as_a_poll_that_opened_at_once_without_a_limit()
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            EventCodec.WriteDefinition(w, TestEvents.Definition("p1") with { OpensAt = At, StartsAsDraft = true, MaxBallots = 3 }, version: 3);
+        }
+
+        using var r = new BinaryReader(new MemoryStream(buffer.ToArray()), Encoding.UTF8);
+        var read = EventCodec.ReadDefinition(r, version: 3);
+
+        Assert.Equal((null, false, null), (read.OpensAt, read.StartsAsDraft, read.MaxBallots));
+        Assert.Equal(r.BaseStream.Length, r.BaseStream.Position);
+    }
+
+    [Fact]
+    public void A_paused_polls_state_survives_a_snapshot()
+    {
+        var state = new PollState(TestEvents.Definition("p1"), createdPosition: 1);
+        Assert.Null(state.Transition(PollTransition.Pause, At, out var paused));
+        Assert.IsType<PollPaused>(paused);
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            state.Write(w);
+        }
+
+        using var r = new BinaryReader(new MemoryStream(buffer.ToArray()), Encoding.UTF8);
+        var copy = PollState.Read(r, SnapshotFormat.Version);
+
+        Assert.Equal((PollStatus.Paused, 2L), (copy.Status, copy.Seq));
+        state.Unapply(paused!);
+        Assert.Equal(PollStatus.Open, state.Status);
+    }
+}
