@@ -147,6 +147,30 @@ public sealed class ExportTests(ServerFixture fixture) : IClassFixture<ServerFix
         Assert.Equal([results[1], results[2], results[3]], counts[1..]);
     }
 
+    [Fact]
+    public async Task Opening_pausing_resuming_and_the_limit_close_are_rows_too()
+    {
+        var id = (string)(await Server.Admin.CreatePollAsync(new { question = "Go?", options = new[] { "A", "B" }, draft = true, maxBallots = 1 }))["id"]!;
+        foreach (var verb in new[] { "open", "pause", "resume" })
+        {
+            using var response = await Server.Admin.PostAsync($"/v1/polls/{id}/{verb}", null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var vote = await Server.Client.VoteAsync(id, [2], "ann"))
+        {
+            Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+        }
+
+        var lines = Lines(await ExportAsync(id));
+        Assert.Equal(["poll", "opened", "paused", "resumed", "cast", "closed", "results"], lines.Select(l => (string)l["type"]!));
+        Assert.Equal("admin", (string?)lines[1]["reason"]);
+        Assert.Equal("limit", (string?)lines[5]["reason"]);
+        var rows = (await ExportAsync(id, "?format=csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["opened", "paused", "resumed", "cast", "closed-limit"], rows.Skip(1).Select(r => r.Split(',')[2]));
+        Assert.All(rows, r => Assert.Equal(8, r.Split(',').Length));
+    }
+
     [Theory]
     [InlineData("?format=xml")]
     [InlineData("?voters=everyone")]

@@ -170,7 +170,7 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
         output.Write(NewLine);
     }
 
-    /// <summary>One event as one line: <c>cast</c> and <c>changed</c> ballots, <c>closed</c>; the creation is the first line already.</summary>
+    /// <summary>One event as one line: <c>cast</c> and <c>changed</c> ballots, <c>opened</c>, <c>paused</c>, <c>resumed</c>, <c>closed</c>; the creation is the first line already.</summary>
     public void WriteNdjsonEvent(Stream output, PollEvent e)
     {
         if (e is PollCreated)
@@ -200,7 +200,17 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
                     json.WriteString("type"u8, "closed"u8);
                     json.WriteNumber("seq"u8, e.Seq);
                     json.WriteString("at"u8, e.At);
-                    json.WriteString("reason"u8, closed.Reason == CloseReason.Expired ? "expired"u8 : "admin"u8);
+                    json.WriteString("reason"u8, ReasonOf(closed.Reason));
+                    break;
+                default: // opened, paused, resumed
+                    json.WriteString("type"u8, TypeOf(e));
+                    json.WriteNumber("seq"u8, e.Seq);
+                    json.WriteString("at"u8, e.At);
+                    if (e is PollOpened opened)
+                    {
+                        json.WriteString("reason"u8, opened.Reason == OpenReason.Scheduled ? "scheduled" : "admin");
+                    }
+
                     break;
             }
 
@@ -236,17 +246,36 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
             case VoteChanged changed:
                 Ballot(row, "changed", changed.VoteId, changed.VoterId, changed.OptionIds, changed.PreviousOptionIds);
                 break;
+            case PollCreated:
+                return; // the header says what the rows are
             case PollClosed closed:
-                row.Append(closed.Reason == CloseReason.Expired ? "closed-expired" : "closed").Append(',');
+                row.Append(closed.Reason == CloseReason.Admin ? "closed" : "closed-" + ReasonOf(closed.Reason)).Append(',');
                 row.Append(shown == VoterShown.Omitted ? ",,," : ",,,,");
                 break;
-            default:
-                return; // the creation: the header says what the rows are
+            default: // opened, paused, resumed: a row of their own, no ballot fields
+                row.Append(TypeOf(e)).Append(',');
+                row.Append(shown == VoterShown.Omitted ? ",,," : ",,,,");
+                break;
         }
 
         row.Append('\n');
         output.Write(Encoding.UTF8.GetBytes(row.ToString()));
     }
+
+    private static string ReasonOf(CloseReason reason) => reason switch
+    {
+        CloseReason.Expired => "expired",
+        CloseReason.Limit => "limit",
+        _ => "admin",
+    };
+
+    private static string TypeOf(PollEvent e) => e switch
+    {
+        PollOpened => "opened",
+        PollPaused => "paused",
+        PollResumed => "resumed",
+        _ => throw new ArgumentException($"No export type for {e.GetType().Name}.", nameof(e)),
+    };
 
     private void Ballot(StringBuilder row, string type, string voteId, string? voterId, int[] optionIds, int[]? previous)
     {
