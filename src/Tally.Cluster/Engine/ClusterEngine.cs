@@ -486,24 +486,9 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             Replicas = _options.Replicas,
         });
         await reader.OpenForReadingAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var stored in reader.ReadAsync(0, cancellationToken).ConfigureAwait(false))
+        await foreach (var e in reader.ReadAsync(0, cancellationToken).OfPollThroughAsync(pollId, throughSeq, cancellationToken).ConfigureAwait(false))
         {
-            var e = stored.Event;
-            if (e.PollId != pollId)
-            {
-                continue;
-            }
-
-            if (e.Seq > throughSeq)
-            {
-                yield break;
-            }
-
             yield return e;
-            if (e.Seq == throughSeq)
-            {
-                yield break;
-            }
         }
     }
 

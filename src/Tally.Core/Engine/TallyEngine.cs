@@ -164,24 +164,9 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             yield break;
         }
 
-        await foreach (var stored in _log.ReadAsync(created - 1, cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _log.ReadAsync(created - 1, cancellationToken).OfPollThroughAsync(pollId, throughSeq, cancellationToken).ConfigureAwait(false))
         {
-            var e = stored.Event;
-            if (e.PollId != pollId)
-            {
-                continue;
-            }
-
-            if (e.Seq > throughSeq)
-            {
-                yield break;
-            }
-
             yield return e;
-            if (e.Seq == throughSeq)
-            {
-                yield break;
-            }
         }
     }
 
