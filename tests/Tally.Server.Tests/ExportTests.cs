@@ -171,6 +171,65 @@ public sealed class ExportTests(ServerFixture fixture) : IClassFixture<ServerFix
         Assert.All(rows, r => Assert.Equal(8, r.Split(',').Length));
     }
 
+    [Fact]
+    public async Task An_erased_voter_leaves_the_counts_and_no_export_shows_them()
+    {
+        var (id, _) = await PollWithHistoryAsync(); // ann cast 1 then changed to 3; bob cast 2
+        using (var erase = await Server.Admin.PostAsJsonAsync($"/v1/polls/{id}/erasures", new { voterId = "ann" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
+            var body = await erase.ReadJsonAsync();
+            Assert.Equal((true, $"{id}-2", 6L), ((bool)body["erased"]!, (string)body["voteId"]!, (long)body["seq"]!));
+        }
+
+        Assert.Equal(new Dictionary<int, long> { [1] = 0, [2] = 1, [3] = 0 }, ApiClient.Counts(await Server.Client.ResultsAsync(id)));
+        var raw = await ExportAsync(id, "?voters=raw");
+        Assert.DoesNotContain("ann", raw, StringComparison.Ordinal);
+        var lines = Lines(raw);
+        Assert.Equal(["poll", "cast", "cast", "changed", "closed", "erased", "results"], lines.Select(l => (string)l["type"]!));
+        Assert.Null(lines[1]["voter"]);
+        Assert.Equal("bob", (string?)lines[2]["voter"]);
+        Assert.Equal("[3]", lines[5]["optionIds"]!.ToJsonString());
+        Assert.DoesNotContain("ann", await ExportAsync(id, "?format=csv&voters=raw"), StringComparison.Ordinal);
+
+        using (var again = await Server.Admin.PostAsJsonAsync($"/v1/polls/{id}/erasures", new { voterId = "ann" }))
+        {
+            Assert.False((bool)(await again.ReadJsonAsync())["erased"]!);
+        }
+
+        using var verify = await Server.Admin.PostAsync("/v1/verify", null);
+        Assert.True((bool)(await verify.ReadJsonAsync())["ok"]!);
+    }
+
+    [Fact]
+    public async Task A_bad_erasure_is_refused()
+    {
+        var id = (string)(await Server.Admin.CreatePollAsync(options: 2))["id"]!;
+        using (var missing = await Server.Admin.PostAsJsonAsync($"/v1/polls/{id}/erasures", new { }))
+        {
+            await ApiClient.AssertProblemAsync(missing, HttpStatusCode.UnprocessableEntity, "validation");
+        }
+
+        using (var invisible = await Server.Admin.PostAsJsonAsync($"/v1/polls/{id}/erasures", new { voterId = "ann\u200b" }))
+        {
+            await ApiClient.AssertProblemAsync(invisible, HttpStatusCode.UnprocessableEntity, "validation");
+        }
+
+        var none = (string)(await Server.Admin.CreatePollAsync(options: 2, dedupe: "none"))["id"]!;
+        using (var noBallots = await Server.Admin.PostAsJsonAsync($"/v1/polls/{none}/erasures", new { voterId = "ann" }))
+        {
+            await ApiClient.AssertProblemAsync(noBallots, HttpStatusCode.UnprocessableEntity, "validation");
+        }
+
+        using (var anonymous = await Server.Client.PostAsJsonAsync($"/v1/polls/{id}/erasures", new { voterId = "ann" }))
+        {
+            await ApiClient.AssertProblemAsync(anonymous, HttpStatusCode.Unauthorized, "unauthorized");
+        }
+
+        using var unknown = await Server.Admin.PostAsJsonAsync("/v1/polls/nosuchpoll/erasures", new { voterId = "ann" });
+        await ApiClient.AssertProblemAsync(unknown, HttpStatusCode.NotFound, "poll-not-found");
+    }
+
     [Theory]
     [InlineData("?format=xml")]
     [InlineData("?voters=everyone")]

@@ -298,6 +298,30 @@ public abstract class EngineSpecification : EnginePollsSpecification
     }
 
     [Fact]
+    public async Task Erasing_a_voter_takes_their_ballot_out_of_the_counts_and_forgets_them()
+    {
+        var engines = await StartAsync();
+        var poll = (await CreateAsync(engines.Writer, new CreatePoll("Which?", ["A", "B", "C"], AllowChange: true))).Poll.Id;
+        await VoteAsync(engines.Writer, poll, 1, "ada");
+        await VoteAsync(engines.Writer, poll, 2, "bob");
+        await VoteAsync(engines.Writer, poll, 3, "ada"); // ada's ballot is now option 3
+
+        var erased = Value(await engines.Writer.EraseVoterAsync(poll, "ada").WaitAsync(Timeout));
+
+        Assert.Equal(new VoterErasure(true, 5, $"{poll}-2"), erased);
+        var read = await ResultsAsync(engines.Reader, poll);
+        Assert.Equal((5L, 1L), (read.Seq, read.TotalVotes));
+        Assert.Equal([0L, 1, 0], read.Counts);
+        Assert.False(Value(await engines.Reader.FindBallotAsync(poll, "ada", default).AsTask().WaitAsync(Timeout)).Voted);
+        Assert.Equal(new VoterErasure(false, 5, null), Value(await engines.Writer.EraseVoterAsync(poll, "ada").WaitAsync(Timeout)));
+        Assert.Equal(VoteStatus.Counted, (await VoteAsync(engines.Writer, poll, 1, "ada")).Status); // a new ballot, as anyone's
+
+        var none = (await CreateAsync(engines.Writer, new CreatePoll("Which?", ["A", "B"], Dedupe: DedupePolicy.None))).Poll.Id;
+        Assert.Equal(RejectionKind.Invalid, (await engines.Writer.EraseVoterAsync(none, "ada")).Rejection?.Kind);
+        Assert.Equal(RejectionKind.UnknownPoll, (await engines.Writer.EraseVoterAsync("nosuchpoll", "ada")).Rejection?.Kind);
+    }
+
+    [Fact]
     public async Task The_ballot_that_reaches_max_ballots_closes_the_poll()
     {
         var engines = await StartAsync();

@@ -339,6 +339,23 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
     }
 
+    /// <summary>Erases a voter's ballot on its partition's owner.</summary>
+    public async Task<Outcome<VoterErasure>> EraseVoterAsync(string pollId, string voterId)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        ArgumentNullException.ThrowIfNull(voterId);
+        if (Refusal() is { } refused)
+        {
+            return refused;
+        }
+
+        return await RouteAsync(
+            PartitionOf(pollId),
+            engine => engine.EraseVoterAsync(pollId, voterId),
+            new ForwardedCommand(ForwardedKind.Erase, PollId: pollId, VoterId: voterId),
+            (reply, p) => reply.Erasure is { } erasure ? erasure : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+    }
+
     /// <summary>Opens, pauses or resumes a poll on its partition's owner.</summary>
     public async Task<Outcome<PollResults>> ChangePollStatusAsync(string pollId, PollTransition transition)
     {

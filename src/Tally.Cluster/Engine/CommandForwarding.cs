@@ -116,6 +116,9 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
                     ForwardedKind.Votes => FromOutcome(await engine.CastVotesAsync(command.Votes!).ConfigureAwait(false)),
                     ForwardedKind.Create => FromOutcome(await engine.CreatePollAsync(command.Create!, command.PollId!).ConfigureAwait(false)),
                     ForwardedKind.Close => FromOutcome(await engine.ClosePollAsync(command.PollId!).ConfigureAwait(false)),
+                    ForwardedKind.Erase => await engine.EraseVoterAsync(command.PollId!, command.VoterId!).ConfigureAwait(false) is var erased && erased.Value is { } erasure
+                        ? new ForwardedReply(Erasure: erasure)
+                        : new ForwardedReply(Rejection: erased.Rejection),
                     ForwardedKind.Transition => FromOutcome(await engine.ChangePollStatusAsync(command.PollId!, command.Transition).ConfigureAwait(false)),
                     ForwardedKind.Results => FromOutcome(await engine.GetResultsAsync(command.PollId!, CancellationToken.None).ConfigureAwait(false)),
                     ForwardedKind.List => new ForwardedReply(Polls: engine.Catalog.ListByCreation(Math.Clamp(command.Limit, 1, 10_000), command.Before, command.BeforeId, command.Workspace)),

@@ -39,6 +39,9 @@ internal enum ForwardedKind
 
     /// <summary>Open, pause or resume a poll (<see cref="ForwardedCommand.Transition"/>).</summary>
     Transition,
+
+    /// <summary>Erase a voter's ballot (<see cref="ForwardedCommand.VoterId"/>).</summary>
+    Erase,
 }
 
 /// <summary>The owner's answer: one field set, by the command's kind; <see cref="NoOwner"/> when nobody took the command (safe to send again).</summary>
@@ -49,7 +52,8 @@ internal sealed record ForwardedReply(
     Rejection? Rejection = null,
     IReadOnlyList<PollResults>? Polls = null,
     bool NoOwner = false,
-    BallotLookup? Ballot = null);
+    BallotLookup? Ballot = null,
+    VoterErasure? Erasure = null);
 
 internal static class ForwardedJson
 {

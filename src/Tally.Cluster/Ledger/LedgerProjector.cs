@@ -150,6 +150,16 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
                 command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)d.MaxBallots ?? DBNull.Value });
                 command.Parameters.AddWithValue(!d.StartsAsDraft ? "open" : d.OpensAt is null ? "draft" : "scheduled");
                 return command;
+            case BallotErased erased:
+                // The system of record forgets the ballot, and with it the voter id; the poll's seq moves on.
+                command = new NpgsqlBatchCommand("""
+                    WITH gone AS (DELETE FROM ballots WHERE poll_id = $1 AND ballot_seq = $2)
+                    UPDATE polls SET seq = $3 WHERE id = $1
+                    """);
+                command.Parameters.AddWithValue(erased.PollId);
+                command.Parameters.AddWithValue(erased.BallotSeq);
+                command.Parameters.AddWithValue(erased.Seq);
+                return command;
             case PollOpened or PollPaused or PollResumed:
                 command = new NpgsqlBatchCommand("UPDATE polls SET status = $2, seq = $3 WHERE id = $1");
                 command.Parameters.AddWithValue(e.PollId);

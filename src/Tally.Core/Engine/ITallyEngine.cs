@@ -85,6 +85,14 @@ public interface ITallyEngine
     Task<Outcome<PollResults>> ChangePollStatusAsync(string pollId, PollTransition transition);
 
     /// <summary>
+    /// Erases <paramref name="voterId"/>'s ballot on the poll (normalised as a ballot's voter id is): the ballot leaves the
+    /// counts through a <see cref="Events.BallotErased"/> event, and the poll forgets the voter and their idempotency keys.
+    /// A voter without a ballot is answered <c>Erased: false</c>. <see cref="RejectionKind.Invalid"/> on a poll that keeps
+    /// no ballots by voter (<c>dedupe: none</c>).
+    /// </summary>
+    Task<Outcome<VoterErasure>> EraseVoterAsync(string pollId, string voterId);
+
+    /// <summary>
     /// Casts one ballot; the outcome is durable unless it is a rejection. <see cref="RejectionKind.Overloaded"/> when
     /// the poll's partition's queue is full (nothing was taken).
     /// </summary>

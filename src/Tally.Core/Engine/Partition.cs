@@ -211,6 +211,28 @@ internal sealed class Partition
         return rejection;
     }
 
+    /// <summary>Erases the voter's ballot; the answer, or why not (no such poll; a poll that keeps no ballots by voter).</summary>
+    internal Outcome<VoterErasure> DecideErase(string pollId, string voterId)
+    {
+        if (!_polls.TryGetValue(pollId, out var state))
+        {
+            return TallyEngine.UnknownPoll(pollId);
+        }
+
+        if (state.Definition.Dedupe != DedupePolicy.Voter)
+        {
+            return new Rejection(RejectionKind.Invalid, $"Poll {pollId} counts every ballot (dedupe \"none\") and keeps none by voter: there is no ballot to erase by voter id.");
+        }
+
+        if (state.Erase(voterId, _now) is not { } erased)
+        {
+            return new VoterErasure(false, state.Seq, null);
+        }
+
+        Record(state, erased);
+        return new VoterErasure(true, erased.Seq, erased.VoteId);
+    }
+
     internal Rejection? DecideClose(string pollId)
     {
         if (!_polls.TryGetValue(pollId, out var state))

@@ -114,6 +114,20 @@ internal sealed class ClosePollWork(string pollId) : PartitionWork
         _done.TrySetResult(Partition.Answer(partition, _rejection, failure, pollId));
 }
 
+/// <summary>Erases one voter's ballot on a poll (<see cref="BallotErased"/>), answered once durable.</summary>
+internal sealed class EraseVoterWork(string pollId, string voterId) : PartitionWork
+{
+    private readonly TaskCompletionSource<Outcome<VoterErasure>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Outcome<VoterErasure> _decided;
+
+    public Task<Outcome<VoterErasure>> Task => _done.Task;
+
+    public override void Decide(Partition partition) => _decided = partition.DecideErase(pollId, voterId);
+
+    public override void Complete(Partition partition, Exception? failure) =>
+        _done.TrySetResult(failure is not null ? Partition.AppendFailed(failure) : _decided);
+}
+
 /// <summary>Opens, pauses or resumes a poll (<see cref="PollTransition"/>).</summary>
 internal sealed class TransitionWork(string pollId, PollTransition transition) : PartitionWork
 {

@@ -16,6 +16,7 @@ internal sealed class PollState
     private readonly bool _countsOnly;
     private readonly RankingBallots? _rankings;
     private PollStatus _statusBeforeClose = PollStatus.Open; // what Unapply of a PollClosed goes back to
+    private (string? Voter, List<KeyValuePair<string, RememberedVote>> Keys)? _lastErased; // what Unapply of a BallotErased puts back
 
     /// <param name="countsOnly">
     /// True for a read-only projection of the results (a cluster node's read side): events are applied to the
@@ -106,6 +107,22 @@ internal sealed class PollState
         };
         Apply(made);
         return null;
+    }
+
+    /// <summary>
+    /// Erases <paramref name="voterId"/>'s ballot (it leaves the counts, the poll forgets the voter and their idempotency
+    /// keys) and gives the event; null when the voter has no ballot. Only a poll that keeps ballots by voter can.
+    /// </summary>
+    public BallotErased? Erase(string voterId, DateTimeOffset now)
+    {
+        if (_ballots is null || !_ballots.TryGetValue(voterId, out var ballot))
+        {
+            return null;
+        }
+
+        var e = new BallotErased(Definition.Id, Seq + 1, now, ballot.Seq, ballot.OptionIds);
+        Apply(e);
+        return e;
     }
 
     /// <summary>Opens a scheduled poll whose time has come.</summary>
@@ -232,6 +249,11 @@ internal sealed class PollState
             case PollPaused:
                 Status = PollStatus.Paused;
                 break;
+            case BallotErased b:
+                Add(b.OptionIds, -1);
+                TotalVotes--;
+                _lastErased = (ForgetBallot(b.BallotSeq), ForgetKeysOf(b.BallotSeq));
+                break;
             default:
                 throw new InvalidOperationException($"{e.GetType().Name} cannot be applied to an existing poll.");
         }
@@ -277,6 +299,23 @@ internal sealed class PollState
                 break;
             case PollResumed:
                 Status = PollStatus.Paused;
+                break;
+            case BallotErased b:
+                Add(b.OptionIds, +1);
+                TotalVotes++;
+                if (_lastErased is { } erased)
+                {
+                    if (erased.Voter is not null)
+                    {
+                        _ballots![erased.Voter] = new Ballot(b.BallotSeq, b.OptionIds);
+                    }
+
+                    foreach (var (key, vote) in erased.Keys)
+                    {
+                        _idempotency[key] = vote;
+                    }
+                }
+
                 break;
             default:
                 throw new InvalidOperationException($"{e.GetType().Name} cannot be reversed on an existing poll.");
@@ -397,6 +436,46 @@ internal sealed class PollState
         {
             Counts[id - 1] += delta;
         }
+    }
+
+    /// <summary>Removes the ballot made at <paramref name="ballotSeq"/> from the ballots by voter; its voter, or null (none kept).</summary>
+    private string? ForgetBallot(long ballotSeq)
+    {
+        if (_ballots is null)
+        {
+            return null;
+        }
+
+        foreach (var (voter, ballot) in _ballots)
+        {
+            if (ballot.Seq == ballotSeq)
+            {
+                _ballots.Remove(voter);
+                return voter;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Removes the idempotency keys of the ballot made at <paramref name="ballotSeq"/> (they hold its voter id).</summary>
+    private List<KeyValuePair<string, RememberedVote>> ForgetKeysOf(long ballotSeq)
+    {
+        var removed = new List<KeyValuePair<string, RememberedVote>>();
+        foreach (var entry in _idempotency)
+        {
+            if (entry.Value.BallotSeq == ballotSeq)
+            {
+                removed.Add(entry);
+            }
+        }
+
+        foreach (var (key, _) in removed)
+        {
+            _idempotency.Remove(key);
+        }
+
+        return removed;
     }
 
     private void Remember(string? key, RememberedVote vote)

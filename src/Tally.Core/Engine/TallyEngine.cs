@@ -296,6 +296,25 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public async Task<Outcome<VoterErasure>> EraseVoterAsync(string pollId, string voterId)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        ArgumentNullException.ThrowIfNull(voterId);
+        if (!_running)
+        {
+            return Rejection.NotStarted;
+        }
+
+        if (Catalog.FindPoll(pollId) is null)
+        {
+            return TallyEngine.UnknownPoll(pollId);
+        }
+
+        var work = new EraseVoterWork(pollId, voterId);
+        return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.ConfigureAwait(false);
+    }
+
     /// <summary>Casts one ballot; the outcome is durable unless it is a rejection.</summary>
     public async ValueTask<VoteOutcome> CastVoteAsync(CastVote vote)
     {

@@ -15,7 +15,7 @@ public static class EventCodec
     /// voter ids, public, live results), which is what those polls were. 3 added the scale's lowest value (rating and nps
     /// polls); earlier events read with 0, unused by the kinds they could hold. 4 added the poll's schedule (opensAt, whether
     /// it starts as a draft, maxBallots) and the events PollOpened, PollPaused and PollResumed; earlier definitions read as
-    /// polls that opened at once without a ballot limit.
+    /// polls that opened at once without a ballot limit. BallotErased (type 8) came with the same version.
     /// </summary>
     private const byte FormatVersion = 4;
 
@@ -32,6 +32,7 @@ public static class EventCodec
         PollOpened => 5,
         PollPaused => 6,
         PollResumed => 7,
+        BallotErased => 8,
         _ => throw new ArgumentException($"Unknown event type {e.GetType().Name}.", nameof(e)),
     };
 
@@ -66,6 +67,10 @@ public static class EventCodec
                 w.Write((byte)o.Reason);
                 break;
             case PollPaused or PollResumed:
+                break;
+            case BallotErased b:
+                w.Write(b.BallotSeq);
+                WriteIds(w, b.OptionIds);
                 break;
             case VoteCast v:
                 WriteNullable(w, v.VoterId);
@@ -111,6 +116,7 @@ public static class EventCodec
             5 => new PollOpened(pollId, seq, at, (OpenReason)r.ReadByte()),
             6 => new PollPaused(pollId, seq, at),
             7 => new PollResumed(pollId, seq, at),
+            8 => new BallotErased(pollId, seq, at, r.ReadInt64(), ReadIds(r)),
             _ => throw new InvalidDataException($"Event type {type} is not known."),
         };
     }

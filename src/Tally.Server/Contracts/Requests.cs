@@ -145,6 +145,13 @@ public sealed class MintInvitesRequest
     public int? Count { get; set; }
 }
 
+/// <summary>Body of <c>POST /v1/polls/{id}/erasures</c>: whose ballot to erase.</summary>
+public sealed class ErasureRequest
+{
+    /// <summary>The voter id as the poll knows it (your app's user id, a token's <c>sub</c>, Tally's anonymous id).</summary>
+    public string? VoterId { get; set; }
+}
+
 /// <summary>Body of <c>POST /v1/polls/{id}/watch-tokens</c> (optional).</summary>
 public sealed class WatchTokenRequest
 {

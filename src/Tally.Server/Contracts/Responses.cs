@@ -81,6 +81,13 @@ public sealed record OptionVotesResponse(int Id, long Votes);
 /// <summary><c>POST /v1/verify</c>: whether every poll's served results equal a recomputation from the log, and what differs (the first 100).</summary>
 public sealed record VerifyResponse(bool Ok, long Polls, long Events, long DifferenceCount, IReadOnlyList<VerifyDifferenceResponse> Differences);
 
+/// <summary><c>POST /v1/polls/{id}/erasures</c>: whether the voter had a ballot (now erased), its vote id, and the poll's seq after it.</summary>
+public sealed record ErasureResponse(
+    string PollId,
+    long Seq,
+    bool Erased,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? VoteId);
+
 public sealed record VerifyDifferenceResponse(string PollId, string What, string Served, string Recomputed);
 
 /// <summary>A scale poll's figures: ballots, the sum of their values, the mean (2 decimals, null with no ballot), and on nps polls the NPS.</summary>

@@ -38,6 +38,8 @@ namespace Tally.Server.Contracts;
 [JsonSerializable(typeof(WatchTokenResponse))]
 [JsonSerializable(typeof(VoterResponse))]
 [JsonSerializable(typeof(VerifyResponse))]
+[JsonSerializable(typeof(ErasureRequest))]
+[JsonSerializable(typeof(ErasureResponse))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 internal sealed partial class TallyJsonContext : JsonSerializerContext;

@@ -34,6 +34,53 @@ internal static class ExportEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Export a poll's ballots and results (polls:manage): format ndjson (default) or csv; voters hashed (default), raw or omitted");
+        app.MapPost("/v1/polls/{id}/erasures", EraseAsync).WithTags("Polls").RequireScope(Scopes.PollsManage)
+            .DocumentJsonBody<ErasureRequest>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithSummary("Erase one voter's ballot (polls:manage): it leaves the counts, and exports no longer show the voter");
+    }
+
+    private static async Task<IResult> EraseAsync(string id, HttpRequest request, ITallyEngine engine, AuditTrail audit, Microsoft.Extensions.Options.IOptions<Hosting.TallyServerOptions> options)
+    {
+        var context = request.HttpContext;
+        var managed = await VoterEndpoints.ManagedPollAsync(context, engine, id);
+        if (managed.Value is not { } poll)
+        {
+            return HttpAccess.Refuse(context.Response, managed.Rejection!);
+        }
+
+        var (body, problem) = await JsonBody.ReadAsync(request, TallyJsonContext.Default.ErasureRequest, options.Value.MaxBodyBytes);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body!.VoterId is not { } raw)
+        {
+            return Problems.Validation("voterId is required: the voter whose ballot to erase.");
+        }
+
+        if (PollRules.CheckVoterId(raw, out var voterId) is { } bad)
+        {
+            return Problems.Validation(bad);
+        }
+
+        var outcome = await engine.EraseVoterAsync(poll.Id, voterId!);
+        if (outcome.Value is not { } erasure)
+        {
+            return Problems.From(outcome.Rejection!);
+        }
+
+        if (erasure.Erased)
+        {
+            // The audit names the ballot, never the voter: the point is to forget who it was.
+            await audit.RecordAsync(ManagementFilter.CallerOf(context), poll.Workspace, "poll.ballot-erased", poll.Id, erasure.VoteId);
+        }
+
+        return TypedResults.Ok(new ErasureResponse(poll.Id, erasure.Seq, erasure.Erased, erasure.VoteId));
     }
 
     private static async Task<IResult> ExportAsync(
@@ -69,7 +116,20 @@ internal static class ExportEndpoints
             _ => VoterShown.Hashed,
         };
         await audit.RecordAsync(ManagementFilter.CallerOf(context), poll.Workspace, "poll.exported", poll.Id, $"{(csv ? "csv" : "ndjson")}, voters {Name(shown)}, through seq {at.Seq}");
-        var writer = new ExportWriter(poll, shown, keys.ExportKey);
+        // A first pass finds the erased ballots, whose voter no row may show (their events stay in the log).
+        var erased = new HashSet<long>();
+        if (shown != VoterShown.Omitted)
+        {
+            await foreach (var e in engine.ReadPollEventsAsync(poll.Id, at.Seq, context.RequestAborted))
+            {
+                if (e is BallotErased gone)
+                {
+                    erased.Add(gone.BallotSeq);
+                }
+            }
+        }
+
+        var writer = new ExportWriter(poll, shown, keys.ExportKey, erased);
         return Results.Stream(
             async body =>
             {
@@ -136,7 +196,8 @@ internal enum VoterShown
 }
 
 /// <summary>The rows of an export, in either format; one instance per export (it keeps the poll and the hashing key).</summary>
-internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[] key)
+/// <param name="erased">The seqs of the ballots erased on request: their rows show no voter.</param>
+internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[] key, IReadOnlySet<long> erased)
 {
     private static readonly byte[] NewLine = "\n"u8.ToArray();
     private readonly bool _scale = poll.Kind.IsScale();
@@ -185,16 +246,23 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
             {
                 case VoteCast cast:
                     json.WriteString("type"u8, "cast"u8);
-                    WriteHead(json, e, cast.VoteId, cast.VoterId);
+                    WriteHead(json, e, cast.VoteId, erased.Contains(cast.Seq) ? null : cast.VoterId);
                     WriteIds(json, "optionIds"u8, cast.OptionIds);
                     WriteValue(json, cast.OptionIds);
                     break;
                 case VoteChanged changed:
                     json.WriteString("type"u8, "changed"u8);
-                    WriteHead(json, e, changed.VoteId, changed.VoterId);
+                    WriteHead(json, e, changed.VoteId, erased.Contains(changed.BallotSeq) ? null : changed.VoterId);
                     WriteIds(json, "optionIds"u8, changed.OptionIds);
                     WriteValue(json, changed.OptionIds);
                     WriteIds(json, "previousOptionIds"u8, changed.PreviousOptionIds);
+                    break;
+                case BallotErased gone:
+                    json.WriteString("type"u8, "erased"u8);
+                    json.WriteNumber("seq"u8, e.Seq);
+                    json.WriteString("at"u8, e.At);
+                    json.WriteString("voteId"u8, gone.VoteId);
+                    WriteIds(json, "optionIds"u8, gone.OptionIds);
                     break;
                 case PollClosed closed:
                     json.WriteString("type"u8, "closed"u8);
@@ -241,10 +309,13 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
         switch (e)
         {
             case VoteCast cast:
-                Ballot(row, "cast", cast.VoteId, cast.VoterId, cast.OptionIds, null);
+                Ballot(row, "cast", cast.VoteId, erased.Contains(cast.Seq) ? null : cast.VoterId, cast.OptionIds, null);
                 break;
             case VoteChanged changed:
-                Ballot(row, "changed", changed.VoteId, changed.VoterId, changed.OptionIds, changed.PreviousOptionIds);
+                Ballot(row, "changed", changed.VoteId, erased.Contains(changed.BallotSeq) ? null : changed.VoterId, changed.OptionIds, changed.PreviousOptionIds);
+                break;
+            case BallotErased gone:
+                Ballot(row, "erased", gone.VoteId, null, gone.OptionIds, null);
                 break;
             case PollCreated:
                 return; // the header says what the rows are

@@ -36,6 +36,14 @@ public sealed class LedgerTests(ClusterFixture fixture)
         await using var question = data.CreateCommand("SELECT question || '|' || array_to_string(options, ',') || '|' || status FROM polls WHERE id = $1");
         question.Parameters.AddWithValue(poll);
         Assert.Equal("Which one?|Option 1,Option 2,Option 3|open", await question.ExecuteScalarAsync());
+
+        // An erasure takes the ballot, and its voter id, out of the system of record.
+        using (var erase = await node.Admin.PostAsJsonAsync($"/v1/polls/{poll}/erasures", new { voterId = "ann" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
+        }
+
+        await Eventually.WaitUntilAsync(() => BallotsAsync(data, poll).GetAwaiter().GetResult() == "bob:2", TestServer.Timeout);
     }
 
     [Fact]
