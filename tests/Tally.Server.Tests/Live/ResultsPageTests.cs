@@ -166,6 +166,39 @@ public sealed class ResultsPageTests(BrowserFixture fixture) : IClassFixture<Bro
     }
 
     [Fact]
+    public async Task The_page_follows_a_draft_opening_a_pause_and_a_resume_and_locks_the_form_while_it_cannot_vote()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Ready?", options = new[] { "Yes", "No" }, draft = true });
+        var id = (string)poll["id"]!;
+        var page = await OpenAsync(id);
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Not open yet");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Vote" })).ToBeDisabledAsync(); // the fieldset disables its controls
+        await Expect(page.Locator("#vote-hint")).ToHaveTextAsync("Voting has not opened yet.");
+
+        await PostAsync($"/v1/polls/{id}/open");
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Open");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Vote" })).ToBeEnabledAsync();
+        await Expect(page.Locator("#vote-hint")).ToHaveTextAsync("Choose one.");
+
+        await PostAsync($"/v1/polls/{id}/pause");
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Paused");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Vote" })).ToBeDisabledAsync(); // the fieldset disables its controls
+        await Expect(page.Locator("#vote-hint")).ToHaveTextAsync("Voting is paused for now.");
+
+        await PostAsync($"/v1/polls/{id}/resume");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Vote" })).ToBeEnabledAsync();
+        await page.GetByLabel("Yes").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+    }
+
+    private async Task PostAsync(string path)
+    {
+        using var response = await _server.Admin.PostAsync(path, null);
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode}");
+    }
+
+    [Fact]
     public async Task On_an_anonymous_poll_the_page_gets_a_voter_id_cookie_and_votes_once_per_browser()
     {
         var poll = await _server.Admin.CreatePollAsync(new { question = "Coffee?", options = new[] { "Yes", "No" }, voterIdentity = "anonymous" });
