@@ -126,6 +126,38 @@ public sealed class LifecycleTests(ServerFixture fixture) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task A_reopened_poll_goes_on_over_the_same_sse_stream_and_closes_again()
+    {
+        var poll = await Server.Admin.CreatePollAsync(new { question = "Again?", options = new[] { "A", "B" }, allowReopen = true });
+        Assert.True((bool)poll["allowReopen"]!);
+        var id = (string)poll["id"]!;
+        await using var sse = await SseClient.ConnectAsync(Server.Client, $"/v1/polls/{id}/events");
+        await sse.NextAsync();
+        await PostAsync(id, "close");
+        while ((await sse.NextAsync()).Name != "closed")
+        {
+        }
+
+        Assert.Equal("open", (string?)(await PostAsync(id, "reopen"))["status"]);
+        Assert.Equal("open", (string?)(await NextWithStatusAsync(sse)).Data["status"]);
+        using (var vote = await Server.Client.VoteAsync(id, [2], "ann"))
+        {
+            Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+        }
+
+        await PostAsync(id, "close");
+        SseEvent closed;
+        while ((closed = await sse.NextAsync()).Name != "closed")
+        {
+        }
+
+        Assert.Equal(1, (long)closed.Data["totalVotes"]!);
+        var plain = (string)(await Server.Admin.CreatePollAsync(options: 2))["id"]!;
+        await PostAsync(plain, "close");
+        Assert.Contains("allowReopen", (string)(await PostAsyncProblem(plain, "reopen"))["detail"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Only_a_manager_changes_a_polls_status_and_an_unknown_poll_is_a_404()
     {
         var id = (string)(await Server.Admin.CreatePollAsync(options: 2))["id"]!;

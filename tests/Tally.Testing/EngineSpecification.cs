@@ -322,6 +322,31 @@ public abstract class EngineSpecification : EnginePollsSpecification
     }
 
     [Fact]
+    public async Task A_poll_that_allows_it_reopens_after_closing_and_others_do_not()
+    {
+        var engines = await StartAsync();
+        var poll = (await CreateAsync(engines.Writer, new CreatePoll("Which?", ["A", "B"], AllowReopen: true))).Poll.Id;
+        await VoteAsync(engines.Writer, poll, 1, "ada");
+        Assert.Equal(PollStatus.Closed, Value(await engines.Writer.ClosePollAsync(poll).WaitAsync(Timeout)).Status);
+
+        var reopened = Value(await engines.Writer.ChangePollStatusAsync(poll, PollTransition.Reopen).WaitAsync(Timeout));
+        Assert.Equal((PollStatus.Open, 4L, (DateTimeOffset?)null), (reopened.Status, reopened.Seq, reopened.ClosedAt));
+        Assert.Equal(5, (await VoteAsync(engines.Writer, poll, 2, "bob")).Seq);
+        Assert.Equal(PollStatus.Closed, Value(await engines.Writer.ClosePollAsync(poll).WaitAsync(Timeout)).Status);
+        var read = await ResultsAsync(engines.Reader, poll);
+        Assert.Equal((PollStatus.Closed, 6L, 2L), (read.Status, read.Seq, read.TotalVotes));
+
+        var plain = (await CreateAsync(engines.Writer)).Poll.Id;
+        await engines.Writer.ClosePollAsync(plain).WaitAsync(Timeout);
+        Assert.Equal(RejectionKind.InvalidTransition, (await engines.Writer.ChangePollStatusAsync(plain, PollTransition.Reopen)).Rejection?.Kind);
+        var full = (await CreateAsync(engines.Writer, new CreatePoll("Which?", ["A", "B"], MaxBallots: 1, AllowReopen: true))).Poll.Id;
+        await VoteAsync(engines.Writer, full, 1, "ada"); // closes it: its one ballot
+        var refused = (await engines.Writer.ChangePollStatusAsync(full, PollTransition.Reopen)).Rejection;
+        Assert.Equal(RejectionKind.InvalidTransition, refused?.Kind);
+        Assert.Contains("maxBallots", refused!.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_ballot_that_reaches_max_ballots_closes_the_poll()
     {
         var engines = await StartAsync();

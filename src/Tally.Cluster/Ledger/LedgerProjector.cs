@@ -160,6 +160,11 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
                 command.Parameters.AddWithValue(erased.BallotSeq);
                 command.Parameters.AddWithValue(erased.Seq);
                 return command;
+            case PollReopened reopened:
+                command = new NpgsqlBatchCommand("UPDATE polls SET status = 'open', closed_at = NULL, close_reason = NULL, seq = $2 WHERE id = $1");
+                command.Parameters.AddWithValue(reopened.PollId);
+                command.Parameters.AddWithValue(reopened.Seq);
+                return command;
             case PollOpened or PollPaused or PollResumed:
                 command = new NpgsqlBatchCommand("UPDATE polls SET status = $2, seq = $3 WHERE id = $1");
                 command.Parameters.AddWithValue(e.PollId);

@@ -16,6 +16,7 @@ internal sealed class PollState
     private readonly bool _countsOnly;
     private readonly RankingBallots? _rankings;
     private PollStatus _statusBeforeClose = PollStatus.Open; // what Unapply of a PollClosed goes back to
+    private DateTimeOffset? _closedAtBeforeReopen; // what Unapply of a PollReopened goes back to
     private (string? Voter, List<KeyValuePair<string, RememberedVote>> Keys)? _lastErased; // what Unapply of a BallotErased puts back
 
     /// <param name="countsOnly">
@@ -87,8 +88,14 @@ internal sealed class PollState
         {
             PollTransition.Open => (PollStatus.Draft, PollStatus.Open),
             PollTransition.Pause => (PollStatus.Open, PollStatus.Paused),
-            _ => (PollStatus.Paused, PollStatus.Open),
+            PollTransition.Resume => (PollStatus.Paused, PollStatus.Open),
+            _ => (PollStatus.Closed, PollStatus.Open),
         };
+        if (transition == PollTransition.Reopen && Status == PollStatus.Closed && WhyNotReopen(now) is { } why)
+        {
+            return new Rejection(RejectionKind.InvalidTransition, $"Poll {Definition.Id} cannot be reopened: {why}.");
+        }
+
         if (Status == to)
         {
             return null; // already there: answered with the poll as it is
@@ -103,11 +110,18 @@ internal sealed class PollState
         {
             PollTransition.Open => new PollOpened(Definition.Id, Seq + 1, now, OpenReason.Admin),
             PollTransition.Pause => new PollPaused(Definition.Id, Seq + 1, now),
-            _ => new PollResumed(Definition.Id, Seq + 1, now),
+            PollTransition.Resume => new PollResumed(Definition.Id, Seq + 1, now),
+            _ => new PollReopened(Definition.Id, Seq + 1, now),
         };
         Apply(made);
         return null;
     }
+
+    private string? WhyNotReopen(DateTimeOffset now) =>
+        !Definition.AllowReopen ? "it was not made with allowReopen"
+        : Definition.ClosesAt is { } at && at <= now ? "its closesAt has passed"
+        : Definition.MaxBallots is { } max && TotalVotes >= max ? "it has counted its maxBallots"
+        : null;
 
     /// <summary>
     /// Erases <paramref name="voterId"/>'s ballot (it leaves the counts, the poll forgets the voter and their idempotency
@@ -145,7 +159,8 @@ internal sealed class PollState
     {
         PollTransition.Open => "be opened (only a draft or scheduled poll opens)",
         PollTransition.Pause => "be paused (only an open poll pauses)",
-        _ => "be resumed (only a paused poll resumes)",
+        PollTransition.Resume => "be resumed (only a paused poll resumes)",
+        _ => "be reopened (only a closed poll reopens)",
     };
 
     public PollClosed Close(DateTimeOffset now, CloseReason reason)
@@ -246,6 +261,11 @@ internal sealed class PollState
             case PollOpened or PollResumed:
                 Status = PollStatus.Open;
                 break;
+            case PollReopened:
+                _closedAtBeforeReopen = ClosedAt;
+                Status = PollStatus.Open;
+                ClosedAt = null;
+                break;
             case PollPaused:
                 Status = PollStatus.Paused;
                 break;
@@ -299,6 +319,10 @@ internal sealed class PollState
                 break;
             case PollResumed:
                 Status = PollStatus.Paused;
+                break;
+            case PollReopened:
+                Status = PollStatus.Closed;
+                ClosedAt = _closedAtBeforeReopen;
                 break;
             case BallotErased b:
                 Add(b.OptionIds, +1);

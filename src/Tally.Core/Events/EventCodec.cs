@@ -15,7 +15,7 @@ public static class EventCodec
     /// voter ids, public, live results), which is what those polls were. 3 added the scale's lowest value (rating and nps
     /// polls); earlier events read with 0, unused by the kinds they could hold. 4 added the poll's schedule (opensAt, whether
     /// it starts as a draft, maxBallots) and the events PollOpened, PollPaused and PollResumed; earlier definitions read as
-    /// polls that opened at once without a ballot limit. BallotErased (type 8) came with the same version.
+    /// polls that opened at once without a ballot limit. BallotErased (type 8), PollReopened (type 9) and the definition's allowReopen came with the same version.
     /// </summary>
     private const byte FormatVersion = 4;
 
@@ -33,6 +33,7 @@ public static class EventCodec
         PollPaused => 6,
         PollResumed => 7,
         BallotErased => 8,
+        PollReopened => 9,
         _ => throw new ArgumentException($"Unknown event type {e.GetType().Name}.", nameof(e)),
     };
 
@@ -66,7 +67,7 @@ public static class EventCodec
             case PollOpened o:
                 w.Write((byte)o.Reason);
                 break;
-            case PollPaused or PollResumed:
+            case PollPaused or PollResumed or PollReopened:
                 break;
             case BallotErased b:
                 w.Write(b.BallotSeq);
@@ -117,6 +118,7 @@ public static class EventCodec
             6 => new PollPaused(pollId, seq, at),
             7 => new PollResumed(pollId, seq, at),
             8 => new BallotErased(pollId, seq, at, r.ReadInt64(), ReadIds(r)),
+            9 => new PollReopened(pollId, seq, at),
             _ => throw new InvalidDataException($"Event type {type} is not known."),
         };
     }
@@ -161,6 +163,7 @@ public static class EventCodec
             w.Write(d.OpensAt?.ToUnixTimeMilliseconds() ?? long.MinValue);
             w.Write(d.StartsAsDraft);
             w.Write(d.MaxBallots ?? 0);
+            w.Write(d.AllowReopen);
         }
     }
 
@@ -199,9 +202,10 @@ public static class EventCodec
         var opensAt = r.ReadInt64();
         var draft = r.ReadBoolean();
         var maxBallots = r.ReadInt64();
+        var allowReopen = r.ReadBoolean();
         return new PollDefinition(
             id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange, workspace, identity, access, results, scaleMin,
-            opensAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(opensAt), draft, maxBallots == 0 ? null : maxBallots);
+            opensAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(opensAt), draft, maxBallots == 0 ? null : maxBallots, allowReopen);
     }
 
     internal static void WriteIds(BinaryWriter w, int[] ids)

@@ -73,6 +73,11 @@ internal sealed class LiveSubscription(PollStream stream)
                 break;
             case LiveMessageKind.Delta:
                 _seq = message.Seq;
+                if (message.Status != Polls.PollStatus.Closed)
+                {
+                    _closedWritten = false; // the poll was reopened: a later close is written again
+                }
+
                 break;
             case LiveMessageKind.Closed:
                 _closedWritten = true;

@@ -202,6 +202,10 @@ internal sealed class PollStream
             _closedSent = true;
             closed = LiveMessage.Closed(latest);
         }
+        else if (latest.Status != PollStatus.Closed)
+        {
+            _closedSent = false; // reopened: the stream goes on (this delta says "open"), and a later close is sent again
+        }
 
         return FlushResult.Sent;
     }

@@ -6,6 +6,7 @@ namespace Tally.Polls;
 /// <param name="OpensAt">When the poll opens by itself (it is "scheduled" until then); must be in the future.</param>
 /// <param name="Draft">Start as a draft that opens only by hand (or at <paramref name="OpensAt"/>).</param>
 /// <param name="MaxBallots">Close once this many ballots are counted.</param>
+/// <param name="AllowReopen">Let a manager reopen the poll once it is closed.</param>
 /// <param name="Workspace">The workspace that will own the poll: the caller's, never the body's.</param>
 public sealed record CreatePoll(
     string? Question,
@@ -23,4 +24,5 @@ public sealed record CreatePoll(
     int? ScaleMax = null,
     DateTimeOffset? OpensAt = null,
     bool Draft = false,
-    long? MaxBallots = null);
+    long? MaxBallots = null,
+    bool AllowReopen = false);

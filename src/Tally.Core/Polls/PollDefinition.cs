@@ -10,6 +10,7 @@ namespace Tally.Polls;
 /// <param name="OpensAt">When a scheduled poll opens by itself; null for a poll that opens at once or by hand.</param>
 /// <param name="StartsAsDraft">True when the poll starts as a draft (by hand, or until <paramref name="OpensAt"/>).</param>
 /// <param name="MaxBallots">The poll closes once it has counted this many ballots; null for no limit.</param>
+/// <param name="AllowReopen">True when a manager may reopen the poll once it is closed.</param>
 public sealed record PollDefinition(
     string Id,
     string Question,
@@ -27,7 +28,8 @@ public sealed record PollDefinition(
     int ScaleMin = 0,
     DateTimeOffset? OpensAt = null,
     bool StartsAsDraft = false,
-    long? MaxBallots = null)
+    long? MaxBallots = null,
+    bool AllowReopen = false)
 {
     /// <summary>On a scale kind: the value of the last option.</summary>
     public int ScaleMax => ScaleMin + Options.Count - 1;

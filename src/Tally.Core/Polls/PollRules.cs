@@ -243,7 +243,7 @@ public static class PollRules
             id, question!, command.Kind, maxChoices, options, now, command.ClosesAt, command.Dedupe, command.AllowChange,
             command.Workspace, command.VoterIdentity, command.Access, command.Results, scaleMin,
             command.OpensAt?.AddTicks(-(command.OpensAt.Value.UtcTicks % TimeSpan.TicksPerMillisecond)), // the log keeps milliseconds
-            command.Draft || command.OpensAt is not null, command.MaxBallots);
+            command.Draft || command.OpensAt is not null, command.MaxBallots, command.AllowReopen);
     }
 
     /// <summary>

@@ -11,4 +11,7 @@ public enum PollTransition
 
     /// <summary>Paused → open.</summary>
     Resume = 2,
+
+    /// <summary>Closed → open, on a poll made with <see cref="PollDefinition.AllowReopen"/> whose <c>closesAt</c> and <c>maxBallots</c> allow it.</summary>
+    Reopen = 3,
 }

@@ -17,7 +17,7 @@ public sealed class PollCatalog
 
     public int Count => _polls.Count;
 
-    /// <summary>Polls whose latest results are not closed: open, paused, draft or scheduled (a gauge; closed polls never reopen).</summary>
+    /// <summary>Polls whose latest results are not closed: open, paused, draft or scheduled (a gauge).</summary>
     public int OpenCount => Volatile.Read(ref _open);
 
     /// <summary>
@@ -105,6 +105,10 @@ public sealed class PollCatalog
             if (existing.Results.Status != PollStatus.Closed && results.Status == PollStatus.Closed)
             {
                 Interlocked.Decrement(ref _open); // one writer per poll: this transition is seen once
+            }
+            else if (existing.Results.Status == PollStatus.Closed && results.Status != PollStatus.Closed)
+            {
+                Interlocked.Increment(ref _open); // reopened
             }
 
             existing.Results = results;

@@ -23,7 +23,7 @@ internal static class ContractMapping
             p.Id, p.Question, Name(p.Kind), p.MaxChoices, options, Name(r.Status, p), p.CreatedAt, p.ClosesAt, r.ClosedAt,
             p.Dedupe == DedupePolicy.Voter ? "voter" : "none", p.AllowChange, countsVisible ? r.TotalVotes : null,
             p.Workspace, Name(p.VoterIdentity), p.Access == PollAccess.Private ? "private" : "public", Name(p.Results),
-            scale ? new ScaleResponse(p.ScaleMin, p.ScaleMax) : null, p.OpensAt, p.MaxBallots);
+            scale ? new ScaleResponse(p.ScaleMin, p.ScaleMax) : null, p.OpensAt, p.MaxBallots, p.AllowReopen ? true : null);
     }
 
     public static ResultsResponse ToResultsResponse(this PollResults r)
@@ -185,7 +185,7 @@ internal static class ContractMapping
             ? null
             : new CreatePoll(
                 request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false, workspace, identity, access, visibility,
-                request.Scale?.Min, request.Scale?.Max, request.OpensAt, request.Draft ?? false, request.MaxBallots);
+                request.Scale?.Min, request.Scale?.Max, request.OpensAt, request.Draft ?? false, request.MaxBallots, request.AllowReopen ?? false);
     }
 
     private static T Error<T>(Dictionary<string, string[]> errors, string field, string message, T fallback)

@@ -26,6 +26,9 @@ public sealed class CreatePollRequest
     /// <summary>The poll closes once it has counted this many ballots.</summary>
     public long? MaxBallots { get; set; }
 
+    /// <summary>True: a manager may reopen the poll after it closes (<c>POST /v1/polls/{id}/reopen</c>).</summary>
+    public bool? AllowReopen { get; set; }
+
     /// <summary><c>voter</c> (default) or <c>none</c>.</summary>
     public string? Dedupe { get; set; }
 

@@ -28,7 +28,8 @@ public sealed record PollResponse(
     string ResultsVisibility,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ScaleResponse? Scale = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? OpensAt = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? MaxBallots = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? MaxBallots = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? AllowReopen = null);
 
 public sealed record PollListResponse(IReadOnlyList<PollResponse> Items, string? NextCursor);
 

@@ -270,7 +270,7 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
                     json.WriteString("at"u8, e.At);
                     json.WriteString("reason"u8, ReasonOf(closed.Reason));
                     break;
-                default: // opened, paused, resumed
+                default: // opened, paused, resumed, reopened
                     json.WriteString("type"u8, TypeOf(e));
                     json.WriteNumber("seq"u8, e.Seq);
                     json.WriteString("at"u8, e.At);
@@ -345,6 +345,7 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
         PollOpened => "opened",
         PollPaused => "paused",
         PollResumed => "resumed",
+        PollReopened => "reopened",
         _ => throw new ArgumentException($"No export type for {e.GetType().Name}.", nameof(e)),
     };
 

@@ -44,6 +44,7 @@ internal static class PollEndpoints
             ("open", PollTransition.Open, "Open a draft or scheduled poll now (polls:manage)"),
             ("pause", PollTransition.Pause, "Pause voting on an open poll: votes get 409 poll-not-open until it resumes (polls:manage)"),
             ("resume", PollTransition.Resume, "Resume voting on a paused poll (polls:manage)"),
+            ("reopen", PollTransition.Reopen, "Reopen a closed poll made with allowReopen, unless its closesAt has passed or it counted its maxBallots (polls:manage)"),
         })
         {
             polls.MapPost("/{id}/" + verb, (string id, HttpContext context, ITallyEngine engine, AuditTrail audit) => ChangeStatusAsync(id, transition, context, engine, audit))
@@ -157,7 +158,8 @@ internal static class PollEndpoints
         {
             PollTransition.Open => "poll.opened",
             PollTransition.Pause => "poll.paused",
-            _ => "poll.resumed",
+            PollTransition.Resume => "poll.resumed",
+            _ => "poll.reopened",
         };
         await audit.RecordAsync(ManagementFilter.CallerOf(context), poll.Workspace, action, poll.Id);
         return TypedResults.Ok(outcome.Value!.ToPollResponse());

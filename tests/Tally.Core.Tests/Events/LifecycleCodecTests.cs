@@ -14,12 +14,12 @@ public sealed class LifecycleCodecTests
     [Fact]
     public void A_definition_keeps_its_schedule_and_the_status_events_round_trip()
     {
-        var definition = TestEvents.Definition("p1") with { OpensAt = At.AddHours(1), StartsAsDraft = true, MaxBallots = 500 };
+        var definition = TestEvents.Definition("p1") with { OpensAt = At.AddHours(1), StartsAsDraft = true, MaxBallots = 500, AllowReopen = true };
 
         var decoded = ((PollCreated)EventCodec.Decode(EventCodec.Encode(new PollCreated(definition)))).Definition;
 
-        Assert.Equal((At.AddHours(1), true, 500L), (decoded.OpensAt!.Value, decoded.StartsAsDraft, decoded.MaxBallots!.Value));
-        foreach (PollEvent e in new PollEvent[] { new PollOpened("p1", 2, At, OpenReason.Scheduled), new PollPaused("p1", 3, At), new PollResumed("p1", 4, At), new PollClosed("p1", 5, At, CloseReason.Limit) })
+        Assert.Equal((At.AddHours(1), true, 500L, true), (decoded.OpensAt!.Value, decoded.StartsAsDraft, decoded.MaxBallots!.Value, decoded.AllowReopen));
+        foreach (PollEvent e in new PollEvent[] { new PollOpened("p1", 2, At, OpenReason.Scheduled), new PollPaused("p1", 3, At), new PollResumed("p1", 4, At), new PollClosed("p1", 5, At, CloseReason.Limit), new PollReopened("p1", 6, At) })
         {
             Assert.Equal(e, EventCodec.Decode(EventCodec.Encode(e)));
         }
