@@ -116,6 +116,7 @@ internal static class ExportEndpoints
             _ => VoterShown.Hashed,
         };
         await audit.RecordAsync(ManagementFilter.CallerOf(context), poll.Workspace, "poll.exported", poll.Id, $"{(csv ? "csv" : "ndjson")}, voters {Name(shown)}, through seq {at.Seq}");
+
         // A first pass finds the erased ballots, whose voter no row may show (their events stay in the log).
         var erased = new HashSet<long>();
         if (shown != VoterShown.Omitted)
