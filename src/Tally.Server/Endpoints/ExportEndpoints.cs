@@ -175,7 +175,7 @@ internal static class ExportEndpoints
             fileDownloadName: $"poll-{poll.Id}.{(csv ? "csv" : "ndjson")}");
     }
 
-    private static string Name(VoterShown shown) => shown switch
+    internal static string Name(VoterShown shown) => shown switch
     {
         VoterShown.Raw => "raw",
         VoterShown.Omitted => "omitted",
@@ -203,29 +203,28 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
     private static readonly byte[] NewLine = "\n"u8.ToArray();
     private readonly bool _scale = poll.Kind.IsScale();
 
-    public void WriteNdjsonPoll(Stream output, Projections.PollResults at)
-    {
-        using (var json = new Utf8JsonWriter(output))
+    public void WriteNdjsonPoll(Stream output, Projections.PollResults at) =>
+        WriteLine(output, "poll"u8, json =>
         {
-            json.WriteStartObject();
-            json.WriteString("type"u8, "poll"u8);
             json.WritePropertyName("poll"u8);
             JsonSerializer.Serialize(json, at.ToPollResponse(), TallyJsonContext.Default.PollResponse);
-            json.WriteString("voters"u8, shown switch { VoterShown.Raw => "raw", VoterShown.Omitted => "omitted", _ => "hashed" });
-            json.WriteEndObject();
-        }
+            json.WriteString("voters"u8, ExportEndpoints.Name(shown));
+        });
 
-        output.Write(NewLine);
-    }
+    public void WriteNdjsonResults(Stream output, Projections.PollResults at) =>
+        WriteLine(output, "results"u8, json =>
+        {
+            json.WritePropertyName("results"u8);
+            JsonSerializer.Serialize(json, at.ToResultsResponse(), TallyJsonContext.Default.ResultsResponse);
+        });
 
-    public void WriteNdjsonResults(Stream output, Projections.PollResults at)
+    private static void WriteLine(Stream output, ReadOnlySpan<byte> type, Action<Utf8JsonWriter> body)
     {
         using (var json = new Utf8JsonWriter(output))
         {
             json.WriteStartObject();
-            json.WriteString("type"u8, "results"u8);
-            json.WritePropertyName("results"u8);
-            JsonSerializer.Serialize(json, at.ToResultsResponse(), TallyJsonContext.Default.ResultsResponse);
+            json.WriteString("type"u8, type);
+            body(json);
             json.WriteEndObject();
         }
 
