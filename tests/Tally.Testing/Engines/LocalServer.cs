@@ -15,6 +15,7 @@ public abstract partial class LocalServer : IAsyncDisposable
 
     private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
+    private bool _prepared;
 
     protected LocalServer(string name)
     {
@@ -48,7 +49,13 @@ public abstract partial class LocalServer : IAsyncDisposable
             if (fresh)
             {
                 Port = FreePort.Next();
-                await PrepareAsync();
+                if (!_prepared)
+                {
+                    // Once: a retry on another port must not set the data folder up again (initdb refuses a folder it
+                    // filled on the first try, which turned one lost port race into a failed fixture).
+                    await PrepareAsync();
+                    _prepared = true;
+                }
             }
 
             try

@@ -46,7 +46,9 @@ public sealed class PostgresServer() : LocalServer("postgres")
 
     private static ProcessStartInfo Start(string program, params string[] args)
     {
-        var start = new ProcessStartInfo(program) { UseShellExecute = false };
+        // The system's temp folder as the working folder: the postgres user may not enter the test's own (a clone in a
+        // private mktemp folder), and initdb and postgres complain when they cannot.
+        var start = new ProcessStartInfo(program) { UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
