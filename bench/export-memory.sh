@@ -2,7 +2,8 @@
 # Export memory: does GET /v1/polls/{id}/export stream, or hold the export in memory? One Tally (core 1) on a fresh
 # data folder takes N ballots on one poll (batches of 1,000 from a Python client on core 0), then the export is read
 # to the end in each format while the server's resident memory is sampled from /proc every 50 ms. Reported: the
-# server's RSS before each export, the highest RSS during it, the rows and bytes, and the time it took.
+# server's RSS before each export, the highest RSS during it, the rows and bytes, and the time it took; then how long
+# POST /v1/verify takes over the same data.
 #
 #   bench/export-memory.sh              # 1,000,000 ballots
 #   bench/export-memory.sh --ballots N
@@ -70,6 +71,9 @@ for fmt in ("csv", "ndjson"):
     took = time.time() - begun; stop.set(); t.join()
     rows.append((fmt, before, peak[0], lines, size, took))
 total = call("GET", f"/v1/polls/{poll}/results", auth=False)["totalVotes"]
+begun = time.time()
+verified = call("POST", "/v1/verify", {})
+verify_s = time.time() - begun
 with open(out, "w") as f:
     f.write(f"# Export memory, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n")
     f.write(f"Command: `bench/export-memory.sh --ballots {ballots}` (commit {commit}). Tally on core 1 (default settings, SQLite, synchronous=FULL),\n")
@@ -78,6 +82,8 @@ with open(out, "w") as f:
     f.write("| format | server RSS before | highest RSS during | growth | lines | bytes | seconds | rows/s |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
     for fmt, before, peak, lines, size, took in rows:
         f.write(f"| {fmt} | {before:.0f} MiB | {peak:.0f} MiB | {peak - before:+.0f} MiB | {lines:,} | {size / 1e6:.0f} MB | {took:.1f} | {lines / took:,.0f} |\n")
+    f.write(f"\n`POST /v1/verify` over the same data ({verified['polls']} poll, {verified['events']:,} events read from the log) took {verify_s:.1f} s: "
+            f"{'clean' if verified['ok'] else str(verified['differenceCount']) + ' differences'}.\n")
 print(open(out).read())
 PY
 log "saved $out (server log in $raw)"
