@@ -266,7 +266,11 @@
     state.seq = message.seq;
     state.total = message.totalVotes;
     if (message.status) {
-      state.status = message.status; // it opened, paused or resumed
+      if (state.status === 'closed' && message.status !== 'closed') {
+        connection('live', 'Live'); // reopened
+      }
+
+      state.status = message.status; // it opened, paused, resumed or reopened
     }
 
     for (const change of message.changes) {
@@ -297,6 +301,13 @@
     }
 
     state.status = 'closed';
+    if (state.poll.allowReopen) {
+      // It may be reopened: keep the stream (a reopening comes as a delta with status "open").
+      connection('done', 'Closed');
+      render();
+      return;
+    }
+
     // Nothing follows "closed": stop watching, so the browser does not reconnect forever.
     finished = true;
     source.close();

@@ -192,6 +192,28 @@ public sealed class ResultsPageTests(BrowserFixture fixture) : IClassFixture<Bro
         await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
     }
 
+    [Fact]
+    public async Task A_poll_that_may_reopen_keeps_its_page_live_through_the_close_and_the_reopening()
+    {
+        var poll = await _server.Admin.CreatePollAsync(new { question = "Again?", options = new[] { "Yes", "No" }, allowReopen = true });
+        var id = (string)poll["id"]!;
+        var page = await OpenAsync(id);
+        await Expect(page.Locator("#connection")).ToHaveTextAsync("Live");
+
+        await PostAsync($"/v1/polls/{id}/close");
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Closed");
+        await Expect(page.Locator("#connection")).ToHaveTextAsync("Closed");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Vote" })).ToBeDisabledAsync();
+
+        await PostAsync($"/v1/polls/{id}/reopen");
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Open");
+        await Expect(page.Locator("#connection")).ToHaveTextAsync("Live");
+        await page.GetByLabel("No").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Vote" }).ClickAsync();
+        await Expect(page.Locator("#vote-outcome")).ToHaveTextAsync("Your vote was counted.");
+        await Expect(page.Locator("#total")).ToHaveTextAsync("1 vote");
+    }
+
     private async Task PostAsync(string path)
     {
         using var response = await _server.Admin.PostAsync(path, null);
