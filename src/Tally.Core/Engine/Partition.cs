@@ -438,6 +438,7 @@ internal sealed class Partition
 
     private void Publish(PollState state)
     {
+        state.ForgetUndo(); // published: durable (or adopted at start)
         state.PublishedAt = _time.GetUtcNow();
         Catalog.Publish(state.ToResults(), state.CreatedPosition);
     }

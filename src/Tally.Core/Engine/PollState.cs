@@ -15,9 +15,12 @@ internal sealed class PollState
     private readonly Dictionary<string, RememberedVote> _idempotency = new(StringComparer.Ordinal);
     private readonly bool _countsOnly;
     private readonly RankingBallots? _rankings;
-    private PollStatus _statusBeforeClose = PollStatus.Open; // what Unapply of a PollClosed goes back to
-    private DateTimeOffset? _closedAtBeforeReopen; // what Unapply of a PollReopened goes back to
-    private (string? Voter, List<KeyValuePair<string, RememberedVote>> Keys)? _lastErased; // what Unapply of a BallotErased puts back
+    // What Unapply puts back for the events it cannot reverse from the event alone, newest on top (a batch may hold
+    // several): the status before a close, the closedAt before a reopening, the voter and keys an erasure forgot.
+    // Cleared once the batch is durable (ForgetUndo), so they never hold more than the events of batches in flight.
+    private readonly Stack<PollStatus> _statusBeforeClose = new();
+    private readonly Stack<DateTimeOffset?> _closedAtBeforeReopen = new();
+    private readonly Stack<(string? Voter, List<KeyValuePair<string, RememberedVote>> Keys)> _erased = new();
 
     /// <param name="countsOnly">
     /// True for a read-only projection of the results (a cluster node's read side): events are applied to the
@@ -254,7 +257,7 @@ internal sealed class PollState
                 Remember(v.IdempotencyKey, new RememberedVote(v.Seq, v.BallotSeq, true, v.VoterId, v.OptionIds, v.At));
                 break;
             case PollClosed c:
-                _statusBeforeClose = Status;
+                _statusBeforeClose.Push(Status);
                 Status = PollStatus.Closed;
                 ClosedAt = c.At;
                 break;
@@ -262,7 +265,7 @@ internal sealed class PollState
                 Status = PollStatus.Open;
                 break;
             case PollReopened:
-                _closedAtBeforeReopen = ClosedAt;
+                _closedAtBeforeReopen.Push(ClosedAt);
                 Status = PollStatus.Open;
                 ClosedAt = null;
                 break;
@@ -272,7 +275,7 @@ internal sealed class PollState
             case BallotErased b:
                 Add(b.OptionIds, -1);
                 TotalVotes--;
-                _lastErased = (ForgetBallot(b.BallotSeq), ForgetKeysOf(b.BallotSeq));
+                _erased.Push((ForgetBallot(b.BallotSeq), ForgetKeysOf(b.BallotSeq)));
                 break;
             default:
                 throw new InvalidOperationException($"{e.GetType().Name} cannot be applied to an existing poll.");
@@ -308,7 +311,7 @@ internal sealed class PollState
                 Forget(v.IdempotencyKey);
                 break;
             case PollClosed:
-                Status = _statusBeforeClose;
+                Status = _statusBeforeClose.TryPop(out var before) ? before : PollStatus.Open;
                 ClosedAt = null;
                 break;
             case PollOpened:
@@ -322,12 +325,12 @@ internal sealed class PollState
                 break;
             case PollReopened:
                 Status = PollStatus.Closed;
-                ClosedAt = _closedAtBeforeReopen;
+                ClosedAt = _closedAtBeforeReopen.TryPop(out var closedAt) ? closedAt : null;
                 break;
             case BallotErased b:
                 Add(b.OptionIds, +1);
                 TotalVotes++;
-                if (_lastErased is { } erased)
+                if (_erased.TryPop(out var erased))
                 {
                     if (erased.Voter is not null)
                     {
@@ -460,6 +463,14 @@ internal sealed class PollState
         {
             Counts[id - 1] += delta;
         }
+    }
+
+    /// <summary>Drops what <see cref="Unapply"/> would need: every event applied so far is durable.</summary>
+    public void ForgetUndo()
+    {
+        _statusBeforeClose.Clear();
+        _closedAtBeforeReopen.Clear();
+        _erased.Clear();
     }
 
     /// <summary>Removes the ballot made at <paramref name="ballotSeq"/> from the ballots by voter; its voter, or null (none kept).</summary>

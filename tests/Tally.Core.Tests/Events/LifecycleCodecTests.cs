@@ -6,7 +6,7 @@ using Tally.Testing;
 
 namespace Tally.Core.Tests.Events;
 
-/// <summary>The lifecycle's stored form: the schedule in a definition, the new events, and older forms still read.</summary>
+/// <summary>The lifecycle's stored form (the schedule in a definition, the new events, older forms still read) and its reversal when a batch fails.</summary>
 public sealed class LifecycleCodecTests
 {
     private static readonly DateTimeOffset At = DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000);
@@ -39,6 +39,33 @@ public sealed class LifecycleCodecTests
 
         Assert.Equal((null, false, null), (read.OpensAt, read.StartsAsDraft, read.MaxBallots));
         Assert.Equal(r.BaseStream.Length, r.BaseStream.Position);
+    }
+
+    [Fact]
+    public void A_failed_batch_of_two_erasures_and_a_close_reopen_close_is_reversed_exactly()
+    {
+        var definition = TestEvents.Definition("p1", allowChange: false) with { AllowReopen = true };
+        var state = new PollState(definition, createdPosition: 1);
+        state.Decide(new CastVote("p1", [1], "ann", "k-ann"), At, out _);
+        state.Decide(new CastVote("p1", [2], "bob", "k-bob"), At, out _);
+        state.ForgetUndo(); // that much is durable
+
+        // One batch that will fail: two erasures, a close, a reopening, a close.
+        var batch = new List<PollEvent> { state.Erase("ann", At)!, state.Erase("bob", At)!, state.Close(At.AddSeconds(1), CloseReason.Admin) };
+        Assert.Null(state.Transition(PollTransition.Reopen, At.AddSeconds(2), out var reopened));
+        batch.Add(reopened!);
+        batch.Add(state.Close(At.AddSeconds(3), CloseReason.Admin));
+        Assert.Equal((0L, PollStatus.Closed), (state.TotalVotes, state.Status));
+
+        for (var i = batch.Count - 1; i >= 0; i--)
+        {
+            state.Unapply(batch[i]);
+        }
+
+        Assert.Equal((2L, PollStatus.Open, (DateTimeOffset?)null, 3L), (state.TotalVotes, state.Status, state.ClosedAt, state.Seq));
+        Assert.Equal([1], state.BallotOf("ann")!);
+        Assert.Equal([2], state.BallotOf("bob")!);
+        Assert.Equal(2, state.IdempotencyKeyCount);
     }
 
     [Fact]
