@@ -451,8 +451,7 @@ internal sealed class Partition
     /// </summary>
     private void PublishOrDefer(PollState state)
     {
-        var now = _time.GetUtcNow();
-        var wait = state.PublishedAt + _options.RankingPublishDelay - now;
+        var wait = WaitToPublish(state, _time.GetUtcNow());
         if (state.Definition.Kind != PollKind.Ranking || state.Status != PollStatus.Open || wait <= TimeSpan.Zero)
         {
             _deferred.Remove(state);
@@ -466,6 +465,9 @@ internal sealed class Partition
             _ = PostTrailingAsync(wait);
         }
     }
+
+    /// <summary>How long a ranking poll's next publication must wait (zero or less: it may go now).</summary>
+    private TimeSpan WaitToPublish(PollState state, DateTimeOffset now) => state.PublishedAt + _options.RankingPublishDelay - now;
 
     /// <summary>After <paramref name="wait"/>, queues the work that publishes the deferred polls (on this partition's loop).</summary>
     private async Task PostTrailingAsync(TimeSpan wait)
@@ -485,7 +487,7 @@ internal sealed class Partition
         var next = TimeSpan.MaxValue;
         foreach (var state in _deferred.ToArray())
         {
-            var wait = state.PublishedAt + _options.RankingPublishDelay - now;
+            var wait = WaitToPublish(state, now);
             if (wait <= TimeSpan.Zero || state.Status != PollStatus.Open)
             {
                 _deferred.Remove(state);

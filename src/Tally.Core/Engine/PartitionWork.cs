@@ -100,15 +100,15 @@ internal sealed class CreatePollWork(PollDefinition definition) : PartitionWork
         _done.TrySetResult(Partition.Answer(partition, _rejection, failure, definition.Id));
 }
 
-/// <summary>Closes a poll at an admin's request.</summary>
-internal sealed class ClosePollWork(string pollId) : PartitionWork
+/// <summary>A manager's command on one poll (close it, open, pause, resume or reopen it), answered with its results once durable.</summary>
+internal sealed class PollCommandWork(string pollId, Func<Partition, string, Rejection?> decide) : PartitionWork
 {
     private readonly TaskCompletionSource<Outcome<PollResults>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Rejection? _rejection;
 
     public Task<Outcome<PollResults>> Task => _done.Task;
 
-    public override void Decide(Partition partition) => _rejection = partition.DecideClose(pollId);
+    public override void Decide(Partition partition) => _rejection = decide(partition, pollId);
 
     public override void Complete(Partition partition, Exception? failure) =>
         _done.TrySetResult(Partition.Answer(partition, _rejection, failure, pollId));
@@ -126,20 +126,6 @@ internal sealed class EraseVoterWork(string pollId, string voterId) : PartitionW
 
     public override void Complete(Partition partition, Exception? failure) =>
         _done.TrySetResult(failure is not null ? Partition.AppendFailed(failure) : _decided);
-}
-
-/// <summary>Opens, pauses or resumes a poll (<see cref="PollTransition"/>).</summary>
-internal sealed class TransitionWork(string pollId, PollTransition transition) : PartitionWork
-{
-    private readonly TaskCompletionSource<Outcome<PollResults>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Rejection? _rejection;
-
-    public Task<Outcome<PollResults>> Task => _done.Task;
-
-    public override void Decide(Partition partition) => _rejection = partition.DecideTransition(pollId, transition);
-
-    public override void Complete(Partition partition, Exception? failure) =>
-        _done.TrySetResult(Partition.Answer(partition, _rejection, failure, pollId));
 }
 
 /// <summary>Publishes the ranking polls whose publication waited (<see cref="Partition.PublishDeferred"/>).</summary>

@@ -12,8 +12,6 @@ internal sealed class RankingBallots
 {
     private readonly Dictionary<string, long> _rankings = new(StringComparer.Ordinal);
 
-    public int DistinctRankings => _rankings.Count;
-
     /// <summary>Adds <paramref name="delta"/> ballots (negative: removes them) ranking <paramref name="optionIds"/> in that order.</summary>
     public void Add(int[] optionIds, long delta)
     {

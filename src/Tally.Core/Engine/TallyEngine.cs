@@ -261,46 +261,34 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     }
 
     /// <summary>Closes a poll (idempotent: closing a closed poll answers its results).</summary>
-    public async Task<Outcome<PollResults>> ClosePollAsync(string pollId)
+    public Task<Outcome<PollResults>> ClosePollAsync(string pollId)
     {
         ArgumentNullException.ThrowIfNull(pollId);
-        if (!_running)
-        {
-            return Rejection.NotStarted;
-        }
-
-        if (Catalog.FindPoll(pollId) is null)
-        {
-            return TallyEngine.UnknownPoll(pollId);
-        }
-
-        var work = new ClosePollWork(pollId);
-        return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.ConfigureAwait(false);
+        var work = new PollCommandWork(pollId, static (partition, id) => partition.DecideClose(id));
+        return OnPollAsync(pollId, work, work.Task);
     }
 
     /// <inheritdoc />
-    public async Task<Outcome<PollResults>> ChangePollStatusAsync(string pollId, PollTransition transition)
+    public Task<Outcome<PollResults>> ChangePollStatusAsync(string pollId, PollTransition transition)
     {
         ArgumentNullException.ThrowIfNull(pollId);
-        if (!_running)
-        {
-            return Rejection.NotStarted;
-        }
-
-        if (Catalog.FindPoll(pollId) is null)
-        {
-            return TallyEngine.UnknownPoll(pollId);
-        }
-
-        var work = new TransitionWork(pollId, transition);
-        return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.ConfigureAwait(false);
+        var work = new PollCommandWork(pollId, (partition, id) => partition.DecideTransition(id, transition));
+        return OnPollAsync(pollId, work, work.Task);
     }
 
     /// <inheritdoc />
-    public async Task<Outcome<VoterErasure>> EraseVoterAsync(string pollId, string voterId)
+    public Task<Outcome<VoterErasure>> EraseVoterAsync(string pollId, string voterId)
     {
         ArgumentNullException.ThrowIfNull(pollId);
         ArgumentNullException.ThrowIfNull(voterId);
+        var work = new EraseVoterWork(pollId, voterId);
+        return OnPollAsync(pollId, work, work.Task);
+    }
+
+    /// <summary>Queues <paramref name="work"/> on the poll's partition and awaits its <paramref name="answer"/>, unless the engine is not running or there is no such poll.</summary>
+    private async Task<Outcome<T>> OnPollAsync<T>(string pollId, PartitionWork work, Task<Outcome<T>> answer)
+        where T : class
+    {
         if (!_running)
         {
             return Rejection.NotStarted;
@@ -311,8 +299,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             return TallyEngine.UnknownPoll(pollId);
         }
 
-        var work = new EraseVoterWork(pollId, voterId);
-        return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.ConfigureAwait(false);
+        return Post(PartitionOf(pollId), work) is { } refused ? refused : await answer.ConfigureAwait(false);
     }
 
     /// <summary>Casts one ballot; the outcome is durable unless it is a rejection.</summary>
