@@ -54,7 +54,7 @@ internal static class LiveJson
 
                 json.WriteEndArray();
                 json.WriteNumber("watchers"u8, message.Watchers ?? 0);
-                WriteSummary(json, message);
+                WriteKindResults(json, message);
                 break;
             case LiveMessageKind.Delta:
                 if (message.StatusChanged)
@@ -78,58 +78,39 @@ internal static class LiveJson
                     json.WriteNumber("watchers"u8, watchers);
                 }
 
-                WriteSummary(json, message);
+                WriteKindResults(json, message);
                 break;
             default:
                 json.WriteString("status"u8, ContractMapping.Name(message.Status, message.Results.Poll));
                 json.WriteNumber("totalVotes"u8, message.TotalVotes);
-                WriteSummary(json, message);
+                WriteKindResults(json, message);
                 break;
         }
 
         json.WriteEndObject();
     }
 
-    /// <summary>A scale poll's <c>summary</c>, on every message that can change it (not a presence-only delta).</summary>
-    private static void WriteSummary(Utf8JsonWriter json, LiveMessage message)
+    /// <summary>
+    /// What the poll's kind adds (a ranking poll's <c>ranking</c>, a scale poll's <c>summary</c>), on every message that can
+    /// change it (not a presence-only delta): the HTTP results' own shapes, serialized by the same contract types.
+    /// </summary>
+    private static void WriteKindResults(Utf8JsonWriter json, LiveMessage message)
     {
-        if (!message.IsPresenceOnly && ContractMapping.ToRankingResponse(message.Results.Ranking) is { } ranking)
+        if (message.IsPresenceOnly)
+        {
+            return;
+        }
+
+        if (ContractMapping.ToRankingResponse(message.Results.Ranking) is { } ranking)
         {
             json.WritePropertyName("ranking"u8);
             JsonSerializer.Serialize(json, ranking, TallyJsonContext.Default.RankingResponse);
         }
 
-        if (message.IsPresenceOnly || Projections.ScaleSummary.Of(message.Results) is not { } summary)
+        if (ContractMapping.ToSummaryResponse(Projections.ScaleSummary.Of(message.Results)) is { } summary)
         {
-            return;
-        }
-
-        json.WriteStartObject("summary"u8);
-        json.WriteNumber("count"u8, summary.Count);
-        json.WriteNumber("sum"u8, summary.Sum);
-        WriteNumberOrNull(json, "mean"u8, summary.Mean);
-        if (summary.Nps is { } nps)
-        {
-            json.WriteStartObject("nps"u8);
-            json.WriteNumber("promoters"u8, nps.Promoters);
-            json.WriteNumber("passives"u8, nps.Passives);
-            json.WriteNumber("detractors"u8, nps.Detractors);
-            WriteNumberOrNull(json, "score"u8, nps.Score);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndObject();
-    }
-
-    private static void WriteNumberOrNull(Utf8JsonWriter json, ReadOnlySpan<byte> name, double? value)
-    {
-        if (value is { } v)
-        {
-            json.WriteNumber(name, v);
-        }
-        else
-        {
-            json.WriteNull(name);
+            json.WritePropertyName("summary"u8);
+            JsonSerializer.Serialize(json, summary, TallyJsonContext.Default.SummaryResponse);
         }
     }
 
