@@ -144,6 +144,7 @@ public static class TallyApp
         app.MapTallyMetrics();
         app.MapPollEndpoints();
         app.MapExportEndpoints();
+        app.MapErasureEndpoints();
         app.MapVerifyEndpoints();
         app.MapVoteEndpoints();
         app.MapWorkspaceEndpoints();
