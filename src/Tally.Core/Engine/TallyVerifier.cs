@@ -110,9 +110,10 @@ public static class TallyVerifier
             }
         }
 
-        if (Runoff(served.Ranking) != Runoff(recomputed.Ranking))
+        var (servedRunoff, recomputedRunoff) = (Runoff(served.Ranking), Runoff(recomputed.Ranking));
+        if (servedRunoff != recomputedRunoff)
         {
-            yield return new VerifyDifference(id, "instantRunoff", Runoff(served.Ranking), Runoff(recomputed.Ranking));
+            yield return new VerifyDifference(id, "instantRunoff", servedRunoff, recomputedRunoff);
         }
     }
 
