@@ -145,6 +145,7 @@ public static class TallyApp
         app.MapPollEndpoints();
         app.MapExportEndpoints();
         app.MapErasureEndpoints();
+        app.MapEventEndpoints();
         app.MapVerifyEndpoints();
         app.MapVoteEndpoints();
         app.MapWorkspaceEndpoints();

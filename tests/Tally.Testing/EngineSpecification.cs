@@ -9,7 +9,7 @@ namespace Tally.Testing;
 /// either: the poll part (<see cref="EnginePollsSpecification"/>) and here votes, batches, ballots, <c>closesAt</c> and
 /// overload. Each engine's test class inherits this.
 /// </summary>
-public abstract class EngineSpecification : EnginePollsSpecification
+public abstract class EngineSpecification : EngineEventsSpecification
 {
     [Fact]
     public async Task A_vote_is_counted_with_its_vote_id_and_seq()

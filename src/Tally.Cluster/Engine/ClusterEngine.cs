@@ -372,6 +372,79 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
     }
 
+    /// <summary>Creates an event and its questions on the owner of the partition its id falls in (its questions' ids fall in it too).</summary>
+    public Task<Outcome<PollResults>> CreateEventAsync(CreateEvent command, string eventId)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(eventId);
+        return OnEventAsync(
+            eventId,
+            engine => engine.CreateEventAsync(command, eventId),
+            new ForwardedCommand(ForwardedKind.CreateEvent, PollId: eventId, Event: command),
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p));
+    }
+
+    /// <summary>A presenter's command, on the owner of the event's partition.</summary>
+    public Task<Outcome<PollResults>> ControlEventAsync(string eventId, EventAction action, int question)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        return OnEventAsync(
+            eventId,
+            engine => engine.ControlEventAsync(eventId, action, question),
+            new ForwardedCommand(ForwardedKind.ControlEvent, PollId: eventId, Action: action, Question: question),
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p));
+    }
+
+    /// <summary>Joins an event, on the owner of its partition.</summary>
+    public Task<Outcome<LeaderboardEntry>> JoinEventAsync(string eventId, string voterId, string name)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        ArgumentNullException.ThrowIfNull(voterId);
+        ArgumentNullException.ThrowIfNull(name);
+        return OnEventAsync(
+            eventId,
+            engine => engine.JoinEventAsync(eventId, voterId, name),
+            new ForwardedCommand(ForwardedKind.Join, PollId: eventId, VoterId: voterId, Name: name),
+            (reply, p) => reply.Standing is { } standing ? standing : reply.Rejection ?? Unavailable(p));
+    }
+
+    /// <summary>A participant's standing, from the owner of the event's partition.</summary>
+    public async ValueTask<Outcome<LeaderboardEntry>> FindStandingAsync(string eventId, string voterId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        ArgumentNullException.ThrowIfNull(voterId);
+        return await OnEventAsync(
+            eventId,
+            engine => engine.FindStandingAsync(eventId, voterId, cancellationToken).AsTask(),
+            new ForwardedCommand(ForwardedKind.Standing, PollId: eventId, VoterId: voterId),
+            (reply, p) => reply.Standing is { } standing ? standing : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
+    }
+
+    /// <summary>The event's leaders, from the owner of its partition.</summary>
+    public async ValueTask<Outcome<IReadOnlyList<LeaderboardEntry>>> GetLeadersAsync(string eventId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await OnEventAsync(
+            eventId,
+            engine => engine.GetLeadersAsync(eventId, limit, cancellationToken).AsTask(),
+            new ForwardedCommand(ForwardedKind.Leaders, PollId: eventId, Limit: limit),
+            (reply, p) => reply.Leaders is { } leaders ? new Outcome<IReadOnlyList<LeaderboardEntry>>(leaders, null) : new(null, reply.Rejection ?? Unavailable(p))).ConfigureAwait(false);
+    }
+
+    private async Task<Outcome<T>> OnEventAsync<T>(string eventId, Func<TallyEngine, Task<Outcome<T>>> local, ForwardedCommand command, Func<ForwardedReply, int, Outcome<T>> fromReply)
+        where T : class
+    {
+        if (Refusal() is { } refused)
+        {
+            return refused;
+        }
+
+        return IsPollId(eventId)
+            ? await RouteAsync(PartitionOf(eventId), local, command, fromReply).ConfigureAwait(false)
+            : EventRules.UnknownEvent(eventId);
+    }
+
     /// <summary>Casts one ballot on its partition's owner; the outcome is durable unless it is a rejection.</summary>
     public async ValueTask<VoteOutcome> CastVoteAsync(CastVote vote)
     {

@@ -123,6 +123,11 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
                     ForwardedKind.Results => FromOutcome(await engine.GetResultsAsync(command.PollId!, CancellationToken.None).ConfigureAwait(false)),
                     ForwardedKind.List => new ForwardedReply(Polls: engine.Catalog.ListByCreation(Math.Clamp(command.Limit, 1, 10_000), command.Before, command.BeforeId, command.Workspace)),
                     ForwardedKind.Ballot => FromOutcome(await engine.FindBallotAsync(command.PollId!, command.VoterId!, CancellationToken.None).ConfigureAwait(false)),
+                    ForwardedKind.CreateEvent => FromOutcome(await engine.CreateEventAsync(command.Event!, command.PollId!).ConfigureAwait(false)),
+                    ForwardedKind.ControlEvent => FromOutcome(await engine.ControlEventAsync(command.PollId!, command.Action, command.Question).ConfigureAwait(false)),
+                    ForwardedKind.Join => FromOutcome(await engine.JoinEventAsync(command.PollId!, command.VoterId!, command.Name!).ConfigureAwait(false)),
+                    ForwardedKind.Standing => FromOutcome(await engine.FindStandingAsync(command.PollId!, command.VoterId!, CancellationToken.None).ConfigureAwait(false)),
+                    ForwardedKind.Leaders => FromOutcome(await engine.GetLeadersAsync(command.PollId!, Math.Clamp(command.Limit, 1, EventRules.MaxLeaderboardQuery), CancellationToken.None).ConfigureAwait(false)),
                     _ => throw new InvalidDataException($"Unknown forwarded command {command.Kind}."),
                 };
             }
@@ -150,4 +155,8 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
     private static ForwardedReply FromOutcome(Outcome<PollResults> outcome) => new(Poll: outcome.Value, Rejection: outcome.Rejection);
 
     private static ForwardedReply FromOutcome(Outcome<BallotLookup> outcome) => new(Ballot: outcome.Value, Rejection: outcome.Rejection);
+
+    private static ForwardedReply FromOutcome(Outcome<LeaderboardEntry> outcome) => new(Standing: outcome.Value, Rejection: outcome.Rejection);
+
+    private static ForwardedReply FromOutcome(Outcome<IReadOnlyList<LeaderboardEntry>> outcome) => new(Leaders: outcome.Value, Rejection: outcome.Rejection);
 }

@@ -19,7 +19,11 @@ internal sealed record ForwardedCommand(
     string? BeforeId = null,
     string? Workspace = null,
     string? VoterId = null,
-    PollTransition Transition = PollTransition.Open);
+    PollTransition Transition = PollTransition.Open,
+    CreateEvent? Event = null,
+    EventAction Action = EventAction.Start,
+    int Question = 0,
+    string? Name = null);
 
 internal enum ForwardedKind
 {
@@ -42,6 +46,21 @@ internal enum ForwardedKind
 
     /// <summary>Erase a voter's ballot (<see cref="ForwardedCommand.VoterId"/>).</summary>
     Erase,
+
+    /// <summary>Create an event and its questions (<see cref="ForwardedCommand.Event"/> under <see cref="ForwardedCommand.PollId"/>).</summary>
+    CreateEvent,
+
+    /// <summary>A presenter's command (<see cref="ForwardedCommand.Action"/>, <see cref="ForwardedCommand.Question"/>).</summary>
+    ControlEvent,
+
+    /// <summary>Join an event (<see cref="ForwardedCommand.VoterId"/>, <see cref="ForwardedCommand.Name"/>).</summary>
+    Join,
+
+    /// <summary>A query: a participant's standing.</summary>
+    Standing,
+
+    /// <summary>A query: the event's first <see cref="ForwardedCommand.Limit"/> participants.</summary>
+    Leaders,
 }
 
 /// <summary>The owner's answer: one field set, by the command's kind; <see cref="NoOwner"/> when nobody took the command (safe to send again).</summary>
@@ -53,7 +72,9 @@ internal sealed record ForwardedReply(
     IReadOnlyList<PollResults>? Polls = null,
     bool NoOwner = false,
     BallotLookup? Ballot = null,
-    VoterErasure? Erasure = null);
+    VoterErasure? Erasure = null,
+    LeaderboardEntry? Standing = null,
+    IReadOnlyList<LeaderboardEntry>? Leaders = null);
 
 internal static class ForwardedJson
 {

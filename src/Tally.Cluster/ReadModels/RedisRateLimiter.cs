@@ -117,6 +117,7 @@ internal sealed class RedisRateLimiter(IConnectionMultiplexer redis, ClusterOpti
         RateSubject.Ip => "ip",
         RateSubject.Voter => "v",
         RateSubject.Key => "k",
+        RateSubject.JoinCode => "jc",
         _ => "nv",
     };
 }

@@ -114,4 +114,31 @@ public interface ITallyEngine
     /// reads the partition's log without taking it over).
     /// </summary>
     IAsyncEnumerable<PollEvent> ReadPollEventsAsync(string pollId, long throughSeq, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates an event (<see cref="PollKind.Event"/>) and its questions under <paramref name="eventId"/> (which the host derives
+    /// from the command's join code), answering the event's first results once durable. A taken id is
+    /// <see cref="RejectionKind.Unavailable"/> (draw another code); a command that is not valid is <see cref="RejectionKind.Invalid"/>.
+    /// </summary>
+    Task<Outcome<PollResults>> CreateEventAsync(CreateEvent command, string eventId);
+
+    /// <summary>
+    /// A presenter's command (<see cref="EventAction"/>; <paramref name="question"/> for <see cref="EventAction.Show"/>), answered
+    /// with the event's results; doing what is done already answers them again. <see cref="RejectionKind.InvalidTransition"/>
+    /// when the event's status does not allow it, <see cref="RejectionKind.UnknownPoll"/> when there is no such event.
+    /// </summary>
+    Task<Outcome<PollResults>> ControlEventAsync(string eventId, EventAction action, int question);
+
+    /// <summary>
+    /// Adds <paramref name="voterId"/> to the event under <paramref name="name"/> (checked by <see cref="EventRules.CheckName"/>)
+    /// and answers their standing; joining again answers it unchanged. <see cref="RejectionKind.NameTaken"/>, or
+    /// <see cref="RejectionKind.PollClosed"/> once the event has ended. The passcode is the host's to check.
+    /// </summary>
+    Task<Outcome<LeaderboardEntry>> JoinEventAsync(string eventId, string voterId, string name);
+
+    /// <summary>The participant's score, rank and streak; <see cref="RejectionKind.NotJoined"/> when they have not joined.</summary>
+    ValueTask<Outcome<LeaderboardEntry>> FindStandingAsync(string eventId, string voterId, CancellationToken cancellationToken);
+
+    /// <summary>The event's first <paramref name="limit"/> participants, leader first.</summary>
+    ValueTask<Outcome<IReadOnlyList<LeaderboardEntry>>> GetLeadersAsync(string eventId, int limit, CancellationToken cancellationToken);
 }

@@ -47,9 +47,19 @@ internal sealed class Partition
         _time = time;
         _options = options;
         _onFault = onFault;
+        Desk = new EventDesk(this);
     }
 
     public int Index { get; }
+
+    /// <summary>The events' presenter commands, joins and scoring, on this partition's polls.</summary>
+    internal EventDesk Desk { get; }
+
+    /// <summary>The time of the batch being decided (to the millisecond, as the log keeps it).</summary>
+    internal DateTimeOffset Now => _now;
+
+    /// <summary>The state of a poll of this partition, on its loop only.</summary>
+    internal PollState? FindState(string pollId) => _polls.GetValueOrDefault(pollId);
 
     public PollCatalog Catalog { get; }
 
@@ -62,7 +72,7 @@ internal sealed class Partition
     public void Adopt(PollState state)
     {
         _polls.Add(state.Definition.Id, state);
-        if (state.Status != PollStatus.Closed && state.Definition.ClosesAt is { } at)
+        if (state.Status != PollStatus.Closed && state.DueAt is { } at)
         {
             _closing.Enqueue(state, at);
         }
@@ -142,17 +152,28 @@ internal sealed class Partition
 
         if (state.IsDue(_now))
         {
-            Record(state, state.Close(state.Definition.ClosesAt!.Value, CloseReason.Expired));
+            Record(state, state.Close(state.DueAt!.Value, CloseReason.Expired));
         }
         else if (state.IsDueToOpen(_now))
         {
             Record(state, state.OpenOnSchedule(state.Definition.OpensAt!.Value)); // before the sweep got to it
         }
 
+        PollState? ev = null;
+        if (state.Definition.EventId is { } eventId && Desk.WhyNotParticipant(eventId, vote, out ev) is { } outsider)
+        {
+            return VoteOutcome.Rejected(outsider);
+        }
+
         var outcome = state.Decide(vote, _now, out var made);
         if (made is not null)
         {
             Record(state, made);
+            if (made is VoteCast answer && state.Definition.Quiz is { } quiz)
+            {
+                Record(ev!, Desk.Score(ev!, state, answer, quiz)); // in the same commit as the answer
+            }
+
             if (state.IsFull)
             {
                 Record(state, state.Close(_now, CloseReason.Limit)); // the ballot that reached maxBallots closes the poll with it
@@ -199,7 +220,7 @@ internal sealed class Partition
 
         if (state.IsDue(_now))
         {
-            Record(state, state.Close(state.Definition.ClosesAt!.Value, CloseReason.Expired));
+            Record(state, state.Close(state.DueAt!.Value, CloseReason.Expired));
         }
 
         var rejection = state.Transition(transition, _now, out var made);
@@ -243,7 +264,7 @@ internal sealed class Partition
         if (state.Status != PollStatus.Closed)
         {
             var reason = state.IsDue(_now) ? CloseReason.Expired : CloseReason.Admin;
-            Record(state, state.Close(reason == CloseReason.Expired ? state.Definition.ClosesAt!.Value : _now, reason));
+            Record(state, state.Close(reason == CloseReason.Expired ? state.DueAt!.Value : _now, reason));
         }
 
         return null;
@@ -300,7 +321,16 @@ internal sealed class Partition
         : failure is not null ? AppendFailed(failure)
         : partition.Catalog.FindResults(pollId)!;
 
-    private void Record(PollState state, PollEvent e)
+    /// <summary>Queues <paramref name="state"/> to close by itself at its <see cref="PollState.DueAt"/> (a quiz question just shown).</summary>
+    internal void ScheduleClosing(PollState state)
+    {
+        if (state.DueAt is { } at)
+        {
+            _closing.Enqueue(state, at);
+        }
+    }
+
+    internal void Record(PollState state, PollEvent e)
     {
         _events.Add(e);
         _touched.Add(state);

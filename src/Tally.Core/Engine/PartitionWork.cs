@@ -114,20 +114,6 @@ internal sealed class PollCommandWork(string pollId, Func<Partition, string, Rej
         _done.TrySetResult(Partition.Answer(partition, _rejection, failure, pollId));
 }
 
-/// <summary>Erases one voter's ballot on a poll (<see cref="BallotErased"/>), answered once durable.</summary>
-internal sealed class EraseVoterWork(string pollId, string voterId) : PartitionWork
-{
-    private readonly TaskCompletionSource<Outcome<VoterErasure>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Outcome<VoterErasure> _decided;
-
-    public Task<Outcome<VoterErasure>> Task => _done.Task;
-
-    public override void Decide(Partition partition) => _decided = partition.DecideErase(pollId, voterId);
-
-    public override void Complete(Partition partition, Exception? failure) =>
-        _done.TrySetResult(failure is not null ? Partition.AppendFailed(failure) : _decided);
-}
-
 /// <summary>Publishes the ranking polls whose publication waited (<see cref="Partition.PublishDeferred"/>).</summary>
 internal sealed class PublishDeferredWork : PartitionWork
 {
@@ -170,15 +156,32 @@ internal sealed class CaptureWork : PartitionWork
     }
 }
 
-/// <summary>Looks up one voter's ballot on the partition's loop (the only thread that reads ballots), after what was queued before it.</summary>
-internal sealed class FindBallotWork(string pollId, string voterId) : PartitionWork
+
+/// <summary>Creates an event and its questions, answered with the event's results once durable.</summary>
+internal sealed class CreateEventWork(IReadOnlyList<PollDefinition> definitions) : PartitionWork
 {
-    private readonly TaskCompletionSource<Outcome<BallotLookup>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Outcome<BallotLookup> _answer;
+    private readonly TaskCompletionSource<Outcome<PollResults>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Rejection? _rejection;
 
-    public Task<Outcome<BallotLookup>> Task => _done.Task;
+    public Task<Outcome<PollResults>> Task => _done.Task;
 
-    public override void Decide(Partition partition) => _answer = partition.FindBallot(pollId, voterId);
+    public override void Decide(Partition partition) => _rejection = partition.Desk.Create(definitions);
 
-    public override void Complete(Partition partition, Exception? failure) => _done.TrySetResult(_answer);
+    public override void Complete(Partition partition, Exception? failure) =>
+        _done.TrySetResult(Partition.Answer(partition, _rejection, failure, definitions[0].Id));
+}
+
+/// <summary>A command or query decided on the partition's loop whose answer is not a poll's results (a join, a standing), given once the batch is durable.</summary>
+internal sealed class AnswerWork<T>(Func<Partition, Outcome<T>> decide) : PartitionWork
+    where T : class
+{
+    private readonly TaskCompletionSource<Outcome<T>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Outcome<T> _decided;
+
+    public Task<Outcome<T>> Task => _done.Task;
+
+    public override void Decide(Partition partition) => _decided = decide(partition);
+
+    public override void Complete(Partition partition, Exception? failure) =>
+        _done.TrySetResult(failure is not null ? Partition.AppendFailed(failure) : _decided);
 }

@@ -15,6 +15,7 @@ internal sealed class PollState
     private readonly Dictionary<string, RememberedVote> _idempotency = new(StringComparer.Ordinal);
     private readonly bool _countsOnly;
     private readonly RankingBallots? _rankings;
+    private readonly EventState? _event;
     // What Unapply puts back for the events it cannot reverse from the event alone, newest on top (a batch may hold
     // several): the status before a close, the closedAt before a reopening, the voter and keys an erasure forgot.
     // Cleared once the batch is durable (ForgetUndo), so they never hold more than the events of batches in flight.
@@ -39,6 +40,11 @@ internal sealed class PollState
             _rankings = new RankingBallots(); // a read-only projection needs them too: its results carry the runoff
         }
 
+        if (definition.Event is { } settings)
+        {
+            _event = new EventState(settings);
+        }
+
         if (definition.Dedupe == DedupePolicy.Voter && !countsOnly)
         {
             _ballots = new Dictionary<string, Ballot>(StringComparer.Ordinal);
@@ -56,6 +62,15 @@ internal sealed class PollState
 
     public DateTimeOffset? ClosedAt { get; private set; }
 
+    /// <summary>When the poll was opened by hand or on schedule (a quiz question's clock starts then); null before.</summary>
+    public DateTimeOffset? OpenedAt { get; private set; }
+
+    /// <summary>On an event: its live question, leaderboard and the rest; null on other kinds.</summary>
+    public EventState? Event => _event;
+
+    /// <summary>When the poll closes by itself: its <c>closesAt</c>, or a shown quiz question's time limit after its showing.</summary>
+    public DateTimeOffset? DueAt => Definition.ClosesAt ?? (Definition.Quiz is { } quiz && OpenedAt is { } opened ? opened + quiz.TimeLimit : null);
+
     public long Seq { get; private set; }
 
     public long[] Counts { get; }
@@ -72,10 +87,10 @@ internal sealed class PollState
     /// <summary>The poll's results now, as an immutable value (the counts are copied).</summary>
     /// <remarks>On a ranking poll this recounts the instant runoff from the distinct rankings (<see cref="RankingBallots"/>).</remarks>
     public PollResults ToResults() =>
-        new(Definition, Seq, Status, ClosedAt, TotalVotes, Counts.ToArray(), _rankings?.Results(Definition.Options.Count, TotalVotes));
+        new(Definition, Seq, Status, ClosedAt, TotalVotes, Counts.ToArray(), _rankings?.Results(Definition.Options.Count, TotalVotes), _event?.ToView(), OpenedAt);
 
-    /// <summary>True when the poll is not closed but its <c>closesAt</c> has passed (a draft or paused poll closes too).</summary>
-    public bool IsDue(DateTimeOffset now) => Status != PollStatus.Closed && Definition.ClosesAt is { } at && at <= now;
+    /// <summary>True when the poll is not closed but its <see cref="DueAt"/> has passed (a draft or paused poll closes too).</summary>
+    public bool IsDue(DateTimeOffset now) => Status != PollStatus.Closed && DueAt is { } at && at <= now;
 
     /// <summary>True when the poll is scheduled and its <c>opensAt</c> has come.</summary>
     public bool IsDueToOpen(DateTimeOffset now) => Status == PollStatus.Draft && Definition.OpensAt is { } at && at <= now && !IsDue(now);
@@ -94,6 +109,11 @@ internal sealed class PollState
             PollTransition.Resume => (PollStatus.Paused, PollStatus.Open),
             _ => (PollStatus.Closed, PollStatus.Open),
         };
+        if (Definition.EventId is { } eventId)
+        {
+            return new Rejection(RejectionKind.InvalidTransition, $"Poll {Definition.Id} is a question of event {eventId}: the event's presenter shows it (and closing it locks its answers).");
+        }
+
         if (transition == PollTransition.Reopen && Status == PollStatus.Closed && WhyNotReopen(now) is { } why)
         {
             return new Rejection(RejectionKind.InvalidTransition, $"Poll {Definition.Id} cannot be reopened: {why}.");
@@ -143,9 +163,19 @@ internal sealed class PollState
     }
 
     /// <summary>Opens a scheduled poll whose time has come.</summary>
-    public PollOpened OpenOnSchedule(DateTimeOffset at)
+    public PollOpened OpenOnSchedule(DateTimeOffset at) => Open(at, OpenReason.Scheduled);
+
+    /// <summary>Opens a draft poll (an event or its question, by the presenter's command).</summary>
+    public PollOpened Open(DateTimeOffset at, OpenReason reason)
     {
-        var e = new PollOpened(Definition.Id, Seq + 1, at, OpenReason.Scheduled);
+        var e = new PollOpened(Definition.Id, Seq + 1, at, reason);
+        Apply(e);
+        return e;
+    }
+
+    /// <summary>Applies one of the event's own facts (<see cref="EventState.Handles"/>), made by the partition, and gives it back.</summary>
+    public T Record<T>(T e) where T : PollEvent
+    {
         Apply(e);
         return e;
     }
@@ -261,7 +291,11 @@ internal sealed class PollState
                 Status = PollStatus.Closed;
                 ClosedAt = c.At;
                 break;
-            case PollOpened or PollResumed:
+            case PollOpened:
+                Status = PollStatus.Open;
+                OpenedAt = e.At;
+                break;
+            case PollResumed:
                 Status = PollStatus.Open;
                 break;
             case PollReopened:
@@ -276,6 +310,9 @@ internal sealed class PollState
                 Add(b.OptionIds, -1);
                 TotalVotes--;
                 _erased.Push((ForgetBallot(b.BallotSeq), ForgetKeysOf(b.BallotSeq)));
+                break;
+            case var _ when _event is not null && EventState.Handles(e):
+                _event.Apply(e);
                 break;
             default:
                 throw new InvalidOperationException($"{e.GetType().Name} cannot be applied to an existing poll.");
@@ -316,6 +353,7 @@ internal sealed class PollState
                 break;
             case PollOpened:
                 Status = PollStatus.Draft;
+                OpenedAt = null;
                 break;
             case PollPaused:
                 Status = PollStatus.Open;
@@ -343,6 +381,9 @@ internal sealed class PollState
                     }
                 }
 
+                break;
+            case var _ when _event is not null && EventState.Handles(e):
+                _event.Unapply(e);
                 break;
             default:
                 throw new InvalidOperationException($"{e.GetType().Name} cannot be reversed on an existing poll.");
@@ -405,6 +446,8 @@ internal sealed class PollState
         }
 
         _rankings?.Write(w); // snapshot form 3: only ranking polls (a kind that form brought) have this part
+        w.Write(OpenedAt?.ToUnixTimeMilliseconds() ?? long.MinValue); // form 5
+        _event?.Write(w); // form 5: only events (a kind that form brought) have this part
     }
 
     /// <summary>Reads a state written in snapshot form <paramref name="snapshotVersion"/>.</summary>
@@ -438,6 +481,13 @@ internal sealed class PollState
         }
 
         state._rankings?.Read(r);
+        if (snapshotVersion >= 5)
+        {
+            var openedAt = r.ReadInt64();
+            state.OpenedAt = openedAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(openedAt);
+            state._event?.Read(r);
+        }
+
         return state;
     }
 
@@ -471,6 +521,7 @@ internal sealed class PollState
         _statusBeforeClose.Clear();
         _closedAtBeforeReopen.Clear();
         _erased.Clear();
+        _event?.ForgetUndo();
     }
 
     /// <summary>Removes the ballot made at <paramref name="ballotSeq"/> from the ballots by voter; its voter, or null (none kept).</summary>

@@ -10,9 +10,10 @@ internal static class SnapshotFormat
 {
     /// <summary>
     /// The version this build writes; 2 holds poll definitions with their access fields, 3 with their scale's min too,
-    /// 4 with their schedule (opensAt, draft, maxBallots). 1 to 3 are still read.
+    /// 4 with their schedule (opensAt, draft, maxBallots), 5 with quiz and event settings, each poll's opening time and an
+    /// event's progress and leaderboard. 1 to 4 are still read.
     /// </summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
     /// <summary>The poll definitions' form inside a snapshot of <paramref name="snapshotVersion"/> (the same number, so far).</summary>
     public static int DefinitionVersion(int snapshotVersion) => snapshotVersion;

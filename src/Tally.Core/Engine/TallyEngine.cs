@@ -209,7 +209,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
             return UnknownPoll(pollId);
         }
 
-        var work = new FindBallotWork(pollId, voterId);
+        var work = new AnswerWork<BallotLookup>(partition => partition.FindBallot(pollId, voterId));
         return Post(PartitionOf(pollId), work) is { } refused ? refused : await work.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -281,8 +281,67 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(pollId);
         ArgumentNullException.ThrowIfNull(voterId);
-        var work = new EraseVoterWork(pollId, voterId);
+        var work = new AnswerWork<VoterErasure>(partition => partition.DecideErase(pollId, voterId));
         return OnPollAsync(pollId, work, work.Task);
+    }
+
+    /// <summary>
+    /// Creates an event and its questions under <paramref name="eventId"/>, which the host derived from the command's join
+    /// code; answers the event's first results once durable. An id that is taken is <see cref="RejectionKind.Unavailable"/>
+    /// (draw another code); a command that is not valid is <see cref="RejectionKind.Invalid"/> with every wrong field.
+    /// </summary>
+    public async Task<Outcome<PollResults>> CreateEventAsync(CreateEvent command, string eventId)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(eventId);
+        if (!_running)
+        {
+            return Rejection.NotStarted;
+        }
+
+        if (EventRules.TryDefine(command, eventId, NowMilliseconds(), out var rejection) is not { } definitions)
+        {
+            return rejection!;
+        }
+
+        var work = new CreateEventWork(definitions);
+        return Post(PartitionOf(eventId), work) is { } refused ? refused : await work.Task.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<Outcome<PollResults>> ControlEventAsync(string eventId, EventAction action, int question)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        var work = new PollCommandWork(eventId, (partition, id) => partition.Desk.Control(id, action, question));
+        return OnPollAsync(eventId, work, work.Task);
+    }
+
+    /// <inheritdoc />
+    public Task<Outcome<LeaderboardEntry>> JoinEventAsync(string eventId, string voterId, string name)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        ArgumentNullException.ThrowIfNull(voterId);
+        ArgumentNullException.ThrowIfNull(name);
+        var work = new AnswerWork<LeaderboardEntry>(partition => partition.Desk.Join(eventId, voterId, name));
+        return OnPollAsync(eventId, work, work.Task);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<Outcome<LeaderboardEntry>> FindStandingAsync(string eventId, string voterId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        ArgumentNullException.ThrowIfNull(voterId);
+        var work = new AnswerWork<LeaderboardEntry>(partition => partition.Desk.Standing(eventId, voterId));
+        return await OnPollAsync(eventId, work, work.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<Outcome<IReadOnlyList<LeaderboardEntry>>> GetLeadersAsync(string eventId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var work = new AnswerWork<IReadOnlyList<LeaderboardEntry>>(partition => partition.Desk.Leaders(eventId, limit));
+        return await OnPollAsync(eventId, work, work.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Queues <paramref name="work"/> on the poll's partition and awaits its <paramref name="answer"/>, unless the engine is not running or there is no such poll.</summary>
@@ -507,16 +566,17 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     private Partition PartitionOf(string pollId) => _partitions[PartitionIndex(pollId, _partitions.Length)];
 
     /// <summary>
-    /// The partition of <paramref name="partitions"/> a poll falls in: FNV-1a over the id's UTF-16 code units modulo
-    /// the count, stable across processes, restarts and versions (cluster mode routes by it, and its stream's
-    /// subjects depend on it, so it never changes).
+    /// The partition of <paramref name="partitions"/> a poll falls in: FNV-1a over the UTF-16 code units of the id's first
+    /// <see cref="EventIds.RoutingLength"/> characters (all of an id the server makes; an event's questions add to the
+    /// event's id, so they fall in its partition) modulo the count, stable across processes, restarts and versions
+    /// (cluster mode routes by it, and its stream's subjects depend on it, so it never changes).
     /// </summary>
     public static int PartitionIndex(string pollId, int partitions)
     {
         ArgumentNullException.ThrowIfNull(pollId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partitions);
         var hash = 2166136261u;
-        foreach (var c in pollId)
+        foreach (var c in pollId.AsSpan(0, Math.Min(pollId.Length, EventIds.RoutingLength)))
         {
             hash = (hash ^ c) * 16777619u;
         }

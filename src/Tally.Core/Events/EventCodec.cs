@@ -16,8 +16,10 @@ public static class EventCodec
     /// polls); earlier events read with 0, unused by the kinds they could hold. 4 added the poll's schedule (opensAt, whether
     /// it starts as a draft, maxBallots) and the events PollOpened, PollPaused and PollResumed; earlier definitions read as
     /// polls that opened at once without a ballot limit. BallotErased (type 8), PollReopened (type 9) and the definition's allowReopen came with the same version.
+    /// 5 added quiz questions and events (the definition's quiz settings, event id and event settings) and the events
+    /// QuestionShown, ResultsRevealed, ParticipantJoined and ScoreAwarded (types 10 to 13); earlier definitions read without them.
     /// </summary>
-    private const byte FormatVersion = 4;
+    private const byte FormatVersion = 5;
 
     [ThreadStatic]
     private static BinaryWriter? t_writer;
@@ -34,6 +36,10 @@ public static class EventCodec
         PollResumed => 7,
         BallotErased => 8,
         PollReopened => 9,
+        QuestionShown => 10,
+        ResultsRevealed => 11,
+        ParticipantJoined => 12,
+        ScoreAwarded => 13,
         _ => throw new ArgumentException($"Unknown event type {e.GetType().Name}.", nameof(e)),
     };
 
@@ -72,6 +78,27 @@ public static class EventCodec
             case BallotErased b:
                 w.Write(b.BallotSeq);
                 WriteIds(w, b.OptionIds);
+                break;
+            case QuestionShown q:
+                w.Write(q.Question);
+                w.Write(q.Round);
+                break;
+            case ResultsRevealed r:
+                w.Write(r.Question);
+                break;
+            case ParticipantJoined j:
+                w.Write(j.VoterId);
+                w.Write(j.Name);
+                break;
+            case ScoreAwarded a:
+                w.Write(a.VoterId);
+                w.Write(a.Question);
+                w.Write(a.Round);
+                w.Write(a.AnswerSeq);
+                w.Write(a.Correct);
+                w.Write(a.Points);
+                w.Write(a.Bonus);
+                w.Write(a.Streak);
                 break;
             case VoteCast v:
                 WriteNullable(w, v.VoterId);
@@ -119,11 +146,15 @@ public static class EventCodec
             7 => new PollResumed(pollId, seq, at),
             8 => new BallotErased(pollId, seq, at, r.ReadInt64(), ReadIds(r)),
             9 => new PollReopened(pollId, seq, at),
+            10 => new QuestionShown(pollId, seq, at, r.ReadInt32(), r.ReadInt32()),
+            11 => new ResultsRevealed(pollId, seq, at, r.ReadInt32()),
+            12 => new ParticipantJoined(pollId, seq, at, r.ReadString(), r.ReadString()),
+            13 => new ScoreAwarded(pollId, seq, at, r.ReadString(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadBoolean(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32()),
             _ => throw new InvalidDataException($"Event type {type} is not known."),
         };
     }
 
-    /// <summary>The definition in form <paramref name="version"/> (1: without the access fields; 2: with them; 3: and the scale's min; 4: and the schedule).</summary>
+    /// <summary>The definition in form <paramref name="version"/> (1: without the access fields; 2: with them; 3: and the scale's min; 4: and the schedule; 5: and quiz and event settings).</summary>
     internal static void WriteDefinition(BinaryWriter w, PollDefinition d, int version)
     {
         w.Write(d.Id);
@@ -165,7 +196,40 @@ public static class EventCodec
             w.Write(d.MaxBallots ?? 0);
             w.Write(d.AllowReopen);
         }
+
+        if (version >= 5)
+        {
+            w.Write(d.Quiz is not null);
+            if (d.Quiz is { } quiz)
+            {
+                WriteIds(w, [.. quiz.Correct]);
+                w.Write(quiz.Points);
+                w.Write((long)quiz.TimeLimit.TotalMilliseconds);
+            }
+
+            WriteNullable(w, d.EventId);
+            w.Write(d.Event is not null);
+            if (d.Event is { } e)
+            {
+                w.Write(e.JoinCode);
+                WriteBytes(w, e.PasscodeSalt);
+                WriteBytes(w, e.PasscodeHash);
+                w.Write(e.StreakBonus);
+                w.Write(e.LeaderboardSize);
+            }
+        }
     }
+
+    private static void WriteBytes(BinaryWriter w, byte[]? bytes)
+    {
+        w.Write(bytes?.Length ?? -1);
+        if (bytes is not null)
+        {
+            w.Write(bytes);
+        }
+    }
+
+    private static byte[]? ReadBytes(BinaryReader r) => r.ReadInt32() is var n and >= 0 ? r.ReadBytes(n) : null;
 
     internal static PollDefinition ReadDefinition(BinaryReader r, int version)
     {
@@ -203,9 +267,27 @@ public static class EventCodec
         var draft = r.ReadBoolean();
         var maxBallots = r.ReadInt64();
         var allowReopen = r.ReadBoolean();
+        QuizSettings? quiz = null;
+        string? eventId = null;
+        EventSettings? settings = null;
+        if (version >= 5)
+        {
+            if (r.ReadBoolean())
+            {
+                quiz = new QuizSettings(ReadIds(r), r.ReadInt32(), TimeSpan.FromMilliseconds(r.ReadInt64()));
+            }
+
+            eventId = ReadNullable(r);
+            if (r.ReadBoolean())
+            {
+                settings = new EventSettings(r.ReadString(), ReadBytes(r), ReadBytes(r), r.ReadInt32(), r.ReadInt32());
+            }
+        }
+
         return new PollDefinition(
             id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange, workspace, identity, access, results, scaleMin,
-            opensAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(opensAt), draft, maxBallots == 0 ? null : maxBallots, allowReopen);
+            opensAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(opensAt), draft, maxBallots == 0 ? null : maxBallots, allowReopen,
+            quiz, eventId, settings);
     }
 
     internal static void WriteIds(BinaryWriter w, int[] ids)

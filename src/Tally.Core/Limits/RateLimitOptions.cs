@@ -33,6 +33,13 @@ public sealed class RateLimitOptions
     public RateRule NewVoters { get; set; } = new() { Rate = 50, Burst = 2_000 };
 
     /// <summary>
+    /// Join-code lookups and event joins per client address: what keeps a script from finding live events by trying codes
+    /// (31^7 of them) or a passcode by trying passcodes. Default 2 a second, a burst of 600 (a room of 300 behind one NAT
+    /// looks its code up and joins at once); one address then tries at most ~170,000 codes a day.
+    /// </summary>
+    public RateRule JoinCodes { get; set; } = new() { Rate = 2, Burst = 600 };
+
+    /// <summary>
     /// The fixed-window setting of earlier versions: votes per client per <see cref="Window"/>. When set, it replaces
     /// <see cref="Ip"/>: a burst of <c>Votes</c>, refilled at <c>Votes / Window</c> a second; 0 turns the address's bucket off
     /// (as 0 turned the old limit off). Unset by default.

@@ -14,4 +14,7 @@ public enum RateSubject
 
     /// <summary>The client's address, for anonymous voter ids (<c>POST /v1/voters</c>).</summary>
     NewVoter,
+
+    /// <summary>The client's address, for join-code lookups and joins (<c>GET /v1/join/{code}</c>, <c>POST /v1/events/{id}/join</c>).</summary>
+    JoinCode,
 }

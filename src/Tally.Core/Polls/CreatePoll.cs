@@ -8,6 +8,10 @@ namespace Tally.Polls;
 /// <param name="MaxBallots">Close once this many ballots are counted.</param>
 /// <param name="AllowReopen">Let a manager reopen the poll once it is closed.</param>
 /// <param name="Workspace">The workspace that will own the poll: the caller's, never the body's.</param>
+/// <param name="Correct">On a quiz question: the ids of its correct options.</param>
+/// <param name="Points">On a quiz question: the points of a correct answer (default 1000).</param>
+/// <param name="TimeLimitSeconds">On a quiz question: how long it takes answers once shown (default 20 s).</param>
+/// <param name="EventId">The event the poll is a question of: set by <see cref="EventRules"/>, never from a request body.</param>
 public sealed record CreatePoll(
     string? Question,
     IReadOnlyList<string?>? Options,
@@ -25,4 +29,8 @@ public sealed record CreatePoll(
     DateTimeOffset? OpensAt = null,
     bool Draft = false,
     long? MaxBallots = null,
-    bool AllowReopen = false);
+    bool AllowReopen = false,
+    IReadOnlyList<int>? Correct = null,
+    int? Points = null,
+    int? TimeLimitSeconds = null,
+    string? EventId = null);

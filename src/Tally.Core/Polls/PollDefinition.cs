@@ -11,6 +11,9 @@ namespace Tally.Polls;
 /// <param name="StartsAsDraft">True when the poll starts as a draft (by hand, or until <paramref name="OpensAt"/>).</param>
 /// <param name="MaxBallots">The poll closes once it has counted this many ballots; null for no limit.</param>
 /// <param name="AllowReopen">True when a manager may reopen the poll once it is closed.</param>
+/// <param name="Quiz">On a quiz question: its correct options, points and time limit; null on the other kinds.</param>
+/// <param name="EventId">On a question of an event: the event's id (the question's id is the event's, <c>q</c> and its number).</param>
+/// <param name="Event">On an event: its join code, passcode and leaderboard rules; null on the other kinds.</param>
 public sealed record PollDefinition(
     string Id,
     string Question,
@@ -29,7 +32,10 @@ public sealed record PollDefinition(
     DateTimeOffset? OpensAt = null,
     bool StartsAsDraft = false,
     long? MaxBallots = null,
-    bool AllowReopen = false)
+    bool AllowReopen = false,
+    QuizSettings? Quiz = null,
+    string? EventId = null,
+    EventSettings? Event = null)
 {
     /// <summary>On a scale kind: the value of the last option.</summary>
     public int ScaleMax => ScaleMin + Options.Count - 1;
@@ -39,4 +45,7 @@ public sealed record PollDefinition(
 
     /// <summary>On a scale kind: the value option <paramref name="optionId"/> stands for.</summary>
     public int ValueOf(int optionId) => ScaleMin + optionId - 1;
+
+    /// <summary>On an event: the id of its question <paramref name="question"/> (1-based).</summary>
+    public string QuestionId(int question) => EventIds.QuestionId(Id, question);
 }

@@ -28,4 +28,18 @@ public enum PollKind
     /// results add the instant-runoff count (<see cref="Projections.RankingResults"/>) over every ballot.
     /// </summary>
     Ranking = 4,
+
+    /// <summary>
+    /// A timed question of an event with one or more options marked correct (<see cref="PollDefinition.Quiz"/>): one option
+    /// per ballot, no change of answer. The server's clock starts when the presenter shows the question and stops at its
+    /// time limit; a correct answer scores by speed (<see cref="QuizScoring"/>) on the event's leaderboard.
+    /// </summary>
+    Quiz = 5,
+
+    /// <summary>
+    /// A live event (<see cref="PollDefinition.Event"/>): not a question but the session its questions belong to. Its options
+    /// are the questions' texts, its ballots are none; its seq numbers the event's own facts (started, question shown, results
+    /// revealed, a participant joined, a score awarded, ended), so its stream is the event's stream.
+    /// </summary>
+    Event = 6,
 }

@@ -7,5 +7,5 @@ public static class PollKinds
     public static bool IsScale(this PollKind kind) => kind is PollKind.Rating or PollKind.Nps;
 
     /// <summary>True for the kinds whose ballot names exactly one option.</summary>
-    public static bool IsOneChoice(this PollKind kind) => kind is PollKind.Single or PollKind.Rating or PollKind.Nps;
+    public static bool IsOneChoice(this PollKind kind) => kind is PollKind.Single or PollKind.Rating or PollKind.Nps or PollKind.Quiz;
 }

@@ -180,6 +180,7 @@ public static class PollRules
             {
                 errors["maxChoices"] = [command.Kind == PollKind.Single
                     ? "A single-choice poll has maxChoices 1; use kind \"multiple\" for more."
+                    : command.Kind == PollKind.Quiz ? "A quiz answer is one option: maxChoices is 1."
                     : "A rating or nps ballot is one value: maxChoices is 1."];
             }
         }
@@ -232,6 +233,7 @@ public static class PollRules
             errors["workspace"] = ["The workspace id is not valid."];
         }
 
+        var quiz = QuizRules.Check(command, options.Count, errors);
         if (errors.Count > 0)
         {
             rejection = new Rejection(RejectionKind.Invalid, "The poll is not valid: " + string.Join(" ", errors.Values.SelectMany(v => v)), errors);
@@ -243,7 +245,8 @@ public static class PollRules
             id, question!, command.Kind, maxChoices, options, now, command.ClosesAt, command.Dedupe, command.AllowChange,
             command.Workspace, command.VoterIdentity, command.Access, command.Results, scaleMin,
             command.OpensAt?.AddTicks(-(command.OpensAt.Value.UtcTicks % TimeSpan.TicksPerMillisecond)), // the log keeps milliseconds
-            command.Draft || command.OpensAt is not null, command.MaxBallots, command.AllowReopen);
+            command.Draft || command.OpensAt is not null || command.EventId is not null, command.MaxBallots, command.AllowReopen,
+            quiz, command.EventId);
     }
 
     /// <summary>
@@ -337,6 +340,11 @@ public static class PollRules
         ArgumentNullException.ThrowIfNull(poll);
         ArgumentNullException.ThrowIfNull(vote);
         admitted = vote;
+        if (poll.Kind == PollKind.Event)
+        {
+            return new Rejection(RejectionKind.Invalid, $"Poll {poll.Id} is an event, which takes no ballots: answer its questions ({poll.QuestionId(1)} and on).");
+        }
+
         var ids = vote.OptionIds;
         if (ids is null || ids.Length == 0)
         {

@@ -44,4 +44,10 @@ public enum RejectionKind
 
     /// <summary>The poll's status cannot make that change (pausing a draft, opening a closed poll…; HTTP 409).</summary>
     InvalidTransition,
+
+    /// <summary>An event's question is answered by its participants only: the voter has not joined the event (HTTP 409).</summary>
+    NotJoined,
+
+    /// <summary>Another participant of the event has that name (HTTP 409).</summary>
+    NameTaken,
 }

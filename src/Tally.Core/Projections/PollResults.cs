@@ -9,6 +9,8 @@ namespace Tally.Projections;
 /// <param name="Counts">Votes per option: <c>Counts[id - 1]</c>. Never mutated after publication.</param>
 /// <param name="TotalVotes">Ballots counted (a multiple-choice ballot counts once here, once per option in <see cref="Counts"/>).</param>
 /// <param name="Ranking">On a ranking poll: the instant-runoff count (its <see cref="Counts"/> are the Borda scores); null on other kinds.</param>
+/// <param name="Event">On an event: the live question, whether its results are revealed, and the leaderboard's top; null on other kinds.</param>
+/// <param name="OpenedAt">When the poll last opened (a quiz question's clock starts then); null while it never has, or when it opened at creation.</param>
 public sealed record PollResults(
     PollDefinition Poll,
     long Seq,
@@ -16,4 +18,6 @@ public sealed record PollResults(
     DateTimeOffset? ClosedAt,
     long TotalVotes,
     IReadOnlyList<long> Counts,
-    RankingResults? Ranking = null);
+    RankingResults? Ranking = null,
+    EventView? Event = null,
+    DateTimeOffset? OpenedAt = null);

@@ -25,6 +25,7 @@ internal static class AccessSetup
         services.AddSingleton<ServerKeys>();
         services.AddSingleton<TallyTokens>();
         services.AddSingleton<InviteCodes>();
+        services.AddSingleton<JoinCodes>();
         services.AddSingleton<JwksKeys>();
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<Authenticator>();

@@ -52,7 +52,10 @@ internal sealed record Caller(
     public bool IsOfAnother(string workspace) => Workspace is not null && Workspace != workspace;
 
     /// <summary>True when the credential may act on <paramref name="pollId"/> (no poll limit, or the poll is in it).</summary>
-    public bool Covers(string pollId) => Polls is null || Polls.Contains(pollId, StringComparer.Ordinal);
+    /// <remarks>A credential for an event covers its questions (whose ids extend the event's, <see cref="Tally.Polls.EventIds"/>).</remarks>
+    public bool Covers(string pollId) =>
+        Polls is null || Polls.Contains(pollId, StringComparer.Ordinal)
+        || (pollId.Length > Tally.Polls.EventIds.RoutingLength && Polls.Contains(pollId[..Tally.Polls.EventIds.RoutingLength], StringComparer.Ordinal));
 
     /// <summary>True when, in <paramref name="workspace"/>, the credential has <paramref name="scope"/>.</summary>
     public bool Has(string workspace, Scopes scope) => IsOf(workspace) && (Scopes & scope) == scope;

@@ -23,8 +23,18 @@ internal static class ContractMapping
             p.Id, p.Question, Name(p.Kind), p.MaxChoices, options, Name(r.Status, p), p.CreatedAt, p.ClosesAt, r.ClosedAt,
             p.Dedupe == DedupePolicy.Voter ? "voter" : "none", p.AllowChange, countsVisible ? r.TotalVotes : null,
             p.Workspace, Name(p.VoterIdentity), p.Access == PollAccess.Private ? "private" : "public", Name(p.Results),
-            scale ? new ScaleResponse(p.ScaleMin, p.ScaleMax) : null, p.OpensAt, p.MaxBallots, p.AllowReopen ? true : null);
+            scale ? new ScaleResponse(p.ScaleMin, p.ScaleMax) : null, p.OpensAt, p.MaxBallots, p.AllowReopen ? true : null,
+            p.EventId, ToQuizResponse(r));
     }
+
+    /// <summary>A quiz question's rules and clock; its correct options only once it is closed (before, they would give the answer away).</summary>
+    public static QuizResponse? ToQuizResponse(PollResults r) =>
+        r.Poll.Quiz is not { } quiz ? null : new QuizResponse(
+            quiz.Points,
+            (int)quiz.TimeLimit.TotalSeconds,
+            r.OpenedAt,
+            r.OpenedAt + quiz.TimeLimit,
+            r.Status == PollStatus.Closed ? [.. quiz.Correct] : null);
 
     public static ResultsResponse ToResultsResponse(this PollResults r)
     {
@@ -78,8 +88,8 @@ internal static class ContractMapping
         _ => "rejected",
     };
 
-    /// <summary><c>open</c>, <c>closed</c>, <c>paused</c>, <c>draft</c>, or <c>scheduled</c> (a draft with an <c>opensAt</c>).</summary>
-    public static string Name(PollStatus status, PollDefinition poll) => status switch
+    /// <summary><c>open</c>, <c>closed</c>, <c>paused</c>, <c>draft</c>, or <c>scheduled</c> (a draft with an <c>opensAt</c>); an event's as <see cref="EventStatus"/> says.</summary>
+    public static string Name(PollStatus status, PollDefinition poll) => poll.Kind == PollKind.Event ? EventStatus(status) : status switch
     {
         PollStatus.Open => "open",
         PollStatus.Closed => "closed",
@@ -93,6 +103,8 @@ internal static class ContractMapping
         PollKind.Rating => "rating",
         PollKind.Nps => "nps",
         PollKind.Ranking => "ranking",
+        PollKind.Quiz => "quiz",
+        PollKind.Event => "event",
         _ => "single",
     };
 
@@ -134,8 +146,11 @@ internal static class ContractMapping
             case "ranking":
                 kind = PollKind.Ranking;
                 break;
+            case "quiz":
+                kind = PollKind.Quiz;
+                break;
             default:
-                errors["kind"] = [$"kind is \"single\", \"multiple\", \"rating\", \"nps\" or \"ranking\", not \"{Clip(request.Kind)}\"."];
+                errors["kind"] = [$"kind is \"single\", \"multiple\", \"rating\", \"nps\", \"ranking\" or \"quiz\" (in an event), not \"{Clip(request.Kind)}\"."];
                 break;
         }
 
@@ -157,21 +172,8 @@ internal static class ContractMapping
                 break;
         }
 
-        var identity = request.VoterIdentity switch
-        {
-            null => defaultIdentity,
-            "anonymous" => VoterIdentity.Anonymous,
-            "token" => VoterIdentity.Token,
-            "invite" => VoterIdentity.Invite,
-            "client" => VoterIdentity.Client,
-            _ => Error(errors, "voterIdentity", $"voterIdentity is \"anonymous\", \"token\", \"invite\" or \"client\", not \"{Clip(request.VoterIdentity)}\".", defaultIdentity),
-        };
-        var access = request.Access switch
-        {
-            null or "public" => PollAccess.Public,
-            "private" => PollAccess.Private,
-            _ => Error(errors, "access", $"access is \"public\" or \"private\", not \"{Clip(request.Access)}\".", PollAccess.Public),
-        };
+        var identity = ParseIdentity(request.VoterIdentity, defaultIdentity, errors);
+        var access = ParseAccess(request.Access, errors);
         var visibility = request.ResultsVisibility switch
         {
             null or "live" => ResultsVisibility.Live,
@@ -185,8 +187,90 @@ internal static class ContractMapping
             ? null
             : new CreatePoll(
                 request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false, workspace, identity, access, visibility,
-                request.Scale?.Min, request.Scale?.Max, request.OpensAt, request.Draft ?? false, request.MaxBallots, request.AllowReopen ?? false);
+                request.Scale?.Min, request.Scale?.Max, request.OpensAt, request.Draft ?? false, request.MaxBallots, request.AllowReopen ?? false,
+                request.Correct, request.Points, request.TimeLimitSeconds);
     }
+
+    /// <summary>An event's status: <c>draft</c> (participants may join), <c>live</c>, or <c>ended</c>.</summary>
+    public static string EventStatus(PollStatus status) => status switch
+    {
+        PollStatus.Open => "live",
+        PollStatus.Closed => "ended",
+        _ => "draft",
+    };
+
+    /// <param name="showCode">True for the event's managers: the join code is theirs to show on screen.</param>
+    public static EventResponse ToEventResponse(this PollResults r, bool showCode)
+    {
+        var p = r.Poll;
+        var questions = new EventQuestionResponse[p.Options.Count];
+        for (var i = 0; i < questions.Length; i++)
+        {
+            questions[i] = new EventQuestionResponse(i + 1, p.QuestionId(i + 1), p.Options[i].Text);
+        }
+
+        var live = ToEventLiveResponse(r)!;
+        return new EventResponse(
+            p.Id, p.Question, EventStatus(r.Status), r.Seq, p.CreatedAt, showCode ? p.Event!.JoinCode : null, p.Event!.HasPasscode, questions, live.Progress,
+            live.Leaderboard, p.Workspace, Name(p.VoterIdentity), p.Access == PollAccess.Private ? "private" : "public");
+    }
+
+    /// <summary>An event's live part (its progress and leaderboard), as its stream messages carry it; null on other kinds.</summary>
+    public static EventLiveResponse? ToEventLiveResponse(PollResults r) =>
+        r.Event is not { } view ? null : new EventLiveResponse(
+            new EventProgressResponse(view.Current, view.Current > 0 ? r.Poll.QuestionId(view.Current) : null, view.ShownAt, view.Revealed, view.Round),
+            new LeaderboardResponse(view.Participants, [.. view.Leaders.Select(Endpoints.EventEndpoints.ToStandingResponse)]));
+
+    /// <summary>Maps the request to the command for <paramref name="workspace"/>, each question as <c>POST /v1/polls</c> maps its body.</summary>
+    public static CreateEvent? ToCommand(this CreateEventRequest request, string workspace, VoterIdentity defaultIdentity, string joinCode, out Dictionary<string, string[]> errors)
+    {
+        errors = [];
+        var questions = new List<CreatePoll?>();
+        foreach (var (question, i) in (request.Questions ?? []).Select((q, i) => (q, i)))
+        {
+            if (question is null)
+            {
+                questions.Add(null);
+                continue;
+            }
+
+            if (question.VoterIdentity is not null || question.Access is not null)
+            {
+                errors[$"questions[{i}].voterIdentity"] = ["A question has its event's voterIdentity and access: set them on the event."];
+            }
+
+            questions.Add(question.ToCommand(workspace, defaultIdentity, out var wrong));
+            foreach (var (field, messages) in wrong)
+            {
+                errors[$"questions[{i}].{field}"] = messages;
+            }
+        }
+
+        var identity = ParseIdentity(request.VoterIdentity, defaultIdentity, errors);
+        var access = ParseAccess(request.Access, errors);
+        return errors.Count > 0
+            ? null
+            : new CreateEvent(
+                request.Title, request.Questions is null ? null : questions, joinCode, request.Passcode, request.StreakBonus, request.LeaderboardSize, workspace,
+                identity, access);
+    }
+
+    private static VoterIdentity ParseIdentity(string? value, VoterIdentity defaultIdentity, Dictionary<string, string[]> errors) => value switch
+    {
+        null => defaultIdentity,
+        "anonymous" => VoterIdentity.Anonymous,
+        "token" => VoterIdentity.Token,
+        "invite" => VoterIdentity.Invite,
+        "client" => VoterIdentity.Client,
+        _ => Error(errors, "voterIdentity", $"voterIdentity is \"anonymous\", \"token\", \"invite\" or \"client\", not \"{Clip(value)}\".", defaultIdentity),
+    };
+
+    private static PollAccess ParseAccess(string? value, Dictionary<string, string[]> errors) => value switch
+    {
+        null or "public" => PollAccess.Public,
+        "private" => PollAccess.Private,
+        _ => Error(errors, "access", $"access is \"public\" or \"private\", not \"{Clip(value)}\".", PollAccess.Public),
+    };
 
     private static T Error<T>(Dictionary<string, string[]> errors, string field, string message, T fallback)
     {

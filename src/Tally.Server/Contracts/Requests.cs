@@ -42,6 +42,51 @@ public sealed class CreatePollRequest
 
     /// <summary><c>live</c> (default), <c>afterVote</c>, <c>afterClose</c> or <c>never</c>.</summary>
     public string? ResultsVisibility { get; set; }
+
+    /// <summary>On a quiz question (kind <c>quiz</c>, in an event): the ids of its correct options.</summary>
+    public List<int>? Correct { get; set; }
+
+    /// <summary>On a quiz question: the points of a correct answer within half a second (default 1000).</summary>
+    public int? Points { get; set; }
+
+    /// <summary>On a quiz question: how long it takes answers once shown (default 20 s).</summary>
+    public int? TimeLimitSeconds { get; set; }
+}
+
+/// <summary>Body of <c>POST /v1/events</c>.</summary>
+public sealed class CreateEventRequest
+{
+    public string? Title { get; set; }
+
+    /// <summary>The questions in order, each as the body of <c>POST /v1/polls</c> (kind <c>quiz</c> too).</summary>
+    public List<CreatePollRequest?>? Questions { get; set; }
+
+    /// <summary>An optional passcode participants give to join.</summary>
+    public string? Passcode { get; set; }
+
+    /// <summary>Points per step of a streak of correct quiz answers (default 0).</summary>
+    public int? StreakBonus { get; set; }
+
+    /// <summary>How many leaders the event's results and stream carry (default 10).</summary>
+    public int? LeaderboardSize { get; set; }
+
+    /// <summary>How participants are told apart (as a poll's <c>voterIdentity</c>); every question has the event's.</summary>
+    public string? VoterIdentity { get; set; }
+
+    /// <summary><c>public</c> (default) or <c>private</c>, for the event and every question.</summary>
+    public string? Access { get; set; }
+}
+
+/// <summary>Body of <c>POST /v1/events/{id}/join</c>.</summary>
+public sealed class JoinEventRequest
+{
+    /// <summary>The name the leaderboard shows (1 to 40 characters, unique in the event).</summary>
+    public string? Name { get; set; }
+
+    public string? Passcode { get; set; }
+
+    /// <summary>On an event whose voter identity is <c>client</c>: the participant's id in the host application.</summary>
+    public string? VoterId { get; set; }
 }
 
 /// <summary>A rating poll's scale as sent: the lowest and highest value (each optional: min 1, max min + 4).</summary>

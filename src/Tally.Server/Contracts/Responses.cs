@@ -29,7 +29,17 @@ public sealed record PollResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ScaleResponse? Scale = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? OpensAt = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? MaxBallots = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? AllowReopen = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? AllowReopen = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EventId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] QuizResponse? Quiz = null);
+
+/// <summary>A quiz question's points and time limit, when it was shown and when its answers stop, and (once closed) its correct options.</summary>
+public sealed record QuizResponse(
+    int Points,
+    int TimeLimitSeconds,
+    DateTimeOffset? ShownAt,
+    DateTimeOffset? Deadline,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Correct);
 
 public sealed record PollListResponse(IReadOnlyList<PollResponse> Items, string? NextCursor);
 

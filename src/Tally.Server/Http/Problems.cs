@@ -97,6 +97,8 @@ internal static class Problems
         RejectionKind.ResultsHidden => (StatusCodes.Status403Forbidden, "results-hidden", "The poll's results are not visible to you"),
         RejectionKind.PollNotOpen => (StatusCodes.Status409Conflict, "poll-not-open", "The poll does not take votes now"),
         RejectionKind.InvalidTransition => (StatusCodes.Status409Conflict, "invalid-transition", "The poll's status cannot make that change"),
+        RejectionKind.NotJoined => (StatusCodes.Status409Conflict, "not-joined", "Only the event's participants may do this"),
+        RejectionKind.NameTaken => (StatusCodes.Status409Conflict, "name-taken", "Another participant has that name"),
         _ => (StatusCodes.Status500InternalServerError, "internal", "Unexpected error"),
     };
 

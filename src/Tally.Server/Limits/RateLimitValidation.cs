@@ -26,6 +26,7 @@ internal sealed class RateLimitValidation : IValidateOptions<RateLimitOptions>
         Rule(options.Voter, "Voter", failures);
         Rule(options.Key, "Key", failures);
         Rule(options.NewVoters, "NewVoters", failures);
+        Rule(options.JoinCodes, "JoinCodes", failures);
         if (options.Votes is < 0 or > MaxBurst)
         {
             failures.Add($"Tally:RateLimit:Votes must be 0 (no limit per address) to {MaxBurst:N0}.");

@@ -24,6 +24,7 @@ internal sealed class VoteLimits
     private readonly RateRule _voter;
     private readonly RateRule _key;
     private readonly RateRule _newVoters;
+    private readonly RateRule _joinCodes;
 
     public VoteLimits(IRateLimiter limiter, IOptions<RateLimitOptions> options, BucketKeys buckets, TallyMetrics metrics)
     {
@@ -36,6 +37,7 @@ internal sealed class VoteLimits
         _voter = settings.Voter;
         _key = settings.Key;
         _newVoters = settings.NewVoters;
+        _joinCodes = settings.JoinCodes;
     }
 
     /// <summary>
@@ -82,6 +84,12 @@ internal sealed class VoteLimits
         !_enabled || !_newVoters.Enabled
             ? ValueTask.FromResult<Rejection?>(null)
             : ChargeAsync([new RateCharge(RateSubject.NewVoter, ClientAddress.Key(address), 1, _newVoters)], report, cancellationToken);
+
+    /// <summary>Takes a token of the address's <c>JoinCodes</c> bucket for one join-code lookup or join.</summary>
+    public ValueTask<Rejection?> CheckJoinAsync(IPAddress? address, RateLimitReport? report, CancellationToken cancellationToken) =>
+        !_enabled || !_joinCodes.Enabled
+            ? ValueTask.FromResult<Rejection?>(null)
+            : ChargeAsync([new RateCharge(RateSubject.JoinCode, ClientAddress.Key(address), 1, _joinCodes)], report, cancellationToken);
 
     private void AddVoters(List<RateCharge> charges, IReadOnlyList<(string Workspace, string? VoterId)> voters)
     {
@@ -155,6 +163,7 @@ internal sealed class VoteLimits
         RateSubject.Ip => "ip",
         RateSubject.Voter => "voter",
         RateSubject.Key => "key",
+        RateSubject.JoinCode => "join_code",
         _ => "new_voter",
     };
 
@@ -165,7 +174,12 @@ internal sealed class VoteLimits
         _ => "client address",
     };
 
-    private static string Unit(RateSubject subject) => subject == RateSubject.NewVoter ? "new voter ids" : "votes";
+    private static string Unit(RateSubject subject) => subject switch
+    {
+        RateSubject.NewVoter => "new voter ids",
+        RateSubject.JoinCode => "join-code lookups and joins",
+        _ => "votes",
+    };
 
     private static string Rate(RateRule rule) => rule.Rate.ToString(rule.Rate >= 100 ? "N0" : "0.######", CultureInfo.InvariantCulture);
 }

@@ -13,7 +13,8 @@ namespace Tally.Server.Transports;
 /// delta <c>{type, pollId, seq, status?, totalVotes, changes:[{id,votes}], watchers?}</c> (<c>status</c> when it changed: opened, paused, resumed),
 /// closed <c>{type, pollId, seq, status, totalVotes}</c>. On a rating or nps poll each snapshot option also has its
 /// <c>value</c>, and every message but a presence-only delta carries <c>summary:{count, sum, mean, nps?}</c>; on a
-/// ranking poll each carries <c>ranking</c> as the results do (the options' <c>votes</c> being Borda scores).
+/// ranking poll each carries <c>ranking</c> as the results do (the options' <c>votes</c> being Borda scores); on an event,
+/// <c>event:{progress, leaderboard}</c> as <c>GET /v1/events/{id}</c> has them; on a quiz question, <c>quiz</c> as the poll has it.
 /// </summary>
 internal static class LiveJson
 {
@@ -111,6 +112,18 @@ internal static class LiveJson
         {
             json.WritePropertyName("summary"u8);
             JsonSerializer.Serialize(json, summary, TallyJsonContext.Default.SummaryResponse);
+        }
+
+        if (ContractMapping.ToEventLiveResponse(message.Results) is { } ev)
+        {
+            json.WritePropertyName("event"u8);
+            JsonSerializer.Serialize(json, ev, TallyJsonContext.Default.EventLiveResponse);
+        }
+
+        if (ContractMapping.ToQuizResponse(message.Results) is { } quiz)
+        {
+            json.WritePropertyName("quiz"u8);
+            JsonSerializer.Serialize(json, quiz, TallyJsonContext.Default.QuizResponse);
         }
     }
 

@@ -44,6 +44,16 @@ internal static class GrpcUpdates
             update.Ranking = ToWire(ranking);
         }
 
+        if (!message.IsPresenceOnly && results.Event is { } view)
+        {
+            update.Event = ToWire(view, results.Poll);
+        }
+
+        if (!message.IsPresenceOnly && Contracts.ContractMapping.ToQuizResponse(results) is { } quiz)
+        {
+            update.Quiz = ToWire(quiz);
+        }
+
         if (message.Kind == LiveMessageKind.Delta)
         {
             foreach (var change in message.Changes)
@@ -78,6 +88,46 @@ internal static class GrpcUpdates
         }
 
         return update;
+    }
+
+    private static V1.EventProgress ToWire(Projections.EventView view, Polls.PollDefinition poll)
+    {
+        var wire = new V1.EventProgress
+        {
+            Current = view.Current,
+            CurrentPollId = view.Current > 0 ? poll.QuestionId(view.Current) : string.Empty,
+            Revealed = view.Revealed,
+            Round = view.Round,
+            Participants = view.Participants,
+        };
+        if (view.ShownAt is { } shownAt)
+        {
+            wire.ShownAtMs = shownAt.ToUnixTimeMilliseconds();
+        }
+
+        foreach (var e in view.Leaders)
+        {
+            wire.Leaders.Add(new V1.Standing { Rank = e.Rank, Name = e.Name, Score = e.Score, Streak = e.Streak, Correct = e.Correct, Answered = e.Answered });
+        }
+
+        return wire;
+    }
+
+    private static V1.QuizClock ToWire(Contracts.QuizResponse quiz)
+    {
+        var wire = new V1.QuizClock { Points = quiz.Points, TimeLimitSeconds = quiz.TimeLimitSeconds };
+        if (quiz.ShownAt is { } shownAt)
+        {
+            wire.ShownAtMs = shownAt.ToUnixTimeMilliseconds();
+        }
+
+        if (quiz.Deadline is { } deadline)
+        {
+            wire.DeadlineMs = deadline.ToUnixTimeMilliseconds();
+        }
+
+        wire.Correct.Add(quiz.Correct ?? []);
+        return wire;
     }
 
     private static V1.RankingResults ToWire(Projections.RankingResults ranking)

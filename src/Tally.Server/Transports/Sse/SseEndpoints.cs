@@ -16,7 +16,8 @@ internal static class SseEndpoints
 {
     private static readonly KeyValuePair<string, object?> Transport = TallyMetrics.Transport("sse");
 
-    public static void MapSseEndpoints(this IEndpointRouteBuilder app) =>
+    public static void MapSseEndpoints(this IEndpointRouteBuilder app)
+    {
         app.MapGet("/v1/polls/{id}/events", WatchAsync)
             .WithTags("Live")
             .Takes(AccessKind.Read)
@@ -25,6 +26,17 @@ internal static class SseEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Watch a poll's results: server-sent events snapshot, delta, closed; id is the seq");
+
+        // An event is a poll of kind "event" whose messages carry its live question and leaderboard: the same stream.
+        app.MapGet("/v1/events/{id}/events", WatchAsync)
+            .WithTags("Events")
+            .Takes(AccessKind.Read)
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithSummary("Follow an event: server-sent events snapshot, delta, closed, each with the live question and the leaderboard's top");
+    }
 
     private static async Task WatchAsync(
         string id, HttpContext context, LiveHub hub, ReadAdmission reads, StreamGuard guard, ConnectionLimits connections, IOptions<LiveOptions> options, ILogger<SseConnection> logger)

@@ -12,7 +12,8 @@ namespace Tally.Server.Transports.WebSockets;
 /// snapshot <c>{type, pollId, seq, status, totalVotes, options:[{id,text,votes}], watchers}</c>,
 /// delta <c>{type, pollId, seq, status?, totalVotes, changes:[{id,votes}], watchers?}</c>,
 /// closed <c>{type, pollId, seq, status, totalVotes}</c>; on a rating or nps poll, each snapshot option's <c>value</c> and
-/// the <c>summary</c> map as in JSON (a mean or score with no ballot is nil; both are float64). Integers take their
+/// the <c>summary</c> map as in JSON (a mean or score with no ballot is nil; both are float64); an event's <c>event</c> and a
+/// quiz question's <c>quiz</c> maps transcoded from their JSON form (times are ISO 8601 strings there too). Integers take their
 /// smallest encoding.
 /// </summary>
 internal static class LiveMessagePack
@@ -30,10 +31,11 @@ internal static class LiveMessagePack
         var scale = message.Results.Poll.Kind.IsScale();
         var summary = message.IsPresenceOnly ? null : ScaleSummary.Of(message.Results);
         var ranking = message.IsPresenceOnly ? null : message.Results.Ranking;
+        var more = message.IsPresenceOnly ? null : EventAndQuiz(message.Results);
         switch (message.Kind)
         {
             case LiveMessageKind.Snapshot:
-                writer.WriteMapHeader(7 + Extra(summary, ranking));
+                writer.WriteMapHeader(7 + Extra(summary, ranking, more));
                 WriteHead(ref writer, "snapshot"u8, message);
                 writer.WriteString("status"u8);
                 writer.Write(ContractMapping.Name(message.Status, message.Results.Poll));
@@ -62,9 +64,10 @@ internal static class LiveMessagePack
                 writer.Write(message.Watchers ?? 0);
                 WriteSummary(ref writer, summary);
                 WriteRanking(ref writer, ranking);
+                WriteMore(ref writer, more);
                 break;
             case LiveMessageKind.Delta:
-                writer.WriteMapHeader((message.Watchers is null ? 5 : 6) + Extra(summary, ranking) + (message.StatusChanged ? 1 : 0));
+                writer.WriteMapHeader((message.Watchers is null ? 5 : 6) + Extra(summary, ranking, more) + (message.StatusChanged ? 1 : 0));
                 WriteHead(ref writer, "delta"u8, message);
                 if (message.StatusChanged)
                 {
@@ -93,9 +96,10 @@ internal static class LiveMessagePack
 
                 WriteSummary(ref writer, summary);
                 WriteRanking(ref writer, ranking);
+                WriteMore(ref writer, more);
                 break;
             default:
-                writer.WriteMapHeader(5 + Extra(summary, ranking));
+                writer.WriteMapHeader(5 + Extra(summary, ranking, more));
                 WriteHead(ref writer, "closed"u8, message);
                 writer.WriteString("status"u8);
                 writer.Write(ContractMapping.Name(message.Status, message.Results.Poll));
@@ -103,13 +107,43 @@ internal static class LiveMessagePack
                 writer.Write(message.TotalVotes);
                 WriteSummary(ref writer, summary);
                 WriteRanking(ref writer, ranking);
+                WriteMore(ref writer, more);
                 break;
         }
 
         writer.Flush();
     }
 
-    private static int Extra(ScaleSummary? summary, RankingResults? ranking) => (summary is null ? 0 : 1) + (ranking is null ? 0 : 1);
+    private static int Extra(ScaleSummary? summary, RankingResults? ranking, List<(string Key, string Json)>? more) =>
+        (summary is null ? 0 : 1) + (ranking is null ? 0 : 1) + (more?.Count ?? 0);
+
+    /// <summary>An event's <c>event</c> and a quiz question's <c>quiz</c>, as their JSON form (the same contract types), to transcode.</summary>
+    private static List<(string Key, string Json)>? EventAndQuiz(PollResults results)
+    {
+        List<(string, string)>? more = null;
+        if (ContractMapping.ToEventLiveResponse(results) is { } ev)
+        {
+            (more ??= []).Add(("event", System.Text.Json.JsonSerializer.Serialize(ev, TallyJsonContext.Default.EventLiveResponse)));
+        }
+
+        if (ContractMapping.ToQuizResponse(results) is { } quiz)
+        {
+            (more ??= []).Add(("quiz", System.Text.Json.JsonSerializer.Serialize(quiz, TallyJsonContext.Default.QuizResponse)));
+        }
+
+        return more;
+    }
+
+    /// <summary>Writes <see cref="EventAndQuiz"/>'s parts: the JSON transcoded to MessagePack, so the keys and values are the JSON form's.</summary>
+    private static void WriteMore(ref MessagePackWriter writer, List<(string Key, string Json)>? more)
+    {
+        foreach (var (key, json) in more ?? [])
+        {
+            writer.Write(key);
+            using var reader = new StringReader(json);
+            MessagePackSerializer.ConvertFromJson(reader, ref writer);
+        }
+    }
 
     /// <summary>A ranking poll's <c>ranking</c> map, with the keys of the JSON form.</summary>
     private static void WriteRanking(ref MessagePackWriter writer, RankingResults? ranking)
