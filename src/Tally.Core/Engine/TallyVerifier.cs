@@ -7,7 +7,9 @@ namespace Tally.Engine;
 /// Recomputes every poll's results from its durable log and compares them with what the engine serves: counts (Borda
 /// scores on ranking polls), ballots counted, status, and the instant runoff. Each poll is compared at the seq the
 /// engine served when it was read (the events through that seq folded into a fresh state), so votes arriving meanwhile
-/// do not count as differences. Works on any <see cref="ITallyEngine"/> (embedded, or a cluster node reading every partition).
+/// do not count as differences. An event's live question and leaderboard are compared the same way, and every quiz answer is
+/// scored again from its question's log (the showing's time, the answer's time, the correct options) and compared with the score
+/// the event recorded for it. Works on any <see cref="ITallyEngine"/> (embedded, or a cluster node reading every partition).
 /// </summary>
 public static class TallyVerifier
 {
@@ -30,12 +32,21 @@ public static class TallyVerifier
 
             foreach (var listed in items.Items)
             {
+                // An event's questions are read before the event: every answer through their seqs has its score in the event's log by then.
+                var questions = listed.Poll.Kind == Polls.PollKind.Event ? await QuestionsAsync(engine, listed.Poll, cancellationToken).ConfigureAwait(false) : [];
+
                 // The latest committed results (a listing may be a cluster node's copy), then the log through their seq.
                 var served = (await engine.GetResultsAsync(listed.Poll.Id, cancellationToken).ConfigureAwait(false)).Value ?? listed;
                 polls++;
-                var (recomputed, read, gap) = await RecomputeAsync(engine, served, cancellationToken).ConfigureAwait(false);
+                var (recomputed, read, gap, scores) = await RecomputeAsync(engine, served, cancellationToken).ConfigureAwait(false);
                 events += read;
-                foreach (var difference in Compare(served, recomputed, gap))
+                var differencesOfPoll = Compare(served, recomputed, gap);
+                if (served.Poll.Kind == Polls.PollKind.Event)
+                {
+                    differencesOfPoll = differencesOfPoll.Concat(await RescoreAsync(engine, served, questions, scores, cancellationToken).ConfigureAwait(false));
+                }
+
+                foreach (var difference in differencesOfPoll)
                 {
                     found++;
                     if (differences.Count < MaxListed)
@@ -52,11 +63,12 @@ public static class TallyVerifier
         return new VerifyReport(polls, events, found, differences);
     }
 
-    private static async Task<(PollResults Recomputed, long Events, string? Gap)> RecomputeAsync(ITallyEngine engine, PollResults served, CancellationToken cancellationToken)
+    private static async Task<(PollResults Recomputed, long Events, string? Gap, List<ScoreAwarded> Scores)> RecomputeAsync(ITallyEngine engine, PollResults served, CancellationToken cancellationToken)
     {
         var state = new PollState(served.Poll, createdPosition: 0, countsOnly: true);
         long read = 0;
         string? gap = null;
+        var scores = new List<ScoreAwarded>();
         await foreach (var e in engine.ReadPollEventsAsync(served.Poll.Id, served.Seq, cancellationToken).ConfigureAwait(false))
         {
             read++;
@@ -72,9 +84,80 @@ public static class TallyVerifier
             }
 
             state.Apply(e);
+            if (e is ScoreAwarded score)
+            {
+                scores.Add(score);
+            }
         }
 
-        return (state.ToResults(), read, gap);
+        return (state.ToResults(), read, gap, scores);
+    }
+
+    /// <summary>
+    /// Scores every answer on the event's quiz questions again from the questions' logs (through their committed seq) and
+    /// compares it with the <see cref="ScoreAwarded"/> the event's log holds for it: the same correctness and points, and
+    /// one score per answer and one answer per score.
+    /// </summary>
+    private static async Task<List<VerifyDifference>> RescoreAsync(ITallyEngine engine, PollResults ev, List<PollResults> questions, List<ScoreAwarded> scores, CancellationToken cancellationToken)
+    {
+        var differences = new List<VerifyDifference>();
+        var recorded = scores.ToDictionary(s => (s.Question, s.AnswerSeq));
+        foreach (var served in questions)
+        {
+            var id = served.Poll.Id;
+            var question = int.Parse(id.AsSpan(Polls.EventIds.RoutingLength + 1), System.Globalization.CultureInfo.InvariantCulture);
+            if (served.Poll.Quiz is not { } quiz)
+            {
+                continue;
+            }
+
+            DateTimeOffset? openedAt = null;
+            await foreach (var e in engine.ReadPollEventsAsync(id, served.Seq, cancellationToken).ConfigureAwait(false))
+            {
+                if (e is PollOpened opened)
+                {
+                    openedAt = opened.At;
+                }
+                else if (e is VoteCast answer)
+                {
+                    var correct = quiz.IsCorrect(answer.OptionIds[0]);
+                    var points = correct ? Polls.QuizScoring.Points(quiz.Points, quiz.TimeLimit, answer.At - (openedAt ?? answer.At)) : 0;
+                    if (!recorded.Remove((question, answer.Seq), out var score))
+                    {
+                        differences.Add(new VerifyDifference(ev.Poll.Id, $"score of {id}-{answer.Seq}", "none", Text(points)));
+                    }
+                    else if (score.Correct != correct || score.Points != points)
+                    {
+                        differences.Add(new VerifyDifference(ev.Poll.Id, $"score of {id}-{answer.Seq}", $"{Text(score.Points)} ({(score.Correct ? "correct" : "wrong")})", $"{Text(points)} ({(correct ? "correct" : "wrong")})"));
+                    }
+                }
+            }
+        }
+
+        foreach (var ((question, answerSeq), score) in recorded)
+        {
+            // A score for an answer past the seq its question was read at came in after that read: not a difference.
+            if (questions.FirstOrDefault(q => q.Poll.Id == ev.Poll.QuestionId(question)) is not { } q || answerSeq <= q.Seq)
+            {
+                differences.Add(new VerifyDifference(ev.Poll.Id, $"score of {ev.Poll.QuestionId(question)}-{answerSeq}", Text(score.Points), "no such answer"));
+            }
+        }
+
+        return differences;
+    }
+
+    private static async Task<List<PollResults>> QuestionsAsync(ITallyEngine engine, Polls.PollDefinition ev, CancellationToken cancellationToken)
+    {
+        var questions = new List<PollResults>();
+        for (var question = 1; question <= ev.Options.Count; question++)
+        {
+            if ((await engine.GetResultsAsync(ev.QuestionId(question), cancellationToken).ConfigureAwait(false)).Value is { } results)
+            {
+                questions.Add(results);
+            }
+        }
+
+        return questions;
     }
 
     private static IEnumerable<VerifyDifference> Compare(PollResults served, PollResults recomputed, string? gap)
@@ -115,7 +198,18 @@ public static class TallyVerifier
         {
             yield return new VerifyDifference(id, "instantRunoff", servedRunoff, recomputedRunoff);
         }
+
+        var (servedEvent, recomputedEvent) = (Progress(served.Event), Progress(recomputed.Event));
+        if (servedEvent != recomputedEvent)
+        {
+            yield return new VerifyDifference(id, "event", servedEvent, recomputedEvent);
+        }
     }
+
+    /// <summary>An event's progress and leaderboard top as one comparable line.</summary>
+    private static string Progress(EventView? view) =>
+        view is null ? "none" : $"question {view.Current}, revealed {view.Revealed}, round {view.Round}, {view.Participants} participants; "
+            + string.Join(" ", view.Leaders.Select(e => $"{e.Rank}:{e.VoterId}={Text(e.Score)}/{e.Streak}"));
 
     /// <summary>A ranking poll's runoff as one comparable line: the winner, then each round's votes and elimination.</summary>
     private static string Runoff(RankingResults? ranking) =>

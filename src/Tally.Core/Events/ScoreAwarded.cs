@@ -10,4 +10,8 @@ namespace Tally.Events;
 /// <param name="Streak">Correct answers in consecutive rounds, this one included (0 after a wrong answer).</param>
 public sealed record ScoreAwarded(
     string PollId, long Seq, DateTimeOffset At, string VoterId, int Question, int Round, long AnswerSeq, bool Correct, int Points, int Bonus, int Streak)
-    : PollEvent(PollId, Seq, At);
+    : PollEvent(PollId, Seq, At)
+{
+    /// <summary>The vote id of the answer this scored (on question <see cref="Question"/> of the event).</summary>
+    public string AnswerId => VoteIds.Format(Polls.EventIds.QuestionId(PollId, Question), AnswerSeq);
+}

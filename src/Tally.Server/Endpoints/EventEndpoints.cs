@@ -150,7 +150,8 @@ internal static class EventEndpoints
             return HttpAccess.Refuse(context.Response, grant.Rejection!);
         }
 
-        var manager = ManagementFilter.CallerOf(context).Has(read.Results.Poll.Workspace, Scopes.PollsManage);
+        var visitor = await HttpAccess.VisitorAsync(context); // authenticated once per request: the same caller the read had
+        var manager = visitor.Value?.Caller.Has(read.Results.Poll.Workspace, Scopes.PollsManage) == true;
         return TypedResults.Ok(read.Results.ToEventResponse(showCode: manager));
     }
 

@@ -56,7 +56,10 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
         output.Write(NewLine);
     }
 
-    /// <summary>One event as one line: <c>cast</c> and <c>changed</c> ballots, <c>opened</c>, <c>paused</c>, <c>resumed</c>, <c>closed</c>; the creation is the first line already.</summary>
+    /// <summary>
+    /// One event as one line: <c>cast</c> and <c>changed</c> ballots, <c>opened</c>, <c>paused</c>, <c>resumed</c>, <c>closed</c>,
+    /// and an event's <c>shown</c>, <c>revealed</c>, <c>joined</c> and <c>scored</c>; the creation is the first line already.
+    /// </summary>
     public void WriteNdjsonEvent(Stream output, PollEvent e)
     {
         if (e is PollCreated)
@@ -94,6 +97,34 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
                     json.WriteNumber("seq"u8, e.Seq);
                     json.WriteString("at"u8, e.At);
                     json.WriteString("reason"u8, ReasonOf(closed.Reason));
+                    break;
+                case QuestionShown q:
+                    WriteFact(json, "shown"u8, e);
+                    json.WriteNumber("question"u8, q.Question);
+                    json.WriteNumber("round"u8, q.Round);
+                    break;
+                case ResultsRevealed r:
+                    WriteFact(json, "revealed"u8, e);
+                    json.WriteNumber("question"u8, r.Question);
+                    break;
+                case ParticipantJoined j:
+                    WriteFact(json, "joined"u8, e);
+                    WriteVoter(json, j.VoterId);
+                    if (shown != VoterShown.Omitted)
+                    {
+                        json.WriteString("name"u8, j.Name);
+                    }
+
+                    break;
+                case ScoreAwarded a:
+                    WriteFact(json, "scored"u8, e);
+                    WriteVoter(json, a.VoterId);
+                    json.WriteNumber("question"u8, a.Question);
+                    json.WriteString("voteId"u8, a.AnswerId);
+                    json.WriteBoolean("correct"u8, a.Correct);
+                    json.WriteNumber("points"u8, a.Points);
+                    json.WriteNumber("bonus"u8, a.Bonus);
+                    json.WriteNumber("streak"u8, a.Streak);
                     break;
                 default: // opened, paused, resumed, reopened
                     json.WriteString("type"u8, TypeOf(e));
@@ -148,6 +179,15 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
                 row.Append(closed.Reason == CloseReason.Admin ? "closed" : "closed-" + ReasonOf(closed.Reason)).Append(',');
                 row.Append(shown == VoterShown.Omitted ? ",,," : ",,,,");
                 break;
+            case ParticipantJoined j:
+                Fact(row, "joined", null, j.VoterId, null);
+                break;
+            case ScoreAwarded a:
+                Fact(row, a.Correct ? "scored" : "scored-wrong", a.AnswerId, a.VoterId, a.Points + a.Bonus);
+                break;
+            case QuestionShown or ResultsRevealed:
+                Fact(row, e is QuestionShown q ? "shown-" + q.Question.ToString(CultureInfo.InvariantCulture) : "revealed-" + ((ResultsRevealed)e).Question.ToString(CultureInfo.InvariantCulture), null, null, null);
+                break;
             default: // opened, paused, resumed: a row of their own, no ballot fields
                 row.Append(TypeOf(e)).Append(',');
                 row.Append(shown == VoterShown.Omitted ? ",,," : ",,,,");
@@ -173,6 +213,33 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
         PollReopened => "reopened",
         _ => throw new ArgumentException($"No export type for {e.GetType().Name}.", nameof(e)),
     };
+
+    /// <summary>An event's fact as a row: its type, the answer it scored (vote_id), the participant, and in <c>value</c> the points and bonus.</summary>
+    private void Fact(StringBuilder row, string type, string? voteId, string? voterId, int? value)
+    {
+        row.Append(type).Append(',').Append(voteId).Append(',');
+        if (shown != VoterShown.Omitted)
+        {
+            row.Append(CsvField(Voter(voterId))).Append(',');
+        }
+
+        row.Append(",,").Append(value?.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static void WriteFact(Utf8JsonWriter json, ReadOnlySpan<byte> type, PollEvent e)
+    {
+        json.WriteString("type"u8, type);
+        json.WriteNumber("seq"u8, e.Seq);
+        json.WriteString("at"u8, e.At);
+    }
+
+    private void WriteVoter(Utf8JsonWriter json, string voterId)
+    {
+        if (Voter(voterId) is { } voter)
+        {
+            json.WriteString("voter"u8, voter);
+        }
+    }
 
     private void Ballot(StringBuilder row, string type, string voteId, string? voterId, int[] optionIds, int[]? previous)
     {
@@ -227,7 +294,10 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
         json.WriteEndArray();
     }
 
-    /// <summary>The voter as this export shows it: raw, or "h:" and 32 hex digits of HMAC-SHA256(key, pollId NUL voterId); null without one.</summary>
+    /// <summary>
+    /// The voter as this export shows it: raw, or "h:" and 32 hex digits of HMAC-SHA256(key, pollId NUL voterId) — an event's id
+    /// for an event and its questions, so a participant has one hash across them; null without one.
+    /// </summary>
     private string? Voter(string? voterId)
     {
         if (voterId is null || shown == VoterShown.Omitted)
@@ -240,7 +310,7 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
             return voterId;
         }
 
-        var message = Encoding.UTF8.GetBytes(poll.Id + "\0" + voterId);
+        var message = Encoding.UTF8.GetBytes((poll.EventId ?? poll.Id) + "\0" + voterId);
         Span<byte> mac = stackalloc byte[32];
         HMACSHA256.HashData(key, message, mac);
         return "h:" + Convert.ToHexStringLower(mac[..16]);
