@@ -38,7 +38,7 @@ public abstract class EngineEventsSpecification : EnginePollsSpecification
 
         var results = await ResultsAsync(engines.Reader, ev);
         Assert.Equal((PollKind.Event, PollStatus.Draft, "Friday quiz", 3), (results.Poll.Kind, results.Status, results.Poll.Question, results.Poll.Options.Count));
-        Assert.Equal(new EventView(0, null, false, 0, 0, []), results.Event! with { Leaders = [] });
+        Assert.Equal(new EventView(0, null, false, 0, 0, []), results.Event! with { Leaders = [], Changed = null });
         Assert.Equal("ABCDEFG", results.Poll.Event!.JoinCode);
         for (var n = 1; n <= 3; n++)
         {

@@ -408,7 +408,7 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             (reply, p) => reply.Standing is { } standing ? standing : reply.Rejection ?? Unavailable(p));
     }
 
-    /// <summary>A participant's standing, from the owner of the event's partition.</summary>
+    /// <summary>A participant's standing, from the owner of the event's partition (exact: it has every answer acknowledged before this).</summary>
     public async ValueTask<Outcome<LeaderboardEntry>> FindStandingAsync(string eventId, string voterId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(eventId);
@@ -420,7 +420,7 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             (reply, p) => reply.Standing is { } standing ? standing : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
     }
 
-    /// <summary>The event's leaders, from the owner of its partition.</summary>
+    /// <summary>The event's leaders, from the owner of its partition (the Redis sorted set <see cref="RedisLeaderboard"/> keeps is for other services).</summary>
     public async ValueTask<Outcome<IReadOnlyList<LeaderboardEntry>>> GetLeadersAsync(string eventId, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(eventId);
@@ -590,7 +590,8 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     {
         var duties = new PartitionDuties(
             new LiveRelay(_nats, _options, engine.Catalog, _time, _logger),
-            _redis is null ? null : new RedisReadModel(_redis, _options, engine.Catalog, partition, _logger));
+            _redis is null ? null : new RedisReadModel(_redis, _options, engine.Catalog, partition, _logger),
+            _redis is null ? null : new RedisLeaderboard(_redis, _options, engine, partition, _logger));
         if (_duties.TryRemove(partition, out var stale))
         {
             _ = stale.StopAsync();
@@ -617,18 +618,20 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
         }
     }
 
-    private sealed record PartitionDuties(LiveRelay Relay, RedisReadModel? ReadModel)
+    private sealed record PartitionDuties(LiveRelay Relay, RedisReadModel? ReadModel, RedisLeaderboard? Leaderboard)
     {
         public void Start()
         {
             Relay.Start();
             ReadModel?.Start();
+            Leaderboard?.Start();
         }
 
         public async Task StopAsync()
         {
             await Relay.StopAsync().ConfigureAwait(false);
             await (ReadModel?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+            await (Leaderboard?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         }
     }
 

@@ -152,7 +152,9 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
 
     private static ForwardedReply FromOutcome(Outcome<VoteOutcome[]> outcome) => new(Votes: outcome.Value, Rejection: outcome.Rejection);
 
-    private static ForwardedReply FromOutcome(Outcome<PollResults> outcome) => new(Poll: outcome.Value, Rejection: outcome.Rejection);
+    /// <remarks>An event's <see cref="EventView.Changed"/> is the owner's own business (its Redis projection): it does not travel.</remarks>
+    private static ForwardedReply FromOutcome(Outcome<PollResults> outcome) =>
+        new(Poll: outcome.Value is { Event: { } view } poll ? poll with { Event = view with { Changed = null } } : outcome.Value, Rejection: outcome.Rejection);
 
     private static ForwardedReply FromOutcome(Outcome<BallotLookup> outcome) => new(Ballot: outcome.Value, Rejection: outcome.Rejection);
 

@@ -14,7 +14,7 @@ internal sealed record LiveUpdate(string PollId, long Seq, PollStatus Status, Da
     EventView? Event = null, DateTimeOffset? OpenedAt = null)
 {
     public static LiveUpdate Of(PollResults results) =>
-        new(results.Poll.Id, results.Seq, results.Status, results.ClosedAt, results.TotalVotes, results.Counts, results.Ranking, results.Event, results.OpenedAt);
+        new(results.Poll.Id, results.Seq, results.Status, results.ClosedAt, results.TotalVotes, results.Counts, results.Ranking, results.Event is { } view ? view with { Changed = null } : null, results.OpenedAt);
 
     /// <summary><paramref name="current"/> moved forward to this update.</summary>
     public PollResults Onto(PollResults current) =>

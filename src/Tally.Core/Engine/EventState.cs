@@ -67,7 +67,8 @@ internal sealed class EventState(EventSettings settings)
         Leaderboard.ForgetUndo();
     }
 
-    public EventView ToView() => new(Current, ShownAt, Revealed, Round, Leaderboard.Count, Leaderboard.Top(Settings.LeaderboardSize));
+    /// <summary>The view to publish; it takes the participants changed since the last one (<see cref="EventView.Changed"/>).</summary>
+    public EventView ToView() => new(Current, ShownAt, Revealed, Round, Leaderboard.Count, Leaderboard.Top(Settings.LeaderboardSize), Leaderboard.TakeChanged());
 
     public void Write(BinaryWriter w)
     {

@@ -15,6 +15,7 @@ internal sealed class Leaderboard
     private readonly HashSet<string> _names = new(StringComparer.OrdinalIgnoreCase);
     private readonly SortedSet<Participant> _ranked = new(RankOrder.Instance);
     private readonly Stack<Standing> _before = new(); // what each ScoreAwarded replaced, for Unapply; cleared once durable
+    private readonly HashSet<Participant> _changed = []; // joined or scored since TakeChanged
 
     public int Count => _byVoter.Count;
 
@@ -35,6 +36,7 @@ internal sealed class Leaderboard
                 _byVoter.Add(j.VoterId, joined);
                 _names.Add(j.Name);
                 _ranked.Add(joined);
+                _changed.Add(joined);
                 break;
             case ScoreAwarded a:
                 var p = _byVoter[a.VoterId];
@@ -55,6 +57,7 @@ internal sealed class Leaderboard
                 }
 
                 _ranked.Add(p);
+                _changed.Add(p);
                 break;
         }
     }
@@ -65,6 +68,7 @@ internal sealed class Leaderboard
         {
             case ParticipantJoined j:
                 _ranked.Remove(_byVoter[j.VoterId]);
+                _changed.Remove(_byVoter[j.VoterId]);
                 _byVoter.Remove(j.VoterId);
                 _names.Remove(j.Name);
                 break;
@@ -79,6 +83,19 @@ internal sealed class Leaderboard
     }
 
     public void ForgetUndo() => _before.Clear();
+
+    /// <summary>The participants who joined or scored since the last call (rank 0), and forgets them.</summary>
+    public LeaderboardEntry[] TakeChanged()
+    {
+        if (_changed.Count == 0)
+        {
+            return [];
+        }
+
+        var changed = _changed.Select(p => p.ToEntry(0)).ToArray();
+        _changed.Clear();
+        return changed;
+    }
 
     /// <summary>The first <paramref name="count"/> participants, leader first.</summary>
     public LeaderboardEntry[] Top(int count)
@@ -183,7 +200,7 @@ internal sealed class Leaderboard
 
         public int Answered { get; set; }
 
-        public LeaderboardEntry ToEntry(int rank) => new(rank, VoterId, Name, Score, Streak, Correct, Answered);
+        public LeaderboardEntry ToEntry(int rank) => new(rank, VoterId, Name, Score, Streak, Correct, Answered, ReachedSeq);
     }
 
     private readonly record struct Standing(long Score, long ReachedSeq, int Streak, int LastCorrectRound, int Correct, int Answered);

@@ -6,4 +6,5 @@ namespace Tally.Projections;
 /// <param name="Streak">Correct answers in consecutive quiz rounds, up to the last round answered.</param>
 /// <param name="Correct">Correct answers in all.</param>
 /// <param name="Answered">Quiz questions answered.</param>
-public sealed record LeaderboardEntry(int Rank, string VoterId, string Name, long Score, int Streak, int Correct, int Answered);
+/// <param name="ReachedSeq">The event seq that brought the participant to <paramref name="Score"/> (their join's at 0): ties rank by it.</param>
+public sealed record LeaderboardEntry(int Rank, string VoterId, string Name, long Score, int Streak, int Correct, int Answered, long ReachedSeq = 0);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using StackExchange.Redis;
 using Tally.Server.Tests.Infrastructure;
 using Tally.Testing;
@@ -52,6 +53,67 @@ public sealed class RedisReadModelTests(ClusterFixture fixture)
         {
             var ranking = await redis.GetDatabase().SortedSetRangeByRankWithScoresAsync($"{cluster}:ranking:{polls[p]}", order: Order.Descending);
             Assert.Equal(acked[p, 0] + acked[p, 1], ranking.Sum(e => (long)e.Score));
+        }
+    }
+
+    [Fact]
+    public async Task An_events_leaderboard_is_a_redis_sorted_set_rebuilt_exactly_when_redis_comes_back_empty()
+    {
+        await using var redisServer = new RedisServer();
+        await redisServer.StartAsync();
+        var cluster = ClusterFixture.NewClusterName();
+        await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(fixture.Nats.Url, fixture.Postgres.ConnectionString, redisServer.Configuration, cluster, "a"));
+        using var created = await node.Admin.PostAsJsonAsync("/v1/events", new
+        {
+            title = "Cluster quiz",
+            questions = Enumerable.Range(1, 2).Select(q => new { question = "Q" + q, kind = "quiz", options = new[] { "A", "B", "C" }, correct = new[] { q }, timeLimitSeconds = 600 }),
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (string)(await created.ReadJsonAsync())["id"]!;
+        for (var p = 0; p < 20; p++)
+        {
+            using var joined = await node.Client.PostAsJsonAsync($"/v1/events/{id}/join", new { name = "P" + p, voterId = "p" + p });
+            Assert.Equal(HttpStatusCode.OK, joined.StatusCode);
+        }
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { redisServer.Configuration }, AbortOnConnectFail = false });
+        async Task AnswerAsync(int question)
+        {
+            (await node.Admin.PostAsync($"/v1/events/{id}/questions/{question}/show", null)).Dispose();
+            for (var p = 0; p < 20; p++)
+            {
+                using var vote = await node.Client.VoteAsync($"{id}q{question}", [1 + (p % 3)], "p" + p);
+                Assert.Equal(HttpStatusCode.Created, vote.StatusCode); // Redis is not on the answer's path
+            }
+        }
+
+        (await node.Admin.PostAsync($"/v1/events/{id}/start", null)).Dispose();
+        await AnswerAsync(1);
+        await Eventually.WaitUntilAsync(() => SameBoardAsync(node, redis, cluster, id), TestServer.Timeout);
+
+        await redisServer.KillAsync();
+        await AnswerAsync(2); // scored while Redis is away
+        await redisServer.StartAsync(); // empty: no persistence
+
+        await Eventually.WaitUntilAsync(() => SameBoardAsync(node, redis, cluster, id), TestServer.Timeout);
+    }
+
+    /// <summary>Redis's sorted set ranks every participant as the API's leaderboard does, with the same scores.</summary>
+    private static async Task<bool> SameBoardAsync(TestServer node, IConnectionMultiplexer redis, string cluster, string eventId)
+    {
+        try
+        {
+            var api = (await node.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>($"/v1/events/{eventId}/leaderboard?limit=100"))!["items"]!.AsArray()
+                .Select(e => $"{(string)e!["name"]!}={(long)e["score"]!}").ToList();
+            var db = redis.GetDatabase();
+            var ranked = await db.SortedSetRangeByRankAsync($"{cluster}:leaderboard:{eventId}", 0, -1, Order.Descending);
+            var standings = await db.HashGetAsync($"{cluster}:standing:{eventId}", ranked);
+            var fromRedis = standings.Select(v => v.IsNull ? "?" : string.Join('=', ((string)v!).Split('\t')[..2])).ToList();
+            return api.Count == 20 && api.SequenceEqual(fromRedis);
+        }
+        catch (RedisException)
+        {
+            return false;
         }
     }
 
