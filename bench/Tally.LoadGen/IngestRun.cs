@@ -30,7 +30,14 @@ internal static class IngestRun
             polls.AddRange(auth.Polls);
             hardStop.CancelAfter(args.Warmup + args.Duration + TimeSpan.FromSeconds(45)); // from now: the set-up may take a while
         }
-        else if (api is not null)
+        QuizVotes? quiz = null;
+        if (auth is null && api is not null && args.Kind == "quiz")
+        {
+            quiz = await QuizVotes.PrepareAsync(api, args.Url, args.Concurrency, hardStop.Token);
+            polls.AddRange(quiz.Questions);
+            hardStop.CancelAfter(args.Warmup + args.Duration + TimeSpan.FromSeconds(45)); // from now: joining 10,000 takes a while
+        }
+        else if (auth is null && api is not null)
         {
             for (var i = 0; i < args.Polls; i++)
             {
@@ -44,6 +51,7 @@ internal static class IngestRun
 
         Workload workload = auth is not null
             ? new AuthVotes(args.Url, auth, args.Concurrency, args.VotesPerToken)
+            : quiz is not null ? quiz
             : scenario is Scenarios.IngestSingle or Scenarios.IngestWs
                 ? new SingleVotes(args.Url, polls, args.Concurrency, args.Kind)
                 : new VoteBatches(args.Url, polls, args.Concurrency, args.Batch);
@@ -186,6 +194,7 @@ internal static class IngestRun
     {
         for (long n = 0; n < cap && !hardStop.IsCancellationRequested; n++)
         {
+            await workload.BeforeAsync(loop, n, window.End, hardStop);
             if (Stopwatch.GetTimestamp() >= window.End || workload.Next(loop, n) is not { } next)
             {
                 break;

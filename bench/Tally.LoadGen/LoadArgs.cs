@@ -25,7 +25,7 @@ internal sealed class LoadArgs
     /// <summary>Votes per request: 1 for single votes, B for batches.</summary>
     public int Batch { get; private init; }
 
-    /// <summary><c>ingest-single</c> against Tally: the kind of its polls (single, rating, ranking).</summary>
+    /// <summary><c>ingest-single</c> against Tally: the kind of its polls (single, rating, ranking), or quiz: the answers of an event's participants.</summary>
     public string Kind { get; private init; } = "single";
 
     /// <summary>Polls the votes are spread over (Tally only).</summary>
@@ -81,9 +81,9 @@ internal sealed class LoadArgs
             Kind = values.GetValueOrDefault("kind") ?? "single",
         };
 
-        if (parsed.Kind is not ("single" or "rating" or "ranking") || (values.ContainsKey("kind") && (scenario != Scenarios.IngestSingle || !parsed.IsTally)))
+        if (parsed.Kind is not ("single" or "rating" or "ranking" or "quiz") || (values.ContainsKey("kind") && (scenario != Scenarios.IngestSingle || !parsed.IsTally)))
         {
-            throw new ArgumentException("--kind is single, rating or ranking, for ingest-single against Tally.");
+            throw new ArgumentException("--kind is single, rating, ranking or quiz, for ingest-single against Tally.");
         }
 
         if (!authRun && (values.ContainsKey("auth") || values.ContainsKey("votes-per-token")))

@@ -34,6 +34,23 @@ internal sealed class TallyApi(HttpClient client, Uri baseUrl, string adminKey)
         return json.RootElement.GetProperty("id").GetString() ?? throw new InvalidOperationException("The created poll has no id: " + text);
     }
 
+    /// <summary>Sends <paramref name="body"/> (JSON) to <paramref name="path"/> as the admin; the answer's JSON text, or throws unless it is <paramref name="expected"/>.</summary>
+    public async Task<string> PostAsync(string path, string? body, CancellationToken cancellationToken, HttpStatusCode expected = HttpStatusCode.OK, bool asAdmin = true)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, path))
+        {
+            Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        if (asAdmin)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+        }
+
+        using var response = await client.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return response.StatusCode == expected ? text : throw new InvalidOperationException($"POST {path} answered {(int)response.StatusCode}: {text}");
+    }
+
     public async Task<long> TotalVotesAsync(string pollId, CancellationToken cancellationToken)
     {
         using var response = await client.GetAsync(new Uri(baseUrl, $"/v1/polls/{pollId}/results"), cancellationToken);

@@ -12,6 +12,9 @@ internal abstract class Workload
 
     public abstract byte[] BodyFor(int loop, long request);
 
+    /// <summary>Awaited before <see cref="Next"/>: a workload whose requests must wait for something (a quiz's next question) waits here, never past <paramref name="until"/>.</summary>
+    public virtual ValueTask BeforeAsync(int loop, long request, long until, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     /// <summary>Request <paramref name="request"/> of loop <paramref name="loop"/>, or null when the loop has nothing more to send.</summary>
     public virtual VoteRequest? Next(int loop, long request) => new VoteRequest(UriFor(loop), BodyFor(loop, request), null);
 
