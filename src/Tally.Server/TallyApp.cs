@@ -146,6 +146,7 @@ public static class TallyApp
         app.MapExportEndpoints();
         app.MapErasureEndpoints();
         app.MapEventEndpoints();
+        app.MapTextEndpoints();
         app.MapVerifyEndpoints();
         app.MapVoteEndpoints();
         app.MapWorkspaceEndpoints();

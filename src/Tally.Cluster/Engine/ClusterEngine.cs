@@ -432,6 +432,29 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             (reply, p) => reply.Leaders is { } leaders ? new Outcome<IReadOnlyList<LeaderboardEntry>>(leaders, null) : new(null, reply.Rejection ?? Unavailable(p))).ConfigureAwait(false);
     }
 
+    /// <summary>Approves or rejects a held answer, on the owner of the poll's partition.</summary>
+    public Task<Outcome<PollResults>> ModerateAnswerAsync(string pollId, long answerSeq, bool approve)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        return OnEventAsync(
+            pollId,
+            engine => engine.ModerateAnswerAsync(pollId, answerSeq, approve),
+            new ForwardedCommand(ForwardedKind.Moderate, PollId: pollId, AnswerSeq: answerSeq, Approve: approve),
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p));
+    }
+
+    /// <summary>A moderated text poll's held answers, from the owner of its partition.</summary>
+    public async ValueTask<Outcome<IReadOnlyList<HeldAnswer>>> GetHeldAnswersAsync(string pollId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await OnEventAsync(
+            pollId,
+            engine => engine.GetHeldAnswersAsync(pollId, limit, cancellationToken).AsTask(),
+            new ForwardedCommand(ForwardedKind.Held, PollId: pollId, Limit: limit),
+            (reply, p) => reply.Held is { } held ? new Outcome<IReadOnlyList<HeldAnswer>>(held, null) : new(null, reply.Rejection ?? Unavailable(p))).ConfigureAwait(false);
+    }
+
     private async Task<Outcome<T>> OnEventAsync<T>(string eventId, Func<TallyEngine, Task<Outcome<T>>> local, ForwardedCommand command, Func<ForwardedReply, int, Outcome<T>> fromReply)
         where T : class
     {

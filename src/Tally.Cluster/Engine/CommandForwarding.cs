@@ -128,6 +128,8 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
                     ForwardedKind.Join => FromOutcome(await engine.JoinEventAsync(command.PollId!, command.VoterId!, command.Name!).ConfigureAwait(false)),
                     ForwardedKind.Standing => FromOutcome(await engine.FindStandingAsync(command.PollId!, command.VoterId!, CancellationToken.None).ConfigureAwait(false)),
                     ForwardedKind.Leaders => FromOutcome(await engine.GetLeadersAsync(command.PollId!, Math.Clamp(command.Limit, 1, EventRules.MaxLeaderboardQuery), CancellationToken.None).ConfigureAwait(false)),
+                    ForwardedKind.Moderate => FromOutcome(await engine.ModerateAnswerAsync(command.PollId!, command.AnswerSeq, command.Approve).ConfigureAwait(false)),
+                    ForwardedKind.Held => FromOutcome(await engine.GetHeldAnswersAsync(command.PollId!, Math.Clamp(command.Limit, 1, 1000), CancellationToken.None).ConfigureAwait(false)),
                     _ => throw new InvalidDataException($"Unknown forwarded command {command.Kind}."),
                 };
             }
@@ -161,4 +163,6 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
     private static ForwardedReply FromOutcome(Outcome<LeaderboardEntry> outcome) => new(Standing: outcome.Value, Rejection: outcome.Rejection);
 
     private static ForwardedReply FromOutcome(Outcome<IReadOnlyList<LeaderboardEntry>> outcome) => new(Leaders: outcome.Value, Rejection: outcome.Rejection);
+
+    private static ForwardedReply FromOutcome(Outcome<IReadOnlyList<HeldAnswer>> outcome) => new(Held: outcome.Value, Rejection: outcome.Rejection);
 }

@@ -23,7 +23,9 @@ internal sealed record ForwardedCommand(
     CreateEvent? Event = null,
     EventAction Action = EventAction.Start,
     int Question = 0,
-    string? Name = null);
+    string? Name = null,
+    long AnswerSeq = 0,
+    bool Approve = false);
 
 internal enum ForwardedKind
 {
@@ -61,6 +63,12 @@ internal enum ForwardedKind
 
     /// <summary>A query: the event's first <see cref="ForwardedCommand.Limit"/> participants.</summary>
     Leaders,
+
+    /// <summary>Approve or reject a held answer (<see cref="ForwardedCommand.AnswerSeq"/>, <see cref="ForwardedCommand.Approve"/>).</summary>
+    Moderate,
+
+    /// <summary>A query: a moderated text poll's held answers.</summary>
+    Held,
 }
 
 /// <summary>The owner's answer: one field set, by the command's kind; <see cref="NoOwner"/> when nobody took the command (safe to send again).</summary>
@@ -74,7 +82,8 @@ internal sealed record ForwardedReply(
     BallotLookup? Ballot = null,
     VoterErasure? Erasure = null,
     LeaderboardEntry? Standing = null,
-    IReadOnlyList<LeaderboardEntry>? Leaders = null);
+    IReadOnlyList<LeaderboardEntry>? Leaders = null,
+    IReadOnlyList<HeldAnswer>? Held = null);
 
 internal static class ForwardedJson
 {

@@ -4,7 +4,7 @@ namespace Tally.Access;
 
 /// <summary>
 /// <see cref="WorkspaceSettings"/> as the JSON document the storage adapters keep in one column:
-/// <c>{"jwt":{"issuer":…,"audience":…,"hmacSecret":…,"jwksUrl":…},"allowedOrigins":[…],"embedders":[…]}</c>.
+/// <c>{"jwt":{"issuer":…,"audience":…,"hmacSecret":…,"jwksUrl":…},"allowedOrigins":[…],"embedders":[…],"blockedTerms":[…]}</c>.
 /// Null members are left out; a missing member reads as null (or an empty list), and an unknown one is skipped, so
 /// a settings field added later needs no schema change. Public for the <see cref="IAccessStore"/> adapters, so that
 /// every store keeps the same document.
@@ -31,6 +31,11 @@ public static class WorkspaceSettingsJson
 
             WriteList(json, "allowedOrigins", settings.AllowedOrigins);
             WriteList(json, "embedders", settings.Embedders);
+            if (settings.BlockedTerms is { Count: > 0 } blocked)
+            {
+                WriteList(json, "blockedTerms", blocked);
+            }
+
             json.WriteEndObject();
         }
 
@@ -53,7 +58,7 @@ public static class WorkspaceSettingsJson
                 ReadString(j, "jwksUrl"));
         }
 
-        return new WorkspaceSettings(jwt, ReadList(root, "allowedOrigins"), ReadList(root, "embedders"));
+        return new WorkspaceSettings(jwt, ReadList(root, "allowedOrigins"), ReadList(root, "embedders"), ReadList(root, "blockedTerms"));
     }
 
     private static void WriteIfSet(Utf8JsonWriter json, string name, string? value)

@@ -141,4 +141,13 @@ public interface ITallyEngine
 
     /// <summary>The event's first <paramref name="limit"/> participants, leader first.</summary>
     ValueTask<Outcome<IReadOnlyList<LeaderboardEntry>>> GetLeadersAsync(string eventId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Approves (it counts from now on) or rejects (it never counts) a held answer of a moderated text poll, answered with the
+    /// poll's results; <see cref="RejectionKind.Invalid"/> when the poll holds no such answer (moderated already, or none).
+    /// </summary>
+    Task<Outcome<PollResults>> ModerateAnswerAsync(string pollId, long answerSeq, bool approve);
+
+    /// <summary>A moderated text poll's held answers, oldest first, at most <paramref name="limit"/>.</summary>
+    ValueTask<Outcome<IReadOnlyList<HeldAnswer>>> GetHeldAnswersAsync(string pollId, int limit, CancellationToken cancellationToken);
 }

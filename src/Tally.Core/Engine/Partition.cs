@@ -254,6 +254,33 @@ internal sealed class Partition
         return new VoterErasure(true, erased.Seq, erased.VoteId);
     }
 
+    /// <summary>Approves or rejects a held answer of a moderated text poll.</summary>
+    internal Rejection? DecideModerate(string pollId, long answerSeq, bool approve)
+    {
+        if (!_polls.TryGetValue(pollId, out var state))
+        {
+            return TallyEngine.UnknownPoll(pollId);
+        }
+
+        if (state.Text is not { } text || !state.Definition.Text!.Moderated)
+        {
+            return new Rejection(RejectionKind.Invalid, $"Poll {pollId} holds no answers for moderation (only a text poll made with moderation does).");
+        }
+
+        if (!text.IsHeld(answerSeq))
+        {
+            return new Rejection(RejectionKind.Invalid, $"Poll {pollId} holds no answer {pollId}-{answerSeq} (it was moderated already, or is no answer).");
+        }
+
+        Record(state, state.Record(new AnswerModerated(pollId, state.Seq + 1, _now, answerSeq, approve)));
+        return null;
+    }
+
+    internal Outcome<IReadOnlyList<HeldAnswer>> FindHeld(string pollId, int limit) =>
+        !_polls.TryGetValue(pollId, out var state) ? TallyEngine.UnknownPoll(pollId)
+        : state.Text is { } text ? new Outcome<IReadOnlyList<HeldAnswer>>(text.Held(limit), null)
+        : new Rejection(RejectionKind.Invalid, $"Poll {pollId} is not a text poll.");
+
     internal Rejection? DecideClose(string pollId)
     {
         if (!_polls.TryGetValue(pollId, out var state))

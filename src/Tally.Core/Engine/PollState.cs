@@ -16,6 +16,7 @@ internal sealed class PollState
     private readonly bool _countsOnly;
     private readonly RankingBallots? _rankings;
     private readonly EventState? _event;
+    private readonly TextState? _text;
     // What Unapply puts back for the events it cannot reverse from the event alone, newest on top (a batch may hold
     // several): the status before a close, the closedAt before a reopening, the voter and keys an erasure forgot.
     // Cleared once the batch is durable (ForgetUndo), so they never hold more than the events of batches in flight.
@@ -45,6 +46,11 @@ internal sealed class PollState
             _event = new EventState(settings);
         }
 
+        if (definition.Text is not null)
+        {
+            _text = new TextState(); // a read-only projection needs it too: its results carry the terms
+        }
+
         if (definition.Dedupe == DedupePolicy.Voter && !countsOnly)
         {
             _ballots = new Dictionary<string, Ballot>(StringComparer.Ordinal);
@@ -68,6 +74,9 @@ internal sealed class PollState
     /// <summary>On an event: its live question, leaderboard and the rest; null on other kinds.</summary>
     public EventState? Event => _event;
 
+    /// <summary>On a text poll: its counted and held answers and their terms; null on other kinds.</summary>
+    public TextState? Text => _text;
+
     /// <summary>When the poll closes by itself: its <c>closesAt</c>, or a shown quiz question's time limit after its showing.</summary>
     public DateTimeOffset? DueAt => Definition.ClosesAt ?? (Definition.Quiz is { } quiz && OpenedAt is { } opened ? opened + quiz.TimeLimit : null);
 
@@ -87,7 +96,7 @@ internal sealed class PollState
     /// <summary>The poll's results now, as an immutable value (the counts are copied).</summary>
     /// <remarks>On a ranking poll this recounts the instant runoff from the distinct rankings (<see cref="RankingBallots"/>).</remarks>
     public PollResults ToResults() =>
-        new(Definition, Seq, Status, ClosedAt, TotalVotes, Counts.ToArray(), _rankings?.Results(Definition.Options.Count, TotalVotes), _event?.ToView(), OpenedAt);
+        new(Definition, Seq, Status, ClosedAt, TotalVotes, Counts.ToArray(), _rankings?.Results(Definition.Options.Count, TotalVotes), _event?.ToView(), OpenedAt, _text?.ToResults());
 
     /// <summary>True when the poll is not closed but its <see cref="DueAt"/> has passed (a draft or paused poll closes too).</summary>
     public bool IsDue(DateTimeOffset now) => Status != PollStatus.Closed && DueAt is { } at && at <= now;
@@ -214,7 +223,7 @@ internal sealed class PollState
         made = null;
         if (vote.IdempotencyKey is { } key && _idempotency.TryGetValue(key, out var first))
         {
-            if (first.VoterId != vote.VoterId || !SameChoices(first.OptionIds, vote.OptionIds, ordered: _rankings is not null))
+            if (first.VoterId != vote.VoterId || !SameChoices(first.OptionIds, vote.OptionIds, ordered: _rankings is not null) || first.Text != vote.Text)
             {
                 return VoteOutcome.Rejected(new Rejection(
                     RejectionKind.IdempotencyKeyReused,
@@ -254,6 +263,20 @@ internal sealed class PollState
             return new VoteOutcome(VoteStatus.Changed, changed.VoteId, changed.Seq, null);
         }
 
+        if (_text is not null)
+        {
+            var moderated = Definition.Text!.Moderated;
+            if (moderated && _text.HeldCount >= TextRules.MaxHeld)
+            {
+                return VoteOutcome.Rejected(new Rejection(RejectionKind.Unavailable, $"Poll {Definition.Id} holds {TextRules.MaxHeld:N0} answers waiting for moderation; it takes more once some are approved or rejected."));
+            }
+
+            var answered = new TextAnswered(Definition.Id, Seq + 1, now, vote.VoterId, vote.Text!, vote.Terms ?? [], moderated, vote.IdempotencyKey);
+            Apply(answered);
+            made = answered;
+            return new VoteOutcome(VoteStatus.Counted, answered.VoteId, answered.Seq, null);
+        }
+
         var cast = new VoteCast(Definition.Id, Seq + 1, now, vote.VoterId, vote.OptionIds, vote.IdempotencyKey);
         Apply(cast);
         made = cast;
@@ -279,6 +302,19 @@ internal sealed class PollState
                 }
 
                 Remember(v.IdempotencyKey, new RememberedVote(v.Seq, v.Seq, false, v.VoterId, v.OptionIds, v.At));
+                break;
+            case TextAnswered t:
+                TotalVotes++;
+                if (_ballots is not null && t.VoterId is not null)
+                {
+                    _ballots[t.VoterId] = new Ballot(t.Seq, []);
+                }
+
+                Remember(t.IdempotencyKey, new RememberedVote(t.Seq, t.Seq, false, t.VoterId, [], t.At, t.Text));
+                _text!.Apply(t);
+                break;
+            case AnswerModerated m:
+                _text!.Apply(m);
                 break;
             case VoteChanged v:
                 Add(v.PreviousOptionIds, -1);
@@ -310,6 +346,7 @@ internal sealed class PollState
                 Add(b.OptionIds, -1);
                 TotalVotes--;
                 _erased.Push((ForgetBallot(b.BallotSeq), ForgetKeysOf(b.BallotSeq)));
+                _text?.Erase(b.BallotSeq);
                 break;
             case var _ when _event is not null && EventState.Handles(e):
                 _event.Apply(e);
@@ -341,6 +378,19 @@ internal sealed class PollState
 
                 Forget(v.IdempotencyKey);
                 break;
+            case TextAnswered t:
+                TotalVotes--;
+                if (_ballots is not null && t.VoterId is not null)
+                {
+                    _ballots.Remove(t.VoterId);
+                }
+
+                Forget(t.IdempotencyKey);
+                _text!.Unapply(t);
+                break;
+            case AnswerModerated m:
+                _text!.Unapply(m);
+                break;
             case VoteChanged v:
                 Add(v.OptionIds, -1);
                 Add(v.PreviousOptionIds, +1);
@@ -368,6 +418,7 @@ internal sealed class PollState
             case BallotErased b:
                 Add(b.OptionIds, +1);
                 TotalVotes++;
+                _text?.Unerase(b.BallotSeq);
                 if (_erased.TryPop(out var erased))
                 {
                     if (erased.Voter is not null)
@@ -443,11 +494,13 @@ internal sealed class PollState
             EventCodec.WriteNullable(w, r.VoterId);
             EventCodec.WriteIds(w, r.OptionIds);
             w.Write(r.At.ToUnixTimeMilliseconds());
+            EventCodec.WriteNullable(w, r.Text); // form 5
         }
 
         _rankings?.Write(w); // snapshot form 3: only ranking polls (a kind that form brought) have this part
         w.Write(OpenedAt?.ToUnixTimeMilliseconds() ?? long.MinValue); // form 5
         _event?.Write(w); // form 5: only events (a kind that form brought) have this part
+        _text?.Write(w); // form 5: likewise text polls
     }
 
     /// <summary>Reads a state written in snapshot form <paramref name="snapshotVersion"/>.</summary>
@@ -477,7 +530,7 @@ internal sealed class PollState
             var key = r.ReadString();
             state._idempotency[key] = new RememberedVote(
                 r.ReadInt64(), r.ReadInt64(), r.ReadBoolean(), EventCodec.ReadNullable(r), EventCodec.ReadIds(r),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64()));
+                DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64()), snapshotVersion >= 5 ? EventCodec.ReadNullable(r) : null);
         }
 
         state._rankings?.Read(r);
@@ -486,6 +539,7 @@ internal sealed class PollState
             var openedAt = r.ReadInt64();
             state.OpenedAt = openedAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(openedAt);
             state._event?.Read(r);
+            state._text?.Read(r);
         }
 
         return state;
@@ -522,6 +576,7 @@ internal sealed class PollState
         _closedAtBeforeReopen.Clear();
         _erased.Clear();
         _event?.ForgetUndo();
+        _text?.ForgetUndo();
     }
 
     /// <summary>Removes the ballot made at <paramref name="ballotSeq"/> from the ballots by voter; its voter, or null (none kept).</summary>
@@ -606,5 +661,5 @@ internal sealed class PollState
 
     private readonly record struct Ballot(long Seq, int[] OptionIds);
 
-    private sealed record RememberedVote(long Seq, long BallotSeq, bool Changed, string? VoterId, int[] OptionIds, DateTimeOffset At);
+    private sealed record RememberedVote(long Seq, long BallotSeq, bool Changed, string? VoterId, int[] OptionIds, DateTimeOffset At, string? Text = null);
 }

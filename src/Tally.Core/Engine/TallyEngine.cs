@@ -285,6 +285,23 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         return OnPollAsync(pollId, work, work.Task);
     }
 
+    /// <inheritdoc />
+    public Task<Outcome<PollResults>> ModerateAnswerAsync(string pollId, long answerSeq, bool approve)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        var work = new PollCommandWork(pollId, (partition, id) => partition.DecideModerate(id, answerSeq, approve));
+        return OnPollAsync(pollId, work, work.Task);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<Outcome<IReadOnlyList<HeldAnswer>>> GetHeldAnswersAsync(string pollId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var work = new AnswerWork<IReadOnlyList<HeldAnswer>>(partition => partition.FindHeld(pollId, limit));
+        return await OnPollAsync(pollId, work, work.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Creates an event and its questions under <paramref name="eventId"/>, which the host derived from the command's join
     /// code; answers the event's first results once durable. An id that is taken is <see cref="RejectionKind.Unavailable"/>

@@ -17,7 +17,8 @@ public static class EventCodec
     /// it starts as a draft, maxBallots) and the events PollOpened, PollPaused and PollResumed; earlier definitions read as
     /// polls that opened at once without a ballot limit. BallotErased (type 8), PollReopened (type 9) and the definition's allowReopen came with the same version.
     /// 5 added quiz questions and events (the definition's quiz settings, event id and event settings) and the events
-    /// QuestionShown, ResultsRevealed, ParticipantJoined and ScoreAwarded (types 10 to 13); earlier definitions read without them.
+    /// QuestionShown, ResultsRevealed, ParticipantJoined and ScoreAwarded (types 10 to 13), and text polls (the definition's text
+    /// settings; TextAnswered and AnswerModerated, types 14 and 15); earlier definitions read without them.
     /// </summary>
     private const byte FormatVersion = 5;
 
@@ -40,6 +41,8 @@ public static class EventCodec
         ResultsRevealed => 11,
         ParticipantJoined => 12,
         ScoreAwarded => 13,
+        TextAnswered => 14,
+        AnswerModerated => 15,
         _ => throw new ArgumentException($"Unknown event type {e.GetType().Name}.", nameof(e)),
     };
 
@@ -100,6 +103,22 @@ public static class EventCodec
                 w.Write(a.Bonus);
                 w.Write(a.Streak);
                 break;
+            case TextAnswered t:
+                WriteNullable(w, t.VoterId);
+                w.Write(t.Text);
+                w.Write((byte)t.Terms.Length);
+                foreach (var term in t.Terms)
+                {
+                    w.Write(term);
+                }
+
+                w.Write(t.Held);
+                WriteNullable(w, t.IdempotencyKey);
+                break;
+            case AnswerModerated m:
+                w.Write(m.AnswerSeq);
+                w.Write(m.Approved);
+                break;
             case VoteCast v:
                 WriteNullable(w, v.VoterId);
                 WriteIds(w, v.OptionIds);
@@ -149,6 +168,8 @@ public static class EventCodec
             10 => new QuestionShown(pollId, seq, at, r.ReadInt32(), r.ReadInt32()),
             11 => new ResultsRevealed(pollId, seq, at, r.ReadInt32()),
             12 => new ParticipantJoined(pollId, seq, at, r.ReadString(), r.ReadString()),
+            14 => new TextAnswered(pollId, seq, at, ReadNullable(r), r.ReadString(), ReadTerms(r), r.ReadBoolean(), ReadNullable(r)),
+            15 => new AnswerModerated(pollId, seq, at, r.ReadInt64(), r.ReadBoolean()),
             13 => new ScoreAwarded(pollId, seq, at, r.ReadString(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadBoolean(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32()),
             _ => throw new InvalidDataException($"Event type {type} is not known."),
         };
@@ -217,6 +238,14 @@ public static class EventCodec
                 w.Write(e.StreakBonus);
                 w.Write(e.LeaderboardSize);
             }
+
+            w.Write(d.Text is not null);
+            if (d.Text is { } text)
+            {
+                w.Write(text.MaxLength);
+                w.Write(text.Language);
+                w.Write(text.Moderated);
+            }
         }
     }
 
@@ -227,6 +256,17 @@ public static class EventCodec
         {
             w.Write(bytes);
         }
+    }
+
+    private static string[] ReadTerms(BinaryReader r)
+    {
+        var terms = new string[r.ReadByte()];
+        for (var i = 0; i < terms.Length; i++)
+        {
+            terms[i] = r.ReadString();
+        }
+
+        return terms;
     }
 
     private static byte[]? ReadBytes(BinaryReader r) => r.ReadInt32() is var n and >= 0 ? r.ReadBytes(n) : null;
@@ -270,6 +310,7 @@ public static class EventCodec
         QuizSettings? quiz = null;
         string? eventId = null;
         EventSettings? settings = null;
+        TextSettings? text = null;
         if (version >= 5)
         {
             if (r.ReadBoolean())
@@ -282,12 +323,17 @@ public static class EventCodec
             {
                 settings = new EventSettings(r.ReadString(), ReadBytes(r), ReadBytes(r), r.ReadInt32(), r.ReadInt32());
             }
+
+            if (r.ReadBoolean())
+            {
+                text = new TextSettings(r.ReadInt32(), r.ReadString(), r.ReadBoolean());
+            }
         }
 
         return new PollDefinition(
             id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange, workspace, identity, access, results, scaleMin,
             opensAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(opensAt), draft, maxBallots == 0 ? null : maxBallots, allowReopen,
-            quiz, eventId, settings);
+            quiz, eventId, settings, text);
     }
 
     internal static void WriteIds(BinaryWriter w, int[] ids)

@@ -12,6 +12,9 @@ namespace Tally.Polls;
 /// <param name="Points">On a quiz question: the points of a correct answer (default 1000).</param>
 /// <param name="TimeLimitSeconds">On a quiz question: how long it takes answers once shown (default 20 s).</param>
 /// <param name="EventId">The event the poll is a question of: set by <see cref="EventRules"/>, never from a request body.</param>
+/// <param name="MaxLength">On a text poll: the longest answer (default 140, at most 500).</param>
+/// <param name="Language">On a text poll: the language whose stop words its terms leave out (default <c>en</c>).</param>
+/// <param name="Moderation">On a text poll: hold answers until a manager approves them.</param>
 public sealed record CreatePoll(
     string? Question,
     IReadOnlyList<string?>? Options,
@@ -33,4 +36,7 @@ public sealed record CreatePoll(
     IReadOnlyList<int>? Correct = null,
     int? Points = null,
     int? TimeLimitSeconds = null,
-    string? EventId = null);
+    string? EventId = null,
+    int? MaxLength = null,
+    string? Language = null,
+    bool Moderation = false);

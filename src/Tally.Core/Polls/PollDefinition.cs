@@ -14,6 +14,7 @@ namespace Tally.Polls;
 /// <param name="Quiz">On a quiz question: its correct options, points and time limit; null on the other kinds.</param>
 /// <param name="EventId">On a question of an event: the event's id (the question's id is the event's, <c>q</c> and its number).</param>
 /// <param name="Event">On an event: its join code, passcode and leaderboard rules; null on the other kinds.</param>
+/// <param name="Text">On a text poll: its answers' length, language and moderation; null on the other kinds.</param>
 public sealed record PollDefinition(
     string Id,
     string Question,
@@ -35,7 +36,8 @@ public sealed record PollDefinition(
     bool AllowReopen = false,
     QuizSettings? Quiz = null,
     string? EventId = null,
-    EventSettings? Event = null)
+    EventSettings? Event = null,
+    TextSettings? Text = null)
 {
     /// <summary>On a scale kind: the value of the last option.</summary>
     public int ScaleMax => ScaleMin + Options.Count - 1;

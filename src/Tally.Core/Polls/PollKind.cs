@@ -42,4 +42,10 @@ public enum PollKind
     /// revealed, a participant joined, a score awarded, ended), so its stream is the event's stream.
     /// </summary>
     Event = 6,
+
+    /// <summary>
+    /// Open text (a word cloud): each ballot is a short free answer (<see cref="PollDefinition.Text"/>: its length, language and
+    /// moderation); the results are the answers counted and the most used terms (<see cref="TextTerms"/>), in bounded memory.
+    /// </summary>
+    Text = 7,
 }

@@ -132,6 +132,13 @@ public static class PollRules
         {
             errors["options"] = ["An nps poll's options are the values 0 to 10; leave options out."];
         }
+        else if (command.Kind == PollKind.Text)
+        {
+            if (command.Options is not null)
+            {
+                errors["options"] = ["A text poll's answers are free text; leave options out."];
+            }
+        }
         else if (command.Options is null)
         {
             errors["options"] = ["The options are required."];
@@ -181,6 +188,7 @@ public static class PollRules
                 errors["maxChoices"] = [command.Kind == PollKind.Single
                     ? "A single-choice poll has maxChoices 1; use kind \"multiple\" for more."
                     : command.Kind == PollKind.Quiz ? "A quiz answer is one option: maxChoices is 1."
+                    : command.Kind == PollKind.Text ? "A text poll takes one answer per ballot: leave maxChoices out."
                     : "A rating or nps ballot is one value: maxChoices is 1."];
             }
         }
@@ -234,6 +242,7 @@ public static class PollRules
         }
 
         var quiz = QuizRules.Check(command, options.Count, errors);
+        var textSettings = TextRules.Check(command, errors);
         if (errors.Count > 0)
         {
             rejection = new Rejection(RejectionKind.Invalid, "The poll is not valid: " + string.Join(" ", errors.Values.SelectMany(v => v)), errors);
@@ -246,7 +255,7 @@ public static class PollRules
             command.Workspace, command.VoterIdentity, command.Access, command.Results, scaleMin,
             command.OpensAt?.AddTicks(-(command.OpensAt.Value.UtcTicks % TimeSpan.TicksPerMillisecond)), // the log keeps milliseconds
             command.Draft || command.OpensAt is not null || command.EventId is not null, command.MaxBallots, command.AllowReopen,
-            quiz, command.EventId);
+            quiz, command.EventId, Text: textSettings);
     }
 
     /// <summary>
@@ -346,7 +355,17 @@ public static class PollRules
         }
 
         var ids = vote.OptionIds;
-        if (ids is null || ids.Length == 0)
+        if (TextRules.CheckAnswer(poll, vote, out var text, out var terms) is { } badAnswer)
+        {
+            return badAnswer;
+        }
+
+        if (poll.Kind == PollKind.Text)
+        {
+            vote = vote with { Text = text, Terms = terms };
+            admitted = vote;
+        }
+        else if (ids is null || ids.Length == 0)
         {
             return new Rejection(RejectionKind.Invalid, "optionIds must name at least one option.");
         }
@@ -454,7 +473,9 @@ public static class PollRules
             : CheckText(key, "The idempotency key");
     }
 
-    /// <summary>The refusals shared by voterIds and idempotency keys; the sentence names the code point, never the text.</summary>
+    /// <summary>The refusals shared by voterIds, idempotency keys and text answers; the sentence names the code point, never the text.</summary>
+    internal static string? CheckTextCharacters(string value, string what) => CheckText(value, what);
+
     private static string? CheckText(string value, string what)
     {
         for (var i = 0; i < value.Length;)

@@ -13,7 +13,7 @@ namespace Tally.Server.Access;
 /// <see cref="Ballot"/> and the outcome back; every rule is here once. The caller was authenticated before
 /// (<see cref="Authenticator"/>), once per request or connection.
 /// </summary>
-internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters, OriginPolicy origins, VoteLimits limits, TallyMetrics metrics)
+internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters, OriginPolicy origins, VoteLimits limits, TallyMetrics metrics, AccessDirectory directory)
 {
     /// <summary>Admits and casts one ballot; the outcome is durable unless it is a rejection.</summary>
     public async ValueTask<VoteOutcome> CastAsync(Visitor visitor, Ballot ballot, CancellationToken cancellationToken)
@@ -122,14 +122,36 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
             return (null, null, foreign);
         }
 
-        if (PollRules.ResolveChoice(poll, ballot.OptionIds, ballot.Value, out var unclear) is not { } optionIds)
+        int[]? optionIds;
+        string[]? terms = null;
+        if (poll.Text is { } text)
+        {
+            if (ballot.OptionIds is not null || ballot.Value is not null || ballot.Text is null)
+            {
+                return (null, null, new Rejection(RejectionKind.Invalid, "A text poll takes text (the answer), not optionIds or value."));
+            }
+
+            // The terms are worked out here, once, with the workspace's block list as it is now; the engine keeps them in the log.
+            var blocked = (await directory.FindWorkspaceAsync(poll.Workspace, cancellationToken).ConfigureAwait(false))?.Settings.BlockedTerms;
+            optionIds = [];
+            terms = ballot.Text.Length <= text.MaxLength + 64 ? TextTerms.Of(ballot.Text.Trim(), text.Language, blocked) : [];
+        }
+        else if (ballot.Text is not null)
+        {
+            return (null, null, new Rejection(RejectionKind.Invalid, "text is for text polls; this poll takes optionIds" + (poll.Kind.IsScale() ? " or value." : ".")));
+        }
+        else if (PollRules.ResolveChoice(poll, ballot.OptionIds, ballot.Value, out var unclear) is not { } chosen)
         {
             return (null, null, unclear);
+        }
+        else
+        {
+            optionIds = chosen;
         }
 
         var (voterId, refused) = await voters.ResolveAsync(poll, visitor, ballot, cancellationToken).ConfigureAwait(false);
         return refused is not null
             ? (null, null, refused)
-            : (new CastVote(poll.Id, optionIds, voterId, ballot.IdempotencyKey), poll.Workspace, null);
+            : (new CastVote(poll.Id, optionIds, voterId, ballot.IdempotencyKey, ballot.Text, terms), poll.Workspace, null);
     }
 }

@@ -43,7 +43,42 @@ internal static class WorkspaceRules
 
         var origins = Origins(body.AllowedOrigins, "settings.allowedOrigins", allowAny: true, errors);
         var embedders = Origins(body.Embedders, "settings.embedders", allowAny: false, errors);
-        return errors.Count > 0 ? null : new WorkspaceSettings(jwt, origins, embedders);
+        var blocked = BlockedTerms(body.BlockedTerms, errors);
+        return errors.Count > 0 ? null : new WorkspaceSettings(jwt, origins, embedders, blocked);
+    }
+
+    public const int MaxBlockedTerms = 1000;
+
+    /// <summary>The block list, each term normalised as an answer's terms are (<see cref="Polls.TextTerms"/>), distinct.</summary>
+    private static List<string> BlockedTerms(List<string?>? terms, Dictionary<string, string[]> errors)
+    {
+        var blocked = new List<string>();
+        if (terms is null)
+        {
+            return blocked;
+        }
+
+        if (terms.Count > MaxBlockedTerms)
+        {
+            errors["settings.blockedTerms"] = [$"At most {MaxBlockedTerms} blocked terms."];
+            return blocked;
+        }
+
+        for (var i = 0; i < terms.Count; i++)
+        {
+            if (terms[i] is not { Length: > 0 and <= Polls.TextTerms.MaxTermLength } raw || Polls.TextTerms.NormalizeBlocked(raw) is not { } term)
+            {
+                errors[$"settings.blockedTerms[{i}]"] = [$"A blocked term is one word of {Polls.TextTerms.MinTermLength} to {Polls.TextTerms.MaxTermLength} letters or digits (not a stop word of no language)."];
+                continue;
+            }
+
+            if (!blocked.Contains(term))
+            {
+                blocked.Add(term);
+            }
+        }
+
+        return blocked;
     }
 
     private static JwtSettings? Jwt(JwtSettingsBody body, bool jwksRequireHttps, Dictionary<string, string[]> errors)

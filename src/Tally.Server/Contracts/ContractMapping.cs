@@ -46,7 +46,7 @@ internal static class ContractMapping
             options[i] = new OptionResultResponse(p.Options[i].Id, p.Options[i].Text, r.Counts[i], scale ? p.ValueOf(p.Options[i].Id) : null);
         }
 
-        return new ResultsResponse(p.Id, r.Seq, Name(r.Status, p), r.TotalVotes, options, ToSummaryResponse(ScaleSummary.Of(r)), ToRankingResponse(r.Ranking));
+        return new ResultsResponse(p.Id, r.Seq, Name(r.Status, p), r.TotalVotes, options, ToSummaryResponse(ScaleSummary.Of(r)), ToRankingResponse(r.Ranking), ToTextResponse(r.Text));
     }
 
     public static RankingResponse? ToRankingResponse(RankingResults? ranking) =>
@@ -62,6 +62,9 @@ internal static class ContractMapping
                     round.Eliminated,
                     round.Eliminated is null ? null : [.. round.Transfers.Select(v => new OptionVotesResponse(v.Id, v.Votes))],
                     round.Eliminated is null ? null : round.TransferredToExhausted))]));
+
+    public static TextResponse? ToTextResponse(TextResults? t) =>
+        t is null ? null : new TextResponse(t.Answers, t.Held, [.. t.Terms.Select(x => new TermResponse(x.Term, x.Count, x.Error))], t.Capacity);
 
     public static SummaryResponse? ToSummaryResponse(ScaleSummary? s) =>
         s is null ? null : new SummaryResponse(
@@ -105,6 +108,7 @@ internal static class ContractMapping
         PollKind.Ranking => "ranking",
         PollKind.Quiz => "quiz",
         PollKind.Event => "event",
+        PollKind.Text => "text",
         _ => "single",
     };
 
@@ -149,8 +153,11 @@ internal static class ContractMapping
             case "quiz":
                 kind = PollKind.Quiz;
                 break;
+            case "text":
+                kind = PollKind.Text;
+                break;
             default:
-                errors["kind"] = [$"kind is \"single\", \"multiple\", \"rating\", \"nps\", \"ranking\" or \"quiz\" (in an event), not \"{Clip(request.Kind)}\"."];
+                errors["kind"] = [$"kind is \"single\", \"multiple\", \"rating\", \"nps\", \"ranking\", \"text\" or \"quiz\" (in an event), not \"{Clip(request.Kind)}\"."];
                 break;
         }
 
@@ -188,7 +195,7 @@ internal static class ContractMapping
             : new CreatePoll(
                 request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false, workspace, identity, access, visibility,
                 request.Scale?.Min, request.Scale?.Max, request.OpensAt, request.Draft ?? false, request.MaxBallots, request.AllowReopen ?? false,
-                request.Correct, request.Points, request.TimeLimitSeconds);
+                request.Correct, request.Points, request.TimeLimitSeconds, null, request.MaxLength, request.Language, request.Moderation ?? false);
     }
 
     /// <summary>An event's status: <c>draft</c> (participants may join), <c>live</c>, or <c>ended</c>.</summary>

@@ -51,6 +51,15 @@ public sealed class CreatePollRequest
 
     /// <summary>On a quiz question: how long it takes answers once shown (default 20 s).</summary>
     public int? TimeLimitSeconds { get; set; }
+
+    /// <summary>On a text poll: the longest answer (default 140, at most 500).</summary>
+    public int? MaxLength { get; set; }
+
+    /// <summary>On a text poll: the language whose stop words its terms leave out: <c>en</c> (default), <c>fr</c>, <c>de</c>, <c>es</c>, <c>none</c>.</summary>
+    public string? Language { get; set; }
+
+    /// <summary>On a text poll: hold answers until a manager approves them.</summary>
+    public bool? Moderation { get; set; }
 }
 
 /// <summary>Body of <c>POST /v1/events</c>.</summary>
@@ -105,6 +114,9 @@ public sealed class VoteRequest
     /// <summary>On a rating or nps poll: the value chosen, in place of <c>optionIds</c>.</summary>
     public int? Value { get; set; }
 
+    /// <summary>On a text poll: the answer, in place of <c>optionIds</c>.</summary>
+    public string? Text { get; set; }
+
     /// <summary>The voter, on <c>client</c> polls (trusted only from a <c>votes:write</c> caller).</summary>
     public string? VoterId { get; set; }
 
@@ -127,6 +139,9 @@ public sealed class BatchVoteItem
 
     /// <summary>On a rating or nps poll: the value chosen, in place of <c>optionIds</c>.</summary>
     public int? Value { get; set; }
+
+    /// <summary>On a text poll: the answer.</summary>
+    public string? Text { get; set; }
 
     public string? VoterId { get; set; }
 
@@ -162,6 +177,9 @@ public sealed class WorkspaceSettingsBody
     public List<string?>? AllowedOrigins { get; set; }
 
     public List<string?>? Embedders { get; set; }
+
+    /// <summary>Terms its text polls' word clouds never count (at most 1,000, each one word).</summary>
+    public List<string?>? BlockedTerms { get; set; }
 }
 
 /// <summary>A workspace's JWT issuer: <c>issuer</c>, optional <c>audience</c>, and one of <c>hmacSecret</c> (HS256) or <c>jwksUrl</c> (RS256/ES256).</summary>

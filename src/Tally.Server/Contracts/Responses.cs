@@ -67,7 +67,21 @@ public sealed record ResultsResponse(
     long TotalVotes,
     IReadOnlyList<OptionResultResponse> Options,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SummaryResponse? Summary = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RankingResponse? Ranking = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RankingResponse? Ranking = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TextResponse? Text = null);
+
+/// <summary>
+/// A text poll's figures: answers counted (approved, when moderated), answers held for moderation, and the most used terms
+/// (a term's <c>count</c> may overstate by its <c>error</c>, 0 unless the summary of <c>capacity</c> counters had to forget terms).
+/// </summary>
+public sealed record TextResponse(long Answers, int Held, IReadOnlyList<TermResponse> Terms, int Capacity);
+
+public sealed record TermResponse(string Term, long Count, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long Error = 0);
+
+/// <summary>A held answer of a moderated text poll: its vote id, text, terms and time.</summary>
+public sealed record HeldAnswerResponse(string VoteId, string Text, IReadOnlyList<string> Terms, DateTimeOffset At);
+
+public sealed record HeldAnswersResponse(string PollId, int Held, IReadOnlyList<HeldAnswerResponse> Items);
 
 /// <summary>
 /// A ranking poll's figures: the ballots, the method of the options' <c>votes</c> (<c>"borda"</c>: of N options, N points for
@@ -119,7 +133,8 @@ public sealed record WorkspaceResponse(string Id, string Name, DateTimeOffset Cr
 public sealed record WorkspaceSettingsResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JwtSettingsResponse? Jwt,
     IReadOnlyList<string> AllowedOrigins,
-    IReadOnlyList<string> Embedders);
+    IReadOnlyList<string> Embedders,
+    IReadOnlyList<string> BlockedTerms);
 
 public sealed record JwtSettingsResponse(
     string Issuer,

@@ -48,6 +48,8 @@ namespace Tally.Server.Contracts;
 [JsonSerializable(typeof(LeadersResponse))]
 [JsonSerializable(typeof(EventLiveResponse))]
 [JsonSerializable(typeof(QuizResponse))]
+[JsonSerializable(typeof(TextResponse))]
+[JsonSerializable(typeof(HeldAnswersResponse))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 internal sealed partial class TallyJsonContext : JsonSerializerContext;

@@ -98,6 +98,23 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
                     json.WriteString("at"u8, e.At);
                     json.WriteString("reason"u8, ReasonOf(closed.Reason));
                     break;
+                case TextAnswered t:
+                    json.WriteString("type"u8, "answered"u8);
+                    WriteHead(json, e, t.VoteId, erased.Contains(t.Seq) ? null : t.VoterId);
+                    json.WriteString("text"u8, t.Text);
+                    json.WriteStartArray("terms"u8);
+                    foreach (var term in t.Terms)
+                    {
+                        json.WriteStringValue(term);
+                    }
+
+                    json.WriteEndArray();
+                    json.WriteBoolean("held"u8, t.Held);
+                    break;
+                case AnswerModerated m:
+                    WriteFact(json, m.Approved ? "approved"u8 : "rejected"u8, e);
+                    json.WriteString("voteId"u8, $"{poll.Id}-{m.AnswerSeq.ToString(CultureInfo.InvariantCulture)}");
+                    break;
                 case QuestionShown q:
                     WriteFact(json, "shown"u8, e);
                     json.WriteNumber("question"u8, q.Question);
@@ -181,6 +198,18 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
                 break;
             case ParticipantJoined j:
                 Fact(row, "joined", null, j.VoterId, null);
+                break;
+            case TextAnswered t:
+                row.Append(t.Held ? "answered-held" : "answered").Append(',').Append(t.VoteId).Append(',');
+                if (shown != VoterShown.Omitted)
+                {
+                    row.Append(CsvField(Voter(erased.Contains(t.Seq) ? null : t.VoterId))).Append(',');
+                }
+
+                row.Append(",,").Append(CsvField(t.Text));
+                break;
+            case AnswerModerated m:
+                Fact(row, m.Approved ? "approved" : "rejected", $"{poll.Id}-{m.AnswerSeq.ToString(CultureInfo.InvariantCulture)}", null, null);
                 break;
             case ScoreAwarded a:
                 Fact(row, a.Correct ? "scored" : "scored-wrong", a.AnswerId, a.VoterId, a.Points + a.Bonus);

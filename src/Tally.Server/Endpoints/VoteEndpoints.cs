@@ -74,7 +74,7 @@ internal static class VoteEndpoints
         }
 
         // optionIds, or value on a rating or nps poll: which one the poll takes is the admission's to say (PollRules.ResolveChoice).
-        var outcome = await admission.CastAsync(visitor.Value!, new Ballot(id, body!.OptionIds, body.VoterId, body.InviteCode, idempotencyKey, body.Value), request.HttpContext.RequestAborted);
+        var outcome = await admission.CastAsync(visitor.Value!, new Ballot(id, body!.OptionIds, body.VoterId, body.InviteCode, idempotencyKey, body.Value, body.Text), request.HttpContext.RequestAborted);
         return outcome.Status switch
         {
             VoteStatus.Counted => TypedResults.Created((string?)null, outcome.ToVoteResponse()),
@@ -114,7 +114,7 @@ internal static class VoteEndpoints
         {
             if (items[i] is { PollId: { } pollId } item && (item.OptionIds is not null || item.Value is not null))
             {
-                ballots[i] = new Ballot(pollId, item.OptionIds, item.VoterId, item.InviteCode, item.IdempotencyKey, item.Value);
+                ballots[i] = new Ballot(pollId, item.OptionIds, item.VoterId, item.InviteCode, item.IdempotencyKey, item.Value, item.Text);
             }
         }
 

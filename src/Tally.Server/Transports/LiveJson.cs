@@ -120,6 +120,12 @@ internal static class LiveJson
             JsonSerializer.Serialize(json, ev, TallyJsonContext.Default.EventLiveResponse);
         }
 
+        if (ContractMapping.ToTextResponse(message.Results.Text) is { } text)
+        {
+            json.WritePropertyName("text"u8);
+            JsonSerializer.Serialize(json, text, TallyJsonContext.Default.TextResponse);
+        }
+
         if (ContractMapping.ToQuizResponse(message.Results) is { } quiz)
         {
             json.WritePropertyName("quiz"u8);

@@ -49,6 +49,17 @@ internal static class GrpcUpdates
             update.Event = ToWire(view, results.Poll);
         }
 
+        if (!message.IsPresenceOnly && results.Text is { } text)
+        {
+            var wire = new V1.TextSummary { Answers = text.Answers, Held = text.Held, Capacity = text.Capacity };
+            foreach (var t in text.Terms)
+            {
+                wire.Terms.Add(new V1.TermCount { Term = t.Term, Count = t.Count, Error = t.Error });
+            }
+
+            update.Text = wire;
+        }
+
         if (!message.IsPresenceOnly && Contracts.ContractMapping.ToQuizResponse(results) is { } quiz)
         {
             update.Quiz = ToWire(quiz);

@@ -93,11 +93,12 @@ internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmissio
             await VisitorAsync(context),
             new Ballot(
                 request.PollId,
-                request.OptionIds.Count == 0 && request.HasValue ? null : [.. request.OptionIds],
+                request.OptionIds.Count == 0 && (request.HasValue || request.HasText) ? null : [.. request.OptionIds],
                 NullIfEmpty(request.VoterId),
                 NullIfEmpty(request.InviteCode),
                 NullIfEmpty(request.IdempotencyKey),
-                request.HasValue ? request.Value : null),
+                request.HasValue ? request.Value : null,
+                request.HasText ? request.Text : null),
             context.CancellationToken);
         if (outcome.Rejection is { } rejection)
         {

@@ -8,7 +8,7 @@ namespace Tally.Server.Transports.WebSockets;
 /// </summary>
 internal sealed class ClientOp
 {
-    public const string Keys = "op, pollId, since, optionIds, value, voterId, requestId, idempotencyKey, inviteCode, token";
+    public const string Keys = "op, pollId, since, optionIds, value, text, voterId, requestId, idempotencyKey, inviteCode, token";
 
     private Field _seen;
 
@@ -26,6 +26,7 @@ internal sealed class ClientOp
         InviteCode = 128,
         Token = 256,
         Value = 512,
+        Text = 1024,
     }
 
     public string? Op { get; set; }
@@ -38,6 +39,9 @@ internal sealed class ClientOp
 
     /// <summary>On a rating or nps poll: the value voted, in place of <see cref="OptionIds"/>.</summary>
     public int? Value { get; set; }
+
+    /// <summary>On a text poll: the answer, in place of <see cref="OptionIds"/>.</summary>
+    public string? Text { get; set; }
 
     public string? VoterId { get; set; }
 
@@ -63,6 +67,7 @@ internal sealed class ClientOp
         _ when utf8Name.SequenceEqual("inviteCode"u8) => Field.InviteCode,
         _ when utf8Name.SequenceEqual("token"u8) => Field.Token,
         _ when utf8Name.SequenceEqual("value"u8) => Field.Value,
+        _ when utf8Name.SequenceEqual("text"u8) => Field.Text,
         _ => Field.None,
     };
 

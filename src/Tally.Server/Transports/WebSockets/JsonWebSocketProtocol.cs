@@ -71,6 +71,9 @@ internal sealed class JsonWebSocketProtocol : WebSocketProtocol
                     case ClientOp.Field.Value:
                         op.Value = ReadValue(ref reader, out error);
                         break;
+                    case ClientOp.Field.Text:
+                        op.Text = ReadString(ref reader, "text", out error);
+                        break;
                     default:
                         op.OptionIds = ReadOptionIds(ref reader, out error);
                         break;

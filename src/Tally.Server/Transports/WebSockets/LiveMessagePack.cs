@@ -126,6 +126,11 @@ internal static class LiveMessagePack
             (more ??= []).Add(("event", System.Text.Json.JsonSerializer.Serialize(ev, TallyJsonContext.Default.EventLiveResponse)));
         }
 
+        if (ContractMapping.ToTextResponse(results.Text) is { } text)
+        {
+            (more ??= []).Add(("text", System.Text.Json.JsonSerializer.Serialize(text, TallyJsonContext.Default.TextResponse)));
+        }
+
         if (ContractMapping.ToQuizResponse(results) is { } quiz)
         {
             (more ??= []).Add(("quiz", System.Text.Json.JsonSerializer.Serialize(quiz, TallyJsonContext.Default.QuizResponse)));

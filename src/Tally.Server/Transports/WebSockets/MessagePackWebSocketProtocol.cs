@@ -81,6 +81,9 @@ internal sealed class MessagePackWebSocketProtocol : WebSocketProtocol
                     case ClientOp.Field.Value:
                         op.Value = ReadValue(ref reader, out error);
                         break;
+                    case ClientOp.Field.Text:
+                        op.Text = ReadString(ref reader, "text", out error);
+                        break;
                     default:
                         op.OptionIds = ReadOptionIds(ref reader, out error);
                         break;

@@ -196,7 +196,7 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        var outcome = await admission.Votes.CastAsync(who, new Ballot(op.PollId!, op.OptionIds, op.VoterId, op.InviteCode, op.IdempotencyKey, op.Value), CancellationToken.None).ConfigureAwait(false);
+        var outcome = await admission.Votes.CastAsync(who, new Ballot(op.PollId!, op.OptionIds, op.VoterId, op.InviteCode, op.IdempotencyKey, op.Value, op.Text), CancellationToken.None).ConfigureAwait(false);
         if (outcome.Rejection is { } rejection)
         {
             await SendErrorAsync(OpError.From(op, rejection)).ConfigureAwait(false);
