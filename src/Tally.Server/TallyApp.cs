@@ -16,6 +16,7 @@ using Tally.Server.Http;
 using Tally.Server.Limits;
 using Tally.Server.Observability;
 using Tally.Server.Security;
+using Tally.Server.Webhooks;
 using Tally.Storage;
 using Tally.Storage.Sqlite;
 
@@ -122,6 +123,7 @@ public static class TallyApp
         builder.Services.AddWebSocketTransport();
         builder.Services.AddHostedService<LiveHostedService>(); // before the engine: the hub sees recovery's results
         builder.Services.AddHostedService<EngineHostedService>();
+        builder.Services.AddTallyWebhooks(); // after the engine: delivery reads polls
 
         configure?.Invoke(builder);
 
@@ -151,6 +153,7 @@ public static class TallyApp
         app.MapVoteEndpoints();
         app.MapWorkspaceEndpoints();
         app.MapKeyEndpoints();
+        app.MapWebhookEndpoints();
         app.MapVoterEndpoints();
         app.MapSseEndpoints();
         app.MapWebSocketEndpoints();

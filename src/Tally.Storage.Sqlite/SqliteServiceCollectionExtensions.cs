@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Tally.Access;
 using Tally.Storage;
 using Tally.Storage.Sqlite;
+using Tally.Webhooks;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -11,9 +12,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SqliteServiceCollectionExtensions
 {
     /// <summary>
-    /// Puts Tally's event log, snapshots and access store (workspaces, API keys, audit log, server secrets) in one
+    /// Puts Tally's event log, snapshots and access store (workspaces, API keys, audit log, server secrets) and webhook store in one
     /// SQLite file, replacing any other <see cref="IEventLog"/>, <see cref="ISnapshotStore"/> and
-    /// <see cref="IAccessStore"/>. Settings bind from <c>Tally:Sqlite</c>.
+    /// <see cref="IAccessStore"/> and <see cref="IWebhookStore"/>. Settings bind from <c>Tally:Sqlite</c>.
     /// </summary>
     public static IServiceCollection AddTallySqlite(this IServiceCollection services, Action<SqliteStorageOptions>? configure = null)
     {
@@ -29,9 +30,11 @@ public static class SqliteServiceCollectionExtensions
         services.RemoveAll<IEventLog>();
         services.RemoveAll<ISnapshotStore>();
         services.RemoveAll<IAccessStore>();
+        services.RemoveAll<IWebhookStore>();
         services.AddSingleton<IEventLog, SqliteEventLog>();
         services.AddSingleton<ISnapshotStore, SqliteSnapshotStore>();
         services.AddSingleton<IAccessStore, SqliteAccessStore>();
+        services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
         return services;
     }
 }

@@ -8,6 +8,8 @@ using StackExchange.Redis;
 using Tally.Access;
 using Tally.Cluster;
 using Tally.Cluster.Access;
+using Tally.Cluster.Webhooks;
+using Tally.Webhooks;
 using Tally.Cluster.Engine;
 using Tally.Cluster.Hosting;
 using Tally.Cluster.ReadModels;
@@ -64,6 +66,11 @@ public static class ClusterServiceCollectionExtensions
         services.AddSingleton<ITallyEngine>(sp => sp.GetRequiredService<ClusterEngine>());
         services.RemoveAll<IAccessStore>();
         services.AddSingleton<IAccessStore>(sp => new PostgresAccessStore(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.RemoveAll<IWebhookStore>();
+        services.AddSingleton<IWebhookStore>(sp => new PostgresWebhookStore(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.RemoveAll<IWebhookFeed>();
+        services.AddSingleton<IWebhookFeed>(sp => new JetStreamWebhookFeed(
+            sp.GetRequiredService<INatsConnection>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value, sp.GetRequiredService<ClusterEngine>()));
         services.AddHostedService<RedisPresence>();
         services.AddSingleton<IRateLimiter>(sp => new RedisRateLimiter(
             sp.GetRequiredService<IConnectionMultiplexer>(),

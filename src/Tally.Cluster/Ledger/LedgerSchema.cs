@@ -5,7 +5,7 @@ namespace Tally.Cluster.Ledger;
 /// <summary>
 /// The ledger's tables in PostgreSQL, created and upgraded by numbered migrations under an advisory lock, so
 /// nodes starting together apply each one once. Poll definitions, one row per ballot (its current choice), the
-/// projector's checkpoint, each partition's latest snapshot, and the access store's tables. The partial unique key on (poll, voter) makes one-ballot-per-voter hold in the
+/// projector's checkpoint, each partition's latest snapshot, the access store's tables, and the webhook store's. The partial unique key on (poll, voter) makes one-ballot-per-voter hold in the
 /// system of record itself, not only in the writer that decided it.
 /// </summary>
 internal static class LedgerSchema
@@ -108,6 +108,32 @@ internal static class LedgerSchema
         ALTER TABLE polls ADD COLUMN scale_min int NOT NULL DEFAULT 0;
         ALTER TABLE polls ADD COLUMN opens_at timestamptz;
         ALTER TABLE polls ADD COLUMN max_ballots bigint;
+        """,
+        // Webhook endpoints (settings and sealed secrets in a JSON document; the cursor is a log position of the
+        // cluster's feed) and their delivery logs.
+        """
+        CREATE TABLE webhook_endpoints (
+            id         text        PRIMARY KEY,
+            workspace  text        NOT NULL,
+            created_at timestamptz NOT NULL,
+            cursor     bigint      NOT NULL,
+            document   text        NOT NULL
+        );
+        CREATE INDEX webhook_endpoints_by_workspace ON webhook_endpoints (workspace, id);
+        CREATE TABLE webhook_attempts (
+            id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            endpoint    text        NOT NULL,
+            message_id  text        NOT NULL,
+            event_type  text        NOT NULL,
+            position    bigint      NOT NULL,
+            attempt     int         NOT NULL,
+            at          timestamptz NOT NULL,
+            status      int         NOT NULL,
+            succeeded   boolean     NOT NULL,
+            duration_ms int         NOT NULL,
+            error       text
+        );
+        CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint, id DESC);
         """,
     ];
 

@@ -339,6 +339,12 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
             return voterId;
         }
 
+        return HashVoter(key, poll, voterId);
+    }
+
+    /// <summary>The hashed form of a voter: exports and webhooks show one voter the same way.</summary>
+    internal static string HashVoter(byte[] key, PollDefinition poll, string voterId)
+    {
         var message = Encoding.UTF8.GetBytes((poll.EventId ?? poll.Id) + "\0" + voterId);
         Span<byte> mac = stackalloc byte[32];
         HMACSHA256.HashData(key, message, mac);

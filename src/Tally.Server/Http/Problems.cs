@@ -40,6 +40,10 @@ internal static class Problems
 
     public static ProblemHttpResult NoSuchKey(string id) => Make(StatusCodes.Status404NotFound, "key-not-found", "No such API key", $"There is no API key {ContractMapping.Clip(id)} in this workspace.");
 
+    public static ProblemHttpResult NoSuchWebhook(string id) => Make(StatusCodes.Status404NotFound, "webhook-not-found", "No such webhook endpoint", $"There is no webhook endpoint {ContractMapping.Clip(id)} in this workspace.");
+
+    public static ProblemHttpResult WebhookUrlRefused(string detail) => Make(StatusCodes.Status422UnprocessableEntity, "webhook-url-refused", "Webhooks may not be sent to that URL", detail);
+
     public static ProblemHttpResult Conflict(string slug, string title, string detail) => Make(StatusCodes.Status409Conflict, slug, title, detail);
 
     public static ProblemHttpResult Validation(string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>

@@ -1,0 +1,41 @@
+using Npgsql;
+using Tally.Cluster.Tests.Infrastructure;
+using Tally.Cluster.Webhooks;
+using Tally.Testing;
+using Tally.Webhooks;
+
+namespace Tally.Cluster.Tests.Webhooks;
+
+/// <summary>The webhook-store specification against the cluster's PostgreSQL: each test on a database of its own.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class PostgresWebhookStoreTests(ClusterEngines engines) : WebhookStoreSpecification
+{
+    private readonly string _database = "webhooks_" + Guid.NewGuid().ToString("N");
+    private readonly List<NpgsqlDataSource> _sources = [];
+
+    public override async Task InitializeAsync()
+    {
+        await using var server = NpgsqlDataSource.Create(engines.Postgres.ConnectionString);
+        await using var create = server.CreateCommand("CREATE DATABASE " + _database);
+        await create.ExecuteNonQueryAsync().WaitAsync(Timeout);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        foreach (var source in _sources)
+        {
+            await source.DisposeAsync();
+        }
+    }
+
+    protected override IWebhookStore CreateStore() => new PostgresWebhookStore(DataSource());
+
+    protected override IWebhookStore? Reopen() => new PostgresWebhookStore(DataSource());
+
+    private NpgsqlDataSource DataSource()
+    {
+        var source = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(engines.Postgres.ConnectionString) { Database = _database }.ConnectionString);
+        _sources.Add(source);
+        return source;
+    }
+}
