@@ -67,7 +67,7 @@ public static class ClusterServiceCollectionExtensions
         services.RemoveAll<IAccessStore>();
         services.AddSingleton<IAccessStore>(sp => new PostgresAccessStore(sp.GetRequiredService<NpgsqlDataSource>()));
         services.RemoveAll<IWebhookStore>();
-        services.AddSingleton<IWebhookStore>(sp => new PostgresWebhookStore(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton<IWebhookStore>(sp => new PostgresWebhookStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.StreamName));
         services.RemoveAll<IWebhookFeed>();
         services.AddSingleton<IWebhookFeed>(sp => new JetStreamWebhookFeed(
             sp.GetRequiredService<INatsConnection>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value, sp.GetRequiredService<ClusterEngine>()));

@@ -110,16 +110,17 @@ internal static class LedgerSchema
         ALTER TABLE polls ADD COLUMN max_ballots bigint;
         """,
         // Webhook endpoints (settings and sealed secrets in a JSON document; the cursor is a log position of the
-        // cluster's feed) and their delivery logs.
+        // cluster's feed, so an endpoint belongs to one cluster's stream) and their delivery logs.
         """
         CREATE TABLE webhook_endpoints (
             id         text        PRIMARY KEY,
+            stream     text        NOT NULL,
             workspace  text        NOT NULL,
             created_at timestamptz NOT NULL,
             cursor     bigint      NOT NULL,
             document   text        NOT NULL
         );
-        CREATE INDEX webhook_endpoints_by_workspace ON webhook_endpoints (workspace, id);
+        CREATE INDEX webhook_endpoints_by_workspace ON webhook_endpoints (stream, workspace, id);
         CREATE TABLE webhook_attempts (
             id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             endpoint    text        NOT NULL,

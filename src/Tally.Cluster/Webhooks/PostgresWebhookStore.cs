@@ -9,9 +9,11 @@ namespace Tally.Cluster.Webhooks;
 /// <summary>
 /// Webhook endpoints, their cursors and delivery logs in PostgreSQL, shared by every node (tables from
 /// <see cref="LedgerSchema"/>'s migrations). A cursor moves by compare-and-set, in the transaction that stores the
-/// attempts, so a delivery that runs on two nodes for a moment (a hand-over) cannot move it back.
+/// attempts, so a delivery that runs on two nodes for a moment (a hand-over) cannot move it back. Endpoints belong to
+/// the cluster whose event stream their cursors count in (<paramref name="stream"/>): clusters sharing one database
+/// never see each other's.
 /// </summary>
-internal sealed class PostgresWebhookStore(NpgsqlDataSource data) : IWebhookStore
+internal sealed class PostgresWebhookStore(NpgsqlDataSource data, string stream) : IWebhookStore
 {
     private const string EndpointColumns = "id, workspace, created_at, cursor, document";
     private const string AttemptColumns = "id, endpoint, message_id, event_type, position, attempt, at, status, succeeded, duration_ms, error";
@@ -21,33 +23,35 @@ internal sealed class PostgresWebhookStore(NpgsqlDataSource data) : IWebhookStor
     public async Task<bool> CreateAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        await using var command = data.CreateCommand($"INSERT INTO webhook_endpoints ({EndpointColumns}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING");
+        await using var command = data.CreateCommand($"INSERT INTO webhook_endpoints ({EndpointColumns}, stream) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING");
         command.Parameters.Add(PostgresAccessRows.Text(endpoint.Id));
         command.Parameters.Add(PostgresAccessRows.Text(endpoint.Workspace));
         command.Parameters.Add(PostgresAccessRows.Time(endpoint.CreatedAt));
         command.Parameters.Add(Bigint(endpoint.Cursor));
         command.Parameters.Add(PostgresAccessRows.Text(WebhookEndpointJson.Encode(endpoint)));
+        command.Parameters.Add(PostgresAccessRows.Text(stream));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
     public async Task<WebhookEndpoint?> FindAsync(string workspace, string id, CancellationToken cancellationToken)
     {
-        var found = await ReadEndpointsAsync($"SELECT {EndpointColumns} FROM webhook_endpoints WHERE id = $1 AND workspace = $2", cancellationToken,
-            PostgresAccessRows.Text(id), PostgresAccessRows.Text(workspace)).ConfigureAwait(false);
+        var found = await ReadEndpointsAsync($"SELECT {EndpointColumns} FROM webhook_endpoints WHERE id = $1 AND workspace = $2 AND stream = $3", cancellationToken,
+            PostgresAccessRows.Text(id), PostgresAccessRows.Text(workspace), PostgresAccessRows.Text(stream)).ConfigureAwait(false);
         return found.Count == 0 ? null : found[0];
     }
 
     public Task<IReadOnlyList<WebhookEndpoint>> ListAsync(string? workspace, CancellationToken cancellationToken) => workspace is null
-        ? ReadEndpointsAsync($"SELECT {EndpointColumns} FROM webhook_endpoints ORDER BY id COLLATE \"C\"", cancellationToken)
-        : ReadEndpointsAsync($"SELECT {EndpointColumns} FROM webhook_endpoints WHERE workspace = $1 ORDER BY id COLLATE \"C\"", cancellationToken, PostgresAccessRows.Text(workspace));
+        ? ReadEndpointsAsync($"SELECT {EndpointColumns} FROM webhook_endpoints WHERE stream = $1 ORDER BY id COLLATE \"C\"", cancellationToken, PostgresAccessRows.Text(stream))
+        : ReadEndpointsAsync($"SELECT {EndpointColumns} FROM webhook_endpoints WHERE workspace = $1 AND stream = $2 ORDER BY id COLLATE \"C\"", cancellationToken, PostgresAccessRows.Text(workspace), PostgresAccessRows.Text(stream));
 
     public async Task<bool> UpdateAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        await using var command = data.CreateCommand("UPDATE webhook_endpoints SET document = $3 WHERE id = $1 AND workspace = $2");
+        await using var command = data.CreateCommand("UPDATE webhook_endpoints SET document = $3 WHERE id = $1 AND workspace = $2 AND stream = $4");
         command.Parameters.Add(PostgresAccessRows.Text(endpoint.Id));
         command.Parameters.Add(PostgresAccessRows.Text(endpoint.Workspace));
         command.Parameters.Add(PostgresAccessRows.Text(WebhookEndpointJson.Encode(endpoint)));
+        command.Parameters.Add(PostgresAccessRows.Text(stream));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -55,9 +59,10 @@ internal sealed class PostgresWebhookStore(NpgsqlDataSource data) : IWebhookStor
     {
         await using var connection = await data.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var delete = new NpgsqlCommand("DELETE FROM webhook_endpoints WHERE id = $1 AND workspace = $2", connection, transaction);
+        await using var delete = new NpgsqlCommand("DELETE FROM webhook_endpoints WHERE id = $1 AND workspace = $2 AND stream = $3", connection, transaction);
         delete.Parameters.Add(PostgresAccessRows.Text(id));
         delete.Parameters.Add(PostgresAccessRows.Text(workspace));
+        delete.Parameters.Add(PostgresAccessRows.Text(stream));
         if (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
         {
             return false;
@@ -117,10 +122,11 @@ internal sealed class PostgresWebhookStore(NpgsqlDataSource data) : IWebhookStor
 
     public async Task<bool> SetCursorAsync(string workspace, string id, long cursor, CancellationToken cancellationToken)
     {
-        await using var command = data.CreateCommand("UPDATE webhook_endpoints SET cursor = $3 WHERE id = $1 AND workspace = $2");
+        await using var command = data.CreateCommand("UPDATE webhook_endpoints SET cursor = $3 WHERE id = $1 AND workspace = $2 AND stream = $4");
         command.Parameters.Add(PostgresAccessRows.Text(id));
         command.Parameters.Add(PostgresAccessRows.Text(workspace));
         command.Parameters.Add(Bigint(cursor));
+        command.Parameters.Add(PostgresAccessRows.Text(stream));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 

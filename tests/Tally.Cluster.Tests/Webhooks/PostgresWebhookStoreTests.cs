@@ -28,9 +28,25 @@ public sealed class PostgresWebhookStoreTests(ClusterEngines engines) : WebhookS
         }
     }
 
-    protected override IWebhookStore CreateStore() => new PostgresWebhookStore(DataSource());
+    protected override IWebhookStore CreateStore() => new PostgresWebhookStore(DataSource(), "TEST_EVENTS");
 
-    protected override IWebhookStore? Reopen() => new PostgresWebhookStore(DataSource());
+    protected override IWebhookStore? Reopen() => new PostgresWebhookStore(DataSource(), "TEST_EVENTS");
+
+    [Fact]
+    public async Task Clusters_sharing_a_database_never_see_each_others_endpoints()
+    {
+        var mine = await OpenAsync(CreateStore());
+        var theirs = await OpenAsync(new PostgresWebhookStore(DataSource(), "OTHER_EVENTS"));
+        var endpoint = Endpoint("wh_0000000000000001", "acme");
+        Assert.True(await Wait(mine.CreateAsync(endpoint, default)));
+
+        Assert.Empty(await Wait(theirs.ListAsync(null, default)));
+        Assert.Null(await Wait(theirs.FindAsync("acme", endpoint.Id, default)));
+        Assert.False(await Wait(theirs.UpdateAsync(endpoint, default)));
+        Assert.False(await Wait(theirs.SetCursorAsync("acme", endpoint.Id, 5, default)));
+        Assert.False(await Wait(theirs.DeleteAsync("acme", endpoint.Id, default)));
+        Assert.Single(await Wait(mine.ListAsync(null, default)));
+    }
 
     private NpgsqlDataSource DataSource()
     {
