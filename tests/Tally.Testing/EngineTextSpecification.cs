@@ -93,15 +93,16 @@ public abstract class EngineTextSpecification : EngineEventsSpecification
     }
 
     [Theory]
-    [InlineData(0, null, false, "maxLength")]
-    [InlineData(501, null, false, "maxLength")]
-    [InlineData(null, "xx", false, "language")]
-    [InlineData(null, null, true, "allowChange")]
-    public async Task A_text_poll_with_wrong_settings_is_refused_naming_the_field(int? maxLength, string? language, bool allowChange, string field)
+    [InlineData(0, null, false, null, "maxLength")]
+    [InlineData(501, null, false, null, "maxLength")]
+    [InlineData(null, "xx", false, null, "language")]
+    [InlineData(null, null, true, null, "allowChange")]
+    [InlineData(null, null, false, 2, "maxChoices")]
+    public async Task A_text_poll_with_wrong_settings_is_refused_naming_the_field(int? maxLength, string? language, bool allowChange, int? maxChoices, string field)
     {
         var engines = await StartAsync();
 
-        var refused = await engines.Writer.CreatePollAsync(Text(maxLength: maxLength, language: language) with { AllowChange = allowChange }).WaitAsync(Timeout);
+        var refused = await engines.Writer.CreatePollAsync(Text(maxLength: maxLength, language: language) with { AllowChange = allowChange, MaxChoices = maxChoices }).WaitAsync(Timeout);
         var withOptions = await engines.Writer.CreatePollAsync(Text() with { Options = ["A", "B"] }).WaitAsync(Timeout);
         var settingsOnChoice = await engines.Writer.CreatePollAsync(new CreatePoll("Which?", ["A", "B"], MaxLength: 20)).WaitAsync(Timeout);
 
