@@ -258,6 +258,42 @@ public sealed class TextModerationTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal("3/0: ham=1 spam=1 toast=1", Cloud((await Server.Client.ResultsAsync(id))["text"]));
     }
 
+    [Fact]
+    public async Task Held_answers_and_the_terms_survive_a_restart_and_are_still_moderated_after_it()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Tally:Engine:SnapshotEveryEvents"] = "20" }); // snapshot + tail
+        var id = await CreateTextPollAsync(server.Admin, moderation: true);
+        var open = await CreateTextPollAsync(server.Admin);
+        for (var i = 0; i < 30; i++)
+        {
+            using var vote = await AnswerAsync(server.Client, i < 4 ? id : open, $"word{i % 4} shared", "v" + i);
+            Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+        }
+
+        using (var approve = await server.Admin.PostAsync($"/v1/polls/{id}/answers/{id}-2/approve", null))
+        using (var reject = await server.Admin.PostAsync($"/v1/polls/{id}/answers/{id}-3/reject", null))
+        {
+            Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (approve.StatusCode, reject.StatusCode));
+        }
+
+        var before = (await server.Client.ResultsAsync(id)).ToJsonString() + (await server.Client.ResultsAsync(open)).ToJsonString();
+        var held = await server.Admin.GetStringAsync($"/v1/polls/{id}/answers");
+        Assert.Contains("\"held\":2", held, StringComparison.Ordinal);
+
+        await server.RestartAsync();
+
+        Assert.Equal(before, (await server.Client.ResultsAsync(id)).ToJsonString() + (await server.Client.ResultsAsync(open)).ToJsonString());
+        Assert.Equal(held, await server.Admin.GetStringAsync($"/v1/polls/{id}/answers"));
+        using (var twice = await server.Admin.PostAsync($"/v1/polls/{id}/answers/{id}-3/approve", null))
+        {
+            await ApiClient.AssertProblemAsync(twice, HttpStatusCode.UnprocessableEntity, "validation"); // rejected before the restart
+        }
+
+        using var after = await server.Admin.PostAsync($"/v1/polls/{id}/answers/{id}-4/approve", null);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal("2/1: shared=2 word0=1 word2=1", Cloud((await after.ReadJsonAsync())["text"]));
+    }
+
     [Theory]
     [InlineData("two words")]
     [InlineData("")]
