@@ -12,6 +12,7 @@ public sealed class AppendGate
     private readonly Lock _gate = new();
     private readonly List<ControlledEventLog> _logs = [];
     private bool _closed;
+    private int _failNext;
 
     /// <summary>Appends that arrived and wait at the closed gate, over every log.</summary>
     public int Waiting
@@ -28,7 +29,7 @@ public sealed class AppendGate
     /// <summary>Puts <paramref name="log"/> behind this gate.</summary>
     public IEventLog Wrap(IEventLog log)
     {
-        var controlled = new ControlledEventLog(log);
+        var controlled = new ControlledEventLog(log, TakeFailure);
         lock (_gate)
         {
             if (_closed)
@@ -55,6 +56,9 @@ public sealed class AppendGate
         }
     }
 
+    /// <summary>The next <paramref name="count"/> appends, to whichever log of the gate, fail with an <see cref="IOException"/> and write nothing.</summary>
+    public void FailNext(int count = 1) => Volatile.Write(ref _failNext, count);
+
     public void Open()
     {
         lock (_gate)
@@ -65,5 +69,15 @@ public sealed class AppendGate
                 log.Open();
             }
         }
+    }
+
+    private bool TakeFailure()
+    {
+        if (Volatile.Read(ref _failNext) <= 0)
+        {
+            return false;
+        }
+
+        return Interlocked.Decrement(ref _failNext) >= 0;
     }
 }

@@ -5,9 +5,10 @@ namespace Tally.Testing;
 
 /// <summary>
 /// Wraps a real log so a test can hold appends at a gate (to fill queues deterministically) or make
-/// the next appends fail (to test that nothing unacknowledged is half-applied).
+/// the next appends fail (to test that nothing unacknowledged is half-applied). <paramref name="failShared"/>, when set, is
+/// asked before each append whether it fails too (an <see cref="AppendGate"/>'s failures, shared by its logs).
 /// </summary>
-public sealed class ControlledEventLog(IEventLog inner) : IEventLog
+public sealed class ControlledEventLog(IEventLog inner, Func<bool>? failShared = null) : IEventLog
 {
     private readonly Lock _gate = new();
     private TaskCompletionSource _open = CompletedSource();
@@ -65,7 +66,7 @@ public sealed class ControlledEventLog(IEventLog inner) : IEventLog
             }
         }
 
-        if (Interlocked.Decrement(ref _failNext) >= 0)
+        if (Interlocked.Decrement(ref _failNext) >= 0 || failShared?.Invoke() == true)
         {
             throw new IOException("disk full (injected by the test)");
         }

@@ -33,6 +33,14 @@ public abstract class EnginePollsSpecification : IAsyncLifetime
     /// <summary>An engine of this kind that was never started (with whatever it needs ready); the subclass disposes it.</summary>
     protected abstract Task<ITallyEngine> CreateUnstartedAsync();
 
+    /// <summary>
+    /// Stops <paramref name="engines"/> the clean way and starts the same engines again on their log, with
+    /// <paramref name="options"/>: from their snapshots and the log's tail when <paramref name="keepSnapshots"/>, else from
+    /// the log alone (as after a lost snapshot store). Null when this kind of engine is not restarted by the specification.
+    /// </summary>
+    protected virtual Task<EnginesUnderTest?> RestartEnginesAsync(EnginesUnderTest engines, TallyEngineOptions options, bool keepSnapshots) =>
+        Task.FromResult<EnginesUnderTest?>(null);
+
     public virtual Task InitializeAsync() => Task.CompletedTask;
 
     /// <summary>Opens every gate a test left closed, so that the subclass can stop its engines.</summary>
@@ -260,6 +268,18 @@ public abstract class EnginePollsSpecification : IAsyncLifetime
         var engines = await StartEnginesAsync(options).WaitAsync(Timeout);
         _started.Add(engines);
         return engines;
+    }
+
+    /// <summary>See <see cref="RestartEnginesAsync"/>; null when this kind of engine is not restarted.</summary>
+    protected async Task<EnginesUnderTest?> RestartAsync(EnginesUnderTest engines, bool keepSnapshots)
+    {
+        var restarted = await RestartEnginesAsync(engines, new TallyEngineOptions(), keepSnapshots).WaitAsync(Timeout);
+        if (restarted is not null)
+        {
+            _started.Add(restarted);
+        }
+
+        return restarted;
     }
 
     /// <summary>Creates a poll (three options, one choice, one ballot per voter by default), then moves the clock a millisecond.</summary>

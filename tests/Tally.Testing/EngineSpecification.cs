@@ -6,10 +6,11 @@ namespace Tally.Testing;
 
 /// <summary>
 /// What every <see cref="ITallyEngine"/> must do, embedded or cluster, so that the host gets the same answers from
-/// either: the poll part (<see cref="EnginePollsSpecification"/>) and here votes, batches, ballots, <c>closesAt</c> and
+/// either: the poll part (<see cref="EnginePollsSpecification"/>), events (<see cref="EngineEventsSpecification"/>), text polls
+/// (<see cref="EngineTextSpecification"/>) and here votes, batches, ballots, <c>closesAt</c> and
 /// overload. Each engine's test class inherits this.
 /// </summary>
-public abstract class EngineSpecification : EngineEventsSpecification
+public abstract class EngineSpecification : EngineTextSpecification
 {
     [Fact]
     public async Task A_vote_is_counted_with_its_vote_id_and_seq()

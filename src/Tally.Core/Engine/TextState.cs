@@ -7,8 +7,9 @@ namespace Tally.Engine;
 /// <summary>
 /// The text-only part of a <see cref="PollKind.Text"/> poll's state: the answers counted, the held ones (a moderated poll's,
 /// at most <see cref="TextRules.MaxHeld"/>), and the <see cref="TermSummary"/> of the counted answers' terms. Applied and
-/// reversed with the poll's events. An erased answer leaves the count of answers (and the held ones); the terms it added
-/// stay in the summary, an aggregate that names nobody, as a summary cannot tell one answer's share of a term.
+/// reversed with the poll's events. An erased answer leaves the count it was in: the answers counted, the held ones, or
+/// (a rejected one) none; the terms it added stay in the summary, an aggregate that names nobody, as a summary cannot
+/// tell one answer's share of a term.
 /// </summary>
 internal sealed class TextState
 {
@@ -16,7 +17,8 @@ internal sealed class TextState
     public const int TopTerms = 50;
 
     private readonly SortedDictionary<long, HeldAnswer> _held = [];
-    private readonly Stack<HeldAnswer?> _undo = new(); // what a moderation or an erasure took out of _held, for Unapply
+    private readonly HashSet<long> _rejected = []; // the rejected answers' seqs: erasing one takes it out of no count
+    private readonly Stack<Undo> _undo = new(); // what a moderation or an erasure took out, for Unapply
 
     public TermSummary Summary { get; } = new();
 
@@ -44,11 +46,15 @@ internal sealed class TextState
             case AnswerModerated m:
                 var held = _held[m.AnswerSeq];
                 _held.Remove(m.AnswerSeq);
-                _undo.Push(held);
+                _undo.Push(new Undo(held));
                 if (m.Approved)
                 {
                     Summary.Add(held.Terms);
                     Answers++;
+                }
+                else
+                {
+                    _rejected.Add(m.AnswerSeq);
                 }
 
                 break;
@@ -67,40 +73,56 @@ internal sealed class TextState
                 Answers--;
                 break;
             case AnswerModerated m:
-                var held = _undo.Pop()!;
+                var held = _undo.Pop().Held!;
                 _held.Add(m.AnswerSeq, held);
                 if (m.Approved)
                 {
                     Summary.Unapply();
                     Answers--;
                 }
+                else
+                {
+                    _rejected.Remove(m.AnswerSeq);
+                }
 
                 break;
         }
     }
 
-    /// <summary>An erased answer: out of the held ones, or out of the count of answers.</summary>
+    /// <summary>An erased answer: out of the held ones, out of the rejected ones (in no count), or out of the count of answers.</summary>
     public void Erase(long answerSeq)
     {
         if (_held.Remove(answerSeq, out var held))
         {
-            _undo.Push(held);
+            _undo.Push(new Undo(held));
+            return;
+        }
+
+        if (_rejected.Remove(answerSeq))
+        {
+            _undo.Push(new Undo(null, Rejected: true));
             return;
         }
 
         Answers--;
-        _undo.Push(null);
+        _undo.Push(new Undo(null));
     }
 
     public void Unerase(long answerSeq)
     {
-        if (_undo.Pop() is { } held)
+        var undo = _undo.Pop();
+        if (undo.Held is { } held)
         {
             _held.Add(answerSeq, held);
-            return;
         }
-
-        Answers++;
+        else if (undo.Rejected)
+        {
+            _rejected.Add(answerSeq);
+        }
+        else
+        {
+            Answers++;
+        }
     }
 
     public void ForgetUndo()
@@ -127,6 +149,12 @@ internal sealed class TextState
                 w.Write(term);
             }
         }
+
+        w.Write(_rejected.Count);
+        foreach (var seq in _rejected.Order())
+        {
+            w.Write(seq);
+        }
     }
 
     public void Read(BinaryReader r)
@@ -147,5 +175,14 @@ internal sealed class TextState
 
             _held.Add(seq, new HeldAnswer(seq, text, at, terms));
         }
+
+        var rejected = r.ReadInt32();
+        for (var i = 0; i < rejected; i++)
+        {
+            _rejected.Add(r.ReadInt64());
+        }
     }
+
+    /// <summary>What a moderation or an erasure took out: a held answer, or (none) a rejected one or one of the counted answers.</summary>
+    private readonly record struct Undo(HeldAnswer? Held, bool Rejected = false);
 }

@@ -181,7 +181,7 @@ public static class PollRules
         }
 
         var maxChoices = 1;
-        if (command.Kind.IsOneChoice())
+        if (command.Kind.IsOneChoice() || command.Kind == PollKind.Text)
         {
             if (command.MaxChoices is { } m && m != 1)
             {

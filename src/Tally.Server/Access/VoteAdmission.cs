@@ -51,7 +51,7 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
         {
             if (ballots[i] is not { } ballot)
             {
-                results[i] = Refused(new Rejection(RejectionKind.Invalid, $"votes[{i}] needs pollId and optionIds (or value, on a rating or nps poll)."));
+                results[i] = Refused(new Rejection(RejectionKind.Invalid, $"votes[{i}] needs pollId and optionIds (or value, on a rating or nps poll; text, on a text poll)."));
                 continue;
             }
 

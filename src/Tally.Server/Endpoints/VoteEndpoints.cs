@@ -112,7 +112,7 @@ internal static class VoteEndpoints
         var ballots = new Ballot?[items.Count];
         for (var i = 0; i < items.Count; i++)
         {
-            if (items[i] is { PollId: { } pollId } item && (item.OptionIds is not null || item.Value is not null))
+            if (items[i] is { PollId: { } pollId } item && (item.OptionIds is not null || item.Value is not null || item.Text is not null))
             {
                 ballots[i] = new Ballot(pollId, item.OptionIds, item.VoterId, item.InviteCode, item.IdempotencyKey, item.Value, item.Text);
             }

@@ -180,7 +180,7 @@ internal sealed class WebSocketOps(
         {
             { RequestId: null } => "requestId is required: the ack or error of the vote carries it back.",
             { PollId: null } => "pollId is required.",
-            { OptionIds: null, Value: null } => "optionIds is required: an array of option ids (or value, on a rating or nps poll).",
+            { OptionIds: null, Value: null, Text: null } => "optionIds is required: an array of option ids (or value, on a rating or nps poll; text, on a text poll).",
             _ => null,
         };
         if (missing is not null)
