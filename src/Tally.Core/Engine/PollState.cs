@@ -539,7 +539,7 @@ internal sealed class PollState
             var openedAt = r.ReadInt64();
             state.OpenedAt = openedAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(openedAt);
             state._event?.Read(r);
-            state._text?.Read(r);
+            state._text?.Read(r, snapshotVersion);
         }
 
         return state;

@@ -157,7 +157,8 @@ internal sealed class TextState
         }
     }
 
-    public void Read(BinaryReader r)
+    /// <summary>Reads the form <see cref="Write"/> makes; snapshots before version 6 hold no rejected answers.</summary>
+    public void Read(BinaryReader r, int snapshotVersion)
     {
         Answers = r.ReadInt64();
         Summary.Read(r);
@@ -176,7 +177,7 @@ internal sealed class TextState
             _held.Add(seq, new HeldAnswer(seq, text, at, terms));
         }
 
-        var rejected = r.ReadInt32();
+        var rejected = snapshotVersion >= 6 ? r.ReadInt32() : 0;
         for (var i = 0; i < rejected; i++)
         {
             _rejected.Add(r.ReadInt64());
