@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Webhook delivery rate: one endpoint (vote.counted) on one Tally, N votes ingested in batches, timed until a Node.js
-# receiver (bench/watchers/webhook-receiver.js: http module, keep-alive, verifying every signature) has taken every
+# receiver (bench/watchers/webhook-receiver.cjs: http module, keep-alive, verifying every signature) has taken every
 # one; against the same receiver fed by a minimal in-order sender (one signed POST at a time on one keep-alive
 # connection, Node) in the same run: the rate one-at-a-time delivery can reach here. Tally and the baseline sender
 # run on core 1, the receiver (and curl) on core 0; both processes' CPU is in the table. Checks: every vote acked is
@@ -37,7 +37,7 @@ dotnet build src/Tally.Server -c Release -nologo -clp:ErrorsOnly -v:q >&2
 server_dir=src/Tally.Server/bin/Release/net10.0
 
 rport=$(free_port)
-taskset -c "$bench_loadgen_core" node bench/watchers/webhook-receiver.js "$rport" >"$raw/receiver.log" 2>&1 &
+taskset -c "$bench_loadgen_core" node bench/watchers/webhook-receiver.cjs "$rport" >"$raw/receiver.log" 2>&1 &
 receiver_pid=$!
 receiver="http://127.0.0.1:$rport"
 port=$(free_port)
@@ -87,7 +87,7 @@ for round in $(seq "$rounds"); do
   curl -sf "${auth[@]}" "$url/v1/workspaces/default/webhooks/$hook" >"$raw/endpoint-$round.json"
   curl -sf "${auth[@]}" -X DELETE "$url/v1/workspaces/default/webhooks/$hook" >/dev/null
   # The baseline: the minimal in-order sender on Tally's core, to the same receiver.
-  base=$(taskset -c "$bench_server_core" node bench/watchers/webhook-receiver.js --send "$receiver/hook" "$acked")
+  base=$(taskset -c "$bench_server_core" node bench/watchers/webhook-receiver.cjs --send "$receiver/hook" "$acked")
   base_rate=$(echo "$base" | python3 -c 'import json,sys; print(json.load(sys.stdin)["perSecond"])')
   log "round $round: baseline sender $base_rate/s"
   rows+=("| $round | $acked | $ingest | $secs | **$rate** | $tcpu% | $rcpu% | $base_rate | $(python3 -c "print(f'{$rate / $base_rate:.2f}')") |")
@@ -102,7 +102,7 @@ out="bench/results/webhooks-$(date -u +%F).md"
   echo
   echo "\`bench/webhooks.sh --votes $votes --rounds $rounds\`. One endpoint (\`vote.counted\`), $votes votes per round ingested in"
   echo "batches of 5,000, timed from the first batch until the receiver had taken every acknowledged vote. The receiver is"
-  echo "Node.js (\`bench/watchers/webhook-receiver.js\`, verifying every signature); the baseline is a minimal in-order sender"
+  echo "Node.js (\`bench/watchers/webhook-receiver.cjs\`, verifying every signature); the baseline is a minimal in-order sender"
   echo "(Node, one signed POST at a time on one keep-alive connection) to the same receiver. $(pinning_note) (The receiver"
   echo "and curl are on core $bench_loadgen_core; Tally and the baseline sender on core $bench_server_core.)"
   echo

@@ -2,7 +2,7 @@
 // signature with the secret POSTed to /config, answering 204. GET /stats: deliveries taken, bad signatures, messages
 // seen twice, deliveries out of seq order per poll, and the first and last arrival (ms since the epoch).
 // With --send URL N it is instead the baseline sender: N signed POSTs of a vote-sized body, one at a time, on one
-// keep-alive connection, as a minimal in-order webhook sender would make them.
+// keep-alive connection, as a minimal in-order webhook sender would make them (its secret POSTed to /config first).
 "use strict";
 const http = require("node:http");
 const crypto = require("node:crypto");
@@ -15,9 +15,10 @@ if (process.argv[2] === "--send") {
   const url = new URL(process.argv[3]);
   const count = Number(process.argv[4]);
   const key = crypto.randomBytes(32);
+  const poll = "base" + Date.now().toString(36).slice(-6); // ids of its own: a new one each run
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let i = 0;
-  const started = Date.now();
+  let started = 0;
   const next = () => {
     if (i === count) {
       const ms = Date.now() - started;
@@ -27,15 +28,18 @@ if (process.argv[2] === "--send") {
     }
     i++;
     const body = Buffer.from(JSON.stringify({ type: "vote.counted", timestamp: new Date().toISOString(),
-      data: { pollId: "bench00000", seq: i, position: 4096 + i, workspace: "default", voteId: "bench00000-" + i, optionIds: [1 + (i % 3)], voter: "h:0123456789abcdef0123456789abcdef" } }));
-    const id = "msg_bench00000_" + i, timestamp = Math.floor(Date.now() / 1000);
+      data: { pollId: poll, seq: i, position: 4096 + i, workspace: "default", voteId: poll + "-" + i, optionIds: [1 + (i % 3)], voter: "h:0123456789abcdef0123456789abcdef" } }));
+    const id = "msg_" + poll + "_" + i, timestamp = Math.floor(Date.now() / 1000);
     const request = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", agent,
       headers: { "content-type": "application/json", "content-length": body.length, "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": sign(key, id, timestamp, body) } },
       (response) => { response.resume(); response.on("end", next); });
     request.on("error", (e) => { console.error(e.message); process.exit(1); });
     request.end(body);
   };
-  next();
+  // The receiver verifies with this sender's secret, as it does with Tally's.
+  const config = Buffer.from(JSON.stringify({ secret: "whsec_" + key.toString("base64") }));
+  http.request({ host: url.hostname, port: url.port, path: "/config", method: "POST", headers: { "content-length": config.length } },
+    (response) => { response.resume(); response.on("end", () => { started = Date.now(); next(); }); }).end(config);
 } else {
   receive();
 }
