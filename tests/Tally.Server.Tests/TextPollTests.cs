@@ -40,7 +40,11 @@ public sealed class TextPollTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal("text", (string?)poll["kind"]);
         Assert.Empty(poll["options"]!.AsArray());
         var id = (string)poll["id"]!;
-        Assert.Equal("text", (string?)(await Server.Client.GetFromJsonAsync<JsonObject>($"/v1/polls/{id}"))!["kind"]);
+        var read = (await Server.Client.GetFromJsonAsync<JsonObject>($"/v1/polls/{id}"))!;
+        Assert.Equal("text", (string?)read["kind"]);
+        // The poll says its rules, so a client can size its input and tell the audience answers are moderated.
+        Assert.Equal((60, "en", false), ((int)read["text"]!["maxLength"]!, (string?)read["text"]!["language"], (bool)read["text"]!["moderation"]!));
+        Assert.Null((await Server.Admin.CreatePollAsync())["text"]);
 
         await using var sse = await SseClient.ConnectAsync(Server.Client, $"/v1/polls/{id}/events");
         var snapshot = await sse.NextAsync();

@@ -31,7 +31,11 @@ public sealed record PollResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? MaxBallots = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? AllowReopen = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EventId = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] QuizResponse? Quiz = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] QuizResponse? Quiz = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TextSettingsResponse? Text = null);
+
+/// <summary>A text poll's rules: the longest answer, the stop words' language, and whether answers wait for a manager.</summary>
+public sealed record TextSettingsResponse(int MaxLength, string Language, bool Moderation);
 
 /// <summary>A quiz question's points and time limit, when it was shown and when its answers stop, and (once closed) its correct options.</summary>
 public sealed record QuizResponse(
