@@ -6,8 +6,9 @@ namespace Tally.Engine;
 /// <summary>
 /// An event's participants and their scores, ranked: a dictionary by voter and a sorted set ordered by score (highest
 /// first), then by the seq of the event that brought the participant to that score (earliest first), then by voter id, so
-/// ranks are total and the same on every replay. Joining and scoring are O(log n); the top N is read in O(N) and a rank in
-/// O(rank). Owned by the event's partition (no locks); <see cref="Unapply(PollEvent)"/> reverses the last event.
+/// ranks are total and the same on every replay. Joining and scoring are O(log n); the top N is read in O(N); the first
+/// rank asked for after a change takes O(n) and makes every rank's table, so the next ones (every participant's own
+/// standing at a reveal) are O(1) until the board changes again. Owned by the event's partition (no locks); <see cref="Unapply(PollEvent)"/> reverses the last event.
 /// </summary>
 internal sealed class Leaderboard
 {
@@ -16,6 +17,7 @@ internal sealed class Leaderboard
     private readonly SortedSet<Participant> _ranked = new(RankOrder.Instance);
     private readonly Stack<Standing> _before = new(); // what each ScoreAwarded replaced, for Unapply; cleared once durable
     private readonly HashSet<Participant> _changed = []; // joined or scored since TakeChanged
+    private Dictionary<Participant, int>? _ranks; // every participant's rank, made by StandingOf; dropped by any change
 
     public int Count => _byVoter.Count;
 
@@ -29,6 +31,7 @@ internal sealed class Leaderboard
 
     public void Apply(PollEvent e)
     {
+        _ranks = null;
         switch (e)
         {
             case ParticipantJoined j:
@@ -64,6 +67,7 @@ internal sealed class Leaderboard
 
     public void Unapply(PollEvent e)
     {
+        _ranks = null;
         switch (e)
         {
             case ParticipantJoined j:
@@ -115,7 +119,7 @@ internal sealed class Leaderboard
         return top;
     }
 
-    /// <summary>The participant's standing, or null when they have not joined. O(rank).</summary>
+    /// <summary>The participant's standing, or null when they have not joined. O(n) for the first after a change, then O(1).</summary>
     public LeaderboardEntry? StandingOf(string voterId)
     {
         if (!_byVoter.TryGetValue(voterId, out var me))
@@ -123,17 +127,19 @@ internal sealed class Leaderboard
             return null;
         }
 
-        var rank = 0;
-        foreach (var p in _ranked)
+        if (_ranks is null)
         {
-            rank++;
-            if (ReferenceEquals(p, me))
+            var ranks = new Dictionary<Participant, int>(_ranked.Count, ReferenceEqualityComparer.Instance);
+            var rank = 0;
+            foreach (var p in _ranked)
             {
-                break;
+                ranks.Add(p, ++rank);
             }
+
+            _ranks = ranks;
         }
 
-        return me.ToEntry(rank);
+        return me.ToEntry(_ranks[me]);
     }
 
     /// <summary>Every participant, leader first (for verify and the Redis projection).</summary>
@@ -164,6 +170,7 @@ internal sealed class Leaderboard
 
     public void Read(BinaryReader r)
     {
+        _ranks = null;
         var count = r.ReadInt32();
         for (var i = 0; i < count; i++)
         {

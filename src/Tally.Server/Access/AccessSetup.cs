@@ -33,7 +33,8 @@ internal static class AccessSetup
         services.AddSingleton<OriginPolicy>();
         services.AddSingleton<VoteAdmission>();
         services.AddSingleton<ReadAdmission>();
-        services.AddSingleton(sp => new SocketAdmission(sp.GetRequiredService<VoteAdmission>(), sp.GetRequiredService<ReadAdmission>(), sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<StreamGuard>()));
+        services.AddSingleton(sp => new SocketAdmission(sp.GetRequiredService<VoteAdmission>(), sp.GetRequiredService<ReadAdmission>(), sp.GetRequiredService<Authenticator>(), sp.GetRequiredService<StreamGuard>(),
+            sp.GetRequiredService<Tally.Engine.ITallyEngine>(), sp.GetRequiredService<VoterIdentities>()));
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<StreamGuard>();
         services.AddSingleton<WorkspaceWebPolicy>();

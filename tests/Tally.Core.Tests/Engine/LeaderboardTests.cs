@@ -46,6 +46,11 @@ public sealed class LeaderboardTests
 
                 board.Apply(e);
                 events.Add(e);
+                if (random.Next(10) == 0)
+                {
+                    // Every participant's own standing (the rank table), asked between changes: never a stale rank.
+                    Assert.Equal(board.All().Select(x => (x.VoterId, x.Rank)), voters.Select(v => board.StandingOf(v)!).OrderBy(x => x.Rank).Select(x => (x.VoterId, x.Rank)));
+                }
             }
 
             Assert.Equal(Recompute(events), board.All().Select(e => $"{e.VoterId}:{e.Score}"));
@@ -58,6 +63,7 @@ public sealed class LeaderboardTests
             }
 
             Assert.Equal(Recompute(events[..keep]), board.All().Select(e => $"{e.VoterId}:{e.Score}"));
+            Assert.All(board.All(), x => Assert.Equal(x.Rank, board.StandingOf(x.VoterId)!.Rank));
         }
     }
 

@@ -119,6 +119,26 @@ internal sealed class JsonWebSocketProtocol : WebSocketProtocol
         json.WriteEndObject();
     }
 
+    public override void WriteStanding(IBufferWriter<byte> buffer, string eventId, string? requestId, Tally.Projections.LeaderboardEntry entry)
+    {
+        using var json = new Utf8JsonWriter(buffer);
+        json.WriteStartObject();
+        json.WriteString("type"u8, "standing"u8);
+        json.WriteString("pollId"u8, eventId);
+        if (requestId is not null)
+        {
+            json.WriteString("requestId"u8, requestId);
+        }
+
+        json.WriteNumber("rank"u8, entry.Rank);
+        json.WriteString("name"u8, entry.Name);
+        json.WriteNumber("score"u8, entry.Score);
+        json.WriteNumber("streak"u8, entry.Streak);
+        json.WriteNumber("correct"u8, entry.Correct);
+        json.WriteNumber("answered"u8, entry.Answered);
+        json.WriteEndObject();
+    }
+
     public override void WriteError(IBufferWriter<byte> buffer, OpError error)
     {
         using var json = new Utf8JsonWriter(buffer);

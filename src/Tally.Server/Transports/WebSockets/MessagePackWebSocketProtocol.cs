@@ -128,6 +128,35 @@ internal sealed class MessagePackWebSocketProtocol : WebSocketProtocol
         writer.Flush();
     }
 
+    public override void WriteStanding(IBufferWriter<byte> buffer, string eventId, string? requestId, Tally.Projections.LeaderboardEntry entry)
+    {
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteMapHeader(requestId is null ? 8 : 9);
+        writer.WriteString("type"u8);
+        writer.WriteString("standing"u8);
+        writer.WriteString("pollId"u8);
+        writer.Write(eventId);
+        if (requestId is not null)
+        {
+            writer.WriteString("requestId"u8);
+            writer.Write(requestId);
+        }
+
+        writer.WriteString("rank"u8);
+        writer.Write(entry.Rank);
+        writer.WriteString("name"u8);
+        writer.Write(entry.Name);
+        writer.WriteString("score"u8);
+        writer.Write(entry.Score);
+        writer.WriteString("streak"u8);
+        writer.Write(entry.Streak);
+        writer.WriteString("correct"u8);
+        writer.Write(entry.Correct);
+        writer.WriteString("answered"u8);
+        writer.Write(entry.Answered);
+        writer.Flush();
+    }
+
     public override void WriteError(IBufferWriter<byte> buffer, OpError error)
     {
         var writer = new MessagePackWriter(buffer);

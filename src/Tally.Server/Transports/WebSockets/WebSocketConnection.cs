@@ -19,6 +19,9 @@ internal sealed class WebSocketConnection(WebSocket socket, WebSocketProtocol pr
 
     public WebSocketProtocol Protocol => protocol;
 
+    /// <summary>Called with each hub message as it is written (on the writing thread): the socket's own follow-ups, e.g. a participant's standing.</summary>
+    public Action<LiveMessage>? Writing { get; set; }
+
     /// <summary>
     /// Sends one whole message. Tries to complete synchronously (Kestrel's output pipe usually takes it at
     /// once). When <paramref name="cancellationToken"/> fires first, the send is left to finish on its own
@@ -61,8 +64,11 @@ internal sealed class WebSocketConnection(WebSocket socket, WebSocketProtocol pr
 
     protected override void OnEnded(Exception? error) => ended(error);
 
-    protected override ValueTask WriteAsync(LiveMessage message, CancellationToken cancellationToken) =>
-        SendAsync(protocol.Encode(message), cancellationToken);
+    protected override ValueTask WriteAsync(LiveMessage message, CancellationToken cancellationToken)
+    {
+        Writing?.Invoke(message);
+        return SendAsync(protocol.Encode(message), cancellationToken);
+    }
 
     private WebSocketMessageFlags Flags(ReadOnlyMemory<byte> message) => message.Length < compressionThreshold
         ? WebSocketMessageFlags.EndOfMessage | WebSocketMessageFlags.DisableCompression

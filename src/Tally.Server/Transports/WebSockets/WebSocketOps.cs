@@ -28,6 +28,8 @@ internal sealed class WebSocketOps(
     private readonly Lock _subscribing = new();
     private readonly Dictionary<string, IDisposable> _guarded = new(StringComparer.Ordinal); // under _subscribing
     private bool _detached; // under _subscribing
+    private StandingFollower? _standings; // made at the first standing op
+
 
     /// <summary>
     /// Unsubscribes from every poll, for good: the socket is closing. Called from any thread (the writer's,
@@ -105,6 +107,9 @@ internal sealed class WebSocketOps(
                 break;
             case "vote":
                 await VoteAsync(op).ConfigureAwait(false);
+                break;
+            case "standing":
+                await FollowStandingAsync(op).ConfigureAwait(false);
                 break;
             case "ping":
                 await SendAsync(static (protocol, buffer, op) => protocol.WritePong(buffer, op.RequestId), op).ConfigureAwait(false);
@@ -206,8 +211,58 @@ internal sealed class WebSocketOps(
         await SendAsync(static (protocol, buffer, state) => protocol.WriteAck(buffer, state.RequestId, state.Outcome), (RequestId: op.RequestId!, Outcome: outcome)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <c>{op:"standing", pollId}</c> on an event this socket watches: the participant's standing now and after every
+    /// reveal and at the end (<see cref="StandingFollower"/>). Who the participant is comes from the event's voter identity,
+    /// as for their answers (the socket's voter cookie, the op's <c>token</c>, or a trusted backend's <c>voterId</c>).
+    /// </summary>
+    private async Task FollowStandingAsync(ClientOp op)
+    {
+        if (op.PollId is not { } eventId || PollRules.CheckPollId(eventId) is not null || !connection.Polls.Contains(eventId))
+        {
+            await SendErrorAsync(OpError.Validation(op, "standing takes the pollId of an event this socket is subscribed to: subscribe first.")).ConfigureAwait(false);
+            return;
+        }
+
+        var speaker = await SpeakerAsync(op).ConfigureAwait(false);
+        if (speaker.Value is not { } who)
+        {
+            await SendErrorAsync(OpError.From(op, speaker.Rejection!)).ConfigureAwait(false);
+            return;
+        }
+
+        var results = await admission.Engine.GetResultsAsync(eventId, CancellationToken.None).ConfigureAwait(false);
+        if (results.Value is not { Event: { } progress } now)
+        {
+            await SendErrorAsync(results.Rejection is { Kind: not RejectionKind.UnknownPoll } refused
+                ? OpError.From(op, refused)
+                : OpError.Validation(op, $"Poll {eventId} is not an event: standings are for events.")).ConfigureAwait(false);
+            return;
+        }
+
+        var (voterId, rejected) = await admission.Voters.ResolveAsync(now.Poll, who, new Ballot(eventId, null, op.VoterId, op.InviteCode, null), CancellationToken.None).ConfigureAwait(false);
+        if (rejected is not null || voterId is null || PollRules.CheckVoterId(voterId, out var normalized) is not null)
+        {
+            await SendErrorAsync(rejected is not null ? OpError.From(op, rejected) : OpError.Validation(op, "A standing needs to know the participant: a voterId (trusted backends), a token, or the socket's voter cookie.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (_standings is null)
+        {
+            _standings = new StandingFollower(connection, admission, SendStandingAsync);
+            connection.Writing = _standings.OnWritten;
+        }
+
+        await _standings.FollowAsync(eventId, normalized!, (progress.Current, progress.Revealed, now.Status == PollStatus.Closed), op.RequestId).ConfigureAwait(false);
+    }
+
+    private Task SendStandingAsync(StandingMessage message) => message.Entry is { } entry
+        ? SendAsync(static (protocol, buffer, m) => protocol.WriteStanding(buffer, m.EventId, m.RequestId, m.Entry!), message)
+        : SendErrorAsync(OpError.From(new ClientOp { PollId = message.EventId, RequestId = message.RequestId }, message.Rejection!));
+
     private void Unwatch(string pollId)
     {
+        _standings?.Unfollow(pollId);
         lock (_subscribing)
         {
             hub.Unsubscribe(connection, pollId);

@@ -52,6 +52,9 @@ internal abstract class WebSocketProtocol
     /// <summary><c>{type:"error", requestId?, pollId?, error:{type, title, detail, errors?}}</c>.</summary>
     public abstract void WriteError(IBufferWriter<byte> buffer, OpError error);
 
+    /// <summary><c>{type:"standing", pollId, requestId?, rank, name, score, streak, correct, answered}</c>: a participant's own place in an event.</summary>
+    public abstract void WriteStanding(IBufferWriter<byte> buffer, string eventId, string? requestId, Tally.Projections.LeaderboardEntry entry);
+
     /// <summary><c>{type:"pong", requestId?}</c>.</summary>
     public abstract void WritePong(IBufferWriter<byte> buffer, string? requestId);
 }
