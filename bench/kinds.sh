@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Ingest by question kind: single-vote HTTP ingest (POST /v1/polls/{id}/votes, 64 loops) on single-choice polls
-# (3 options), rating polls (1-5, votes by value), ranking polls (10 options, every vote a full ranking shuffled per
+# (3 options), rating polls (1-5, votes by value), text polls (answers of 3-8 words: the word cloud's terms), ranking polls (10 options, every vote a full ranking shuffled per
 # loop: up to 16,384 distinct rankings per poll, so each publication recounts the instant runoff over that many) and a
 # quiz (one event, 10,000 joined participants answering 100 quiz questions in turn, the last loop done with a question
 # showing the next: every answer is scored on the 10,000-entry leaderboard in the same commit), on one Tally, the kinds
@@ -51,14 +51,14 @@ log "Tally pid $pid on $url (core $bench_server_core), data in $data; the load g
 
 max=$(( 60000 * (duration + warmup) ))
 log "priming (not recorded): ${prime} s of each kind, so the JIT has settled on every kind's path"
-for kind in single rating ranking quiz; do
+for kind in single rating ranking text quiz; do
   $loadgen ingest-single --url "$url" --admin-key "$admin_key" --kind "$kind" --concurrency "$concurrency" --duration "$prime" --warmup 0 \
     --max-requests $(( 60000 * prime )) >>"$raw/prime.log" 2>&1
 done
 
 failed=0 n=0
 for round in $(seq "$rounds"); do
-  for kind in single rating ranking quiz; do
+  for kind in single rating ranking text quiz; do
     n=$((n + 1))
     wait_quiet
     kill -0 "$pid" 2>/dev/null || { log "Tally (pid $pid) is gone; its log ends:"; tail -5 "$raw/tally.log" >&2; failed=1; break 2; }
@@ -86,7 +86,8 @@ out="bench/results/kinds-$(date -u +%F)$suffix.md"
   echo
   echo "Settings: $rounds round(s), the kinds alternating in each; each run ${duration} s measured after ${warmup} s warm-up on a new poll, $concurrency loops"
   echo "(one connection each) of single HTTP votes; ${prime} s of each kind first, not recorded. single: 3 options; rating: 1-5, votes by \`value\`;"
-  echo "ranking: 10 options, every vote a full ranking (up to $((concurrency * 256)) distinct rankings per poll); quiz: one event of 100 quiz"
+  echo "ranking: 10 options, every vote a full ranking (up to $((concurrency * 256)) distinct rankings per poll); text: answers of 3-8 words"
+  echo "from a 5,000-word vocabulary at log-uniform ranks (normalised into terms, counted into the bounded top terms); quiz: one event of 100 quiz"
   echo "questions and 10,000 participants (joined before the run, not measured), each answer scored on the leaderboard, the questions shown"
   echo "in turn by the load generator as each is answered by all (its pauses count against the quiz's rate). Tally: default settings"
   echo "(SQLite WAL, synchronous=FULL, \`RankingPublishDelay\` 250 ms), abuse limits off (bench/README.md), one process for all runs."
@@ -102,7 +103,7 @@ def span(rows, key, f="{:,.0f}"): return f"{f.format(med(rows, key))} [{f.format
 base = med(runs["single"], "votesPerSecond") if "single" in runs else None
 print("| kind | votes/s, median [min-max] | vs single | server CPU-s | µs server CPU per vote | p50 / p99 ms | load-gen CPU-s | other CPU-s | counted exactly |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-for kind in ("single", "rating", "ranking", "quiz"):
+for kind in ("single", "rating", "ranking", "text", "quiz"):
     rows = runs.get(kind, [])
     if not rows:
         continue

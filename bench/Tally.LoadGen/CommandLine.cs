@@ -30,7 +30,7 @@ internal static class CommandLine
             Number<double>("warmup", "seconds of warm-up before the measured window (default 2)"),
             .. batch ? [Number<int>("batch", "votes per request (default 1000)")] : Array.Empty<Option>(),
             Number<int>("polls", "polls the votes are spread over (default 1 for single votes, 4 for batches)"),
-            .. batch ? Array.Empty<Option>() : [Text("kind", "Tally's polls: single (3 options, default), rating (1-5, votes by value), ranking (10 options, each vote a full ranking: many distinct rankings) or quiz (one event, 10,000 participants answering 100 quiz questions in turn: every answer scores on the leaderboard)")],
+            .. batch ? Array.Empty<Option>() : [Text("kind", "Tally's polls: single (3 options, default), rating (1-5, votes by value), ranking (10 options, each vote a full ranking: many distinct rankings), text (open answers of 3-8 words from a 5,000-word vocabulary, Zipf-like: the word cloud's terms) or quiz (one event, 10,000 participants answering 100 quiz questions in turn: every answer scores on the leaderboard)")],
             Number<long>("max-requests", "most requests the run may send, whatever the duration"),
             Text("admin-key", "Tally's admin key, to create the polls (default: TALLY_ADMIN_KEY)"),
             Number<int>("server-pid", "the server's pid: its CPU seconds and peak RSS are read from /proc"),

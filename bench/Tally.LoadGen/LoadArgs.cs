@@ -81,9 +81,9 @@ internal sealed class LoadArgs
             Kind = values.GetValueOrDefault("kind") ?? "single",
         };
 
-        if (parsed.Kind is not ("single" or "rating" or "ranking" or "quiz") || (values.ContainsKey("kind") && (scenario != Scenarios.IngestSingle || !parsed.IsTally)))
+        if (parsed.Kind is not ("single" or "rating" or "ranking" or "text" or "quiz") || (values.ContainsKey("kind") && (scenario != Scenarios.IngestSingle || !parsed.IsTally)))
         {
-            throw new ArgumentException("--kind is single, rating, ranking or quiz, for ingest-single against Tally.");
+            throw new ArgumentException("--kind is single, rating, ranking, text or quiz, for ingest-single against Tally.");
         }
 
         if (!authRun && (values.ContainsKey("auth") || values.ContainsKey("votes-per-token")))

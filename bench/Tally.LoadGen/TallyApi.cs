@@ -8,13 +8,14 @@ namespace Tally.LoadGen;
 /// <summary>The few Tally calls around a run: create the polls before, read their totals after.</summary>
 internal sealed class TallyApi(HttpClient client, Uri baseUrl, string adminKey)
 {
-    /// <param name="kind">single (3 options), rating (1–5) or ranking (10 options).</param>
+    /// <param name="kind">single (3 options), rating (1–5), ranking (10 options) or text (answers up to 120 characters, English stop words).</param>
     public async Task<string> CreatePollAsync(string question, CancellationToken cancellationToken, string kind = "single")
     {
         var shape = kind switch
         {
             "rating" => "\"kind\":\"rating\",\"scale\":{\"min\":1,\"max\":5}",
             "ranking" => "\"kind\":\"ranking\",\"options\":[\"A\",\"B\",\"C\",\"D\",\"E\",\"F\",\"G\",\"H\",\"I\",\"J\"]",
+            "text" => "\"kind\":\"text\",\"maxLength\":120,\"language\":\"en\"",
             _ => "\"options\":[\"A\",\"B\",\"C\"]",
         };
         var body = $$"""{"question":{{JsonSerializer.Serialize(question, LoadGenJsonContext.Default.String)}},{{shape}},"dedupe":"none"}""";
