@@ -32,6 +32,16 @@ public abstract class EngineEventsSpecification : EnginePollsSpecification
         Value(await engine.JoinEventAsync(ev, voter, voter.ToUpperInvariant()).WaitAsync(Timeout));
 
     [Fact]
+    public async Task An_event_id_that_is_taken_is_refused_as_id_taken_and_the_first_event_stays()
+    {
+        var (engines, id) = await CreateEventAsync();
+        var again = await engines.Writer.CreateEventAsync(new CreateEvent("Another", [Quiz("Three?", 1)], "HJKMNPQ"), id).WaitAsync(Timeout);
+
+        Assert.Equal(RejectionKind.IdTaken, again.Rejection?.Kind); // the API draws another join code on this, and only on this
+        Assert.Equal("Friday quiz", Value(await engines.Writer.GetResultsAsync(id, default).AsTask().WaitAsync(Timeout)).Poll.Question);
+    }
+
+    [Fact]
     public async Task An_event_is_made_with_its_questions_as_drafts_that_share_its_partition()
     {
         var (engines, ev) = await CreateEventAsync();

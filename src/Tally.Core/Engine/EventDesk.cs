@@ -16,7 +16,7 @@ internal sealed class EventDesk(Partition partition)
     {
         if (definitions.Any(d => partition.FindState(d.Id) is not null))
         {
-            return new Rejection(RejectionKind.Unavailable, $"Event id {definitions[0].Id} is taken; retry to get another join code.");
+            return new Rejection(RejectionKind.IdTaken, $"Event id {definitions[0].Id} is taken; retry to get another join code.");
         }
 
         foreach (var definition in definitions)

@@ -118,7 +118,7 @@ public interface ITallyEngine
     /// <summary>
     /// Creates an event (<see cref="PollKind.Event"/>) and its questions under <paramref name="eventId"/> (which the host derives
     /// from the command's join code), answering the event's first results once durable. A taken id is
-    /// <see cref="RejectionKind.Unavailable"/> (draw another code); a command that is not valid is <see cref="RejectionKind.Invalid"/>.
+    /// <see cref="RejectionKind.IdTaken"/> (draw another code); a command that is not valid is <see cref="RejectionKind.Invalid"/>.
     /// </summary>
     Task<Outcome<PollResults>> CreateEventAsync(CreateEvent command, string eventId);
 

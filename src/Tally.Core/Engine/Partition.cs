@@ -192,7 +192,7 @@ internal sealed class Partition
     {
         if (_polls.ContainsKey(definition.Id))
         {
-            return new Rejection(RejectionKind.Unavailable, $"Poll id {definition.Id} is taken; retry to get another.");
+            return new Rejection(RejectionKind.IdTaken, $"Poll id {definition.Id} is taken; retry to get another.");
         }
 
         var state = new PollState(definition, createdPosition: 0);

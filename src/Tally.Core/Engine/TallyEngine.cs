@@ -238,7 +238,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     /// <summary>
     /// Creates a poll with an id the caller chose, for an engine that routes commands by poll id before it creates
     /// the poll (cluster mode picks the id, then sends the command to the owner of the id's partition). The id
-    /// should come from <see cref="NewPollId"/>; one that is taken is refused as <see cref="RejectionKind.Unavailable"/>
+    /// should come from <see cref="NewPollId"/>; one that is taken is refused as <see cref="RejectionKind.IdTaken"/>
     /// (retry with another). Otherwise as <see cref="CreatePollAsync(CreatePoll)"/>.
     /// </summary>
     public async Task<Outcome<PollResults>> CreatePollAsync(CreatePoll command, string id)
@@ -304,7 +304,7 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
 
     /// <summary>
     /// Creates an event and its questions under <paramref name="eventId"/>, which the host derived from the command's join
-    /// code; answers the event's first results once durable. An id that is taken is <see cref="RejectionKind.Unavailable"/>
+    /// code; answers the event's first results once durable. An id that is taken is <see cref="RejectionKind.IdTaken"/>
     /// (draw another code); a command that is not valid is <see cref="RejectionKind.Invalid"/> with every wrong field.
     /// </summary>
     public async Task<Outcome<PollResults>> CreateEventAsync(CreateEvent command, string eventId)

@@ -224,7 +224,7 @@ public sealed class TallyMetrics : IDisposable
         RejectionKind.AlreadyVoted => "already_voted",
         RejectionKind.IdempotencyKeyReused => "idempotency_key_reused",
         RejectionKind.Overloaded => "overloaded",
-        RejectionKind.Unavailable => "unavailable",
+        RejectionKind.Unavailable or RejectionKind.IdTaken => "unavailable",
         RejectionKind.RateLimited => "rate_limited",
         RejectionKind.Unauthorized => "unauthorized",
         RejectionKind.Forbidden => "forbidden",

@@ -50,4 +50,10 @@ public enum RejectionKind
 
     /// <summary>Another participant of the event has that name (HTTP 409).</summary>
     NameTaken,
+
+    /// <summary>
+    /// A new poll's or event's id is taken (ids are random: a clash is rare, and the caller draws another). On the wire it
+    /// is <see cref="Unavailable"/> (HTTP 503): a client retrying gets a new id.
+    /// </summary>
+    IdTaken,
 }

@@ -102,7 +102,7 @@ internal static class EventEndpoints
             // A drawn code whose event id is taken (another live event has it) is drawn again.
             var drawn = attempt == 0 ? command : command with { JoinCode = JoinCodes.Draw() };
             outcome = await engine.CreateEventAsync(drawn, codes.EventIdOf(drawn.JoinCode));
-            if (outcome.Rejection is not { Kind: RejectionKind.Unavailable } taken || !taken.Detail.Contains("is taken", StringComparison.Ordinal))
+            if (outcome.Rejection is not { Kind: RejectionKind.IdTaken })
             {
                 break;
             }

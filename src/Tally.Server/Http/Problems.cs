@@ -94,7 +94,7 @@ internal static class Problems
         RejectionKind.AlreadyVoted => (StatusCodes.Status409Conflict, "already-voted", "The voter has already voted"),
         RejectionKind.IdempotencyKeyReused => (StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "The idempotency key was used for another request"),
         RejectionKind.Overloaded => (StatusCodes.Status503ServiceUnavailable, "overloaded", "The server is at capacity"),
-        RejectionKind.Unavailable => (StatusCodes.Status503ServiceUnavailable, "unavailable", "The server cannot take this now"),
+        RejectionKind.Unavailable or RejectionKind.IdTaken => (StatusCodes.Status503ServiceUnavailable, "unavailable", "The server cannot take this now"),
         RejectionKind.RateLimited => (StatusCodes.Status429TooManyRequests, "rate-limited", "Too many votes from this client"),
         RejectionKind.Unauthorized => (StatusCodes.Status401Unauthorized, "unauthorized", "A valid credential is required"),
         RejectionKind.Forbidden => (StatusCodes.Status403Forbidden, "forbidden", "The credential does not allow this"),

@@ -24,7 +24,7 @@ internal static class GrpcErrors
         RejectionKind.AlreadyVoted => StatusCode.AlreadyExists,
         RejectionKind.IdempotencyKeyReused => StatusCode.FailedPrecondition,
         RejectionKind.Overloaded => StatusCode.Unavailable,
-        RejectionKind.Unavailable => StatusCode.Unavailable,
+        RejectionKind.Unavailable or RejectionKind.IdTaken => StatusCode.Unavailable,
         RejectionKind.RateLimited => StatusCode.ResourceExhausted,
         RejectionKind.Unauthorized => StatusCode.Unauthenticated,
         RejectionKind.Forbidden => StatusCode.PermissionDenied,
