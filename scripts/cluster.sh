@@ -113,6 +113,7 @@ start_nodes() {
     Tally__Redis__Configuration="127.0.0.1:$redis_port" \
     Tally__Postgres__ConnectionString="Host=127.0.0.1;Port=$pg_port;Username=tally;Database=tally" \
     Tally__Cluster__NodeId="node$i" \
+    Tally__Cluster__Replicas=1 Tally__Cluster__AllowFewerReplicas=true \
       nohup dotnet "$dll" --urls "http://127.0.0.1:$((node_port + i - 1))" --TALLY_GRPC_URLS "http://127.0.0.1:$((node_port + 100 + i - 1))" \
       >"$dir/node$i.log" 2>&1 &
     echo $! >"$pidfile"

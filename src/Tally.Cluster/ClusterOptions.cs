@@ -30,8 +30,18 @@ public sealed class ClusterOptions
     /// </summary>
     public TimeSpan HandoverWait { get; set; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>Copies JetStream keeps of the stream and buckets (3 on a 3-server NATS cluster). Default 1.</summary>
-    public int Replicas { get; set; } = 1;
+    /// <summary>
+    /// Copies JetStream keeps of the stream and buckets: 3 (the default) on a NATS cluster of 3 servers or more, so the
+    /// loss of one server loses nothing acknowledged. Fewer only with <see cref="AllowFewerReplicas"/>.
+    /// </summary>
+    public int Replicas { get; set; } = 3;
+
+    /// <summary>
+    /// Lets <see cref="Replicas"/> be 1 or 2: a test, a trial, or one NATS server. With one copy, a NATS server's loss
+    /// (its disk, or its page cache in an OS crash: see the README's "What a 2xx means") can lose acknowledged votes.
+    /// Default false: the cluster refuses to start.
+    /// </summary>
+    public bool AllowFewerReplicas { get; set; }
 
     /// <summary>A poll's owner publishes its live update at most once per tick (and at once after a quiet tick).</summary>
     public TimeSpan LiveTick { get; set; } = TimeSpan.FromMilliseconds(50);
@@ -90,6 +100,10 @@ public sealed class ClusterOptions
         if (Replicas < 1)
         {
             failures.Add($"Tally:Cluster:Replicas is at least 1 (it is {Replicas}).");
+        }
+        else if (Replicas < 3 && !AllowFewerReplicas)
+        {
+            failures.Add($"Tally:Cluster:Replicas is {Replicas}: with fewer than 3 copies the event stream does not survive the loss of a NATS server. Run 3 NATS servers with Replicas=3, or, for a test, a trial or one NATS server, set Tally:Cluster:AllowFewerReplicas=true.");
         }
 
         if (HandoverWait < TimeSpan.Zero)

@@ -51,4 +51,19 @@ public sealed class ClusterOptionsTests
 
         Assert.Empty(new ClusterOptions().Failures());
     }
+
+    [Fact]
+    public void Fewer_than_three_replicas_are_refused_unless_the_operator_says_so()
+    {
+        Assert.Equal(3, new ClusterOptions().Replicas);
+        foreach (var replicas in new[] { 1, 2 })
+        {
+            var refused = Assert.Single(new ClusterOptions { Replicas = replicas }.Failures());
+            Assert.StartsWith($"Tally:Cluster:Replicas is {replicas}: with fewer than 3 copies", refused, StringComparison.Ordinal);
+            Assert.Contains("Tally:Cluster:AllowFewerReplicas=true", refused, StringComparison.Ordinal);
+            Assert.Empty(new ClusterOptions { Replicas = replicas, AllowFewerReplicas = true }.Failures());
+        }
+
+        Assert.Single(new ClusterOptions { Replicas = 0, AllowFewerReplicas = true }.Failures());
+    }
 }

@@ -24,7 +24,7 @@ public sealed class LiveRelayTests(ClusterEngines engines)
     [Fact]
     public async Task A_quiet_polls_change_goes_out_at_once_and_a_burst_goes_out_as_one_message_per_tick_with_absolute_counts()
     {
-        var options = new ClusterOptions { Namespace = "relay" + Guid.NewGuid().ToString("N")[..8], LiveTick = TimeSpan.FromMilliseconds(50) };
+        var options = new ClusterOptions { Replicas = 1, AllowFewerReplicas = true, Namespace = "relay" + Guid.NewGuid().ToString("N")[..8], LiveTick = TimeSpan.FromMilliseconds(50) };
         var time = new CountingTimeProvider();
         var catalog = new PollCatalog();
         await using var nats = new NatsConnection(new NatsOpts { Url = engines.Nats.Url });

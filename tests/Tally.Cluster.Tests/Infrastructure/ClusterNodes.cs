@@ -39,7 +39,7 @@ public sealed class ClusterNodes(string natsUrl, int partitions = 8) : IAsyncDis
         await nats.ConnectAsync().AsTask().WaitAsync(Timeout);
         var engine = new ClusterEngine(
             nats,
-            new ClusterOptions { Namespace = _namespace, Partitions = partitions, LeaseTtl = TimeSpan.FromSeconds(2), NodeId = name, ForwardTimeout = TimeSpan.FromSeconds(10), UnfollowAfter = TimeSpan.FromSeconds(1) },
+            new ClusterOptions { Namespace = _namespace, Replicas = 1, AllowFewerReplicas = true, Partitions = partitions, LeaseTtl = TimeSpan.FromSeconds(2), NodeId = name, ForwardTimeout = TimeSpan.FromSeconds(10), UnfollowAfter = TimeSpan.FromSeconds(1) },
             engineOptions ?? new TallyEngineOptions(),
             time,
             ledger: postgres is null ? null : NpgsqlDataSource.Create(postgres));

@@ -31,6 +31,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["Tally:Postgres:ConnectionString"] = postgres,
         ["Tally:Redis:Configuration"] = redis,
         ["Tally:Cluster:Namespace"] = cluster,
+        ["Tally:Cluster:Replicas"] = "1", // one NATS server
+        ["Tally:Cluster:AllowFewerReplicas"] = "true",
         ["Tally:Cluster:NodeId"] = node,
         ["Tally:Cluster:Partitions"] = "8",
         ["Tally:Cluster:LeaseTtl"] = "00:00:02",
