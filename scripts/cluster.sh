@@ -118,6 +118,7 @@ start_nodes() {
       >"$dir/node$i.log" 2>&1 &
     echo $! >"$pidfile"
   done
+  log "one NATS server, so one JetStream replica (Tally:Cluster:AllowFewerReplicas=true): fine for a trial; an OS crash of this machine can lose the last 2 minutes of acknowledged votes (README: What a 2xx means)"
   for i in $(seq 1 $nodes); do
     wait_for "node$i" curl -fsS "http://127.0.0.1:$((node_port + i - 1))/readyz"
     log "node$i on 127.0.0.1:$((node_port + i - 1)) (gRPC $((node_port + 100 + i - 1)))"

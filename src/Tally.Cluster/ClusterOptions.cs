@@ -43,6 +43,13 @@ public sealed class ClusterOptions
     /// </summary>
     public bool AllowFewerReplicas { get; set; }
 
+    /// <summary>
+    /// Says that the NATS servers run with <c>jetstream { sync_interval: always }</c> (NATS 2.10 and later), so JetStream
+    /// fsyncs every message before its ack. Tally cannot read that setting; this only changes what it reports as a 2xx's
+    /// durability (start-up log, <c>/readyz</c>). Default false.
+    /// </summary>
+    public bool NatsSyncAlways { get; set; }
+
     /// <summary>A poll's owner publishes its live update at most once per tick (and at once after a quiet tick).</summary>
     public TimeSpan LiveTick { get; set; } = TimeSpan.FromMilliseconds(50);
 

@@ -224,6 +224,10 @@ public sealed class SqliteEventLog : IEventLog
         }
     }
 
+    public Durability Durability => SynchronousMode(_options.Synchronous) == "NORMAL"
+        ? new($"SQLite log {_options.DatabasePath}, synchronous=NORMAL: an acknowledged vote is in the WAL file before its answer but not fsynced; it survives a killed process, not an OS crash or power loss (those can lose the last commits).", AtRisk: true)
+        : new($"SQLite log {_options.DatabasePath}, synchronous={SynchronousMode(_options.Synchronous)}: every acknowledged vote is fsynced to the WAL before its answer (one fsync per group commit); it survives a killed process and, on a disk that honours fsync, an OS crash or power loss.", AtRisk: false);
+
     private static string SynchronousMode(string value) => value.ToUpperInvariant() switch
     {
         "FULL" => "FULL",

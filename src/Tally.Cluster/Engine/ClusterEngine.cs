@@ -117,6 +117,9 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     /// <summary>True while the node takes commands (readiness: <c>engine</c>).</summary>
     public bool IsRunning => _running;
 
+    /// <summary>What an acknowledged vote survives here: the NATS server's version and this cluster's replicas decide (<see cref="NatsDurability"/>).</summary>
+    public Tally.Storage.Durability Durability => NatsDurability.Describe(_nats.ServerInfo?.Version, _options.Replicas, _options.NatsSyncAlways);
+
     public string NodeId => _options.NodeId;
 
     /// <summary>The partitions this node owns now.</summary>

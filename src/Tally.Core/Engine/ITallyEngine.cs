@@ -23,6 +23,9 @@ public interface ITallyEngine
     /// <summary>True while the engine takes commands.</summary>
     bool IsRunning { get; }
 
+    /// <summary>What an acknowledged vote survives on this engine's log, in a sentence (the start-up log and <c>/readyz</c>).</summary>
+    Tally.Storage.Durability Durability { get; }
+
     /// <summary>Events applied at start to rebuild the state (for the start-up log line).</summary>
     long ReplayedEvents { get; }
 

@@ -56,6 +56,8 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     /// <summary>True between a finished <see cref="StartAsync"/> and <see cref="StopAsync"/>.</summary>
     public bool IsRunning => _running;
 
+    public Durability Durability => _log.Durability;
+
     /// <summary>Events replayed from the log at the last start (after the snapshot).</summary>
     public long ReplayedEvents { get; private set; }
 

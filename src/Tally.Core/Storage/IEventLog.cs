@@ -24,6 +24,12 @@ public interface IEventLog : IAsyncDisposable
     /// <summary>Reads every durable event after <paramref name="afterPosition"/>, in position order.</summary>
     IAsyncEnumerable<StoredEvent> ReadAsync(long afterPosition, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// What an acknowledged append survives, in a sentence for operators (the start-up log and <c>/readyz</c>): which
+    /// faults keep it, and which may lose it.
+    /// </summary>
+    Durability Durability => new("The log does not say what an acknowledged append survives.", AtRisk: true);
+
     /// <summary>True when the log can serve reads and appends now (readiness).</summary>
     Task<bool> IsHealthyAsync(CancellationToken cancellationToken);
 }

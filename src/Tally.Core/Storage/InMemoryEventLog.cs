@@ -6,6 +6,8 @@ namespace Tally.Storage;
 /// <summary>An event log in memory: for tests and for trying the engine without a disk. Not durable.</summary>
 public sealed class InMemoryEventLog : IEventLog
 {
+    public Durability Durability { get; } = new("In memory only: every acknowledged vote is lost when the process ends.", AtRisk: true);
+
     private readonly List<PollEvent> _events = [];
     private readonly Lock _gate = new();
     private long _committed;

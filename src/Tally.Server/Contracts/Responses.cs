@@ -129,7 +129,10 @@ public sealed record SummaryResponse(
 /// <summary>Promoters (9–10), passives (7–8), detractors (0–6), and the score: promoters' % minus detractors' % (1 decimal; null with no ballot).</summary>
 public sealed record NpsResponse(long Promoters, long Passives, long Detractors, double? Score);
 
-public sealed record HealthResponse(string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Checks = null);
+public sealed record HealthResponse(
+    string Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Checks = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Durability = null);
 
 public sealed record WorkspaceResponse(string Id, string Name, DateTimeOffset CreatedAt, WorkspaceSettingsResponse Settings);
 

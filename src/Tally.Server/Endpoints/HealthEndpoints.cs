@@ -13,7 +13,7 @@ internal static class HealthEndpoints
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")))
             .WithTags("Health").WithSummary("Liveness: the process answers");
         app.MapGet("/readyz", ReadyAsync)
-            .WithTags("Health").WithSummary("Readiness: the engine runs and every store it needs answers (each named in checks)");
+            .WithTags("Health").WithSummary("Readiness: the engine runs and every store it needs answers (each named in checks); durability says what an acknowledged vote survives here");
     }
 
     private static async Task<JsonHttpResult<HealthResponse>> ReadyAsync(ITallyEngine engine, HealthCheckService health, CancellationToken cancellationToken)
@@ -39,7 +39,7 @@ internal static class HealthEndpoints
         // A degraded store (cluster mode's PostgreSQL: the ledger catches up later) is reported but keeps the node ready.
         var ready = engine.IsRunning && report.Entries.Count > 0 && report.Entries.Values.All(e => e.Status != HealthStatus.Unhealthy);
         return TypedResults.Json(
-            new HealthResponse(ready ? "ready" : "unavailable", checks),
+            new HealthResponse(ready ? "ready" : "unavailable", checks, engine.Durability.Statement),
             TallyJsonContext.Default.HealthResponse,
             statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }

@@ -28,6 +28,14 @@ internal sealed class EngineHostedService(
         var clock = Stopwatch.StartNew();
         await engine.StartAsync(cancellationToken).ConfigureAwait(false);
         ServerLog.Recovered(logger, engine.Catalog.Count, engine.ReplayedEvents, clock.ElapsedMilliseconds);
+        if (engine.Durability is { AtRisk: true } atRisk)
+        {
+            ServerLog.DurabilityAtRisk(logger, atRisk.Statement); // a warning: a machine's crash can lose acknowledged votes here
+        }
+        else
+        {
+            ServerLog.Durability(logger, engine.Durability.Statement);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -17,6 +17,12 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Admin key ({Source}) is in {Path} (SHA-256 fingerprint {Fingerprint}); set TALLY_ADMIN_KEY to choose one")]
     public static partial void AdminKeyKept(ILogger logger, string source, string path, string fingerprint);
 
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Durability: {Statement}")]
+    public static partial void Durability(ILogger logger, string statement);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Durability: {Statement}")]
+    public static partial void DurabilityAtRisk(ILogger logger, string statement);
+
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Data folder: {DataPath}")]
     public static partial void DataFolder(ILogger logger, string dataPath);
 }
