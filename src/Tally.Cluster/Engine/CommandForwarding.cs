@@ -83,7 +83,11 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
     public async Task<INatsSub<byte[]>> SubscribeAsync(int partition, CancellationToken cancellationToken) =>
         await nats.SubscribeCoreAsync<byte[]>(options.CommandSubject(partition), OwnersQueue, cancellationToken: cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Answers each command as it comes, each on its own task so one slow batch holds up no other.</summary>
+    /// <summary>
+    /// Answers each command as it comes, each on its own task so one slow batch holds up no other, until the subscription
+    /// ends (or <paramref name="stopping"/>): a command read once the partition is no longer owned here is answered "no
+    /// owner" at once, so its sender tries the next owner instead of waiting out <see cref="ClusterOptions.ForwardTimeout"/>.
+    /// </summary>
     public async Task ServeAsync(int partition, INatsSub<byte[]> commands, CancellationToken stopping)
     {
         try

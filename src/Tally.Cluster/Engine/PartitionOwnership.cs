@@ -218,7 +218,9 @@ internal sealed class PartitionOwnership(
         {
             await engine.StartAsync(cancellationToken).ConfigureAwait(false); // opens the log (fencing the last owner) and replays it
             owned.Commands = await forwarding.SubscribeAsync(partition, cancellationToken).ConfigureAwait(false);
-            owned.Serving = Task.Run(() => forwarding.ServeAsync(partition, owned.Commands, _stopping.Token), CancellationToken.None);
+            // Served until the subscription ends (drained when the partition is lost), not until the node starts stopping:
+            // a node stopping hands its partitions over one by one, and the ones it still holds keep answering.
+            owned.Serving = Task.Run(() => forwarding.ServeAsync(partition, owned.Commands, CancellationToken.None), CancellationToken.None);
             _owned[partition] = owned;
             acquired(partition, engine);
             ClusterLog.PartitionAcquired(_logger, _options.NodeId, partition, engine.ReplayedEvents);
@@ -242,7 +244,23 @@ internal sealed class PartitionOwnership(
         ClusterLog.PartitionLost(_logger, _options.NodeId, partition, reason);
         if (owned.Commands is { } commands)
         {
-            await commands.UnsubscribeAsync().ConfigureAwait(false);
+            // Drained, not just unsubscribed: a command already on its way to this node is still read and answered
+            // (no owner here now: its sender retries the next owner at once) instead of being dropped, which left the
+            // sender waiting out ForwardTimeout for nothing.
+            try
+            {
+                using var drainFor = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await commands.DrainAsync(drainFor.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+            {
+                await commands.UnsubscribeAsync().ConfigureAwait(false);
+            }
+
+            if (owned.Serving is { } serving)
+            {
+                await serving.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the drained commands answered
+            }
         }
 
         await owned.Engine.StopAsync(CancellationToken.None).ConfigureAwait(false); // answers what is queued

@@ -208,6 +208,71 @@ public sealed class ClusterEngineTests(ClusterEngines engines) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Votes_forwarded_during_hand_overs_are_answered_by_an_owner_or_at_once_never_by_the_forward_timeout()
+    {
+        var a = await _cluster.StartNodeAsync("a");
+        var b = await _cluster.StartNodeAsync("b");
+        await Eventually.WaitUntilAsync(() => a.OwnedPartitions.Count > 0 && b.OwnedPartitions.Count > 0, Timeout);
+        var polls = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            polls.Add(await ClusterNodes.CreatePollAsync(b));
+        }
+
+        // Votes through b all along (a's partitions' votes forwarded to a) while a leaves cleanly and c joins, twice:
+        // every command that reaches an owner as it hands a partition over must be answered, if only "no owner, retry".
+        var timedOut = 0;
+        var counted = 0;
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var vote = new CastVote(polls[(w + n) % polls.Count], [1], $"w{w}-{n}", $"k{w}-{n}");
+                using var deadline = new CancellationTokenSource(Timeout);
+                while (true)
+                {
+                    var outcome = await b.CastVoteAsync(vote).AsTask().WaitAsync(Timeout);
+                    if (outcome.Rejection?.Detail.Contains("did not answer", StringComparison.Ordinal) == true)
+                    {
+                        Interlocked.Increment(ref timedOut); // the sender waited out ForwardTimeout
+                    }
+
+                    if (outcome.Rejection is not { Kind: RejectionKind.Unavailable or RejectionKind.Overloaded })
+                    {
+                        Assert.Equal(VoteStatus.Counted, outcome.Status);
+                        Interlocked.Increment(ref counted);
+                        break;
+                    }
+
+                    await Task.Delay(20, deadline.Token);
+                }
+            }
+        })).ToArray();
+
+        for (var round = 0; round < 2; round++)
+        {
+            await Eventually.WaitUntilAsync(() => Volatile.Read(ref counted) > (round + 1) * 300, Timeout);
+            await ClusterNodes.StopNodeAsync(a); // a hands its partitions over while b forwards to it
+            await Eventually.WaitUntilAsync(() => b.OwnedPartitions.Count == _cluster.Partitions, Timeout);
+            a = await _cluster.StartNodeAsync("a" + round); // and takes some back
+            await Eventually.WaitUntilAsync(() => a.OwnedPartitions.Count > 0, Timeout);
+        }
+
+        await Eventually.WaitUntilAsync(() => Volatile.Read(ref counted) > 900, Timeout);
+        await stop.CancelAsync();
+        await Task.WhenAll(load).WaitAsync(Timeout);
+        Assert.Equal(0, timedOut);
+        long total = 0;
+        foreach (var poll in polls)
+        {
+            total += (await ClusterNodes.ResultsAsync(b, poll))!.TotalVotes;
+        }
+
+        Assert.Equal(counted, total); // each counted once, retries (same keys) included
+    }
+
+    [Fact]
     public async Task The_largest_batch_a_client_may_send_is_answered_whole_when_its_poll_is_owned_by_another_node()
     {
         var a = await _cluster.StartNodeAsync("a");
