@@ -50,4 +50,10 @@ public enum RejectionKind
 
     /// <summary>Another participant of the event has that name (HTTP 409).</summary>
     NameTaken,
+
+    /// <summary>The voter has asked as many questions as the Q&amp;A poll lets one voter ask (HTTP 409).</summary>
+    QuestionLimit,
+
+    /// <summary>The Q&amp;A poll keeps as many questions as a poll may (<see cref="QuestionRules.MaxQuestions"/>); upvotes go on (HTTP 409).</summary>
+    QuestionsFull,
 }
