@@ -234,7 +234,7 @@ internal sealed class QuestionState
         }
 
         w.Write(_voters?.Count ?? 0);
-        foreach (var (voter, record) in _voters ?? [])
+        foreach (var (voter, record) in (_voters ?? []).OrderBy(v => v.Key, StringComparer.Ordinal)) // in order: a state writes the same bytes however it got there
         {
             w.Write(voter);
             w.Write(record.Asked.Count);
@@ -244,7 +244,7 @@ internal sealed class QuestionState
             }
 
             w.Write(record.Upvoted.Count);
-            foreach (var (question, upvote) in record.Upvoted)
+            foreach (var (question, upvote) in record.Upvoted.OrderBy(u => u.Key))
             {
                 w.Write(question);
                 w.Write(upvote);
