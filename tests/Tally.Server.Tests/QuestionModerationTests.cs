@@ -73,13 +73,21 @@ public sealed class QuestionModerationTests(ServerFixture fixture) : IClassFixtu
     {
         var id = await CreateQaPollAsync(Server.Admin);
         await AskAllAsync(Server.Client, id, ("First?", "ann"), ("Second?", "bob"));
+        long upvoted;
         using (var up = await UpvoteAsync(Server.Client, id, $"{id}-3", "ann"))
         {
             Assert.Equal(HttpStatusCode.Created, up.StatusCode);
+            upvoted = (long)(await up.ReadJsonAsync())["seq"]!;
         }
 
         await using var sse = await SseClient.ConnectAsync(Server.Client, $"/v1/polls/{id}/events");
-        Assert.Equal("2/0: 3=1 2=0", Board((await sse.NextAsync()).Data["questions"]));
+        var current = await sse.NextAsync(); // the snapshot, which may trail the last vote by a tick; deltas bring it up
+        while (current.Seq < upvoted)
+        {
+            current = await sse.NextAsync();
+        }
+
+        Assert.Equal("2/0: 3=1 2=0", Board(current.Data["questions"]));
 
         var answered = await PostOkAsync(Server.Admin, $"/v1/polls/{id}/questions/{id}-3/answered");
         Assert.Equal("2/0: 3=1* 2=0", Board(answered["questions"]));
