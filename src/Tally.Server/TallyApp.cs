@@ -149,6 +149,7 @@ public static class TallyApp
         app.MapErasureEndpoints();
         app.MapEventEndpoints();
         app.MapTextEndpoints();
+        app.MapQuestionEndpoints();
         app.MapVerifyEndpoints();
         app.MapVoteEndpoints();
         app.MapWorkspaceEndpoints();

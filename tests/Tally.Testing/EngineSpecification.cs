@@ -10,7 +10,7 @@ namespace Tally.Testing;
 /// (<see cref="EngineTextSpecification"/>) and here votes, batches, ballots, <c>closesAt</c> and
 /// overload. Each engine's test class inherits this.
 /// </summary>
-public abstract class EngineSpecification : EngineTextSpecification
+public abstract class EngineSpecification : EngineQuestionsSpecification
 {
     [Fact]
     public async Task A_vote_is_counted_with_its_vote_id_and_seq()

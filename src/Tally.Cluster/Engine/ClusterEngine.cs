@@ -446,6 +446,17 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p));
     }
 
+    /// <summary>Marks a Q&amp;A poll's question answered, on the owner of the poll's partition.</summary>
+    public Task<Outcome<PollResults>> MarkAnsweredAsync(string pollId, long questionSeq)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        return OnEventAsync(
+            pollId,
+            engine => engine.MarkAnsweredAsync(pollId, questionSeq),
+            new ForwardedCommand(ForwardedKind.Answered, PollId: pollId, AnswerSeq: questionSeq),
+            (reply, p) => reply.Poll is { } poll ? poll : reply.Rejection ?? Unavailable(p));
+    }
+
     /// <summary>A moderated text poll's held answers, from the owner of its partition.</summary>
     public async ValueTask<Outcome<IReadOnlyList<HeldAnswer>>> GetHeldAnswersAsync(string pollId, int limit, CancellationToken cancellationToken)
     {

@@ -133,6 +133,7 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
                     ForwardedKind.Standing => FromOutcome(await engine.FindStandingAsync(command.PollId!, command.VoterId!, CancellationToken.None).ConfigureAwait(false)),
                     ForwardedKind.Leaders => FromOutcome(await engine.GetLeadersAsync(command.PollId!, Math.Clamp(command.Limit, 1, EventRules.MaxLeaderboardQuery), CancellationToken.None).ConfigureAwait(false)),
                     ForwardedKind.Moderate => FromOutcome(await engine.ModerateAnswerAsync(command.PollId!, command.AnswerSeq, command.Approve).ConfigureAwait(false)),
+                    ForwardedKind.Answered => FromOutcome(await engine.MarkAnsweredAsync(command.PollId!, command.AnswerSeq).ConfigureAwait(false)),
                     ForwardedKind.Held => FromOutcome(await engine.GetHeldAnswersAsync(command.PollId!, Math.Clamp(command.Limit, 1, 1000), CancellationToken.None).ConfigureAwait(false)),
                     _ => throw new InvalidDataException($"Unknown forwarded command {command.Kind}."),
                 };

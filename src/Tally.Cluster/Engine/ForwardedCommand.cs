@@ -69,6 +69,9 @@ internal enum ForwardedKind
 
     /// <summary>A query: a moderated text poll's held answers.</summary>
     Held,
+
+    /// <summary>Mark a Q&amp;A poll's question (<see cref="ForwardedCommand.AnswerSeq"/>) answered.</summary>
+    Answered,
 }
 
 /// <summary>The owner's answer: one field set, by the command's kind; <see cref="NoOwner"/> when nobody took the command (safe to send again).</summary>

@@ -189,7 +189,12 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
                 command.Parameters.AddWithValue(changed.Seq);
                 return command;
             default:
-                throw new InvalidOperationException($"The ledger does not know event {e.GetType().Name}.");
+                // The ledger keeps polls and choice ballots; an event's facts, text answers, moderation and Q&A questions stay
+                // in the log (the poll's seq still moves on, so the ledger is not stuck on them, as it was before).
+                command = new NpgsqlBatchCommand("UPDATE polls SET seq = $2 WHERE id = $1");
+                command.Parameters.AddWithValue(e.PollId);
+                command.Parameters.AddWithValue(e.Seq);
+                return command;
         }
     }
 

@@ -11,12 +11,12 @@ namespace Tally.Cluster.Live;
 /// and the top of its leaderboard.
 /// </summary>
 internal sealed record LiveUpdate(string PollId, long Seq, PollStatus Status, DateTimeOffset? ClosedAt, long TotalVotes, IReadOnlyList<long> Counts, RankingResults? Ranking = null,
-    EventView? Event = null, DateTimeOffset? OpenedAt = null, TextResults? Text = null)
+    EventView? Event = null, DateTimeOffset? OpenedAt = null, TextResults? Text = null, QuestionResults? Questions = null)
 {
     public static LiveUpdate Of(PollResults results) =>
-        new(results.Poll.Id, results.Seq, results.Status, results.ClosedAt, results.TotalVotes, results.Counts, results.Ranking, results.Event is { } view ? view with { Changed = null } : null, results.OpenedAt, results.Text);
+        new(results.Poll.Id, results.Seq, results.Status, results.ClosedAt, results.TotalVotes, results.Counts, results.Ranking, results.Event is { } view ? view with { Changed = null } : null, results.OpenedAt, results.Text, results.Questions);
 
     /// <summary><paramref name="current"/> moved forward to this update.</summary>
     public PollResults Onto(PollResults current) =>
-        current with { Seq = Seq, Status = Status, ClosedAt = ClosedAt, TotalVotes = TotalVotes, Counts = Counts, Ranking = Ranking, Event = Event, OpenedAt = OpenedAt, Text = Text };
+        current with { Seq = Seq, Status = Status, ClosedAt = ClosedAt, TotalVotes = TotalVotes, Counts = Counts, Ranking = Ranking, Event = Event, OpenedAt = OpenedAt, Text = Text, Questions = Questions };
 }

@@ -146,11 +146,19 @@ public interface ITallyEngine
     ValueTask<Outcome<IReadOnlyList<LeaderboardEntry>>> GetLeadersAsync(string eventId, int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Approves (it counts from now on) or rejects (it never counts) a held answer of a moderated text poll, answered with the
+    /// Approves (it counts from now on) or rejects (it never counts) a held answer of a moderated text poll (or question of a
+    /// moderated Q&amp;A poll: approved, it is shown and takes upvotes), answered with the
     /// poll's results; <see cref="RejectionKind.Invalid"/> when the poll holds no such answer (moderated already, or none).
     /// </summary>
     Task<Outcome<PollResults>> ModerateAnswerAsync(string pollId, long answerSeq, bool approve);
 
-    /// <summary>A moderated text poll's held answers, oldest first, at most <paramref name="limit"/>.</summary>
+    /// <summary>A moderated text or Q&amp;A poll's held answers (questions), oldest first, at most <paramref name="limit"/>.</summary>
     ValueTask<Outcome<IReadOnlyList<HeldAnswer>>> GetHeldAnswersAsync(string pollId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Marks the question of a Q&amp;A poll asked at <paramref name="questionSeq"/> answered (a <see cref="Events.QuestionAnswered"/>
+    /// event; it stays in the results, marked), answered with the poll's results; marking it again answers them unchanged.
+    /// <see cref="RejectionKind.Invalid"/> on another kind, or when the poll shows no such question (none, held, rejected, erased).
+    /// </summary>
+    Task<Outcome<PollResults>> MarkAnsweredAsync(string pollId, long questionSeq);
 }

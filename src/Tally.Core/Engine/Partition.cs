@@ -251,7 +251,12 @@ internal sealed class Partition
         }
 
         Record(state, erased);
-        return new VoterErasure(true, erased.Seq, erased.VoteId);
+        return new VoterErasure(true, erased.Seq, erased switch
+        {
+            BallotErased ballot => ballot.VoteId,
+            QuestionsErased questions => VoteIds.Format(pollId, questions.Seqs.Min()), // the voter's first question or upvote
+            _ => null,
+        });
     }
 
     /// <summary>Approves or rejects a held answer of a moderated text poll.</summary>
@@ -262,12 +267,12 @@ internal sealed class Partition
             return TallyEngine.UnknownPoll(pollId);
         }
 
-        if (state.Text is not { } text || !state.Definition.Text!.Moderated)
+        if (!(state.Definition.Text?.Moderated ?? state.Definition.Questions?.Moderated ?? false))
         {
-            return new Rejection(RejectionKind.Invalid, $"Poll {pollId} holds no answers for moderation (only a text poll made with moderation does).");
+            return new Rejection(RejectionKind.Invalid, $"Poll {pollId} holds no answers for moderation (only a text or Q&A poll made with moderation does).");
         }
 
-        if (!text.IsHeld(answerSeq))
+        if (!(state.Text?.IsHeld(answerSeq) ?? state.Questions!.IsHeld(answerSeq)))
         {
             return new Rejection(RejectionKind.Invalid, $"Poll {pollId} holds no answer {pollId}-{answerSeq} (it was moderated already, or is no answer).");
         }
@@ -279,7 +284,34 @@ internal sealed class Partition
     internal Outcome<IReadOnlyList<HeldAnswer>> FindHeld(string pollId, int limit) =>
         !_polls.TryGetValue(pollId, out var state) ? TallyEngine.UnknownPoll(pollId)
         : state.Text is { } text ? new Outcome<IReadOnlyList<HeldAnswer>>(text.Held(limit), null)
-        : new Rejection(RejectionKind.Invalid, $"Poll {pollId} is not a text poll.");
+        : state.Questions is { } questions ? new Outcome<IReadOnlyList<HeldAnswer>>(questions.Held(limit), null)
+        : new Rejection(RejectionKind.Invalid, $"Poll {pollId} is not a text or Q&A poll.");
+
+    /// <summary>Marks a shown question of a Q&amp;A poll answered; one answered already is left as it is.</summary>
+    internal Rejection? DecideAnswered(string pollId, long questionSeq)
+    {
+        if (!_polls.TryGetValue(pollId, out var state))
+        {
+            return TallyEngine.UnknownPoll(pollId);
+        }
+
+        if (state.Questions is not { } questions)
+        {
+            return new Rejection(RejectionKind.Invalid, $"Poll {pollId} is not a Q&A poll (kind \"questions\"): it has no questions to mark answered.");
+        }
+
+        if (!questions.IsShown(questionSeq, out var answered))
+        {
+            return new Rejection(RejectionKind.Invalid, $"Poll {pollId} shows no question {VoteIds.Format(pollId, questionSeq)} (none was asked under that id, or it is held, rejected or erased).");
+        }
+
+        if (!answered)
+        {
+            Record(state, state.Record(new QuestionAnswered(pollId, state.Seq + 1, _now, questionSeq)));
+        }
+
+        return null;
+    }
 
     internal Rejection? DecideClose(string pollId)
     {

@@ -17,6 +17,7 @@ internal sealed class PollState
     private readonly RankingBallots? _rankings;
     private readonly EventState? _event;
     private readonly TextState? _text;
+    private readonly QuestionState? _questions;
     // What Unapply puts back for the events it cannot reverse from the event alone, newest on top (a batch may hold
     // several): the status before a close, the closedAt before a reopening, the voter and keys an erasure forgot.
     // Cleared once the batch is durable (ForgetUndo), so they never hold more than the events of batches in flight.
@@ -51,7 +52,12 @@ internal sealed class PollState
             _text = new TextState(); // a read-only projection needs it too: its results carry the terms
         }
 
-        if (definition.Dedupe == DedupePolicy.Voter && !countsOnly)
+        if (definition.Questions is not null)
+        {
+            _questions = new QuestionState(countsOnly); // a Q&A poll keeps its voters there, not as ballots
+        }
+
+        if (definition.Dedupe == DedupePolicy.Voter && !countsOnly && _questions is null)
         {
             _ballots = new Dictionary<string, Ballot>(StringComparer.Ordinal);
         }
@@ -77,6 +83,9 @@ internal sealed class PollState
     /// <summary>On a text poll: its counted and held answers and their terms; null on other kinds.</summary>
     public TextState? Text => _text;
 
+    /// <summary>On a Q&amp;A poll: its questions, their upvotes and each voter's; null on other kinds.</summary>
+    public QuestionState? Questions => _questions;
+
     /// <summary>When the poll closes by itself: its <c>closesAt</c>, or a shown quiz question's time limit after its showing.</summary>
     public DateTimeOffset? DueAt => Definition.ClosesAt ?? (Definition.Quiz is { } quiz && OpenedAt is { } opened ? opened + quiz.TimeLimit : null);
 
@@ -88,15 +97,19 @@ internal sealed class PollState
 
     public int BallotCount => _ballots?.Count ?? 0;
 
-    /// <summary>The options of <paramref name="voterId"/>'s ballot, or null when they have none (or the poll keeps no ballots).</summary>
-    public int[]? BallotOf(string voterId) => _ballots is not null && _ballots.TryGetValue(voterId, out var ballot) ? ballot.OptionIds : null;
+    /// <summary>
+    /// The options of <paramref name="voterId"/>'s ballot, or null when they have none (or the poll keeps no ballots); on a Q&amp;A
+    /// poll none when the voter asked or upvoted a question.
+    /// </summary>
+    public int[]? BallotOf(string voterId) =>
+        _questions?.HasVoter(voterId) == true ? [] : _ballots is not null && _ballots.TryGetValue(voterId, out var ballot) ? ballot.OptionIds : null;
 
     public int IdempotencyKeyCount => _idempotency.Count;
 
     /// <summary>The poll's results now, as an immutable value (the counts are copied).</summary>
     /// <remarks>On a ranking poll this recounts the instant runoff from the distinct rankings (<see cref="RankingBallots"/>).</remarks>
     public PollResults ToResults() =>
-        new(Definition, Seq, Status, ClosedAt, TotalVotes, Counts.ToArray(), _rankings?.Results(Definition.Options.Count, TotalVotes), _event?.ToView(), OpenedAt, _text?.ToResults());
+        new(Definition, Seq, Status, ClosedAt, TotalVotes, Counts.ToArray(), _rankings?.Results(Definition.Options.Count, TotalVotes), _event?.ToView(), OpenedAt, _text?.ToResults(), _questions?.ToResults());
 
     /// <summary>True when the poll is not closed but its <see cref="DueAt"/> has passed (a draft or paused poll closes too).</summary>
     public bool IsDue(DateTimeOffset now) => Status != PollStatus.Closed && DueAt is { } at && at <= now;
@@ -157,10 +170,22 @@ internal sealed class PollState
 
     /// <summary>
     /// Erases <paramref name="voterId"/>'s ballot (it leaves the counts, the poll forgets the voter and their idempotency
-    /// keys) and gives the event; null when the voter has no ballot. Only a poll that keeps ballots by voter can.
+    /// keys) and gives the event; null when the voter has no ballot. Only a poll that keeps ballots by voter can. On a Q&amp;A
+    /// poll the voter's questions and upvotes go (<see cref="QuestionsErased"/>).
     /// </summary>
-    public BallotErased? Erase(string voterId, DateTimeOffset now)
+    public PollEvent? Erase(string voterId, DateTimeOffset now)
     {
+        if (_questions is not null)
+        {
+            var gone = _questions.ErasureOf(Definition.Id, voterId, Seq + 1, now);
+            if (gone is not null)
+            {
+                Apply(gone);
+            }
+
+            return gone;
+        }
+
         if (_ballots is null || !_ballots.TryGetValue(voterId, out var ballot))
         {
             return null;
@@ -223,7 +248,7 @@ internal sealed class PollState
         made = null;
         if (vote.IdempotencyKey is { } key && _idempotency.TryGetValue(key, out var first))
         {
-            if (first.VoterId != vote.VoterId || !SameChoices(first.OptionIds, vote.OptionIds, ordered: _rankings is not null) || first.Text != vote.Text)
+            if (first.VoterId != vote.VoterId || !SameChoices(first.OptionIds, vote.OptionIds, ordered: _rankings is not null) || first.Text != vote.Text || first.Upvote != (vote.Upvote ?? 0))
             {
                 return VoteOutcome.Rejected(new Rejection(
                     RejectionKind.IdempotencyKeyReused,
@@ -246,6 +271,19 @@ internal sealed class PollState
                     ? $"Poll {Definition.Id} opens at {opensAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}."
                     : $"Poll {Definition.Id} is a draft: it takes votes once it is opened.";
             return VoteOutcome.Rejected(new Rejection(RejectionKind.PollNotOpen, detail));
+        }
+
+        if (_questions is not null)
+        {
+            var asked = _questions.Decide(Definition, vote, Seq + 1, now, out var refused);
+            if (asked is null)
+            {
+                return VoteOutcome.Rejected(refused!);
+            }
+
+            Apply(asked);
+            made = asked;
+            return new VoteOutcome(VoteStatus.Counted, VoteIds.Format(Definition.Id, asked.Seq), asked.Seq, null);
         }
 
         if (_ballots is not null && _ballots.TryGetValue(vote.VoterId!, out var ballot))
@@ -313,8 +351,29 @@ internal sealed class PollState
                 Remember(t.IdempotencyKey, new RememberedVote(t.Seq, t.Seq, false, t.VoterId, [], t.At, t.Text));
                 _text!.Apply(t);
                 break;
+            case AnswerModerated m when _questions is not null:
+                _questions.Apply(m);
+                break;
             case AnswerModerated m:
                 _text!.Apply(m);
+                break;
+            case QuestionAsked a:
+                TotalVotes++;
+                Remember(a.IdempotencyKey, new RememberedVote(a.Seq, a.Seq, false, a.VoterId, [], a.At, a.Text));
+                _questions!.Apply(a);
+                break;
+            case QuestionUpvoted u:
+                TotalVotes++;
+                Remember(u.IdempotencyKey, new RememberedVote(u.Seq, u.Seq, false, u.VoterId, [], u.At, null, u.QuestionSeq));
+                _questions!.Apply(u);
+                break;
+            case QuestionAnswered x:
+                _questions!.Apply(x);
+                break;
+            case QuestionsErased q:
+                TotalVotes -= q.Asked.Length + q.Upvotes.Length;
+                _erased.Push((null, ForgetKeysOf([.. q.Seqs])));
+                _questions!.Apply(q);
                 break;
             case VoteChanged v:
                 Add(v.PreviousOptionIds, -1);
@@ -388,8 +447,36 @@ internal sealed class PollState
                 Forget(t.IdempotencyKey);
                 _text!.Unapply(t);
                 break;
+            case AnswerModerated m when _questions is not null:
+                _questions.Unapply(m);
+                break;
             case AnswerModerated m:
                 _text!.Unapply(m);
+                break;
+            case QuestionAsked a:
+                TotalVotes--;
+                Forget(a.IdempotencyKey);
+                _questions!.Unapply(a);
+                break;
+            case QuestionUpvoted u:
+                TotalVotes--;
+                Forget(u.IdempotencyKey);
+                _questions!.Unapply(u);
+                break;
+            case QuestionAnswered x:
+                _questions!.Unapply(x);
+                break;
+            case QuestionsErased q:
+                TotalVotes += q.Asked.Length + q.Upvotes.Length;
+                _questions!.Unapply(q);
+                if (_erased.TryPop(out var keys))
+                {
+                    foreach (var (key, vote) in keys.Keys)
+                    {
+                        _idempotency[key] = vote;
+                    }
+                }
+
                 break;
             case VoteChanged v:
                 Add(v.OptionIds, -1);
@@ -495,12 +582,14 @@ internal sealed class PollState
             EventCodec.WriteIds(w, r.OptionIds);
             w.Write(r.At.ToUnixTimeMilliseconds());
             EventCodec.WriteNullable(w, r.Text); // form 5
+            w.Write(r.Upvote); // form 7
         }
 
         _rankings?.Write(w); // snapshot form 3: only ranking polls (a kind that form brought) have this part
         w.Write(OpenedAt?.ToUnixTimeMilliseconds() ?? long.MinValue); // form 5
         _event?.Write(w); // form 5: only events (a kind that form brought) have this part
         _text?.Write(w); // form 5: likewise text polls
+        _questions?.Write(w); // form 7: likewise Q&A polls
     }
 
     /// <summary>Reads a state written in snapshot form <paramref name="snapshotVersion"/>.</summary>
@@ -530,7 +619,7 @@ internal sealed class PollState
             var key = r.ReadString();
             state._idempotency[key] = new RememberedVote(
                 r.ReadInt64(), r.ReadInt64(), r.ReadBoolean(), EventCodec.ReadNullable(r), EventCodec.ReadIds(r),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64()), snapshotVersion >= 5 ? EventCodec.ReadNullable(r) : null);
+                DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64()), snapshotVersion >= 5 ? EventCodec.ReadNullable(r) : null, snapshotVersion >= 7 ? r.ReadInt64() : 0);
         }
 
         state._rankings?.Read(r);
@@ -540,6 +629,7 @@ internal sealed class PollState
             state.OpenedAt = openedAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(openedAt);
             state._event?.Read(r);
             state._text?.Read(r, snapshotVersion);
+            state._questions?.Read(r); // only form 7 has Q&A polls
         }
 
         return state;
@@ -577,6 +667,7 @@ internal sealed class PollState
         _erased.Clear();
         _event?.ForgetUndo();
         _text?.ForgetUndo();
+        _questions?.ForgetUndo();
     }
 
     /// <summary>Removes the ballot made at <paramref name="ballotSeq"/> from the ballots by voter; its voter, or null (none kept).</summary>
@@ -600,12 +691,15 @@ internal sealed class PollState
     }
 
     /// <summary>Removes the idempotency keys of the ballot made at <paramref name="ballotSeq"/> (they hold its voter id).</summary>
-    private List<KeyValuePair<string, RememberedVote>> ForgetKeysOf(long ballotSeq)
+    private List<KeyValuePair<string, RememberedVote>> ForgetKeysOf(long ballotSeq) => ForgetKeysOf([ballotSeq]);
+
+    /// <summary>Removes the idempotency keys of the ballots (questions, upvotes) made at <paramref name="ballotSeqs"/>.</summary>
+    private List<KeyValuePair<string, RememberedVote>> ForgetKeysOf(HashSet<long> ballotSeqs)
     {
         var removed = new List<KeyValuePair<string, RememberedVote>>();
         foreach (var entry in _idempotency)
         {
-            if (entry.Value.BallotSeq == ballotSeq)
+            if (ballotSeqs.Contains(entry.Value.BallotSeq))
             {
                 removed.Add(entry);
             }
@@ -661,5 +755,6 @@ internal sealed class PollState
 
     private readonly record struct Ballot(long Seq, int[] OptionIds);
 
-    private sealed record RememberedVote(long Seq, long BallotSeq, bool Changed, string? VoterId, int[] OptionIds, DateTimeOffset At, string? Text = null);
+    /// <param name="Upvote">On a Q&amp;A poll's upvote: the question's seq (0 otherwise).</param>
+    private sealed record RememberedVote(long Seq, long BallotSeq, bool Changed, string? VoterId, int[] OptionIds, DateTimeOffset At, string? Text = null, long Upvote = 0);
 }

@@ -12,12 +12,13 @@ internal static class SnapshotFormat
     /// The version this build writes; 2 holds poll definitions with their access fields, 3 with their scale's min too,
     /// 4 with their schedule (opensAt, draft, maxBallots), 5 with quiz and event settings, each poll's opening time and an
     /// event's progress and leaderboard (and text polls' answers, held answers and terms), 6 with a text poll's rejected
-    /// answers. 1 to 5 are still read (a text poll from 5 restores with no rejected answers known).
+    /// answers, 7 with Q&amp;A polls (their definitions in the event codec's form 6, their questions and voters, and an
+    /// idempotency key's upvote). 1 to 6 are still read (a text poll from 5 restores with no rejected answers known).
     /// </summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
-    /// <summary>The poll definitions' form inside a snapshot of <paramref name="snapshotVersion"/> (the same number up to 5, the event codec's).</summary>
-    public static int DefinitionVersion(int snapshotVersion) => Math.Min(snapshotVersion, 5);
+    /// <summary>The poll definitions' form inside a snapshot of <paramref name="snapshotVersion"/> (the same number up to 5, the event codec's; 6 from 7 on).</summary>
+    public static int DefinitionVersion(int snapshotVersion) => snapshotVersion >= 7 ? 6 : Math.Min(snapshotVersion, 5);
 
     public static byte[] Write(Partition.Capture[] parts)
     {

@@ -296,6 +296,14 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public Task<Outcome<PollResults>> MarkAnsweredAsync(string pollId, long questionSeq)
+    {
+        ArgumentNullException.ThrowIfNull(pollId);
+        var work = new PollCommandWork(pollId, (partition, id) => partition.DecideAnswered(id, questionSeq));
+        return OnPollAsync(pollId, work, work.Task);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<Outcome<IReadOnlyList<HeldAnswer>>> GetHeldAnswersAsync(string pollId, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pollId);

@@ -7,7 +7,7 @@ namespace Tally.Engine;
 /// Recomputes every poll's results from its durable log and compares them with what the engine serves: counts (Borda
 /// scores on ranking polls), ballots counted, status, and the instant runoff. Each poll is compared at the seq the
 /// engine served when it was read (the events through that seq folded into a fresh state), so votes arriving meanwhile
-/// do not count as differences. An event's live question and leaderboard are compared the same way, and every quiz answer is
+/// do not count as differences. A Q&amp;A poll's shown and held questions and its ranked top (upvotes, answered marks) are compared too. An event's live question and leaderboard are compared the same way, and every quiz answer is
 /// scored again from its question's log (the showing's time, the answer's time, the correct options) and compared with the score
 /// the event recorded for it. Works on any <see cref="ITallyEngine"/> (embedded, or a cluster node reading every partition).
 /// </summary>
@@ -204,7 +204,18 @@ public static class TallyVerifier
         {
             yield return new VerifyDifference(id, "event", servedEvent, recomputedEvent);
         }
+
+        var (servedQuestions, recomputedQuestions) = (Ranked(served.Questions), Ranked(recomputed.Questions));
+        if (servedQuestions != recomputedQuestions)
+        {
+            yield return new VerifyDifference(id, "questions", servedQuestions, recomputedQuestions);
+        }
     }
+
+    /// <summary>A Q&amp;A poll's questions as one comparable line: shown and held, then the ranked top with their upvotes and marks.</summary>
+    private static string Ranked(QuestionResults? questions) =>
+        questions is null ? "none" : $"{questions.Asked} asked, {questions.Held} held; "
+            + string.Join(" ", questions.Items.Select(q => $"{Text(q.Seq)}={Text(q.Votes)}" + (q.Answered ? "*" : "")));
 
     /// <summary>An event's progress and leaderboard top as one comparable line.</summary>
     private static string Progress(EventView? view) =>

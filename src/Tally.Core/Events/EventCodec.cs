@@ -19,8 +19,10 @@ public static class EventCodec
     /// 5 added quiz questions and events (the definition's quiz settings, event id and event settings) and the events
     /// QuestionShown, ResultsRevealed, ParticipantJoined and ScoreAwarded (types 10 to 13), and text polls (the definition's text
     /// settings; TextAnswered and AnswerModerated, types 14 and 15); earlier definitions read without them.
+    /// 6 added Q&amp;A polls: the definition's question settings, and QuestionAsked, QuestionUpvoted, QuestionAnswered and
+    /// QuestionsErased (types 16 to 19); earlier definitions read without them.
     /// </summary>
-    private const byte FormatVersion = 5;
+    private const byte FormatVersion = 6;
 
     [ThreadStatic]
     private static BinaryWriter? t_writer;
@@ -43,6 +45,10 @@ public static class EventCodec
         ScoreAwarded => 13,
         TextAnswered => 14,
         AnswerModerated => 15,
+        QuestionAsked => 16,
+        QuestionUpvoted => 17,
+        QuestionAnswered => 18,
+        QuestionsErased => 19,
         _ => throw new ArgumentException($"Unknown event type {e.GetType().Name}.", nameof(e)),
     };
 
@@ -119,6 +125,25 @@ public static class EventCodec
                 w.Write(m.AnswerSeq);
                 w.Write(m.Approved);
                 break;
+            case QuestionAsked a:
+                w.Write(a.VoterId);
+                w.Write(a.Text);
+                w.Write(a.Held);
+                WriteNullable(w, a.IdempotencyKey);
+                break;
+            case QuestionUpvoted u:
+                w.Write(u.VoterId);
+                w.Write(u.QuestionSeq);
+                WriteNullable(w, u.IdempotencyKey);
+                break;
+            case QuestionAnswered x:
+                w.Write(x.QuestionSeq);
+                break;
+            case QuestionsErased q:
+                WriteSeqs(w, q.Asked);
+                WriteSeqs(w, q.Upvotes);
+                WriteSeqs(w, q.UpvotedQuestions);
+                break;
             case VoteCast v:
                 WriteNullable(w, v.VoterId);
                 WriteIds(w, v.OptionIds);
@@ -170,12 +195,16 @@ public static class EventCodec
             12 => new ParticipantJoined(pollId, seq, at, r.ReadString(), r.ReadString()),
             14 => new TextAnswered(pollId, seq, at, ReadNullable(r), r.ReadString(), ReadTerms(r), r.ReadBoolean(), ReadNullable(r)),
             15 => new AnswerModerated(pollId, seq, at, r.ReadInt64(), r.ReadBoolean()),
+            16 => new QuestionAsked(pollId, seq, at, r.ReadString(), r.ReadString(), r.ReadBoolean(), ReadNullable(r)),
+            17 => new QuestionUpvoted(pollId, seq, at, r.ReadString(), r.ReadInt64(), ReadNullable(r)),
+            18 => new QuestionAnswered(pollId, seq, at, r.ReadInt64()),
+            19 => new QuestionsErased(pollId, seq, at, ReadSeqs(r), ReadSeqs(r), ReadSeqs(r)),
             13 => new ScoreAwarded(pollId, seq, at, r.ReadString(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadBoolean(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32()),
             _ => throw new InvalidDataException($"Event type {type} is not known."),
         };
     }
 
-    /// <summary>The definition in form <paramref name="version"/> (1: without the access fields; 2: with them; 3: and the scale's min; 4: and the schedule; 5: and quiz and event settings).</summary>
+    /// <summary>The definition in form <paramref name="version"/> (1: without the access fields; 2: with them; 3: and the scale's min; 4: and the schedule; 5: and quiz, event and text settings; 6: and Q&amp;A settings).</summary>
     internal static void WriteDefinition(BinaryWriter w, PollDefinition d, int version)
     {
         w.Write(d.Id);
@@ -247,6 +276,37 @@ public static class EventCodec
                 w.Write(text.Moderated);
             }
         }
+
+        if (version >= 6)
+        {
+            w.Write(d.Questions is not null);
+            if (d.Questions is { } questions)
+            {
+                w.Write(questions.MaxLength);
+                w.Write(questions.Moderated);
+                w.Write(questions.MaxQuestionsPerVoter);
+            }
+        }
+    }
+
+    private static void WriteSeqs(BinaryWriter w, long[] seqs)
+    {
+        w.Write(seqs.Length);
+        foreach (var s in seqs)
+        {
+            w.Write(s);
+        }
+    }
+
+    private static long[] ReadSeqs(BinaryReader r)
+    {
+        var seqs = new long[r.ReadInt32()];
+        for (var i = 0; i < seqs.Length; i++)
+        {
+            seqs[i] = r.ReadInt64();
+        }
+
+        return seqs;
     }
 
     private static void WriteBytes(BinaryWriter w, byte[]? bytes)
@@ -311,6 +371,7 @@ public static class EventCodec
         string? eventId = null;
         EventSettings? settings = null;
         TextSettings? text = null;
+        QuestionSettings? questions = null;
         if (version >= 5)
         {
             if (r.ReadBoolean())
@@ -330,10 +391,15 @@ public static class EventCodec
             }
         }
 
+        if (version >= 6 && r.ReadBoolean())
+        {
+            questions = new QuestionSettings(r.ReadInt32(), r.ReadBoolean(), r.ReadInt32());
+        }
+
         return new PollDefinition(
             id, question, kind, maxChoices, options, createdAt, closesAt, dedupe, allowChange, workspace, identity, access, results, scaleMin,
             opensAt == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(opensAt), draft, maxBallots == 0 ? null : maxBallots, allowReopen,
-            quiz, eventId, settings, text);
+            quiz, eventId, settings, text, questions);
     }
 
     internal static void WriteIds(BinaryWriter w, int[] ids)

@@ -231,6 +231,8 @@ public sealed class TallyMetrics : IDisposable
         RejectionKind.ResultsHidden => "results_hidden",
         RejectionKind.PollNotOpen => "poll_not_open",
         RejectionKind.InvalidTransition => "invalid_transition",
+        RejectionKind.QuestionLimit => "question_limit",
+        RejectionKind.QuestionsFull => "questions_full",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

@@ -14,7 +14,8 @@ namespace Tally.Polls;
 /// <param name="EventId">The event the poll is a question of: set by <see cref="EventRules"/>, never from a request body.</param>
 /// <param name="MaxLength">On a text poll: the longest answer (default 140, at most 500).</param>
 /// <param name="Language">On a text poll: the language whose stop words its terms leave out (default <c>en</c>).</param>
-/// <param name="Moderation">On a text poll: hold answers until a manager approves them.</param>
+/// <param name="Moderation">On a text or Q&amp;A poll: hold answers (questions) until a manager approves them.</param>
+/// <param name="MaxQuestionsPerVoter">On a Q&amp;A poll: the most questions one voter may ask (default 5, at most 100).</param>
 public sealed record CreatePoll(
     string? Question,
     IReadOnlyList<string?>? Options,
@@ -39,4 +40,5 @@ public sealed record CreatePoll(
     string? EventId = null,
     int? MaxLength = null,
     string? Language = null,
-    bool Moderation = false);
+    bool Moderation = false,
+    int? MaxQuestionsPerVoter = null);

@@ -15,6 +15,7 @@ namespace Tally.Polls;
 /// <param name="EventId">On a question of an event: the event's id (the question's id is the event's, <c>q</c> and its number).</param>
 /// <param name="Event">On an event: its join code, passcode and leaderboard rules; null on the other kinds.</param>
 /// <param name="Text">On a text poll: its answers' length, language and moderation; null on the other kinds.</param>
+/// <param name="Questions">On a Q&amp;A poll: its questions' length, moderation and the most one voter asks; null on the other kinds.</param>
 public sealed record PollDefinition(
     string Id,
     string Question,
@@ -37,7 +38,8 @@ public sealed record PollDefinition(
     QuizSettings? Quiz = null,
     string? EventId = null,
     EventSettings? Event = null,
-    TextSettings? Text = null)
+    TextSettings? Text = null,
+    QuestionSettings? Questions = null)
 {
     /// <summary>On a scale kind: the value of the last option.</summary>
     public int ScaleMax => ScaleMin + Options.Count - 1;

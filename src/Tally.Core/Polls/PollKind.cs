@@ -48,4 +48,11 @@ public enum PollKind
     /// moderation); the results are the answers counted and the most used terms (<see cref="TextTerms"/>), in bounded memory.
     /// </summary>
     Text = 7,
+
+    /// <summary>
+    /// Q&amp;A: the audience asks questions (<see cref="PollDefinition.Questions"/>: their length, moderation, and how many one voter
+    /// may ask) and upvotes them, once per voter per question; the results are the questions ranked by upvotes, the oldest first
+    /// among equals, each marked once a presenter has answered it.
+    /// </summary>
+    Questions = 8,
 }

@@ -132,11 +132,11 @@ public static class PollRules
         {
             errors["options"] = ["An nps poll's options are the values 0 to 10; leave options out."];
         }
-        else if (command.Kind == PollKind.Text)
+        else if (command.Kind is PollKind.Text or PollKind.Questions)
         {
             if (command.Options is not null)
             {
-                errors["options"] = ["A text poll's answers are free text; leave options out."];
+                errors["options"] = [command.Kind == PollKind.Text ? "A text poll's answers are free text; leave options out." : "A Q&A poll's questions come from its audience; leave options out."];
             }
         }
         else if (command.Options is null)
@@ -181,7 +181,7 @@ public static class PollRules
         }
 
         var maxChoices = 1;
-        if (command.Kind.IsOneChoice() || command.Kind == PollKind.Text)
+        if (command.Kind.IsOneChoice() || command.Kind is PollKind.Text or PollKind.Questions)
         {
             if (command.MaxChoices is { } m && m != 1)
             {
@@ -189,6 +189,7 @@ public static class PollRules
                     ? "A single-choice poll has maxChoices 1; use kind \"multiple\" for more."
                     : command.Kind == PollKind.Quiz ? "A quiz answer is one option: maxChoices is 1."
                     : command.Kind == PollKind.Text ? "A text poll takes one answer per ballot: leave maxChoices out."
+                    : command.Kind == PollKind.Questions ? "A Q&A ballot is one question or one upvote: leave maxChoices out."
                     : "A rating or nps ballot is one value: maxChoices is 1."];
             }
         }
@@ -243,6 +244,7 @@ public static class PollRules
 
         var quiz = QuizRules.Check(command, options.Count, errors);
         var textSettings = TextRules.Check(command, errors);
+        var questionSettings = QuestionRules.Check(command, errors);
         if (errors.Count > 0)
         {
             rejection = new Rejection(RejectionKind.Invalid, "The poll is not valid: " + string.Join(" ", errors.Values.SelectMany(v => v)), errors);
@@ -255,7 +257,7 @@ public static class PollRules
             command.Workspace, command.VoterIdentity, command.Access, command.Results, scaleMin,
             command.OpensAt?.AddTicks(-(command.OpensAt.Value.UtcTicks % TimeSpan.TicksPerMillisecond)), // the log keeps milliseconds
             command.Draft || command.OpensAt is not null || command.EventId is not null, command.MaxBallots, command.AllowReopen,
-            quiz, command.EventId, Text: textSettings);
+            quiz, command.EventId, Text: textSettings, Questions: questionSettings);
     }
 
     /// <summary>
@@ -360,9 +362,19 @@ public static class PollRules
             return badAnswer;
         }
 
+        if (QuestionRules.CheckBallot(poll, vote, out var question) is { } badQuestion)
+        {
+            return badQuestion;
+        }
+
         if (poll.Kind == PollKind.Text)
         {
             vote = vote with { Text = text, Terms = terms };
+            admitted = vote;
+        }
+        else if (poll.Kind == PollKind.Questions)
+        {
+            vote = vote with { Text = question, Terms = null };
             admitted = vote;
         }
         else if (ids is null || ids.Length == 0)

@@ -56,4 +56,10 @@ public enum RejectionKind
     /// is <see cref="Unavailable"/> (HTTP 503): a client retrying gets a new id.
     /// </summary>
     IdTaken,
+
+    /// <summary>The voter has asked as many questions as the Q&amp;A poll lets one voter ask (HTTP 409).</summary>
+    QuestionLimit,
+
+    /// <summary>The Q&amp;A poll keeps as many questions as a poll may (<see cref="QuestionRules.MaxQuestions"/>); upvotes go on (HTTP 409).</summary>
+    QuestionsFull,
 }

@@ -14,9 +14,16 @@ public static class TextRules
     {
         if (command.Kind != PollKind.Text)
         {
-            if (command.MaxLength is not null || command.Language is not null || command.Moderation)
+            if (command.Kind == PollKind.Questions)
             {
-                errors["maxLength"] = ["maxLength, language and moderation are for text polls (kind \"text\") only."];
+                if (command.Language is not null)
+                {
+                    errors["language"] = ["language is for text polls (kind \"text\") only."];
+                }
+            }
+            else if (command.MaxLength is not null || command.Language is not null || command.Moderation)
+            {
+                errors["maxLength"] = ["maxLength and moderation are for text and Q&A polls (kinds \"text\", \"questions\") only, language for text polls."];
             }
 
             return null;
@@ -54,7 +61,7 @@ public static class TextRules
         terms = null;
         if (poll.Text is not { } settings)
         {
-            return vote.Text is null ? null : new Rejection(RejectionKind.Invalid, "text is for text polls; this poll takes optionIds.");
+            return vote.Text is null || poll.Kind == PollKind.Questions ? null : new Rejection(RejectionKind.Invalid, "text is for text polls; this poll takes optionIds.");
         }
 
         if (vote.OptionIds.Length > 0)

@@ -11,6 +11,7 @@ namespace Tally.Projections;
 /// <param name="Ranking">On a ranking poll: the instant-runoff count (its <see cref="Counts"/> are the Borda scores); null on other kinds.</param>
 /// <param name="Event">On an event: the live question, whether its results are revealed, and the leaderboard's top; null on other kinds.</param>
 /// <param name="Text">On a text poll: the answers counted and held, and the most used terms; null on other kinds.</param>
+/// <param name="Questions">On a Q&amp;A poll: the questions shown and held, and the most upvoted; null on other kinds.</param>
 /// <param name="OpenedAt">When the poll last opened (a quiz question's clock starts then); null while it never has, or when it opened at creation.</param>
 public sealed record PollResults(
     PollDefinition Poll,
@@ -22,4 +23,5 @@ public sealed record PollResults(
     RankingResults? Ranking = null,
     EventView? Event = null,
     DateTimeOffset? OpenedAt = null,
-    TextResults? Text = null);
+    TextResults? Text = null,
+    QuestionResults? Questions = null);

@@ -22,4 +22,6 @@ internal sealed record Visitor(Caller Caller, IPAddress? Address, string? VoterC
 /// <summary>A ballot as a transport received it, before the voter is known: the identity fields are as sent.</summary>
 /// <param name="OptionIds">The chosen options as sent; null when the ballot gives a <paramref name="Value"/> instead.</param>
 /// <param name="Value">On a rating or nps poll: the value chosen, in place of <paramref name="OptionIds"/>.</param>
-internal sealed record Ballot(string PollId, int[]? OptionIds, string? VoterId, string? InviteCode, string? IdempotencyKey, int? Value = null, string? Text = null);
+/// <param name="Text">On a text poll: the answer; on a Q&amp;A poll: a new question.</param>
+/// <param name="Upvote">On a Q&amp;A poll: the vote id of the question upvoted, as sent.</param>
+internal sealed record Ballot(string PollId, int[]? OptionIds, string? VoterId, string? InviteCode, string? IdempotencyKey, int? Value = null, string? Text = null, string? Upvote = null);

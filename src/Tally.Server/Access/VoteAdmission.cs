@@ -51,7 +51,7 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
         {
             if (ballots[i] is not { } ballot)
             {
-                results[i] = Refused(new Rejection(RejectionKind.Invalid, $"votes[{i}] needs pollId and optionIds (or value, on a rating or nps poll; text, on a text poll)."));
+                results[i] = Refused(new Rejection(RejectionKind.Invalid, $"votes[{i}] needs pollId and optionIds (or value, on a rating or nps poll; text, on a text poll; text or upvote, on a Q&A poll)."));
                 continue;
             }
 
@@ -124,7 +124,26 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
 
         int[]? optionIds;
         string[]? terms = null;
-        if (poll.Text is { } text)
+        long? upvote = null;
+        if (poll.Questions is not null)
+        {
+            if (ballot.OptionIds is { Length: > 0 } || ballot.Value is not null)
+            {
+                return (null, null, new Rejection(RejectionKind.Invalid, "A Q&A poll takes text (a new question) or upvote (a question's vote id), not optionIds or value."));
+            }
+
+            if (ballot.Upvote is { } voteId && (upvote = Events.VoteIds.SeqOf(poll.Id, voteId)) is null)
+            {
+                return (null, null, new Rejection(RejectionKind.Invalid, $"upvote is the vote id of one of poll {poll.Id}'s questions ({poll.Id}-<seq>), not \"{PollRules.Clip(voteId)}\"."));
+            }
+
+            optionIds = []; // text or upvote, exactly one: the engine's rule (QuestionRules.CheckBallot)
+        }
+        else if (ballot.Upvote is not null)
+        {
+            return (null, null, new Rejection(RejectionKind.Invalid, "upvote is for Q&A polls (kind \"questions\")."));
+        }
+        else if (poll.Text is { } text)
         {
             if (ballot.OptionIds is not null || ballot.Value is not null || ballot.Text is null)
             {
@@ -152,7 +171,7 @@ internal sealed class VoteAdmission(ITallyEngine engine, VoterIdentities voters,
         var (voterId, refused) = await voters.ResolveAsync(poll, visitor, ballot, cancellationToken).ConfigureAwait(false);
         return refused is not null
             ? (null, null, refused)
-            : (new CastVote(poll.Id, optionIds, voterId, ballot.IdempotencyKey, ballot.Text, terms), poll.Workspace, null);
+            : (new CastVote(poll.Id, optionIds, voterId, ballot.IdempotencyKey, ballot.Text, terms, upvote), poll.Workspace, null);
     }
 
     /// <summary>

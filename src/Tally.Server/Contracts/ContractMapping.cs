@@ -46,7 +46,7 @@ internal static class ContractMapping
             options[i] = new OptionResultResponse(p.Options[i].Id, p.Options[i].Text, r.Counts[i], scale ? p.ValueOf(p.Options[i].Id) : null);
         }
 
-        return new ResultsResponse(p.Id, r.Seq, Name(r.Status, p), r.TotalVotes, options, ToSummaryResponse(ScaleSummary.Of(r)), ToRankingResponse(r.Ranking), ToTextResponse(r.Text));
+        return new ResultsResponse(p.Id, r.Seq, Name(r.Status, p), r.TotalVotes, options, ToSummaryResponse(ScaleSummary.Of(r)), ToRankingResponse(r.Ranking), ToTextResponse(r.Text), ToQuestionsResponse(r));
     }
 
     public static RankingResponse? ToRankingResponse(RankingResults? ranking) =>
@@ -65,6 +65,11 @@ internal static class ContractMapping
 
     public static TextResponse? ToTextResponse(TextResults? t) =>
         t is null ? null : new TextResponse(t.Answers, t.Held, [.. t.Terms.Select(x => new TermResponse(x.Term, x.Count, x.Error))], t.Capacity);
+
+    /// <summary>A Q&amp;A poll's questions, each with its vote id; null on other kinds.</summary>
+    public static QuestionsResponse? ToQuestionsResponse(PollResults r) =>
+        r.Questions is not { } q ? null : new QuestionsResponse(
+            q.Asked, q.Held, [.. q.Items.Select(i => new QuestionItemResponse(Events.VoteIds.Format(r.Poll.Id, i.Seq), i.Text, i.Votes, i.Answered, i.At))]);
 
     public static SummaryResponse? ToSummaryResponse(ScaleSummary? s) =>
         s is null ? null : new SummaryResponse(
@@ -109,6 +114,7 @@ internal static class ContractMapping
         PollKind.Quiz => "quiz",
         PollKind.Event => "event",
         PollKind.Text => "text",
+        PollKind.Questions => "questions",
         _ => "single",
     };
 
@@ -156,8 +162,11 @@ internal static class ContractMapping
             case "text":
                 kind = PollKind.Text;
                 break;
+            case "questions":
+                kind = PollKind.Questions;
+                break;
             default:
-                errors["kind"] = [$"kind is \"single\", \"multiple\", \"rating\", \"nps\", \"ranking\", \"text\" or \"quiz\" (in an event), not \"{Clip(request.Kind)}\"."];
+                errors["kind"] = [$"kind is \"single\", \"multiple\", \"rating\", \"nps\", \"ranking\", \"text\", \"questions\" or \"quiz\" (in an event), not \"{Clip(request.Kind)}\"."];
                 break;
         }
 
@@ -195,7 +204,7 @@ internal static class ContractMapping
             : new CreatePoll(
                 request.Question, request.Options, kind, request.MaxChoices, request.ClosesAt, dedupe, request.AllowChange ?? false, workspace, identity, access, visibility,
                 request.Scale?.Min, request.Scale?.Max, request.OpensAt, request.Draft ?? false, request.MaxBallots, request.AllowReopen ?? false,
-                request.Correct, request.Points, request.TimeLimitSeconds, null, request.MaxLength, request.Language, request.Moderation ?? false);
+                request.Correct, request.Points, request.TimeLimitSeconds, null, request.MaxLength, request.Language, request.Moderation ?? false, request.MaxQuestionsPerVoter);
     }
 
     /// <summary>An event's status: <c>draft</c> (participants may join), <c>live</c>, or <c>ended</c>.</summary>

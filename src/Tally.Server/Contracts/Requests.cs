@@ -58,8 +58,11 @@ public sealed class CreatePollRequest
     /// <summary>On a text poll: the language whose stop words its terms leave out: <c>en</c> (default), <c>fr</c>, <c>de</c>, <c>es</c>, <c>none</c>.</summary>
     public string? Language { get; set; }
 
-    /// <summary>On a text poll: hold answers until a manager approves them.</summary>
+    /// <summary>On a text or Q&amp;A poll: hold answers (questions) until a manager approves them.</summary>
     public bool? Moderation { get; set; }
+
+    /// <summary>On a Q&amp;A poll: the most questions one voter may ask (default 5, 1 to 100).</summary>
+    public int? MaxQuestionsPerVoter { get; set; }
 }
 
 /// <summary>Body of <c>POST /v1/events</c>.</summary>
@@ -114,8 +117,11 @@ public sealed class VoteRequest
     /// <summary>On a rating or nps poll: the value chosen, in place of <c>optionIds</c>.</summary>
     public int? Value { get; set; }
 
-    /// <summary>On a text poll: the answer, in place of <c>optionIds</c>.</summary>
+    /// <summary>On a text poll: the answer, in place of <c>optionIds</c>; on a Q&amp;A poll: a new question.</summary>
     public string? Text { get; set; }
+
+    /// <summary>On a Q&amp;A poll: the vote id (<c>{pollId}-{seq}</c>) of the question upvoted, in place of <c>text</c>.</summary>
+    public string? Upvote { get; set; }
 
     /// <summary>The voter, on <c>client</c> polls (trusted only from a <c>votes:write</c> caller).</summary>
     public string? VoterId { get; set; }
@@ -140,8 +146,11 @@ public sealed class BatchVoteItem
     /// <summary>On a rating or nps poll: the value chosen, in place of <c>optionIds</c>.</summary>
     public int? Value { get; set; }
 
-    /// <summary>On a text poll: the answer.</summary>
+    /// <summary>On a text poll: the answer; on a Q&amp;A poll: a new question.</summary>
     public string? Text { get; set; }
+
+    /// <summary>On a Q&amp;A poll: the vote id of the question upvoted.</summary>
+    public string? Upvote { get; set; }
 
     public string? VoterId { get; set; }
 

@@ -72,7 +72,17 @@ public sealed record ResultsResponse(
     IReadOnlyList<OptionResultResponse> Options,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SummaryResponse? Summary = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RankingResponse? Ranking = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TextResponse? Text = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TextResponse? Text = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] QuestionsResponse? Questions = null);
+
+/// <summary>
+/// A Q&amp;A poll's questions: those shown (<c>asked</c>: approved, when moderated), those held for moderation, and the top 100
+/// shown, the most upvoted first, the oldest first among equals.
+/// </summary>
+public sealed record QuestionsResponse(long Asked, int Held, IReadOnlyList<QuestionItemResponse> Items);
+
+/// <summary>A shown question: its vote id (what an upvote names), text, upvotes, whether a presenter answered it, and when it was asked.</summary>
+public sealed record QuestionItemResponse(string Id, string Text, long Votes, bool Answered, DateTimeOffset At);
 
 /// <summary>
 /// A text poll's figures: answers counted (approved, when moderated), answers held for moderation, and the most used terms

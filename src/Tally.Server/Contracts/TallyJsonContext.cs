@@ -56,6 +56,7 @@ namespace Tally.Server.Contracts;
 [JsonSerializable(typeof(EventLiveResponse))]
 [JsonSerializable(typeof(QuizResponse))]
 [JsonSerializable(typeof(TextResponse))]
+[JsonSerializable(typeof(QuestionsResponse))]
 [JsonSerializable(typeof(HeldAnswersResponse))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]

@@ -72,6 +72,10 @@ internal static class ExportEndpoints
                 {
                     erased.Add(gone.BallotSeq);
                 }
+                else if (e is QuestionsErased questions)
+                {
+                    erased.UnionWith(questions.Seqs); // the voter's questions and upvotes
+                }
             }
         }
 

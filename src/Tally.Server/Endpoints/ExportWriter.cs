@@ -58,7 +58,9 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
 
     /// <summary>
     /// One event as one line: <c>cast</c> and <c>changed</c> ballots, <c>opened</c>, <c>paused</c>, <c>resumed</c>, <c>closed</c>,
-    /// and an event's <c>shown</c>, <c>revealed</c>, <c>joined</c> and <c>scored</c>; the creation is the first line already.
+    /// an event's <c>shown</c>, <c>revealed</c>, <c>joined</c> and <c>scored</c>, a text poll's <c>answered</c>, a Q&amp;A poll's
+    /// <c>asked</c>, <c>upvoted</c>, <c>question-answered</c> and <c>erased</c>, and the moderation's <c>approved</c>
+    /// and <c>rejected</c>; the creation is the first line already.
     /// </summary>
     public void WriteNdjsonEvent(Stream output, PollEvent e)
     {
@@ -114,6 +116,31 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
                 case AnswerModerated m:
                     WriteFact(json, m.Approved ? "approved"u8 : "rejected"u8, e);
                     json.WriteString("voteId"u8, $"{poll.Id}-{m.AnswerSeq.ToString(CultureInfo.InvariantCulture)}");
+                    break;
+                case QuestionAsked a:
+                    json.WriteString("type"u8, "asked"u8);
+                    WriteHead(json, e, a.VoteId, erased.Contains(a.Seq) ? null : a.VoterId);
+                    json.WriteString("text"u8, a.Text);
+                    json.WriteBoolean("held"u8, a.Held);
+                    break;
+                case QuestionUpvoted u:
+                    json.WriteString("type"u8, "upvoted"u8);
+                    WriteHead(json, e, u.VoteId, erased.Contains(u.Seq) ? null : u.VoterId);
+                    json.WriteString("questionId"u8, u.QuestionId);
+                    break;
+                case QuestionAnswered x:
+                    WriteFact(json, "question-answered"u8, e);
+                    json.WriteString("questionId"u8, x.QuestionId);
+                    break;
+                case QuestionsErased gone:
+                    WriteFact(json, "erased"u8, e);
+                    json.WriteStartArray("voteIds"u8);
+                    foreach (var s in gone.Seqs)
+                    {
+                        json.WriteStringValue(VoteIds.Format(poll.Id, s));
+                    }
+
+                    json.WriteEndArray();
                     break;
                 case QuestionShown q:
                     WriteFact(json, "shown"u8, e);
@@ -210,6 +237,32 @@ internal sealed class ExportWriter(PollDefinition poll, VoterShown shown, byte[]
                 break;
             case AnswerModerated m:
                 Fact(row, m.Approved ? "approved" : "rejected", $"{poll.Id}-{m.AnswerSeq.ToString(CultureInfo.InvariantCulture)}", null, null);
+                break;
+            case QuestionAsked a:
+                // The question's text goes in the last column (value), as a text answer's does.
+                row.Append(a.Held ? "asked-held" : "asked").Append(',').Append(a.VoteId).Append(',');
+                if (shown != VoterShown.Omitted)
+                {
+                    row.Append(CsvField(Voter(erased.Contains(a.Seq) ? null : a.VoterId))).Append(',');
+                }
+
+                row.Append(",,").Append(CsvField(a.Text));
+                break;
+            case QuestionUpvoted u:
+                // The upvote's own vote id, and in option_ids the question it upvotes.
+                row.Append("upvoted").Append(',').Append(u.VoteId).Append(',');
+                if (shown != VoterShown.Omitted)
+                {
+                    row.Append(CsvField(Voter(erased.Contains(u.Seq) ? null : u.VoterId))).Append(',');
+                }
+
+                row.Append(u.QuestionId).Append(",,");
+                break;
+            case QuestionAnswered x:
+                Fact(row, "question-answered", x.QuestionId, null, null);
+                break;
+            case QuestionsErased gone:
+                Fact(row, "erased", string.Join(' ', gone.Seqs.Select(s => VoteIds.Format(poll.Id, s))), null, null);
                 break;
             case ScoreAwarded a:
                 Fact(row, a.Correct ? "scored" : "scored-wrong", a.AnswerId, a.VoterId, a.Points + a.Bonus);

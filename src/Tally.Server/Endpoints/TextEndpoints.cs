@@ -10,7 +10,7 @@ using Tally.Server.Http;
 
 namespace Tally.Server.Endpoints;
 
-/// <summary>Moderation of text polls: the held answers, and approving or rejecting one (<see cref="ITallyEngine.ModerateAnswerAsync"/>).</summary>
+/// <summary>Moderation of text and Q&amp;A polls: the held answers (questions), and approving or rejecting one (<see cref="ITallyEngine.ModerateAnswerAsync"/>).</summary>
 internal static class TextEndpoints
 {
     public const int DefaultHeldPage = 50;
@@ -22,7 +22,7 @@ internal static class TextEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithSummary("A moderated text poll's held answers, oldest first (polls:manage; ?limit= 1 to 1000, default 50)");
+            .WithSummary("A moderated text poll's held answers (a Q&A poll's questions), oldest first (polls:manage; ?limit= 1 to 1000, default 50)");
         foreach (var (verb, approve) in new[] { ("approve", true), ("reject", false) })
         {
             app.MapPost("/v1/polls/{id}/answers/{voteId}/" + verb, (string id, string voteId, HttpContext context, ITallyEngine engine, AuditTrail audit) => ModerateAsync(id, voteId, approve, context, engine, audit))
@@ -51,7 +51,7 @@ internal static class TextEndpoints
         var held = await engine.GetHeldAnswersAsync(poll.Id, size, context.RequestAborted);
         var results = await engine.GetResultsAsync(poll.Id, context.RequestAborted);
         return held.Value is { } items
-            ? TypedResults.Ok(new HeldAnswersResponse(poll.Id, results.Value?.Text?.Held ?? items.Count, [.. items.Select(h => new HeldAnswerResponse($"{poll.Id}-{h.Seq.ToString(CultureInfo.InvariantCulture)}", h.Text, h.Terms, h.At))]))
+            ? TypedResults.Ok(new HeldAnswersResponse(poll.Id, results.Value?.Text?.Held ?? results.Value?.Questions?.Held ?? items.Count, [.. items.Select(h => new HeldAnswerResponse($"{poll.Id}-{h.Seq.ToString(CultureInfo.InvariantCulture)}", h.Text, h.Terms, h.At))]))
             : Problems.From(held.Rejection!);
     }
 

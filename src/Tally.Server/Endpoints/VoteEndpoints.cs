@@ -74,7 +74,7 @@ internal static class VoteEndpoints
         }
 
         // optionIds, or value on a rating or nps poll: which one the poll takes is the admission's to say (PollRules.ResolveChoice).
-        var outcome = await admission.CastAsync(visitor.Value!, new Ballot(id, body!.OptionIds, body.VoterId, body.InviteCode, idempotencyKey, body.Value, body.Text), request.HttpContext.RequestAborted);
+        var outcome = await admission.CastAsync(visitor.Value!, new Ballot(id, body!.OptionIds, body.VoterId, body.InviteCode, idempotencyKey, body.Value, body.Text, body.Upvote), request.HttpContext.RequestAborted);
         return outcome.Status switch
         {
             VoteStatus.Counted => TypedResults.Created((string?)null, outcome.ToVoteResponse()),
@@ -112,9 +112,9 @@ internal static class VoteEndpoints
         var ballots = new Ballot?[items.Count];
         for (var i = 0; i < items.Count; i++)
         {
-            if (items[i] is { PollId: { } pollId } item && (item.OptionIds is not null || item.Value is not null || item.Text is not null))
+            if (items[i] is { PollId: { } pollId } item && (item.OptionIds is not null || item.Value is not null || item.Text is not null || item.Upvote is not null))
             {
-                ballots[i] = new Ballot(pollId, item.OptionIds, item.VoterId, item.InviteCode, item.IdempotencyKey, item.Value, item.Text);
+                ballots[i] = new Ballot(pollId, item.OptionIds, item.VoterId, item.InviteCode, item.IdempotencyKey, item.Value, item.Text, item.Upvote);
             }
         }
 

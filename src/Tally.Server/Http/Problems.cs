@@ -103,6 +103,8 @@ internal static class Problems
         RejectionKind.InvalidTransition => (StatusCodes.Status409Conflict, "invalid-transition", "The poll's status cannot make that change"),
         RejectionKind.NotJoined => (StatusCodes.Status409Conflict, "not-joined", "Only the event's participants may do this"),
         RejectionKind.NameTaken => (StatusCodes.Status409Conflict, "name-taken", "Another participant has that name"),
+        RejectionKind.QuestionLimit => (StatusCodes.Status409Conflict, "question-limit", "The voter has asked as many questions as the poll allows"),
+        RejectionKind.QuestionsFull => (StatusCodes.Status409Conflict, "questions-full", "The poll takes no more questions"),
         _ => (StatusCodes.Status500InternalServerError, "internal", "Unexpected error"),
     };
 

@@ -120,6 +120,12 @@ internal static class LiveJson
             JsonSerializer.Serialize(json, ev, TallyJsonContext.Default.EventLiveResponse);
         }
 
+        if (ContractMapping.ToQuestionsResponse(message.Results) is { } questions)
+        {
+            json.WritePropertyName("questions"u8);
+            JsonSerializer.Serialize(json, questions, TallyJsonContext.Default.QuestionsResponse);
+        }
+
         if (ContractMapping.ToTextResponse(message.Results.Text) is { } text)
         {
             json.WritePropertyName("text"u8);

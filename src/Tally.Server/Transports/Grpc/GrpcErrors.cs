@@ -31,6 +31,10 @@ internal static class GrpcErrors
         RejectionKind.ResultsHidden => StatusCode.PermissionDenied,
         RejectionKind.PollNotOpen => StatusCode.FailedPrecondition,
         RejectionKind.InvalidTransition => StatusCode.FailedPrecondition,
+        RejectionKind.NotJoined => StatusCode.FailedPrecondition,
+        RejectionKind.NameTaken => StatusCode.AlreadyExists,
+        RejectionKind.QuestionLimit => StatusCode.FailedPrecondition,
+        RejectionKind.QuestionsFull => StatusCode.FailedPrecondition,
         _ => StatusCode.Internal,
     };
 

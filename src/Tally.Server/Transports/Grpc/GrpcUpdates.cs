@@ -49,6 +49,17 @@ internal static class GrpcUpdates
             update.Event = ToWire(view, results.Poll);
         }
 
+        if (!message.IsPresenceOnly && results.Questions is { } questions)
+        {
+            var board = new V1.QuestionBoard { Asked = questions.Asked, Held = questions.Held };
+            foreach (var q in questions.Items)
+            {
+                board.Items.Add(new V1.QuestionItem { Id = Events.VoteIds.Format(results.Poll.Id, q.Seq), Text = q.Text, Votes = q.Votes, Answered = q.Answered, AtMs = q.At.ToUnixTimeMilliseconds() });
+            }
+
+            update.Questions = board;
+        }
+
         if (!message.IsPresenceOnly && results.Text is { } text)
         {
             var wire = new V1.TextSummary { Answers = text.Answers, Held = text.Held, Capacity = text.Capacity };

@@ -93,12 +93,13 @@ internal sealed class LiveService(LiveHub hub, VoteAdmission votes, ReadAdmissio
             await VisitorAsync(context),
             new Ballot(
                 request.PollId,
-                request.OptionIds.Count == 0 && (request.HasValue || request.HasText) ? null : [.. request.OptionIds],
+                request.OptionIds.Count == 0 && (request.HasValue || request.HasText || request.HasUpvote) ? null : [.. request.OptionIds],
                 NullIfEmpty(request.VoterId),
                 NullIfEmpty(request.InviteCode),
                 NullIfEmpty(request.IdempotencyKey),
                 request.HasValue ? request.Value : null,
-                request.HasText ? request.Text : null),
+                request.HasText ? request.Text : null,
+                request.HasUpvote ? request.Upvote : null),
             context.CancellationToken);
         if (outcome.Rejection is { } rejection)
         {

@@ -8,7 +8,7 @@ namespace Tally.Server.Transports.WebSockets;
 /// </summary>
 internal sealed class ClientOp
 {
-    public const string Keys = "op, pollId, since, optionIds, value, text, voterId, requestId, idempotencyKey, inviteCode, token";
+    public const string Keys = "op, pollId, since, optionIds, value, text, upvote, voterId, requestId, idempotencyKey, inviteCode, token";
 
     private Field _seen;
 
@@ -27,6 +27,7 @@ internal sealed class ClientOp
         Token = 256,
         Value = 512,
         Text = 1024,
+        Upvote = 2048,
     }
 
     public string? Op { get; set; }
@@ -42,6 +43,9 @@ internal sealed class ClientOp
 
     /// <summary>On a text poll: the answer, in place of <see cref="OptionIds"/>.</summary>
     public string? Text { get; set; }
+
+    /// <summary>On a Q&amp;A poll: the vote id of the question upvoted, in place of <see cref="Text"/>.</summary>
+    public string? Upvote { get; set; }
 
     public string? VoterId { get; set; }
 
@@ -68,6 +72,7 @@ internal sealed class ClientOp
         _ when utf8Name.SequenceEqual("token"u8) => Field.Token,
         _ when utf8Name.SequenceEqual("value"u8) => Field.Value,
         _ when utf8Name.SequenceEqual("text"u8) => Field.Text,
+        _ when utf8Name.SequenceEqual("upvote"u8) => Field.Upvote,
         _ => Field.None,
     };
 

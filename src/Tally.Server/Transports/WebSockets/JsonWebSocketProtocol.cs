@@ -74,6 +74,9 @@ internal sealed class JsonWebSocketProtocol : WebSocketProtocol
                     case ClientOp.Field.Text:
                         op.Text = ReadString(ref reader, "text", out error);
                         break;
+                    case ClientOp.Field.Upvote:
+                        op.Upvote = ReadString(ref reader, "upvote", out error);
+                        break;
                     default:
                         op.OptionIds = ReadOptionIds(ref reader, out error);
                         break;

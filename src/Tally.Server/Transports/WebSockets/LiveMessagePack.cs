@@ -126,6 +126,11 @@ internal static class LiveMessagePack
             (more ??= []).Add(("event", System.Text.Json.JsonSerializer.Serialize(ev, TallyJsonContext.Default.EventLiveResponse)));
         }
 
+        if (ContractMapping.ToQuestionsResponse(results) is { } questions)
+        {
+            (more ??= []).Add(("questions", System.Text.Json.JsonSerializer.Serialize(questions, TallyJsonContext.Default.QuestionsResponse)));
+        }
+
         if (ContractMapping.ToTextResponse(results.Text) is { } text)
         {
             (more ??= []).Add(("text", System.Text.Json.JsonSerializer.Serialize(text, TallyJsonContext.Default.TextResponse)));

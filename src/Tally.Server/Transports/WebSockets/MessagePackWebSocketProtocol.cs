@@ -84,6 +84,9 @@ internal sealed class MessagePackWebSocketProtocol : WebSocketProtocol
                     case ClientOp.Field.Text:
                         op.Text = ReadString(ref reader, "text", out error);
                         break;
+                    case ClientOp.Field.Upvote:
+                        op.Upvote = ReadString(ref reader, "upvote", out error);
+                        break;
                     default:
                         op.OptionIds = ReadOptionIds(ref reader, out error);
                         break;

@@ -185,7 +185,7 @@ internal sealed class WebSocketOps(
         {
             { RequestId: null } => "requestId is required: the ack or error of the vote carries it back.",
             { PollId: null } => "pollId is required.",
-            { OptionIds: null, Value: null, Text: null } => "optionIds is required: an array of option ids (or value, on a rating or nps poll; text, on a text poll).",
+            { OptionIds: null, Value: null, Text: null, Upvote: null } => "optionIds is required: an array of option ids (or value, on a rating or nps poll; text, on a text poll; text or upvote, on a Q&A poll).",
             _ => null,
         };
         if (missing is not null)
@@ -201,7 +201,7 @@ internal sealed class WebSocketOps(
             return;
         }
 
-        var outcome = await admission.Votes.CastAsync(who, new Ballot(op.PollId!, op.OptionIds, op.VoterId, op.InviteCode, op.IdempotencyKey, op.Value, op.Text), CancellationToken.None).ConfigureAwait(false);
+        var outcome = await admission.Votes.CastAsync(who, new Ballot(op.PollId!, op.OptionIds, op.VoterId, op.InviteCode, op.IdempotencyKey, op.Value, op.Text, op.Upvote), CancellationToken.None).ConfigureAwait(false);
         if (outcome.Rejection is { } rejection)
         {
             await SendErrorAsync(OpError.From(op, rejection)).ConfigureAwait(false);
