@@ -49,6 +49,7 @@ public sealed class QuestionPollTests(ServerFixture fixture) : IClassFixture<Ser
         var poll = await Server.Admin.CreatePollAsync(new { question = "Questions?", kind = "questions" });
         Assert.Equal("questions", (string?)poll["kind"]);
         Assert.Empty(poll["options"]!.AsArray());
+        Assert.Equal((280, false, 5), ((int)poll["questions"]!["maxLength"]!, (bool)poll["questions"]!["moderation"]!, (int)poll["questions"]!["maxQuestionsPerVoter"]!)); // the poll says its rules
         var id = (string)poll["id"]!;
 
         await using var sse = await SseClient.ConnectAsync(Server.Client, $"/v1/polls/{id}/events");

@@ -24,7 +24,8 @@ internal static class ContractMapping
             p.Dedupe == DedupePolicy.Voter ? "voter" : "none", p.AllowChange, countsVisible ? r.TotalVotes : null,
             p.Workspace, Name(p.VoterIdentity), p.Access == PollAccess.Private ? "private" : "public", Name(p.Results),
             scale ? new ScaleResponse(p.ScaleMin, p.ScaleMax) : null, p.OpensAt, p.MaxBallots, p.AllowReopen ? true : null,
-            p.EventId, ToQuizResponse(r), p.Text is { } text ? new TextSettingsResponse(text.MaxLength, text.Language, text.Moderated) : null);
+            p.EventId, ToQuizResponse(r), p.Text is { } text ? new TextSettingsResponse(text.MaxLength, text.Language, text.Moderated) : null,
+            p.Questions is { } qa ? new QuestionSettingsResponse(qa.MaxLength, qa.Moderated, qa.MaxQuestionsPerVoter) : null);
     }
 
     /// <summary>A quiz question's rules and clock; its correct options only once it is closed (before, they would give the answer away).</summary>

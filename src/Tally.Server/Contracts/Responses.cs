@@ -32,7 +32,11 @@ public sealed record PollResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? AllowReopen = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EventId = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] QuizResponse? Quiz = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TextSettingsResponse? Text = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TextSettingsResponse? Text = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] QuestionSettingsResponse? Questions = null);
+
+/// <summary>A Q&amp;A poll's rules: the longest question, whether questions wait for a manager, and how many one voter may ask.</summary>
+public sealed record QuestionSettingsResponse(int MaxLength, bool Moderation, int MaxQuestionsPerVoter);
 
 /// <summary>A text poll's rules: the longest answer, the stop words' language, and whether answers wait for a manager.</summary>
 public sealed record TextSettingsResponse(int MaxLength, string Language, bool Moderation);
