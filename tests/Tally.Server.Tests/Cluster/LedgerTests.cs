@@ -47,6 +47,61 @@ public sealed class LedgerTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Text_answers_questions_upvotes_and_an_events_facts_never_stall_the_ledger()
+    {
+        await using var node = await TestServer.StartAsync(fixture.NodeSettings(ClusterFixture.NewClusterName(), "a"));
+        var text = (string)(await node.Admin.CreatePollAsync(new { question = "One word?", kind = "text", moderation = true }))["id"]!;
+        var qa = (string)(await node.Admin.CreatePollAsync(new { question = "Questions?", kind = "questions" }))["id"]!;
+        using (var answer = await node.Client.PostAsJsonAsync($"/v1/polls/{text}/votes", new { text = "Great day", voterId = "ann" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, answer.StatusCode);
+        }
+
+        using (var approve = await node.Admin.PostAsync($"/v1/polls/{text}/answers/{text}-2/approve", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
+        }
+
+        using (var asked = await node.Client.PostAsJsonAsync($"/v1/polls/{qa}/votes", new { text = "Slides?", voterId = "ann" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, asked.StatusCode);
+        }
+
+        using (var upvote = await node.Client.PostAsJsonAsync($"/v1/polls/{qa}/votes", new { upvote = qa + "-2", voterId = "bob" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, upvote.StatusCode);
+        }
+
+        using var created = await node.Admin.PostAsJsonAsync("/v1/events", new { title = "Quiz", questions = new[] { new { question = "Q?", kind = "quiz", options = new[] { "A", "B" }, correct = new[] { 1 }, points = 100, timeLimitSeconds = 600 } } });
+        var ev = (string)(await created.ReadJsonAsync())["id"]!;
+        using (var join = await node.Client.PostAsJsonAsync($"/v1/events/{ev}/join", new { name = "Ann", voterId = "ann" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, join.StatusCode);
+        }
+
+        foreach (var step in new[] { "start", "questions/1/show" })
+        {
+            using var control = await node.Admin.PostAsync($"/v1/events/{ev}/{step}", null);
+            Assert.Equal(HttpStatusCode.OK, control.StatusCode);
+        }
+
+        using (var quiz = await node.Client.VoteAsync(ev + "q1", [1], "ann"))
+        {
+            Assert.Equal(HttpStatusCode.Created, quiz.StatusCode);
+        }
+
+        // A plain poll after all of them: its ballot reaches the ledger only if the projector went past every event before it.
+        var poll = (string)(await node.Admin.CreatePollAsync(options: 2))["id"]!;
+        using (var vote = await node.Client.VoteAsync(poll, [2], "cy"))
+        {
+            Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+        }
+
+        await using var data = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString);
+        await Eventually.WaitUntilAsync(() => BallotsAsync(data, poll).GetAwaiter().GetResult() == "cy:2", TestServer.Timeout);
+    }
+
+    [Fact]
     public async Task A_rating_poll_counts_values_on_every_node_and_the_ledger_keeps_its_scale()
     {
         var cluster = ClusterFixture.NewClusterName();
