@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Tally.Server.Tests.Infrastructure;
+
+namespace Tally.Server.Tests.Faults;
+
+/// <summary>
+/// A full disk under the embedded log: the server never acknowledges what it could not store (503 `unavailable`), keeps
+/// serving reads, takes votes again by itself once there is room, and after a restart counts exactly what it acknowledged.
+/// </summary>
+public sealed class DiskFaultTests
+{
+    private static readonly TimeSpan Timeout = TestServer.Timeout;
+
+    [Fact]
+    public async Task A_full_disk_refuses_votes_with_503_keeps_serving_reads_and_recovers_by_itself_exactly()
+    {
+        using var disk = SmallDisk.Mount(mebibytes: 3);
+        var acked = new HashSet<string>(StringComparer.Ordinal);
+        var refused = 0;
+        string poll;
+        await using (var server = await ServerProcess.StartAsync(disk.Path))
+        {
+            poll = (string)(await server.Admin.CreatePollAsync(options: 2, dedupe: "voter"))["id"]!;
+
+            // Batches of 2,000 until the disk is full: every vote is either counted or refused unavailable, never lost in between.
+            var batch = 0;
+            while (refused == 0)
+            {
+                Assert.True(batch < 400, $"the 3 MiB disk did not fill after {batch} batches");
+                var (counted, unavailable) = await SendBatchAsync(server.Client, poll, batch++, acked);
+                refused += unavailable;
+            }
+
+            // Full: reads still answer, with exactly what was acknowledged; votes keep being refused, each 503 unavailable.
+            var results = await server.Client.GetFromJsonAsync<JsonObject>($"/v1/polls/{poll}/results");
+            Assert.Equal(acked.Count, (long)results!["totalVotes"]!);
+            using (var single = await server.Client.VoteAsync(poll, [1], "while-full"))
+            {
+                if (single.StatusCode == HttpStatusCode.Created)
+                {
+                    acked.Add("while-full"); // a little room may have come back (a WAL checkpoint); then it counts
+                }
+                else
+                {
+                    await ApiClient.AssertProblemAsync(single, HttpStatusCode.ServiceUnavailable, "unavailable");
+                }
+            }
+
+            using (var ready = await server.Client.GetAsync(new Uri("/healthz", UriKind.Relative)))
+            {
+                Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            }
+
+            // Room again: the same process takes votes once more, without a restart.
+            disk.Grow(mebibytes: 64);
+            using var deadline = new CancellationTokenSource(Timeout);
+            while (true)
+            {
+                using var after = await server.Client.VoteAsync(poll, [2], "after-room", "after-room");
+                if (after.StatusCode == HttpStatusCode.Created)
+                {
+                    acked.Add("after-room");
+                    break;
+                }
+
+                await ApiClient.AssertProblemAsync(after, HttpStatusCode.ServiceUnavailable, "unavailable");
+                await Task.Delay(50, deadline.Token);
+            }
+
+            await SendBatchAsync(server.Client, poll, 1000, acked);
+            await server.KillAsync();
+        }
+
+        // After a SIGKILL: exactly the acknowledged votes, none of the refused ones.
+        await using var restarted = await ServerProcess.StartAsync(disk.Path);
+        var final = await restarted.Client.GetFromJsonAsync<JsonObject>($"/v1/polls/{poll}/results");
+        Assert.Equal(acked.Count, (long)final!["totalVotes"]!);
+        Assert.True(refused > 0);
+        var (exitCode, output) = await ServerProcess.VerifyAsync(restarted.BaseAddress);
+        Assert.True(exitCode == 0, output);
+    }
+
+    /// <summary>One batch of 2,000 new voters: adds the counted ones to <paramref name="acked"/>; the refused ones must be `unavailable`.</summary>
+    private static async Task<(int Counted, int Unavailable)> SendBatchAsync(HttpClient client, string poll, int batch, HashSet<string> acked)
+    {
+        var voters = Enumerable.Range(0, 2000).Select(i => $"b{batch}-v{i}-{new string('x', 40)}").ToArray();
+        using var response = await client.PostAsJsonAsync("/v1/votes/batch", new { votes = voters.Select((v, i) => new { pollId = poll, optionIds = new[] { 1 + (i % 2) }, voterId = v, idempotencyKey = "k-" + v }) });
+        if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+        {
+            await ApiClient.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "unavailable"); // the whole batch refused: nothing counted
+            return (0, voters.Length);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var results = (await response.ReadJsonAsync())["results"]!.AsArray();
+        var counted = 0;
+        var unavailable = 0;
+        for (var i = 0; i < voters.Length; i++)
+        {
+            var status = (string)results[i]!["status"]!;
+            if (status == "counted")
+            {
+                acked.Add(voters[i]);
+                counted++;
+            }
+            else
+            {
+                Assert.Equal(("rejected", "urn:tally:problem:unavailable"), (status, (string?)results[i]!["error"]!["type"]));
+                unavailable++;
+            }
+        }
+
+        return (counted, unavailable);
+    }
+}

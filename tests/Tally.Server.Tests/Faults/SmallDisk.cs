@@ -1,0 +1,63 @@
+using System.Diagnostics;
+
+namespace Tally.Server.Tests.Faults;
+
+/// <summary>
+/// A tmpfs of a few MiB the test mounts (as root, or through <c>sudo -n</c>, as <c>./test.sh</c> installs packages), so
+/// the server's data folder can really fill up, and be given room again (a remount with a larger size) while it runs.
+/// </summary>
+internal sealed class SmallDisk : IDisposable
+{
+    private SmallDisk(string path) => Path = path;
+
+    public string Path { get; }
+
+    public static SmallDisk Mount(int mebibytes)
+    {
+        var path = Directory.CreateTempSubdirectory("tally-small-disk-").FullName;
+        Run("mount", "-t", "tmpfs", "-o", $"size={mebibytes}m,mode=0700", "tmpfs", path);
+        return new SmallDisk(path);
+    }
+
+    /// <summary>Gives the disk room: the same mount, now <paramref name="mebibytes"/> large (the data stays).</summary>
+    public void Grow(int mebibytes) => Run("mount", "-o", $"remount,size={mebibytes}m", Path);
+
+    public void Dispose()
+    {
+        try
+        {
+            Run("umount", "-l", Path);
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
+        {
+        }
+    }
+
+    private static void Run(string command, params string[] args)
+    {
+        var root = Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root" || IsRoot();
+        var start = new ProcessStartInfo(root ? command : "sudo") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (!root)
+        {
+            start.ArgumentList.Add("-n");
+            start.ArgumentList.Add(command);
+        }
+
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(30)) || process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed ({(process.HasExited ? process.ExitCode : -1)}): {error}. The disk-fault tests mount a small tmpfs: they need root, or sudo without a password.");
+        }
+    }
+
+    private static bool IsRoot() => File.Exists("/proc/self/status")
+        && File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal)) is { } uid
+        && uid.Split('\t', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1) == "0";
+}
