@@ -13,9 +13,13 @@ internal static class SnapshotFormat
     /// 4 with their schedule (opensAt, draft, maxBallots), 5 with quiz and event settings, each poll's opening time and an
     /// event's progress and leaderboard (and text polls' answers, held answers and terms), 6 with a text poll's rejected
     /// answers, 7 with Q&amp;A polls (their definitions in the event codec's form 6, their questions and voters, and an
-    /// idempotency key's upvote). 1 to 6 are still read (a text poll from 5 restores with no rejected answers known).
+    /// idempotency key's upvote), 8 the same followed by the SHA-256 of everything before it (a snapshot that fails it is
+    /// not used: the engine replays the log instead). 1 to 7 are still read (a text poll from 5 restores with no rejected
+    /// answers known).
     /// </summary>
-    public const int Version = 7;
+    public const int Version = 8;
+
+    private const int ChecksumBytes = 32;
 
     /// <summary>The poll definitions' form inside a snapshot of <paramref name="snapshotVersion"/> (the same number up to 5, the event codec's; 6 from 7 on).</summary>
     public static int DefinitionVersion(int snapshotVersion) => snapshotVersion >= 7 ? 6 : Math.Min(snapshotVersion, 5);
@@ -34,9 +38,14 @@ internal static class SnapshotFormat
             }
         }
 
+        var content = stream.GetBuffer().AsSpan(0, (int)stream.Length);
+        Span<byte> checksum = stackalloc byte[ChecksumBytes];
+        System.Security.Cryptography.SHA256.HashData(content, checksum);
+        stream.Write(checksum);
         return stream.ToArray();
     }
 
+    /// <summary>Reads a snapshot into <paramref name="states"/>; <see cref="InvalidDataException"/> (or <see cref="EndOfStreamException"/>) when it is not whole.</summary>
     public static void Read(byte[] data, Dictionary<string, PollState> states)
     {
         using var r = new BinaryReader(new MemoryStream(data, writable: false), Encoding.UTF8);
@@ -44,6 +53,17 @@ internal static class SnapshotFormat
         if (format is < 1 or > Version)
         {
             throw new InvalidDataException($"Snapshot format {format} is not known (this build reads {Version}).");
+        }
+
+        if (format >= 8)
+        {
+            Span<byte> checksum = stackalloc byte[ChecksumBytes];
+            if (data.Length < sizeof(int) + ChecksumBytes
+                || !System.Security.Cryptography.SHA256.TryHashData(data.AsSpan(0, data.Length - ChecksumBytes), checksum, out _)
+                || !checksum.SequenceEqual(data.AsSpan(data.Length - ChecksumBytes)))
+            {
+                throw new InvalidDataException($"The snapshot ({data.Length:N0} bytes) fails its checksum: it was torn or changed after it was written.");
+            }
         }
 
         var parts = r.ReadInt32();

@@ -69,7 +69,19 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         var snapshot = await _snapshots.LoadLatestAsync(cancellationToken).ConfigureAwait(false);
         if (snapshot is not null)
         {
-            SnapshotFormat.Read(snapshot.Data, states);
+            try
+            {
+                SnapshotFormat.Read(snapshot.Data, states);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+            {
+                // Never start from a snapshot that is not whole: the log holds every event, so the state is rebuilt from it
+                // alone (slower, and exact). Said as a fault, so the host logs it.
+                OnFault("snapshot", new InvalidDataException(
+                    $"The latest snapshot (taken {snapshot.TakenAt:O}, through log position {snapshot.ReplayFrom}) cannot be used: {ex.Message} The whole log is replayed instead.", ex));
+                states.Clear();
+                snapshot = null;
+            }
         }
 
         long replayed = 0;
