@@ -75,6 +75,7 @@ internal sealed class SqliteAccessStore : IAccessStore, IDisposable
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
         // The folder (0700) and the file (0600) are made by SqliteConnections, whichever store opens first.
+        SqliteFiles.CheckWritable(_options.DatabasePath);
         await using var connection = await SqliteConnections.OpenAsync(_options, readOnly: false, cancellationToken).ConfigureAwait(false);
         await SqliteConnections.ExecuteAsync(connection, "PRAGMA journal_mode = WAL;" + Schema, cancellationToken).ConfigureAwait(false);
     }

@@ -59,6 +59,7 @@ public sealed class SqliteEventLog : IEventLog
         }
 
         // Files left readable by others (made by an older version, or copied in) become owner-only before use.
+        SqliteFiles.CheckWritable(_options.DatabasePath);
         if (SqliteFiles.Tighten(_options.DatabasePath) is { Count: > 0 } tightened)
         {
             SqliteLog.FilesTightened(_logger, string.Join(", ", tightened));

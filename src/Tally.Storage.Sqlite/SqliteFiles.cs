@@ -15,6 +15,35 @@ internal static class SqliteFiles
     /// <summary>The files of one database: SQLite's main file, its write-ahead log and its shared-memory index.</summary>
     public static string[] Of(string databasePath) => [databasePath, databasePath + "-wal", databasePath + "-shm"];
 
+    /// <summary>
+    /// Refuses, with a message an operator can act on, a data folder Tally cannot write (mounted read-only, not its
+    /// user's, full): checked once at start, before SQLite's own "unable to open database file".
+    /// </summary>
+    public static void CheckWritable(string databasePath)
+    {
+        var folder = Path.GetDirectoryName(databasePath)!;
+        if (!Directory.Exists(folder))
+        {
+            return; // made by CreateDatabase, which says so itself when it cannot
+        }
+
+        var probe = Path.Combine(folder, ".tally-write-check");
+        try
+        {
+            using (var file = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.WriteThrough))
+            {
+                file.WriteByte(1);
+            }
+
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(
+                $"The data folder {folder} cannot be written ({ex.Message.TrimEnd('.')}): it is read-only, full, or not this user's. Tally keeps its log there and takes no vote it cannot store; nothing in it was changed. Make it writable (or point TALLY_DATA elsewhere) and start again.", ex);
+        }
+    }
+
     /// <summary>Creates the folder (0700) and an empty database file (0600) when they are missing; an empty file is an empty database to SQLite.</summary>
     public static void CreateDatabase(string databasePath)
     {

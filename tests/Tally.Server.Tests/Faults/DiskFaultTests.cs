@@ -82,6 +82,29 @@ public sealed class DiskFaultTests
         Assert.True(exitCode == 0, output);
     }
 
+    [Fact]
+    public async Task A_read_only_data_folder_is_refused_at_start_with_a_clear_message_and_nothing_is_lost()
+    {
+        using var disk = SmallDisk.Mount(mebibytes: 64);
+        var acked = new HashSet<string>(StringComparer.Ordinal);
+        string poll;
+        await using (var server = await ServerProcess.StartAsync(disk.Path))
+        {
+            poll = (string)(await server.Admin.CreatePollAsync(options: 2))["id"]!;
+            await SendBatchAsync(server.Client, poll, 0, acked);
+            Assert.Equal(0, await server.TerminateAsync());
+        }
+
+        disk.SetReadOnly(true);
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => ServerProcess.StartAsync(disk.Path));
+        Assert.Contains($"The data folder {disk.Path} cannot be written (Read-only file system", refused.Message, StringComparison.Ordinal);
+
+        disk.SetReadOnly(false);
+        await using var restarted = await ServerProcess.StartAsync(disk.Path);
+        var final = await restarted.Client.GetFromJsonAsync<JsonObject>($"/v1/polls/{poll}/results");
+        Assert.Equal(acked.Count, (long)final!["totalVotes"]!);
+    }
+
     /// <summary>One batch of 2,000 new voters: adds the counted ones to <paramref name="acked"/>; the refused ones must be `unavailable`.</summary>
     private static async Task<(int Counted, int Unavailable)> SendBatchAsync(HttpClient client, string poll, int batch, HashSet<string> acked)
     {

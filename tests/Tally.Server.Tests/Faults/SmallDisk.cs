@@ -22,6 +22,9 @@ internal sealed class SmallDisk : IDisposable
     /// <summary>Gives the disk room: the same mount, now <paramref name="mebibytes"/> large (the data stays).</summary>
     public void Grow(int mebibytes) => Run("mount", "-o", $"remount,size={mebibytes}m", Path);
 
+    /// <summary>Makes the mount read-only (the server's open files too: a write fails with EROFS), or writable again.</summary>
+    public void SetReadOnly(bool readOnly) => Run("mount", "-o", readOnly ? "remount,ro" : "remount,rw", Path);
+
     public void Dispose()
     {
         try
