@@ -76,8 +76,15 @@ internal sealed class SqliteAccessStore : IAccessStore, IDisposable
     {
         // The folder (0700) and the file (0600) are made by SqliteConnections, whichever store opens first.
         SqliteFiles.CheckWritable(_options.DatabasePath);
-        await using var connection = await SqliteConnections.OpenAsync(_options, readOnly: false, cancellationToken).ConfigureAwait(false);
-        await SqliteConnections.ExecuteAsync(connection, "PRAGMA journal_mode = WAL;" + Schema, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await SqliteConnections.OpenAsync(_options, readOnly: false, cancellationToken).ConfigureAwait(false);
+            await SqliteConnections.ExecuteAsync(connection, "PRAGMA journal_mode = WAL;" + Schema, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex) when (SqliteFiles.Damaged(ex, _options.DatabasePath) is { } damaged)
+        {
+            throw damaged;
+        }
     }
 
     public async Task<long> ReadVersionAsync(CancellationToken cancellationToken)

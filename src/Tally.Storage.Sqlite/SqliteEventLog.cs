@@ -65,14 +65,19 @@ public sealed class SqliteEventLog : IEventLog
             SqliteLog.FilesTightened(_logger, string.Join(", ", tightened));
         }
 
-        _writer = await SqliteConnections.OpenAsync(_options, readOnly: false, cancellationToken).ConfigureAwait(false);
-        await SqliteConnections.ExecuteAsync(_writer, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
-        await SqliteConnections.ExecuteAsync(_writer, $"PRAGMA synchronous = {SynchronousMode(_options.Synchronous)};", cancellationToken).ConfigureAwait(false);
-        await SqliteConnections.ExecuteAsync(_writer, Schema + SqliteSnapshotStore.Schema, cancellationToken).ConfigureAwait(false);
-        using (var head = _writer.CreateCommand())
+        try
         {
+            _writer = await SqliteConnections.OpenAsync(_options, readOnly: false, cancellationToken).ConfigureAwait(false);
+            await SqliteConnections.ExecuteAsync(_writer, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
+            await SqliteConnections.ExecuteAsync(_writer, $"PRAGMA synchronous = {SynchronousMode(_options.Synchronous)};", cancellationToken).ConfigureAwait(false);
+            await SqliteConnections.ExecuteAsync(_writer, Schema + SqliteSnapshotStore.Schema, cancellationToken).ConfigureAwait(false);
+            using var head = _writer.CreateCommand();
             head.CommandText = "SELECT last_position FROM event_batches ORDER BY first_position DESC LIMIT 1;";
             _committed = await head.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long last ? last : 0;
+        }
+        catch (SqliteException ex) when (SqliteFiles.Damaged(ex, _options.DatabasePath) is { } damaged)
+        {
+            throw damaged;
         }
 
         _loop = Task.Run(WriteLoopAsync, CancellationToken.None);
@@ -106,7 +111,7 @@ public sealed class SqliteEventLog : IEventLog
             """;
         command.Parameters.AddWithValue("$after", afterPosition);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await NextAsync(reader, cancellationToken).ConfigureAwait(false))
         {
             var position = reader.GetInt64(0);
             var last = reader.GetInt64(1);
@@ -119,6 +124,19 @@ public sealed class SqliteEventLog : IEventLog
                     yield return new StoredEvent(position, e);
                 }
             }
+        }
+    }
+
+    /// <summary>The next row; a damaged page met while reading (a replay at start, an export) is said as such.</summary>
+    private async Task<bool> NextAsync(SqliteDataReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex) when (SqliteFiles.Damaged(ex, _options.DatabasePath) is { } damaged)
+        {
+            throw damaged;
         }
     }
 

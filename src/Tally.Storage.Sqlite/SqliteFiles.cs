@@ -44,6 +44,16 @@ internal static class SqliteFiles
         }
     }
 
+    /// <summary>
+    /// SQLite's "database disk image is malformed" (or "file is not a database") as a refusal an operator can act on, or
+    /// null for any other error: Tally does not start on a damaged database rather than serve a tally it cannot trust.
+    /// </summary>
+    public static InvalidOperationException? Damaged(Exception ex, string databasePath) =>
+        ex is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 11 or 26 } sqlite
+            ? new InvalidOperationException(
+                $"The database {databasePath} is damaged (SQLite: {sqlite.Message.Split('\'')[1..].FirstOrDefault() ?? sqlite.Message}): a torn or changed page. Tally does not start on it rather than serve a tally it cannot trust. Restore the data folder from a backup, or recover what SQLite can (sqlite3 {Path.GetFileName(databasePath)} \".recover\") into a new file, then start again.", ex)
+            : null;
+
     /// <summary>Creates the folder (0700) and an empty database file (0600) when they are missing; an empty file is an empty database to SQLite.</summary>
     public static void CreateDatabase(string databasePath)
     {

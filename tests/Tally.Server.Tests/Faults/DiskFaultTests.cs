@@ -105,6 +105,42 @@ public sealed class DiskFaultTests
         Assert.Equal(acked.Count, (long)final!["totalVotes"]!);
     }
 
+    [Fact]
+    public async Task A_database_with_a_torn_last_page_is_refused_at_start_never_served_with_a_wrong_tally()
+    {
+        var data = Directory.CreateTempSubdirectory("tally-torn-").FullName;
+        try
+        {
+            string poll;
+            var acked = new HashSet<string>(StringComparer.Ordinal);
+            await using (var server = await ServerProcess.StartAsync(data))
+            {
+                poll = (string)(await server.Admin.CreatePollAsync(options: 2))["id"]!;
+                for (var batch = 0; batch < 5; batch++)
+                {
+                    await SendBatchAsync(server.Client, poll, batch, acked);
+                }
+
+                Assert.Equal(0, await server.TerminateAsync()); // a clean stop: the WAL is checkpointed into the file
+            }
+
+            var file = Path.Combine(data, "tally.db");
+            var length = new FileInfo(file).Length;
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Write))
+            {
+                stream.SetLength(length - 4096); // the last page torn off, as a failing disk or a bad copy leaves it
+            }
+
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => ServerProcess.StartAsync(data));
+            Assert.Contains($"The database {file} is damaged", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("does not start on it rather than serve a tally it cannot trust", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     /// <summary>One batch of 2,000 new voters: adds the counted ones to <paramref name="acked"/>; the refused ones must be `unavailable`.</summary>
     private static async Task<(int Counted, int Unavailable)> SendBatchAsync(HttpClient client, string poll, int batch, HashSet<string> acked)
     {
