@@ -50,6 +50,20 @@ public sealed class ClusterOptions
     /// </summary>
     public bool NatsSyncAlways { get; set; }
 
+    /// <summary>
+    /// Answers a counted vote only once the PostgreSQL ledger has committed it as well, so a 2xx survives what
+    /// PostgreSQL's commit survives even where NATS does not fsync (Debian's 2.9). PostgreSQL is then on the vote's path:
+    /// each answer waits for the ledger (measured in the README), and while PostgreSQL is away votes are answered 503
+    /// after <see cref="LedgerAckTimeout"/>. Default false: a 2xx means in the JetStream stream.
+    /// </summary>
+    public bool AckAfterLedger { get; set; }
+
+    /// <summary>With <see cref="AckAfterLedger"/>: how long a counted vote waits for the ledger before it is answered 503 (retry it). Default 5 s.</summary>
+    public TimeSpan LedgerAckTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where the ledger's projector announces each commit (its checkpoint), for the nodes waiting on it.</summary>
+    public string LedgerCheckpointSubject => $"{Namespace}.ledger.checkpoint";
+
     /// <summary>A poll's owner publishes its live update at most once per tick (and at once after a quiet tick).</summary>
     public TimeSpan LiveTick { get; set; } = TimeSpan.FromMilliseconds(50);
 
@@ -111,6 +125,11 @@ public sealed class ClusterOptions
         else if (Replicas < 3 && !AllowFewerReplicas)
         {
             failures.Add($"Tally:Cluster:Replicas is {Replicas}: with fewer than 3 copies the event stream does not survive the loss of a NATS server. Run 3 NATS servers with Replicas=3, or, for a test, a trial or one NATS server, set Tally:Cluster:AllowFewerReplicas=true.");
+        }
+
+        if (AckAfterLedger && LedgerAckTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Tally:Cluster:LedgerAckTimeout must be more than zero (it is {LedgerAckTimeout}).");
         }
 
         if (HandoverWait < TimeSpan.Zero)

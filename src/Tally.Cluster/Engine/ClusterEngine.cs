@@ -44,6 +44,8 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     private readonly ConcurrentDictionary<int, PartitionDuties> _duties = new();
     private readonly ConcurrentDictionary<string, PollDefinition> _definitions = new(StringComparer.Ordinal);
     private readonly IConnectionMultiplexer? _redis;
+    private readonly LedgerWatermark? _watermark;
+    private readonly PartitionVotes _votes;
     private volatile bool _running;
 
     /// <param name="ledger">PostgreSQL for the ledger (poll definitions, ballots); null runs without one.</param>
@@ -73,7 +75,13 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             ExpiryCheckInterval = engineOptions.ExpiryCheckInterval,
         };
         _follower = new PollFollower(nats, options, Catalog, GetResultsAsync, _time, _logger);
-        _forwarding = new CommandForwarding(nats, options, p => _ownership!.Local(p), _logger);
+        if (options.AckAfterLedger)
+        {
+            _watermark = new LedgerWatermark(nats, options, ledger ?? throw new ArgumentException("Tally:Cluster:AckAfterLedger needs the PostgreSQL ledger (Tally:Postgres:ConnectionString).", nameof(ledger)), _logger);
+        }
+
+        _votes = new PartitionVotes(p => _ownership!.LogOf(p), _watermark is null ? null : new LedgerAck(_watermark, options.LedgerAckTimeout));
+        _forwarding = new CommandForwarding(nats, options, p => _ownership!.Local(p), _logger, _votes);
         _redis = redis;
         _ownership = new PartitionOwnership(nats, options, _partitionOptions, _time, _logger, _forwarding, OnAcquired, OnLosingAsync,
             p => ledger is null ? new InMemorySnapshotStore() : new PostgresSnapshotStore(ledger, options.StreamName, p, _logger),
@@ -118,7 +126,10 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     public bool IsRunning => _running;
 
     /// <summary>What an acknowledged vote survives here: the NATS server's version and this cluster's replicas decide (<see cref="NatsDurability"/>).</summary>
-    public Tally.Storage.Durability Durability => NatsDurability.Describe(_nats.ServerInfo?.Version, _options.Replicas, _options.NatsSyncAlways);
+    public Tally.Storage.Durability Durability => _options.AckAfterLedger
+        ? new(NatsDurability.Describe(_nats.ServerInfo?.Version, _options.Replicas, _options.NatsSyncAlways).Statement
+            + " With Tally:Cluster:AckAfterLedger a vote is answered only once the PostgreSQL ledger has committed it as well, so a 2xx also survives what a PostgreSQL commit survives (its fsync, synchronous_commit on).", AtRisk: false)
+        : NatsDurability.Describe(_nats.ServerInfo?.Version, _options.Replicas, _options.NatsSyncAlways);
 
     public string NodeId => _options.NodeId;
 
@@ -152,6 +163,7 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
 
         await JetStreamEventLog.EnsureStreamAsync(js, _options.StreamName, _options.EventSubjectPrefix, _options.Replicas, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
         await _ownership.OpenAsync(cancellationToken).ConfigureAwait(false);
+        _watermark?.Start();
         _running = true;
         await _ownership.StartAsync(cancellationToken).ConfigureAwait(false);
         ReplayedEvents = _ownership.Owned.Sum(p => Math.Max(0, _ownership.ReplayedEvents(p)));
@@ -167,6 +179,7 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
 
         _running = false;
         await _ownership.StopAsync(cancellationToken).ConfigureAwait(false);
+        await (_watermark?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         await _follower.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -493,7 +506,7 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
 
         return await RouteAsync(
             PartitionOf(vote.PollId),
-            engine => engine.CastVoteAsync(vote).AsTask(),
+            engine => _votes.CastAsync(PartitionOf(vote.PollId), engine, vote),
             new ForwardedCommand(ForwardedKind.Vote, Vote: vote),
             (reply, p) => reply.Vote ?? VoteOutcome.Rejected(reply.Rejection ?? Unavailable(p))).ConfigureAwait(false);
     }
@@ -546,7 +559,7 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
         {
             var outcome = await RouteAsync(
                 partition,
-                engine => engine.CastVotesAsync(piece),
+                engine => _votes.CastAsync(partition, engine, piece),
                 new ForwardedCommand(ForwardedKind.Votes, Votes: piece),
                 (reply, p) => reply.Votes is { } answered ? answered : reply.Rejection ?? Unavailable(p)).ConfigureAwait(false);
             answers.AddRange(outcome.Value ?? Enumerable.Repeat(VoteOutcome.Rejected(outcome.Rejection!), piece.Length));
@@ -560,6 +573,7 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     {
         _running = false;
         await _ownership.AbandonAsync().ConfigureAwait(false); // the leases stay until they expire
+        await (_watermark?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         await (Ledger?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         foreach (var p in _duties.Keys)
         {

@@ -11,7 +11,7 @@ namespace Tally.Cluster.Engine;
 /// <c>{ns}.cmd.{partition}</c> (NATS request/reply, JSON), where only the owner listens, and the owner answers
 /// with the outcome its engine decided.
 /// </summary>
-internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions options, Func<int, TallyEngine?> local, ILogger logger)
+internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions options, Func<int, TallyEngine?> local, ILogger logger, PartitionVotes? votes = null)
 {
     private const string OwnersQueue = "owners";
 
@@ -116,8 +116,8 @@ internal sealed class CommandForwarding(INatsConnection nats, ClusterOptions opt
             {
                 reply = command.Kind switch
                 {
-                    ForwardedKind.Vote => new ForwardedReply(Vote: await engine.CastVoteAsync(command.Vote!).ConfigureAwait(false)),
-                    ForwardedKind.Votes => FromOutcome(await engine.CastVotesAsync(command.Votes!).ConfigureAwait(false)),
+                    ForwardedKind.Vote => new ForwardedReply(Vote: votes is null ? await engine.CastVoteAsync(command.Vote!).ConfigureAwait(false) : await votes.CastAsync(partition, engine, command.Vote!).ConfigureAwait(false)),
+                    ForwardedKind.Votes => FromOutcome(votes is null ? await engine.CastVotesAsync(command.Votes!).ConfigureAwait(false) : await votes.CastAsync(partition, engine, command.Votes!).ConfigureAwait(false)),
                     ForwardedKind.Create => FromOutcome(await engine.CreatePollAsync(command.Create!, command.PollId!).ConfigureAwait(false)),
                     ForwardedKind.Close => FromOutcome(await engine.ClosePollAsync(command.PollId!).ConfigureAwait(false)),
                     ForwardedKind.Erase => await engine.EraseVoterAsync(command.PollId!, command.VoterId!).ConfigureAwait(false) is var erased && erased.Value is { } erasure

@@ -57,6 +57,9 @@ internal sealed class PartitionOwnership(
     public TallyEngine? Local(int partition) =>
         _owned.TryGetValue(partition, out var owned) && owned.Engine.IsRunning && !owned.Log.IsFenced ? owned.Engine : null;
 
+    /// <summary>The log of a partition this node owns, or null.</summary>
+    public JetStreamEventLog? LogOf(int partition) => _owned.TryGetValue(partition, out var owned) ? owned.Log : null;
+
     public Task OpenAsync(CancellationToken cancellationToken) => _leases.OpenAsync(cancellationToken);
 
     /// <summary>Takes a first share now, then keeps renewing and balancing in the background.</summary>

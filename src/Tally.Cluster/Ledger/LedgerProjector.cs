@@ -82,6 +82,7 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
             await WriteAsync(message.Data!, checkpoint, sequence, stopping).ConfigureAwait(false);
             checkpoint = sequence;
             Checkpoint = sequence;
+            await nats.PublishAsync(options.LedgerCheckpointSubject, LedgerWatermark.Encode(sequence), cancellationToken: stopping).ConfigureAwait(false); // for votes waiting on the ledger (AckAfterLedger)
         }
     }
 

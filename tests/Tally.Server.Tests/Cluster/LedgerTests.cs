@@ -102,6 +102,42 @@ public sealed class LedgerTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task With_ack_after_ledger_every_answered_vote_is_already_in_postgresql_on_every_node()
+    {
+        var cluster = ClusterFixture.NewClusterName();
+        var settings = (string node) => new Dictionary<string, string>(fixture.NodeSettings(cluster, node)) { ["Tally:Cluster:AckAfterLedger"] = "true" };
+        await using var a = await TestServer.StartAsync(settings("a"));
+        await using var b = await TestServer.StartAsync(settings("b"));
+        await using var data = NpgsqlDataSource.Create(fixture.Postgres.ConnectionString);
+        var polls = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            polls.Add((string)(await a.Admin.CreatePollAsync(options: 2))["id"]!);
+        }
+
+        using (var ready = await b.Client.GetAsync(new Uri("/readyz", UriKind.Relative)))
+        {
+            Assert.Contains("AckAfterLedger a vote is answered only once the PostgreSQL ledger has committed it", (string)(await ready.ReadJsonAsync())["durability"]!, StringComparison.Ordinal);
+        }
+
+        // Each vote, through either node (the ledger's projector runs on one of them): the moment it is answered, its row is there.
+        for (var i = 0; i < 24; i++)
+        {
+            var poll = polls[i % polls.Count];
+            var node = i % 2 == 0 ? a : b;
+            using (var vote = await node.Client.VoteAsync(poll, [1 + (i % 2)], "voter" + i, "key" + i))
+            {
+                Assert.Equal(HttpStatusCode.Created, vote.StatusCode);
+            }
+
+            await using var row = data.CreateCommand("SELECT count(*) FROM ballots WHERE poll_id = $1 AND voter_id = $2");
+            row.Parameters.AddWithValue(poll);
+            row.Parameters.AddWithValue("voter" + i);
+            Assert.Equal(1L, (long)(await row.ExecuteScalarAsync())!);
+        }
+    }
+
+    [Fact]
     public async Task A_rating_poll_counts_values_on_every_node_and_the_ledger_keeps_its_scale()
     {
         var cluster = ClusterFixture.NewClusterName();
