@@ -16,7 +16,8 @@
 #   bench/cluster.sh --quick    # 1 round of each, 3 s windows (quiet fan-out 5 s) — about 5 minutes
 #
 # Options: --rounds N, --duration S, --warmup S, --quiet-duration S (fanout-quiet's window), --rate R (fan-out votes/s, default 200), --watchers N (default 1000),
-# --nodes "1 3" (the cluster sizes, in order), --no-embedded, --quiet-wait S (how long to wait before each run for
+# --nodes "1 3" (the cluster sizes, in order), --no-embedded, --ack-after-ledger (the nodes answer a vote only once the
+# PostgreSQL ledger has it: Tally:Cluster:AckAfterLedger), --quiet-wait S (how long to wait before each run for
 # other processes to go quiet — an idle cluster itself keeps the machine a little busy; default 5, --quick 2).
 # "CPU" of a cluster is the user + system CPU of every process of it — the Tally nodes, nats-server, redis-server,
 # PostgreSQL (postmaster and backends) and nginx (master and workers) — read from /proc inside each run's measured
@@ -27,7 +28,7 @@ cd "$(dirname "$0")/.."
 hold_bench_lock "$0" "$@"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PATH="$PATH:/usr/sbin"
 
-rounds=2 duration=8 warmup=2 quiet_duration=6 rate=200 watchers=1000 sizes="1 3" embedded=1 quick=0 quiet_wait=5
+rounds=2 duration=8 warmup=2 quiet_duration=6 rate=200 watchers=1000 sizes="1 3" embedded=1 quick=0 quiet_wait=5 ack_after_ledger=0
 args_given="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
     --watchers) watchers=$2; shift 2 ;;
     --nodes) sizes=$2; shift 2 ;;
     --no-embedded) embedded=0; shift ;;
+    --ack-after-ledger) ack_after_ledger=1; shift ;;
     --quiet-wait) quiet_wait=$2; shift 2 ;;
     *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
   esac
@@ -237,6 +239,8 @@ fi
 
 # 2. A cluster of each size, through nginx, each in a fresh folder with fresh ports, taken down and wiped after.
 declare -A cluster_rss
+# The nodes read Tally__* from the environment (scripts/cluster.sh passes it on).
+[ "$ack_after_ledger" -eq 1 ] && export Tally__Cluster__AckAfterLedger=true
 for size in $sizes; do
   cluster_dir="$raw/cluster-${size}node"
   mkdir -p "$cluster_dir"
@@ -325,6 +329,7 @@ for s in "${setups[@]}"; do [ "$s" = embedded ] && continue; [ -n "$first_cluste
 
 suffix=""
 [ $quick -eq 1 ] && suffix="-quick"
+[ "${ack_after_ledger:-0}" -eq 1 ] && suffix="$suffix-ack-after-ledger"
 out="bench/results/cluster-$(date -u +%F)$suffix.md"
 cmd="bench/cluster.sh${args_given:+ $args_given}"
 {
