@@ -30,11 +30,36 @@ internal static class FaultSimulation
 
     private sealed record SimPoll(string Id, PollKind Kind, bool AllowChange, int Options, int MaxChoices);
 
+    /// <summary>Runs seed <paramref name="seed"/>; anything that throws (an engine that cannot start over what the disk kept, a hung answer) is a violation of the run.</summary>
     public static async Task<SimReport> RunAsync(int seed)
     {
-        var random = new Random(seed);
         var history = new SimHistory();
         var disk = new SimulatedDisk();
+        var run = new Run();
+        try
+        {
+            await RunAsync(seed, history, disk, run);
+        }
+        catch (Exception ex)
+        {
+            history.Violation($"the run threw at step {run.Step}: {ex}");
+        }
+
+        return new SimReport(seed, run.Steps, run.Lives, disk.Crashes, history.AckedCount, history.UnknownCount, history.RefusedCount, disk.Events.Count, history);
+    }
+
+    private sealed class Run
+    {
+        public int Step { get; set; } = -1;
+
+        public int Steps { get; set; }
+
+        public int Lives { get; set; }
+    }
+
+    private static async Task RunAsync(int seed, SimHistory history, SimulatedDisk disk, Run run)
+    {
+        var random = new Random(seed);
         var clock = new ManualTimeProvider(At);
         var lives = 0;
         using var cancel = new CancellationTokenSource(Timeout * 2);
@@ -66,8 +91,11 @@ internal static class FaultSimulation
         }
 
         var steps = 40 + random.Next(80);
+        run.Steps = steps;
         for (var step = 0; step < steps; step++)
         {
+            run.Step = step;
+            run.Lives = lives;
             clock.Advance(TimeSpan.FromMilliseconds(random.Next(1, 50)));
             var epoch = disk.Epoch;
             var roll = random.Next(100);
@@ -180,9 +208,9 @@ internal static class FaultSimulation
             }
         }
 
+        run.Lives = lives;
         await SimChecker.CheckAsync(engine, disk, history, "at the end", cancel.Token);
         await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
-        return new SimReport(seed, steps, lives, disk.Crashes, history.AckedCount, history.UnknownCount, history.RefusedCount, disk.Events.Count, history);
     }
 
     private static async Task<TallyEngine> StartAsync(SimulatedDisk disk, ManualTimeProvider clock, Random random, SimHistory history)
