@@ -150,22 +150,34 @@ internal static class FaultSimulation
             }
             else if (roll < 80)
             {
+                // Half the snapshots are taken while a burst of votes is in flight (partitions capture at different positions).
                 var failSave = random.Next(3) == 0;
-                history.Schedule.Add($"step {step}: snapshot failSave={failSave}");
-                history.Note($"step {step}: snapshot failSave={failSave}");
+                var during = new List<SentVote>();
+                var n = random.Next(2) == 0 ? 0 : 2 + random.Next(7);
+                for (var i = 0; i < n; i++)
+                {
+                    during.Add(NewVote(random, history, polls, voters));
+                }
+
+                history.Schedule.Add($"step {step}: snapshot failSave={failSave} during {string.Join(" ", during.Select(v => $"{v.Key}:{v.PollId}/{v.Voter}[{string.Join(",", v.Options)}]"))}");
+                history.Note($"step {step}: snapshot failSave={failSave} during a burst of {n}");
                 if (failSave)
                 {
                     disk.FailNextSnapshotSave();
                 }
 
+                var snapshot = engine.SnapshotAsync(cancel.Token); // its captures are queued first, the votes behind them
+                var votes = during.Select(v => VoteAsync(engine, history, v)).ToArray();
                 try
                 {
-                    await engine.SnapshotAsync(cancel.Token).WaitAsync(Timeout);
+                    await snapshot.WaitAsync(Timeout);
                 }
                 catch (IOException ex)
                 {
                     history.Note("  snapshot failed: " + ex.Message);
                 }
+
+                await Task.WhenAll(votes);
             }
             else if (roll < 86)
             {
