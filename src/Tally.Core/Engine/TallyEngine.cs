@@ -69,7 +69,17 @@ public sealed class TallyEngine : ITallyEngine, IAsyncDisposable
         var snapshot = await _snapshots.LoadLatestAsync(cancellationToken).ConfigureAwait(false);
         if (snapshot is not null)
         {
-            SnapshotFormat.Read(snapshot.Data, states);
+            try
+            {
+                SnapshotFormat.Read(snapshot.Data, states);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+            {
+                // A corrupt snapshot never restores a wrong state: the log holds every event, so replay all of it.
+                OnFault("snapshot", new InvalidDataException("The latest snapshot cannot be read; the state is rebuilt from the whole log.", ex));
+                states.Clear();
+                snapshot = null;
+            }
         }
 
         long replayed = 0;
