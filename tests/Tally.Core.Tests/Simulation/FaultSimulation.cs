@@ -19,7 +19,7 @@ internal sealed record SimReport(int Seed, int Steps, int Lives, int Crashes, in
 /// changing, retrying with the same idempotency key and being erased, one at a time or in concurrent bursts and batches;
 /// before a step the seed may arm a fault (a failed append, a crash losing, keeping or tearing the append in flight, a
 /// failed snapshot save), and between steps it may crash the machine, restart cleanly, snapshot, or check. After a crash
-/// the old engine is stopped (nothing it does reaches the disk any more), the newest snapshot may be lost, and a new
+/// the old engine is stopped (nothing it does reaches the disk any more), the newest snapshot may be lost or have a bit flipped, and a new
 /// engine (another partition count and batch size) starts over what the disk kept; then the checker runs.
 /// </summary>
 internal static class FaultSimulation
@@ -205,9 +205,14 @@ internal static class FaultSimulation
                 // The machine crashed: the old engine is stopped (whatever it still does never reaches the disk), then a new one recovers.
                 await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
                 var recovery = new Random(HashCode.Combine(seed, lives));
-                if (recovery.Next(3) == 0 && disk.LoseNewestSnapshot())
+                var snapshotFault = recovery.Next(6);
+                if (snapshotFault < 2 && disk.LoseNewestSnapshot())
                 {
                     history.Note("  the newest snapshot is lost");
+                }
+                else if (snapshotFault == 2 && disk.CorruptNewestSnapshot(recovery))
+                {
+                    history.Note("  one bit of the newest snapshot flipped");
                 }
 
                 engine = await StartAsync(disk, clock, new Random(HashCode.Combine(seed, lives++)), history);

@@ -109,6 +109,23 @@ internal sealed class SimulatedDisk
         }
     }
 
+    /// <summary>After a crash: one bit of the newest snapshot flips (a torn or rotten write). True when there was one.</summary>
+    public bool CorruptNewestSnapshot(Random random)
+    {
+        lock (_gate)
+        {
+            if (_snapshots.Count == 0)
+            {
+                return false;
+            }
+
+            var data = (byte[])_snapshots[^1].Data.Clone();
+            data[random.Next(data.Length)] ^= (byte)(1 << random.Next(8));
+            _snapshots[^1] = _snapshots[^1] with { Data = data };
+            return true;
+        }
+    }
+
     public SimulatedLog MountLog() => new(this, Epoch);
 
     public SimulatedSnapshotStore MountSnapshots() => new(this, Epoch);
