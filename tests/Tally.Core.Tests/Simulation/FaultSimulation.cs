@@ -26,6 +26,8 @@ internal static class FaultSimulation
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly DateTimeOffset At = DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000);
+    /// <summary>Every this many seeds, a live watcher follows the first poll through every engine life.</summary>
+    public const int LiveEvery = 10;
     private const string Alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
 
     private sealed record SimPoll(string Id, PollKind Kind, bool AllowChange, int Options, int MaxChoices);
@@ -64,7 +66,29 @@ internal static class FaultSimulation
         var lives = 0;
         using var cancel = new CancellationTokenSource(Timeout * 2);
 
+        var live = seed % LiveEvery == 0;
+        SimWatcher? watcher = null;
+        string? watched = null;
         var engine = await StartAsync(disk, clock, new Random(HashCode.Combine(seed, lives++)), history);
+        async Task CheckAsync(string when)
+        {
+            await SimChecker.CheckAsync(engine, disk, history, when, cancel.Token);
+            if (watcher is not null)
+            {
+                await watcher.CheckAsync(engine, when);
+            }
+        }
+
+        async Task StartAgainAsync()
+        {
+            var floor = watcher?.Seq ?? 0;
+            if (watcher is not null)
+            {
+                await watcher.DisposeAsync();
+            }
+
+            (engine, watcher) = await StartAsync(disk, clock, new Random(HashCode.Combine(seed, lives++)), history, watched, floor);
+        }
         var polls = new List<SimPoll>();
         var voters = Enumerable.Range(0, 3 + random.Next(6)).Select(i => "v" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
         var pollCount = 2 + random.Next(3);
@@ -87,6 +111,13 @@ internal static class FaultSimulation
             }
 
             polls.Add(poll);
+            if (live && watched is null)
+            {
+                // The first life's watcher subscribes once its poll exists; every later life's at its start.
+                watched = poll.Id;
+                watcher = new SimWatcher(engine.Catalog, clock, history, floor: 0);
+                await watcher.WatchAsync(engine, poll.Id);
+            }
             history.Schedule.Add($"poll {poll.Id} {poll.Kind} allowChange={poll.AllowChange}");
         }
 
@@ -191,13 +222,13 @@ internal static class FaultSimulation
                 history.Note($"step {step}: restart (clean stop, final snapshot)");
                 await engine.StopAsync(cancel.Token).WaitAsync(Timeout);
                 await engine.DisposeAsync();
-                engine = await StartAsync(disk, clock, new Random(HashCode.Combine(seed, lives++)), history);
-                await SimChecker.CheckAsync(engine, disk, history, $"after the restart at step {step}", cancel.Token);
+                await StartAgainAsync();
+                await CheckAsync($"after the restart at step {step}");
             }
             else
             {
                 history.Schedule.Add($"step {step}: check");
-                await SimChecker.CheckAsync(engine, disk, history, $"step {step}", cancel.Token);
+                await CheckAsync($"step {step}");
             }
 
             if (disk.Epoch != epoch)
@@ -215,8 +246,8 @@ internal static class FaultSimulation
                     history.Note("  one bit of the newest snapshot flipped");
                 }
 
-                engine = await StartAsync(disk, clock, new Random(HashCode.Combine(seed, lives++)), history);
-                await SimChecker.CheckAsync(engine, disk, history, $"after the crash at step {step}", cancel.Token);
+                await StartAgainAsync();
+                await CheckAsync($"after the crash at step {step}");
             }
 
             if (history.Violations.Count > 0)
@@ -226,11 +257,20 @@ internal static class FaultSimulation
         }
 
         run.Lives = lives;
-        await SimChecker.CheckAsync(engine, disk, history, "at the end", cancel.Token);
+        await CheckAsync("at the end");
         await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+        if (watcher is not null)
+        {
+            history.Note($"the watchers were written {watcher.Snapshots} snapshots and {watcher.Deltas} deltas in the last life");
+            await watcher.DisposeAsync();
+        }
     }
 
-    private static async Task<TallyEngine> StartAsync(SimulatedDisk disk, ManualTimeProvider clock, Random random, SimHistory history)
+    private static async Task<TallyEngine> StartAsync(SimulatedDisk disk, ManualTimeProvider clock, Random random, SimHistory history) =>
+        (await StartAsync(disk, clock, random, history, watched: null, floor: 0)).Engine;
+
+    /// <summary>A new engine life over what the disk kept, with a live watcher of <paramref name="watched"/> when it is given (its hub attached before the start).</summary>
+    private static async Task<(TallyEngine Engine, SimWatcher? Watcher)> StartAsync(SimulatedDisk disk, ManualTimeProvider clock, Random random, SimHistory history, string? watched, long floor)
     {
         var options = new TallyEngineOptions
         {
@@ -241,9 +281,15 @@ internal static class FaultSimulation
             ExpiryCheckInterval = TimeSpan.FromHours(1),
         };
         var engine = new TallyEngine(disk.MountLog(), disk.MountSnapshots(), options, clock);
+        var watcher = watched is null ? null : new SimWatcher(engine.Catalog, clock, history, floor);
         await engine.StartAsync(CancellationToken.None).WaitAsync(Timeout);
-        history.Note($"engine life {disk.Epoch}: {options.Partitions} partitions, batches of {options.MaxBatch}, replayed {engine.ReplayedEvents} events");
-        return engine;
+        if (watcher is not null)
+        {
+            await watcher.WatchAsync(engine, watched!);
+        }
+
+        history.Note($"engine started (disk epoch {disk.Epoch}): {options.Partitions} partitions, batches of {options.MaxBatch}, replayed {engine.ReplayedEvents} events");
+        return (engine, watcher);
     }
 
     private static AppendFault ArmFault(Random random, SimulatedDisk disk)

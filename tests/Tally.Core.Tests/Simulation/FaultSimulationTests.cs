@@ -30,7 +30,7 @@ public sealed class FaultSimulationTests(ITestOutputHelper output)
         var failed = reports.Where(r => !r.Clean).ToList();
         output.WriteLine($"{seeds} seeds in {watch.Elapsed.TotalSeconds:F1} s: {reports.Sum(r => r.Steps)} steps, {reports.Sum(r => r.Crashes)} crashes, "
             + $"{reports.Sum(r => r.Lives)} engine lives, {reports.Sum(r => r.Acked)} votes acknowledged, {reports.Sum(r => r.Unknown)} unknown, "
-            + $"{reports.Sum(r => r.Refused)} refused; {failed.Count} seeds failed");
+            + $"{reports.Sum(r => r.Refused)} refused; live watchers (every {FaultSimulation.LiveEvery}th seed) were written {reports.Sum(r => r.History.LiveSnapshots)} snapshots and {reports.Sum(r => r.History.LiveDeltas)} deltas; {failed.Count} seeds failed");
         foreach (var report in failed.Take(5))
         {
             Print(report, full: report == failed[0]);

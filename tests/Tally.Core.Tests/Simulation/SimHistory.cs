@@ -58,6 +58,11 @@ internal sealed class SimHistory
 
     public List<string> Violations { get; } = [];
 
+    /// <summary>Snapshots and deltas the live watchers were written, over every engine life.</summary>
+    public int LiveSnapshots;
+
+    public int LiveDeltas;
+
     /// <summary>The planned steps and faults: a function of the seed alone.</summary>
     public List<string> Schedule { get; } = [];
 
