@@ -28,6 +28,9 @@ internal static class FaultSimulation
     private static readonly DateTimeOffset At = DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000);
     /// <summary>Every this many seeds, a live watcher follows the first poll through every engine life.</summary>
     public const int LiveEvery = 10;
+
+    /// <summary>Arms failures that are durable all the same (outside the log's contract), to show what the engine does then.</summary>
+    private static readonly bool Ambiguous = Environment.GetEnvironmentVariable("TALLY_SIM_AMBIGUOUS") == "1";
     private const string Alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
 
     private sealed record SimPoll(string Id, PollKind Kind, bool AllowChange, int Options, int MaxChoices);
@@ -297,6 +300,7 @@ internal static class FaultSimulation
         var roll = random.Next(100);
         var fault = roll switch
         {
+            < 4 when Ambiguous => AppendFault.FailKept,
             < 12 => AppendFault.Fail,
             < 16 => AppendFault.CrashLost,
             < 20 => AppendFault.CrashKept,

@@ -14,6 +14,12 @@ internal enum AppendFault
     /// <summary>The machine crashes during the append, before it is durable: the append is lost.</summary>
     CrashLost,
 
+    /// <summary>
+    /// Outside the <c>IEventLog</c> contract: the append throws, yet it is durable, and the machine goes on (an fsync that
+    /// reports an error after the data reached the disk). Only armed when <c>TALLY_SIM_AMBIGUOUS=1</c> (docs/simulation.md).
+    /// </summary>
+    FailKept,
+
     /// <summary>The machine crashes after the append is durable but before it is acknowledged (the ack is lost).</summary>
     CrashKept,
 
@@ -155,6 +161,9 @@ internal sealed class SimulatedDisk
             {
                 case AppendFault.Fail:
                     throw new IOException("The append failed before it was durable (simulated).");
+                case AppendFault.FailKept:
+                    _events.AddRange(events);
+                    throw new IOException("The append failed, but it is durable (simulated, outside the contract).");
                 case AppendFault.CrashLost:
                     EndEpoch();
                     throw new IOException("The machine crashed during the append (simulated; the append is lost).");
