@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -11,13 +12,17 @@ namespace Tally.Cluster.Ledger;
 
 /// <summary>
 /// Writes the event stream into PostgreSQL, the system of record: poll definitions and one row per ballot.
-/// Each stream message is one transaction that also moves the checkpoint (compare-and-set on the sequence it
+/// Each transaction (the stream messages waiting, up to 16) also moves the checkpoint (compare-and-set on the sequence it
 /// started from), so every event is written exactly once and a second projector running for a moment (during
 /// a hand-over) only makes its own transaction roll back. PostgreSQL is not on the vote's path: while it is
-/// away the projector retries from its checkpoint and the ledger falls behind; no ack waits for it.
+/// away the projector retries from its checkpoint and the ledger falls behind; no ack waits for it (unless
+/// Tally:Cluster:AckAfterLedger: then each counted vote waits for its transaction).
 /// </summary>
 internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions options, NpgsqlDataSource data, ILogger logger) : RestartableLoop
 {
+    /// <summary>The most stream messages one PostgreSQL transaction takes (each holds up to 2,048 events).</summary>
+    private const int MaxMessagesPerCommit = 16;
+
     /// <summary>The stream sequence the ledger has written through (as last seen by this projector).</summary>
     public ulong Checkpoint { get; private set; }
 
@@ -64,25 +69,64 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
             stopping).ConfigureAwait(false);
         // Under heavy ingest PostgreSQL is slower than the log: the ordered consumer then restarts now and then
         // ("consumer sequence mismatch", from this checkpoint on; 32-message pulls made that 40× more frequent).
-        await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stopping).ConfigureAwait(false))
+        // The consumer reads ahead into a bounded queue and the writer takes every message waiting (up to MaxMessagesPerCommit)
+        // into one transaction: one PostgreSQL commit for many stream messages when the log runs ahead, one for one when not.
+        var queue = Channel.CreateBounded<(ulong Sequence, byte[] Data)>(new BoundedChannelOptions(4 * MaxMessagesPerCommit) { SingleReader = true, SingleWriter = true });
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var consuming = Task.Run(async () =>
         {
-            var sequence = message.Metadata?.Sequence.Stream ?? throw new InvalidOperationException("A stream message without metadata.");
-            if (sequence <= checkpoint)
+            var expected = checkpoint + 1;
+            try
             {
-                continue;
-            }
+                await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: reading.Token).ConfigureAwait(false))
+                {
+                    var sequence = message.Metadata?.Sequence.Stream ?? throw new InvalidOperationException("A stream message without metadata.");
+                    if (sequence < expected)
+                    {
+                        continue;
+                    }
 
-            if (sequence != checkpoint + 1)
+                    if (sequence != expected)
+                    {
+                        // The stream has no limits and nothing is deleted from it, so its sequences have no holes: a jump
+                        // means a message was lost on the way. Start again from the checkpoint rather than skip it.
+                        throw new InvalidDataException($"The ledger's consumer jumped from stream sequence {expected - 1} to {sequence}; reading again from the checkpoint.");
+                    }
+
+                    await queue.Writer.WriteAsync((sequence, message.Data!), reading.Token).ConfigureAwait(false);
+                    expected++;
+                }
+
+                queue.Writer.TryComplete();
+            }
+            catch (Exception ex)
             {
-                // The stream has no limits and nothing is deleted from it, so its sequences have no holes: a jump
-                // means a message was lost on the way. Start again from the checkpoint rather than skip it.
-                throw new InvalidDataException($"The ledger's consumer jumped from stream sequence {checkpoint} to {sequence}; reading again from {checkpoint + 1}.");
+                queue.Writer.TryComplete(ex);
             }
+        }, CancellationToken.None);
 
-            await WriteAsync(message.Data!, checkpoint, sequence, stopping).ConfigureAwait(false);
-            checkpoint = sequence;
-            Checkpoint = sequence;
-            await nats.PublishAsync(options.LedgerCheckpointSubject, LedgerWatermark.Encode(sequence), cancellationToken: stopping).ConfigureAwait(false); // for votes waiting on the ledger (AckAfterLedger)
+        try
+        {
+            var pending = new List<(ulong Sequence, byte[] Data)>(MaxMessagesPerCommit);
+            while (await queue.Reader.WaitToReadAsync(stopping).ConfigureAwait(false))
+            {
+                while (pending.Count < MaxMessagesPerCommit && queue.Reader.TryRead(out var next))
+                {
+                    pending.Add(next);
+                }
+
+                var last = pending[^1].Sequence;
+                await WriteAsync(pending, checkpoint, last, stopping).ConfigureAwait(false);
+                checkpoint = last;
+                Checkpoint = last;
+                pending.Clear();
+                await nats.PublishAsync(options.LedgerCheckpointSubject, LedgerWatermark.Encode(last), cancellationToken: stopping).ConfigureAwait(false); // for votes waiting on the ledger (AckAfterLedger)
+            }
+        }
+        finally
+        {
+            await reading.CancelAsync().ConfigureAwait(false);
+            await consuming.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
@@ -98,8 +142,8 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
         return (ulong)(long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    /// <summary>One message's events and the checkpoint's move, in one transaction.</summary>
-    private async Task WriteAsync(byte[] payload, ulong from, ulong to, CancellationToken cancellationToken)
+    /// <summary>Consecutive stream messages' events and the checkpoint's move over them, in one transaction.</summary>
+    private async Task WriteAsync(List<(ulong Sequence, byte[] Data)> messages, ulong from, ulong to, CancellationToken cancellationToken)
     {
         await using var connection = await data.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -109,9 +153,12 @@ internal sealed class LedgerProjector(INatsConnection nats, ClusterOptions optio
         move.Parameters.AddWithValue(options.StreamName);
         move.Parameters.AddWithValue((long)from);
         batch.BatchCommands.Add(move);
-        foreach (var stored in BatchMessage.Read(payload, 0))
+        foreach (var (_, payload) in messages)
         {
-            batch.BatchCommands.Add(Command(stored.Event));
+            foreach (var stored in BatchMessage.Read(payload, 0))
+            {
+                batch.BatchCommands.Add(Command(stored.Event));
+            }
         }
 
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
