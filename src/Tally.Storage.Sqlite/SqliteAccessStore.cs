@@ -289,23 +289,8 @@ internal sealed class SqliteAccessStore : IAccessStore, IDisposable
 
     public void Dispose() => _writes.Dispose();
 
-    private async Task<T> WriteAsync<T>(Func<SqliteTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
-    {
-        await _writes.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var connection = await SqliteConnections.OpenAsync(_options, readOnly: false, cancellationToken).ConfigureAwait(false);
-            await SqliteConnections.ExecuteAsync(connection, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", cancellationToken).ConfigureAwait(false);
-            await using var transaction = connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: no lock upgrade to fail midway
-            var result = await write(transaction, cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false); // a refusal wrote nothing: committing it is a no-op
-            return result;
-        }
-        finally
-        {
-            _writes.Release();
-        }
-    }
+    private Task<T> WriteAsync<T>(Func<SqliteTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken) =>
+        SqliteConnections.WriteAsync(_options, _writes, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", write, cancellationToken);
 
     private Task<SqliteConnection> ReaderAsync(CancellationToken cancellationToken) => SqliteConnections.OpenAsync(_options, readOnly: true, cancellationToken);
 

@@ -171,21 +171,6 @@ internal sealed class SqliteWebhookStore : IWebhookStore, IDisposable
         return endpoints;
     }
 
-    private async Task<T> WriteAsync<T>(Func<SqliteTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
-    {
-        await _writes.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var connection = await SqliteConnections.OpenAsync(_options, readOnly: false, cancellationToken).ConfigureAwait(false);
-            await SqliteConnections.ExecuteAsync(connection, "PRAGMA synchronous = FULL;", cancellationToken).ConfigureAwait(false);
-            await using var transaction = connection.BeginTransaction(deferred: false);
-            var result = await write(transaction, cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return result;
-        }
-        finally
-        {
-            _writes.Release();
-        }
-    }
+    private Task<T> WriteAsync<T>(Func<SqliteTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken) =>
+        SqliteConnections.WriteAsync(_options, _writes, "PRAGMA synchronous = FULL;", write, cancellationToken);
 }

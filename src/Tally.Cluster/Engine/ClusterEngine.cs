@@ -126,10 +126,16 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
     public bool IsRunning => _running;
 
     /// <summary>What an acknowledged vote survives here: the NATS server's version and this cluster's replicas decide (<see cref="NatsDurability"/>).</summary>
-    public Tally.Storage.Durability Durability => _options.AckAfterLedger
-        ? new(NatsDurability.Describe(_nats.ServerInfo?.Version, _options.Replicas, _options.NatsSyncAlways).Statement
-            + " With Tally:Cluster:AckAfterLedger a vote is answered only once the PostgreSQL ledger has committed it as well, so a 2xx also survives what a PostgreSQL commit survives (its fsync, synchronous_commit on).", AtRisk: false)
-        : NatsDurability.Describe(_nats.ServerInfo?.Version, _options.Replicas, _options.NatsSyncAlways);
+    public Tally.Storage.Durability Durability
+    {
+        get
+        {
+            var stream = NatsDurability.Describe(_nats.ServerInfo?.Version, _options.Replicas, _options.NatsSyncAlways);
+            return _options.AckAfterLedger
+                ? new(stream.Statement + " With Tally:Cluster:AckAfterLedger a vote is answered only once the PostgreSQL ledger has committed it as well, so a 2xx also survives what a PostgreSQL commit survives (its fsync, synchronous_commit on).", AtRisk: false)
+                : stream;
+        }
+    }
 
     public string NodeId => _options.NodeId;
 

@@ -180,6 +180,24 @@ internal static class PollEndpoints
             : null;
     }
 
+    /// <summary>A page's <c>cursor</c> (the <c>nextCursor</c> of the page before: the id to read below), or the problem when it is not one.</summary>
+    internal static ProblemHttpResult? IdCursor(string? cursor, out long? before)
+    {
+        before = null;
+        if (cursor is null)
+        {
+            return null;
+        }
+
+        if (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
+        {
+            return Problems.InvalidQuery("cursor is a nextCursor from a previous page.");
+        }
+
+        before = id;
+        return null;
+    }
+
     /// <summary>The answer for a poll the engine could not give: 404 with the id clipped, or what the rejection says (503 while a cluster partition has no owner).</summary>
     internal static ProblemHttpResult Refused(string id, Rejection rejection) =>
         rejection.Kind == RejectionKind.UnknownPoll ? NotFound(id) : Problems.From(rejection);

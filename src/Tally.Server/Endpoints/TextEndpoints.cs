@@ -51,7 +51,7 @@ internal static class TextEndpoints
         var held = await engine.GetHeldAnswersAsync(poll.Id, size, context.RequestAborted);
         var results = await engine.GetResultsAsync(poll.Id, context.RequestAborted);
         return held.Value is { } items
-            ? TypedResults.Ok(new HeldAnswersResponse(poll.Id, results.Value?.Text?.Held ?? results.Value?.Questions?.Held ?? items.Count, [.. items.Select(h => new HeldAnswerResponse($"{poll.Id}-{h.Seq.ToString(CultureInfo.InvariantCulture)}", h.Text, h.Terms, h.At))]))
+            ? TypedResults.Ok(new HeldAnswersResponse(poll.Id, results.Value?.Text?.Held ?? results.Value?.Questions?.Held ?? items.Count, [.. items.Select(h => new HeldAnswerResponse(Tally.Events.VoteIds.Format(poll.Id, h.Seq), h.Text, h.Terms, h.At))]))
             : Problems.From(held.Rejection!);
     }
 
@@ -63,9 +63,7 @@ internal static class TextEndpoints
             return HttpAccess.Refuse(context.Response, managed.Rejection!);
         }
 
-        // A vote id is {pollId}-{seq}; the seq alone is taken too.
-        var seqText = voteId.StartsWith(poll.Id + "-", StringComparison.Ordinal) ? voteId[(poll.Id.Length + 1)..] : voteId;
-        if (!long.TryParse(seqText, NumberStyles.None, CultureInfo.InvariantCulture, out var seq) || seq < 2)
+        if (Tally.Events.VoteIds.SeqOf(poll.Id, voteId) is not { } seq)
         {
             return Problems.Validation($"{PollRules.Clip(voteId)} is not a vote id of poll {poll.Id} ({poll.Id}-<seq>).");
         }

@@ -274,15 +274,9 @@ internal static class WebhookEndpoints
             return badLimit;
         }
 
-        long? before = null;
-        if (cursor is not null)
+        if (PollEndpoints.IdCursor(cursor, out var before) is { } badCursor)
         {
-            if (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var from) || from < 1)
-            {
-                return Problems.InvalidQuery("cursor is a nextCursor from a previous page.");
-            }
-
-            before = from;
+            return badCursor;
         }
 
         if (await FindOwnAsync(id, context, store) is null)

@@ -133,15 +133,9 @@ internal static class WorkspaceEndpoints
             return badLimit;
         }
 
-        long? before = null;
-        if (cursor is not null)
+        if (PollEndpoints.IdCursor(cursor, out var before) is { } badCursor)
         {
-            if (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || id < 1)
-            {
-                return Problems.InvalidQuery("cursor is a nextCursor from a previous page.");
-            }
-
-            before = id;
+            return badCursor;
         }
 
         var entries = await directory.Store.ReadAuditAsync(ManagementFilter.WorkspaceOf(context), size + 1, before, context.RequestAborted);

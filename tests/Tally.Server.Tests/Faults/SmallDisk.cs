@@ -39,7 +39,7 @@ internal sealed class SmallDisk : IDisposable
 
     private static void Run(string command, params string[] args)
     {
-        var root = Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root" || IsRoot();
+        var root = IsRoot();
         var start = new ProcessStartInfo(root ? command : "sudo") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         if (!root)
         {
@@ -60,7 +60,7 @@ internal sealed class SmallDisk : IDisposable
         }
     }
 
-    private static bool IsRoot() => File.Exists("/proc/self/status")
-        && File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal)) is { } uid
+    /// <summary>True when this process's real user is root (the first id of /proc/self/status's Uid line).</summary>
+    private static bool IsRoot() => File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal)) is { } uid
         && uid.Split('\t', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1) == "0";
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using StandardWebhooks;
 using Tally.Server.Tests.Infrastructure;
+using Tally.Testing;
 
 namespace Tally.Server.Tests.Webhooks;
 
@@ -181,7 +182,7 @@ public sealed class WebhookTests
 
         await VoteAllAsync(server.Client, poll, 0, 5);
         var path = $"/v1/workspaces/default/webhooks/{id}";
-        await Eventually(async () => !(bool)(await GetAsync(server.Admin, path))["enabled"]!, "the endpoint disabled");
+        await Eventually.WaitUntilAsync(async () => !(bool)(await GetAsync(server.Admin, path))["enabled"]!, Timeout); // the endpoint disabled
         var disabled = await GetAsync(server.Admin, path);
         Assert.Contains($"msg_{poll}_2 failed for", (string)disabled["disabledReason"]!, StringComparison.Ordinal);
         Assert.NotNull(disabled["disabledAt"]);
@@ -201,7 +202,7 @@ public sealed class WebhookTests
         // A 410 Gone disables at once.
         receiver.Answer = 410;
         await VoteAllAsync(server.Client, poll, 10, 1);
-        await Eventually(async () => (string?)(await GetAsync(server.Admin, path))["disabledReason"] == "the receiver answered 410 Gone", "disabled by 410");
+        await Eventually.WaitUntilAsync(async () => (string?)(await GetAsync(server.Admin, path))["disabledReason"] == "the receiver answered 410 Gone", Timeout);
     }
 
     [Fact]
@@ -315,21 +316,5 @@ public sealed class WebhookTests
         await other.WaitForAsync(r => r.Taken.Count >= 1, Timeout, "acme's poll.created");
         Assert.Equal([(acmePoll, "poll.created")], other.Taken.Select(d => ((string)d.Data["pollId"]!, d.Type)));
         Assert.Equal("acme", (string)other.Taken[0].Data["workspace"]!);
-    }
-
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        using var deadline = new CancellationTokenSource(Timeout);
-        while (!await condition())
-        {
-            try
-            {
-                await Task.Delay(20, deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException("Not reached in time: " + what);
-            }
-        }
     }
 }
