@@ -50,4 +50,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 5016, Level = LogLevel.Information, Message = "Redis answers the rate limits again; the buckets are shared by every node")]
     public static partial void RateLimitShared(ILogger logger);
+
+    [LoggerMessage(EventId = 5017, Level = LogLevel.Warning, Message = "{What} did not answer at start ({Error}: {Detail}); trying again in {DelayMs} ms, for up to {LeftSeconds} s more")]
+    public static partial void StartRetried(ILogger logger, string what, string error, string detail, long delayMs, long leftSeconds);
 }

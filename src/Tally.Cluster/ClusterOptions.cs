@@ -64,6 +64,12 @@ public sealed class ClusterOptions
     /// <summary>Where the ledger's projector announces each commit (its checkpoint), for the nodes waiting on it.</summary>
     public string LedgerCheckpointSubject => $"{Namespace}.ledger.checkpoint";
 
+    /// <summary>
+    /// How long a starting node waits for JetStream to answer (its servers elect a leader after they form a cluster or
+    /// one restarts; until then the stream and lease API time out) before it gives up and exits. Default 2 min.
+    /// </summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>A poll's owner publishes its live update at most once per tick (and at once after a quiet tick).</summary>
     public TimeSpan LiveTick { get; set; } = TimeSpan.FromMilliseconds(50);
 

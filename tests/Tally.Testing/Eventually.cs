@@ -17,13 +17,14 @@ public static class Eventually
     }
 
     /// <summary>As <see cref="WaitUntilAsync(Func{bool}, TimeSpan?)"/>, for a condition that must await (an HTTP read).</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    /// <param name="interval">The pause between two tries (5 ms by default; longer for a condition that costs requests to several servers).</param>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null, TimeSpan? interval = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
         using var deadline = new CancellationTokenSource(timeout ?? DefaultTimeout);
         while (!await condition().WaitAsync(deadline.Token).ConfigureAwait(false))
         {
-            await Task.Delay(5, deadline.Token).ConfigureAwait(false);
+            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(5), deadline.Token).ConfigureAwait(false);
         }
     }
 }

@@ -7,6 +7,7 @@ using NATS.Client.JetStream;
 using Npgsql;
 using StackExchange.Redis;
 using Tally.Cluster.EventLog;
+using Tally.Cluster.Hosting;
 using Tally.Cluster.Live;
 using Tally.Cluster.Ledger;
 using Tally.Cluster.ReadModels;
@@ -167,8 +168,16 @@ public sealed class ClusterEngine : ITallyEngine, ILiveHubAware, IAsyncDisposabl
             await connection.ConnectAsync().ConfigureAwait(false);
         }
 
-        await JetStreamEventLog.EnsureStreamAsync(js, _options.StreamName, _options.EventSubjectPrefix, _options.Replicas, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
-        await _ownership.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await StartupRetry.RunAsync(
+            "JetStream",
+            async ct =>
+            {
+                await JetStreamEventLog.EnsureStreamAsync(js, _options.StreamName, _options.EventSubjectPrefix, _options.Replicas, TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
+                await _ownership.OpenAsync(ct).ConfigureAwait(false);
+            },
+            _options.StartTimeout,
+            _logger,
+            cancellationToken).ConfigureAwait(false);
         _watermark?.Start();
         _running = true;
         await _ownership.StartAsync(cancellationToken).ConfigureAwait(false);

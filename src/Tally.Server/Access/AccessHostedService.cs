@@ -1,14 +1,21 @@
+using Microsoft.Extensions.Options;
 using Tally.Access;
+using Tally.Cluster;
+using Tally.Cluster.Hosting;
 
 namespace Tally.Server.Access;
 
 /// <summary>
 /// Opens the access store at start (before the server takes requests), makes sure the default workspace exists,
-/// loads the server's keys and starts following the store's version; stops following at shutdown.
+/// loads the server's keys and starts following the store's version; stops following at shutdown. A store that cannot
+/// answer yet (cluster mode's PostgreSQL restarting) is waited for, up to <c>Tally:Cluster:StartTimeout</c>.
 /// </summary>
-internal sealed class AccessHostedService(IAccessStore store, AccessDirectory directory, ServerKeys keys, TimeProvider time, ILogger<AccessHostedService> logger) : IHostedService
+internal sealed class AccessHostedService(IAccessStore store, AccessDirectory directory, ServerKeys keys, TimeProvider time, IOptions<ClusterOptions> cluster, ILogger<AccessHostedService> logger) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        StartupRetry.RunAsync("the access store", OpenAsync, cluster.Value.StartTimeout, logger, cancellationToken);
+
+    private async Task OpenAsync(CancellationToken cancellationToken)
     {
         await store.OpenAsync(cancellationToken).ConfigureAwait(false);
         var created = await store.CreateWorkspaceAsync(

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Tally.Cluster;
+using Tally.Cluster.Hosting;
 using Tally.Engine;
 using Tally.Events;
 using Tally.Polls;
@@ -21,6 +23,7 @@ internal sealed class WebhookDispatcher(
     WebhookSecrets secrets,
     ServerKeys keys,
     IOptions<WebhookOptions> options,
+    IOptions<ClusterOptions> cluster,
     TimeProvider time,
     ILogger<WebhookDispatcher> logger) : BackgroundService
 {
@@ -56,7 +59,7 @@ internal sealed class WebhookDispatcher(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await StartupRetry.RunAsync("the webhook store", store.OpenAsync, cluster.Value.StartTimeout, logger, cancellationToken).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Tally.Testing.Faults;
 
 namespace Tally.Server.Tests.Faults;
 
@@ -37,30 +37,5 @@ internal sealed class SmallDisk : IDisposable
         }
     }
 
-    private static void Run(string command, params string[] args)
-    {
-        var root = IsRoot();
-        var start = new ProcessStartInfo(root ? command : "sudo") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        if (!root)
-        {
-            start.ArgumentList.Add("-n");
-            start.ArgumentList.Add(command);
-        }
-
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(30)) || process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed ({(process.HasExited ? process.ExitCode : -1)}): {error}. The disk-fault tests mount a small tmpfs: they need root, or sudo without a password.");
-        }
-    }
-
-    /// <summary>True when this process's real user is root (the first id of /proc/self/status's Uid line).</summary>
-    private static bool IsRoot() => File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal)) is { } uid
-        && uid.Split('\t', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1) == "0";
+    private static void Run(string command, params string[] args) => Privileged.Run(command, args);
 }

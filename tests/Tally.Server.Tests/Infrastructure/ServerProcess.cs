@@ -16,19 +16,30 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ServerProcess(string dataPath, IReadOnlyDictionary<string, string> settings)
+    private ServerProcess(string dataPath, IReadOnlyDictionary<string, string> settings, Placement? placement)
     {
         var serverDll = Path.Combine(AppContext.BaseDirectory, "Tally.Server.dll");
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(placement?.Namespace is null ? "dotnet" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        if (placement?.Namespace is { } ns)
+        {
+            // ip netns exec execs dotnet (no fork): the process held here is the server, so signals reach it.
+            foreach (var arg in new[] { "netns", "exec", ns, "dotnet" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
+        var host = placement?.Host ?? "127.0.0.1";
+        var port = placement?.Namespace is null ? 0 : 8080; // a namespace of its own has every port free
         start.ArgumentList.Add(serverDll);
-        start.ArgumentList.Add("--urls=http://127.0.0.1:0");
-        start.ArgumentList.Add("--TALLY_GRPC_URLS=http://127.0.0.1:0"); // not the default 8081: servers run side by side
+        start.ArgumentList.Add($"--urls=http://{host}:{port}");
+        start.ArgumentList.Add($"--TALLY_GRPC_URLS=http://{host}:{(port == 0 ? 0 : 8081)}"); // not the default 8081 on loopback: servers run side by side
         foreach (var (key, value) in settings)
         {
             start.ArgumentList.Add($"--{key}={value}");
@@ -44,6 +55,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        foreach (var (key, value) in placement?.Environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => OnLine(e.Data);
         _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
@@ -60,13 +76,26 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public string Output => string.Join("\n", _output);
 
-    public static async Task<ServerProcess> StartAsync(string dataPath, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="placement">Where the process runs: a network namespace and address of the fault harness's, and variables
+    /// for its environment (libfaketime's for a skewed clock); loopback on a free port by default.</param>
+    /// <param name="listening">How long to wait for the server to listen (<see cref="TestServer.Timeout"/> by default; a cluster
+    /// node waits for JetStream and PostgreSQL before it listens). Past it the process is killed and its output thrown.</param>
+    public static async Task<ServerProcess> StartAsync(string dataPath, IReadOnlyDictionary<string, string>? settings = null, Placement? placement = null, TimeSpan? listening = null)
     {
-        var server = new ServerProcess(dataPath, settings ?? new Dictionary<string, string>());
+        var server = new ServerProcess(dataPath, settings ?? new Dictionary<string, string>(), placement);
         server._process.Start();
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
-        server.BaseAddress = await server._listening.Task.WaitAsync(TestServer.Timeout);
+        try
+        {
+            server.BaseAddress = await server._listening.Task.WaitAsync(listening ?? TestServer.Timeout);
+        }
+        catch (TimeoutException)
+        {
+            await server.DisposeAsync();
+            throw new InvalidOperationException($"The server was not listening within {(listening ?? TestServer.Timeout).TotalSeconds} s:\n{server.Output}");
+        }
+
         server.Client = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout };
         server.Admin = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout };
         server.Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.AdminKey);
@@ -78,6 +107,22 @@ public sealed partial class ServerProcess : IAsyncDisposable
     {
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync().WaitAsync(TestServer.Timeout);
+    }
+
+    /// <summary>SIGSTOP: the server freezes with its sockets open (a long pause), until <see cref="Resume"/>.</summary>
+    public void Pause() => Signal(19);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal(18);
+
+    public bool HasExited => _process.HasExited;
+
+    private void Signal(int signal)
+    {
+        if (!_process.HasExited && SendSignal(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({signal}) failed: " + Marshal.GetLastPInvokeError());
+        }
     }
 
     /// <summary>SIGTERM, as systemd or Kubernetes stop a service; returns the exit code.</summary>
@@ -156,6 +201,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SendSignal(int pid, int signal);
+
+    /// <summary>Where a server process runs: <paramref name="Namespace"/> (none: the test's own) listening on <paramref name="Host"/>.</summary>
+    public sealed record Placement(string? Namespace, string Host, IReadOnlyDictionary<string, string>? Environment = null);
 
     /// <summary>The host logs one such line per endpoint, the main URLs first (the gRPC ones follow).</summary>
     [GeneratedRegex(@"Now listening on: (http://\S+)")]

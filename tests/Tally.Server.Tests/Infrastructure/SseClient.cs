@@ -66,13 +66,22 @@ public sealed class SseClient : IAsyncDisposable
     }
 
     /// <summary>The next event (comments skipped), or a timeout.</summary>
-    public async Task<SseEvent> NextAsync()
+    /// <param name="silence">When given, the longest wait for any line (a heartbeat comment counts): a stream silent for
+    /// longer is taken for dead, as a client with a heartbeat watchdog does; the whole wait is bounded by
+    /// <see cref="TestServer.Timeout"/> either way.</param>
+    public async Task<SseEvent> NextAsync(TimeSpan? silence = null)
     {
         using var timeout = new CancellationTokenSource(TestServer.Timeout);
         string? name = null, id = null, data = null;
         while (true)
         {
-            var line = await _reader.ReadLineAsync(timeout.Token) ?? throw new EndOfStreamException("The event stream ended.");
+            using var lineTimeout = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            if (silence is { } limit)
+            {
+                lineTimeout.CancelAfter(limit);
+            }
+
+            var line = await _reader.ReadLineAsync(lineTimeout.Token) ?? throw new EndOfStreamException("The event stream ended.");
             if (line.Length == 0)
             {
                 if (data is not null)

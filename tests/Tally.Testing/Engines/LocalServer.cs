@@ -30,6 +30,18 @@ public abstract partial class LocalServer : IAsyncDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>The address the engine listens on: loopback unless the test gave it a network namespace of its own.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>A network namespace (<c>ip netns</c>) the engine runs in, or none: the fault harness gives each process its own.</summary>
+    public string? NetworkNamespace { get; init; }
+
+    /// <summary>A fixed port instead of a free loopback one (inside a namespace of its own every port is free).</summary>
+    public int FixedPort { init => Port = value; }
+
+    /// <summary>Variables added to the engine's environment (e.g. libfaketime's, to skew its clock).</summary>
+    public Dictionary<string, string> Variables { get; } = [];
+
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>What the engine printed, for failure messages.</summary>
@@ -49,13 +61,14 @@ public abstract partial class LocalServer : IAsyncDisposable
             if (fresh)
             {
                 Port = FreePort.Next();
-                if (!_prepared)
-                {
-                    // Once: a retry on another port must not set the data folder up again (initdb refuses a folder it
-                    // filled on the first try, which turned one lost port race into a failed fixture).
-                    await PrepareAsync();
-                    _prepared = true;
-                }
+            }
+
+            if (!_prepared)
+            {
+                // Once: a retry on another port must not set the data folder up again (initdb refuses a folder it
+                // filled on the first try, which turned one lost port race into a failed fixture).
+                await PrepareAsync();
+                _prepared = true;
             }
 
             try
@@ -80,17 +93,27 @@ public abstract partial class LocalServer : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP: the engine freezes with its sockets open (a long GC pause, a stalled VM) until <see cref="Resume"/>.</summary>
+    public void Pause() => Signal(19);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal(18);
+
     /// <summary>A clean stop (the engine's own signal for it), waiting for the process to end.</summary>
     public async Task StopAsync()
     {
         if (_process is { HasExited: false } process)
         {
-            if (SendSignal(process.Id, StopSignal) != 0)
-            {
-                throw new InvalidOperationException($"kill({StopSignal}) of {Name} failed: {Marshal.GetLastPInvokeError()}");
-            }
-
+            Signal(StopSignal);
             await process.WaitForExitAsync().WaitAsync(Timeout);
+        }
+    }
+
+    private void Signal(int signal)
+    {
+        if (_process is { HasExited: false } process && SendSignal(process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({signal}) of {Name} failed: {Marshal.GetLastPInvokeError()}");
         }
     }
 
@@ -143,6 +166,22 @@ public abstract partial class LocalServer : IAsyncDisposable
     private async Task LaunchAsync()
     {
         var start = Command();
+        if (NetworkNamespace is not null)
+        {
+            // ip netns exec execs the command (no fork), so the process the test holds is the engine itself.
+            var inner = start;
+            start = new ProcessStartInfo("ip") { WorkingDirectory = inner.WorkingDirectory };
+            foreach (var arg in (string[])["netns", "exec", NetworkNamespace, inner.FileName, .. inner.ArgumentList])
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
+        foreach (var (key, value) in Variables)
+        {
+            start.Environment[key] = value;
+        }
+
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.UseShellExecute = false;

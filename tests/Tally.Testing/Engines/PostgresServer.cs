@@ -12,7 +12,7 @@ public sealed class PostgresServer() : LocalServer("postgres")
 {
     private const string User = "tally";
 
-    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username={User};Database=postgres;Pooling=true;Timeout=5;Command Timeout=10";
+    public string ConnectionString => $"Host={Host};Port={Port};Username={User};Database=postgres;Pooling=true;Timeout=5;Command Timeout=10";
 
     private static bool IsRoot => Environment.UserName == "root";
 
@@ -30,6 +30,11 @@ public sealed class PostgresServer() : LocalServer("postgres")
         }
 
         await RunAsync(AsPostgres(ServerBinaries.PostgresBin("initdb"), "-D", DataFolder, "-U", User, "-A", "trust", "-E", "UTF8", "--no-sync"));
+        if (Host != "127.0.0.1")
+        {
+            // In a network namespace of the test's own, clients come from the harness's other addresses.
+            await File.AppendAllTextAsync(Path.Combine(DataFolder, "pg_hba.conf"), "host all all 0.0.0.0/0 trust\n");
+        }
     }
 
     protected override ProcessStartInfo Command() => AsPostgres(
@@ -37,7 +42,7 @@ public sealed class PostgresServer() : LocalServer("postgres")
         "-D", DataFolder,
         "-p", Port.ToString(),
         "-k", Folder,
-        "-c", "listen_addresses=127.0.0.1",
+        "-c", $"listen_addresses={Host}",
         "-c", "fsync=off", // a killed postgres keeps what the OS has; power loss is not what these tests simulate
         "-c", "max_connections=200");
 

@@ -5,14 +5,14 @@ namespace Tally.Testing.Engines;
 /// <summary><c>redis-server</c> on a loopback port with persistence off: every start is an empty Redis.</summary>
 public sealed class RedisServer() : LocalServer("redis")
 {
-    public string Configuration => $"127.0.0.1:{Port}";
+    public string Configuration => $"{Host}:{Port}";
 
     protected override string ReadyLine => "Ready to accept connections";
 
     protected override ProcessStartInfo Command()
     {
         var start = new ProcessStartInfo(ServerBinaries.RedisServer);
-        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", Folder, "--daemonize", "no" })
+        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", Host, "--protected-mode", "no", "--save", "", "--appendonly", "no", "--dir", Folder, "--daemonize", "no" })
         {
             start.ArgumentList.Add(arg);
         }

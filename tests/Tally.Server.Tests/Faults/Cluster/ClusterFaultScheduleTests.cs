@@ -1,0 +1,60 @@
+using System.Globalization;
+using Xunit.Abstractions;
+
+namespace Tally.Server.Tests.Faults.Cluster;
+
+/// <summary>
+/// The cluster fault harness's runs in <c>./test.sh</c>: a short seeded schedule each (the soak, <c>bench/fault-soak.sh</c>,
+/// runs this test with many seeds and longer schedules). <c>TALLY_FAULT_SEEDS</c> (<c>7</c>, <c>1,5</c> or <c>1..20</c>)
+/// and <c>TALLY_FAULT_SECONDS</c> choose them; a failing seed replays its schedule with <c>TALLY_FAULT_SEEDS=&lt;seed&gt;</c>.
+/// <c>TALLY_FAULT_REPORT</c> names a file each run's report is appended to.
+/// </summary>
+[Collection(Name)]
+public sealed class ClusterFaultScheduleTests(ITestOutputHelper output)
+{
+    public const string Name = "cluster fault schedules";
+
+    [Fact]
+    public async Task Seeded_fault_schedules_lose_no_acknowledged_vote_count_none_twice_and_leave_no_watcher_behind()
+    {
+        var seeds = Seeds(Environment.GetEnvironmentVariable("TALLY_FAULT_SEEDS") ?? "1,2");
+        var schedule = TimeSpan.FromSeconds(int.Parse(Environment.GetEnvironmentVariable("TALLY_FAULT_SECONDS") ?? "30", CultureInfo.InvariantCulture));
+        var reportFile = Environment.GetEnvironmentVariable("TALLY_FAULT_REPORT");
+        var failed = new List<string>();
+        foreach (var seed in seeds)
+        {
+            var report = await FaultRun.RunAsync(seed, schedule);
+            output.WriteLine(report.ToString());
+            if (reportFile is not null)
+            {
+                await File.AppendAllTextAsync(reportFile, report.Line() + "\n");
+                await File.AppendAllTextAsync(reportFile + ".log", report + "\n");
+            }
+
+            // The harness must have done something: faults happened and votes were acknowledged through them.
+            Assert.True(report.Faults.Values.Sum() > 0, $"seed {seed} injected no fault");
+            Assert.True(report.Count(VoteOutcome.Acknowledged) > 0, $"seed {seed} had no vote acknowledged");
+            if (report.Anomalies.Count > 0)
+            {
+                failed.Add(report.ToString());
+            }
+        }
+
+        Assert.True(failed.Count == 0, $"anomalies (replay a seed with TALLY_FAULT_SEEDS=<seed>):\n{string.Join('\n', failed)}");
+    }
+
+    private static int[] Seeds(string text)
+    {
+        if (text.Split("..") is [var from, var to])
+        {
+            var first = int.Parse(from, CultureInfo.InvariantCulture);
+            return [.. Enumerable.Range(first, int.Parse(to, CultureInfo.InvariantCulture) - first + 1)];
+        }
+
+        return [.. text.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
+    }
+}
+
+/// <summary>The fault runs take both cores and the machine's network set-up: they run alone, after the other tests.</summary>
+[CollectionDefinition(ClusterFaultScheduleTests.Name, DisableParallelization = true)]
+public sealed class ClusterFaultScheduleCollection;
