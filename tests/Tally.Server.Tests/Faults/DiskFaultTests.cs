@@ -142,7 +142,7 @@ public sealed class DiskFaultTests
     }
 
     /// <summary>One batch of 2,000 new voters: adds the counted ones to <paramref name="acked"/>; the refused ones must be `unavailable`.</summary>
-    private static async Task<(int Counted, int Unavailable)> SendBatchAsync(HttpClient client, string poll, int batch, HashSet<string> acked)
+    internal static async Task<(int Counted, int Unavailable)> SendBatchAsync(HttpClient client, string poll, int batch, HashSet<string> acked)
     {
         var voters = Enumerable.Range(0, 2000).Select(i => $"b{batch}-v{i}-{new string('x', 40)}").ToArray();
         using var response = await client.PostAsJsonAsync("/v1/votes/batch", new { votes = voters.Select((v, i) => new { pollId = poll, optionIds = new[] { 1 + (i % 2) }, voterId = v, idempotencyKey = "k-" + v }) });

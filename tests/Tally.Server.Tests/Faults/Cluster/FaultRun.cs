@@ -61,7 +61,8 @@ internal static class FaultRun
     public const int MaxVotes = 20_000;
     private static readonly TimeSpan Answer = TimeSpan.FromSeconds(90);
 
-    public static async Task<FaultReport> RunAsync(int seed, TimeSpan schedule)
+    /// <param name="afterwards">Runs on the healed cluster after the verdict, before it is torn down (the checker's own test).</param>
+    public static async Task<FaultReport> RunAsync(int seed, TimeSpan schedule, Func<FaultCluster, FaultHistory, string[], Task>? afterwards = null)
     {
         var clock = Stopwatch.StartNew();
         await using var cluster = await FaultCluster.StartAsync();
@@ -78,6 +79,11 @@ internal static class FaultRun
             await nemesis.RunAsync(schedule, CancellationToken.None);
             await voting.WaitAsync(Answer + TimeSpan.FromSeconds(30));
             var anomalies = await FaultChecker.CheckAsync(cluster, history, polls);
+            if (afterwards is not null)
+            {
+                await afterwards(cluster, history, polls);
+            }
+
             await stopWatching.CancelAsync();
             await Task.WhenAll(history.Watchers.Select(w => w.Task)).WaitAsync(TimeSpan.FromSeconds(30));
             return new FaultReport(
