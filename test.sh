@@ -2,7 +2,8 @@
 # Runs every test. On a fresh Debian machine with the .NET 10 SDK this is all you need:
 # it installs what the tests need from Debian's packages (chromium for the results page's browser test;
 # redis-server, nats-server and PostgreSQL, which the cluster tests start themselves on free loopback
-# ports; embedded mode uses SQLite in-process), builds once in Release, and runs each test project.
+# ports; iproute2, nftables and faketime for the cluster fault harness; embedded mode uses SQLite in-process),
+# builds once in Release, and runs each test project.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,6 +19,11 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# The cluster fault harness (tests/Tally.Server.Tests/Faults/Cluster, docs/faults.md) puts every process in a network
+# namespace of its own (ip), cuts links with nftables (nft) and skews clocks with libfaketime; it needs root (or sudo -n).
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
+[ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(faketime)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} (apt-get) for the tests"
   $sudo apt-get update -qq >/dev/null

@@ -17,7 +17,9 @@
 #
 # Options: --rounds N, --duration S, --warmup S, --quiet-duration S (fanout-quiet's window), --rate R (fan-out votes/s, default 200), --watchers N (default 1000),
 # --nodes "1 3" (the cluster sizes, in order), --no-embedded, --ack-after-ledger (the nodes answer a vote only once the
-# PostgreSQL ledger has it: Tally:Cluster:AckAfterLedger), --quiet-wait S (how long to wait before each run for
+# PostgreSQL ledger has it: Tally:Cluster:AckAfterLedger), --ack-modes "stream ledger" (a cluster of each size with each
+# ack, in one run, the ratio column then ledger ÷ stream), --pin (every cluster process on one core, the load generator
+# on the other: TALLY_BENCH_SERVER_CORE / TALLY_BENCH_LOADGEN_CORE), --quiet-wait S (how long to wait before each run for
 # other processes to go quiet — an idle cluster itself keeps the machine a little busy; default 5, --quick 2).
 # "CPU" of a cluster is the user + system CPU of every process of it — the Tally nodes, nats-server, redis-server,
 # PostgreSQL (postmaster and backends) and nginx (master and workers) — read from /proc inside each run's measured
@@ -28,7 +30,7 @@ cd "$(dirname "$0")/.."
 hold_bench_lock "$0" "$@"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PATH="$PATH:/usr/sbin"
 
-rounds=2 duration=8 warmup=2 quiet_duration=6 rate=200 watchers=1000 sizes="1 3" embedded=1 quick=0 quiet_wait=5 ack_after_ledger=0
+rounds=2 duration=8 warmup=2 quiet_duration=6 rate=200 watchers=1000 sizes="1 3" embedded=1 quick=0 quiet_wait=5 ack_after_ledger=0 ack_modes="" pin=0
 args_given="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,11 +44,15 @@ while [ $# -gt 0 ]; do
     --nodes) sizes=$2; shift 2 ;;
     --no-embedded) embedded=0; shift ;;
     --ack-after-ledger) ack_after_ledger=1; shift ;;
+    --ack-modes) ack_modes=$2; shift 2 ;;
+    --pin) pin=1; shift ;;
     --quiet-wait) quiet_wait=$2; shift 2 ;;
     *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
   esac
 done
 for size in $sizes; do case "$size" in [1-9]) ;; *) echo "--nodes takes sizes 1-9, got '$size'" >&2; exit 2 ;; esac; done
+[ -n "$ack_modes" ] || ack_modes=$([ "$ack_after_ledger" -eq 1 ] && echo ledger || echo stream)
+for mode in $ack_modes; do case "$mode" in stream | ledger) ;; *) echo "--ack-modes takes stream and ledger, got '$mode'" >&2; exit 2 ;; esac; done
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 started=$SECONDS
@@ -58,6 +64,10 @@ raw=$(realpath "$raw")
 admin_key="bench-$RANDOM$RANDOM"
 tally_pid="" data="" cluster_dir=""
 loadgen="dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
+on_server_core() { if [ "$pin" -eq 1 ]; then taskset -c "$bench_server_core" "$@"; else "$@"; fi; }
+[ "$pin" -eq 0 ] || loadgen="on_loadgen_core $loadgen"
+server_prefix=(env)
+[ "$pin" -eq 0 ] || server_prefix=(taskset -c "$bench_server_core")
 
 cluster_down() { # stops the cluster in $cluster_dir (only the processes of its pidfiles), then wipes its data, keeps its logs
   [ -n "$cluster_dir" ] || return 0
@@ -225,7 +235,7 @@ if [ $embedded -eq 1 ]; then
   data=$(mktemp -d -t tally-cluster-bench-data.XXXXXX)
   port=$(pick_port)
   url="http://127.0.0.1:$port" key=$admin_key
-  (cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 exec dotnet Tally.Server.dll --urls "$url") >"$raw/embedded.log" 2>&1 &
+  (cd "$server_dir" && TALLY_DATA="$data" TALLY_ADMIN_KEY="$admin_key" TALLY_GRPC_URLS=http://127.0.0.1:0 exec "${server_prefix[@]}" dotnet Tally.Server.dll --urls "$url") >"$raw/embedded.log" 2>&1 &
   tally_pid=$!
   wait_ready "$tally_pid" "$url" Tally "$raw/embedded.log"
   log "embedded Tally pid $tally_pid on $url, data in $data"
@@ -239,10 +249,12 @@ fi
 
 # 2. A cluster of each size, through nginx, each in a fresh folder with fresh ports, taken down and wiped after.
 declare -A cluster_rss
-# The nodes read Tally__* from the environment (scripts/cluster.sh passes it on).
-[ "$ack_after_ledger" -eq 1 ] && export Tally__Cluster__AckAfterLedger=true
 for size in $sizes; do
-  cluster_dir="$raw/cluster-${size}node"
+ for mode in $ack_modes; do
+  # The nodes read Tally__* from the environment (scripts/cluster.sh passes it on).
+  if [ "$mode" = ledger ]; then export Tally__Cluster__AckAfterLedger=true; else unset Tally__Cluster__AckAfterLedger; fi
+  setup="${size}node$([ "$mode" = ledger ] && echo -ledger || true)"
+  cluster_dir="$raw/cluster-$setup"
   mkdir -p "$cluster_dir"
   [ "$(id -u)" -ne 0 ] || chmod 755 "$cluster_dir"
   nginx_port=$(pick_port) grpc_port=$(pick_port) nats_port=$(pick_port) redis_port=$(pick_port) pg_port=$(pick_port)
@@ -250,7 +262,7 @@ for size in $sizes; do
   log "starting a $size-node cluster in $cluster_dir (nginx :$nginx_port, nodes :$node_base…, NATS :$nats_port, Redis :$redis_port, PostgreSQL :$pg_port)"
   if ! TALLY_CLUSTER_DIR="$cluster_dir" TALLY_NODES="$size" TALLY_PORT="$nginx_port" TALLY_GRPC_PORT="$grpc_port" \
       TALLY_NODE_PORT="$node_base" NATS_PORT="$nats_port" REDIS_PORT="$redis_port" PG_PORT="$pg_port" TALLY_ADMIN_KEY="$admin_key" \
-      timeout 300 scripts/cluster.sh up >"$cluster_dir.log" 2>&1; then
+      timeout 300 on_server_core scripts/cluster.sh up >"$cluster_dir.log" 2>&1; then
     log "the $size-node cluster did not come up; its log:"; cat "$cluster_dir.log" >&2
     failed=1
     cluster_down
@@ -267,14 +279,15 @@ for size in $sizes; do
   # The first node up takes every partition and hands the others' share back one per lease round after they join:
   # measure only once each node holds its fair share (from the nodes' logs: EventIds 5003 owns, 5004 gave up).
   wait_balanced "$cluster_dir" "$size"
-  scenarios "${size}node"
+  scenarios "$setup"
   rss=0
   for f in "$cluster_dir"/node[0-9].pid; do rss=$((rss + $(awk '/VmHWM/ {print $2}' "/proc/$(cat "$f")/status" 2>/dev/null || echo 0))); done
-  cluster_rss[$size]=$((rss / 1024))
-  for f in "$cluster_dir"/node[0-9].log; do cp "$f" "$raw/${size}node-$(basename "$f")"; done
-  cp "$cluster_dir/nats.log" "$raw/${size}node-nats.log" 2>/dev/null || true
+  cluster_rss[$setup]=$((rss / 1024))
+  for f in "$cluster_dir"/node[0-9].log; do cp "$f" "$raw/$setup-$(basename "$f")"; done
+  cp "$cluster_dir/nats.log" "$raw/$setup-nats.log" 2>/dev/null || true
   cluster_now=""
   cluster_down
+ done
 done
 
 problems=$(cat "$raw"/*.log 2>/dev/null | grep -cE '^(warn|fail|crit):' || true)
@@ -322,14 +335,22 @@ ratio() { # setup-a setup-b scenario field: median(a) / median(b)
 
 setups=()
 [ $embedded -eq 0 ] || setups+=(embedded)
-for size in $sizes; do setups+=("${size}node"); done
-label() { case "$1" in embedded) echo "embedded (direct)" ;; *) echo "${1%node} node$([ "${1%node}" = 1 ] || echo s) (nginx)" ;; esac; }
+for size in $sizes; do for mode in $ack_modes; do setups+=("${size}node$([ "$mode" = ledger ] && echo -ledger || true)"); done; done
+label() {
+  case "$1" in
+    embedded) echo "embedded (direct)" ;;
+    *-ledger) local n=${1%node-ledger}; echo "$n node$([ "$n" = 1 ] || echo s) (nginx), ack after ledger" ;;
+    *) echo "${1%node} node$([ "${1%node}" = 1 ] || echo s) (nginx)" ;;
+  esac
+}
 first_cluster=""; last_cluster=""
 for s in "${setups[@]}"; do [ "$s" = embedded ] && continue; [ -n "$first_cluster" ] || first_cluster=$s; last_cluster=$s; done
 
 suffix=""
 [ $quick -eq 1 ] && suffix="-quick"
-[ "${ack_after_ledger:-0}" -eq 1 ] && suffix="$suffix-ack-after-ledger"
+[ "$ack_modes" = ledger ] && suffix="$suffix-ack-after-ledger"
+[ "$ack_modes" = "stream ledger" ] && suffix="$suffix-ack-modes"
+[ "$pin" -eq 0 ] || suffix="$suffix-pinned"
 out="bench/results/cluster-$(date -u +%F)$suffix.md"
 cmd="bench/cluster.sh${args_given:+ $args_given}"
 {
@@ -338,7 +359,11 @@ cmd="bench/cluster.sh${args_given:+ $args_given}"
   echo "Command: \`$cmd\` (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench scripts ':!bench/results' || echo ', with uncommitted changes'))."
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -h | awk '/^Mem:/ {print $2}') memory, $(uname -sr), .NET $(dotnet --version) SDK; $(nats-server --version 2>/dev/null | head -1), $(redis-server --version | awk '{print "Redis " $3}' | tr -d 'v='), PostgreSQL $(ls /usr/lib/postgresql | sort -V | tail -1), $(nginx -v 2>&1 | sed 's/.*: //')."
-  echo "**Everything shares these $(nproc) cores**: the Tally nodes, nats-server, redis-server, PostgreSQL, nginx and the load generator."
+  if [ "$pin" -eq 1 ]; then
+    echo "**Pinned** (\`taskset\`): every server process (the Tally nodes, nats-server, redis-server, PostgreSQL, nginx; the embedded server) on core $bench_server_core, the load generator on core $bench_loadgen_core."
+  else
+    echo "**Everything shares these $(nproc) cores**: the Tally nodes, nats-server, redis-server, PostgreSQL, nginx and the load generator."
+  fi
   echo
   echo "Set-ups, one after the other: $(for s in "${setups[@]}"; do printf '%s; ' "$(label "$s")"; done | sed 's/; $//'). The embedded server is Tally alone on its port (SQLite log, synchronous=FULL), as \`bench/fanout.sh\` starts it; a cluster is \`scripts/cluster.sh up\` with \`TALLY_NODES\` set, in its own folder with its own ports, everything on 127.0.0.1, default settings (16 partitions, JetStream file storage, 1 replica), and is taken down and wiped after its runs; the load generator talks to nginx only."
   echo "Each set-up: $rounds round(s) of ingest-single (64 loops of HTTP single votes, one poll), ingest-batch (4 loops × 1,000 votes over 4 polls), ingest-ws (64 WebSockets voting with the \`vote\` op), fanout ($watchers WebSocket watchers of one poll × $rate votes/s from 16 senders) and fanout-quiet ($watchers watchers × 1 vote/s); windows of ${duration} s after ${warmup} s warm-up (fanout-quiet: ${quiet_duration} s after 1 s)."
@@ -430,7 +455,7 @@ cmd="bench/cluster.sh${args_given:+ $args_given}"
   echo
   jq -r 'map(select(.failed or .verified == false)) | if length == 0 then "- none" else .[] | "- \(.setup) \(.scenario) round \(.round): \(if .failed then "exit \(.exit)" else (.problem // .firstProblem // "not verified") end)" end' "$raw/all.json"
   echo
-  echo "Peak RSS: embedded ${embedded_rss:-—} MiB; $(for s in $sizes; do printf '%s-node cluster %s MiB over its Tally nodes; ' "$s" "${cluster_rss[$s]:-—}"; done | sed 's/; $//')."
+  echo "Peak RSS: embedded ${embedded_rss:-—} MiB; $(for s in "${setups[@]}"; do [ "$s" = embedded ] || printf '%s %s MiB over its Tally nodes; ' "$(label "$s")" "${cluster_rss[$s]:-—}"; done | sed 's/; $//')."
   echo "Logs have $problems warn/fail/crit entries (\`$(realpath --relative-to=. "$raw")/\`). The whole script took $((SECONDS - started)) s."
 } >"$out"
 

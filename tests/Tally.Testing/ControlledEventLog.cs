@@ -13,6 +13,7 @@ public sealed class ControlledEventLog(IEventLog inner, Func<bool>? failShared =
     private readonly Lock _gate = new();
     private TaskCompletionSource _open = CompletedSource();
     private int _failNext;
+    private int _keepAndFailNext;
     private int _waiting;
 
     public long CommittedPosition => inner.CommittedPosition;
@@ -43,6 +44,12 @@ public sealed class ControlledEventLog(IEventLog inner, Func<bool>? failShared =
     /// <summary>The next <paramref name="count"/> appends fail with an <see cref="IOException"/> and write nothing.</summary>
     public void FailNext(int count = 1) => Volatile.Write(ref _failNext, count);
 
+    /// <summary>
+    /// The next <paramref name="count"/> appends are written to the log, then fail with an <see cref="IOException"/>: a
+    /// store that breaks the log contract (an fsync error reported after the write landed), as the engine must survive.
+    /// </summary>
+    public void KeepAndFailNext(int count = 1) => Volatile.Write(ref _keepAndFailNext, count);
+
     public Task OpenAsync(CancellationToken cancellationToken) => inner.OpenAsync(cancellationToken);
 
     public async ValueTask<long> AppendAsync(IReadOnlyList<PollEvent> events, CancellationToken cancellationToken)
@@ -72,7 +79,14 @@ public sealed class ControlledEventLog(IEventLog inner, Func<bool>? failShared =
         }
 
         Interlocked.Exchange(ref _failNext, 0);
-        return await inner.AppendAsync(events, cancellationToken).ConfigureAwait(false);
+        var first = await inner.AppendAsync(events, cancellationToken).ConfigureAwait(false);
+        if (Interlocked.Decrement(ref _keepAndFailNext) >= 0)
+        {
+            throw new IOException("fsync failed after the write (injected by the test)");
+        }
+
+        Interlocked.Exchange(ref _keepAndFailNext, 0);
+        return first;
     }
 
     public IAsyncEnumerable<StoredEvent> ReadAsync(long afterPosition, CancellationToken cancellationToken) => inner.ReadAsync(afterPosition, cancellationToken);

@@ -35,6 +35,12 @@ internal sealed class Partition
     private int _queuedVotes;
     private int _expiryQueued;
     private long _eventsAppended;
+
+    // After a failed append: the log's committed position before it, and the polls its batch created. Before the next
+    // decision the log after that position is read back, so a batch the store kept although it reported a failure (an
+    // fsync error after the write) is counted, never overwritten by new events with the same seqs.
+    private long? _reconcileAfter;
+    private readonly HashSet<string> _failedCreations = new(StringComparer.Ordinal);
     private DateTimeOffset _now;
     private Task? _loop;
 
@@ -68,7 +74,7 @@ internal sealed class Partition
 
     public int QueuedVotes => Volatile.Read(ref _queuedVotes);
 
-    /// <summary>Adopts a poll's recovered state; only before <see cref="Start"/>.</summary>
+    /// <summary>Adopts a poll's recovered state: before <see cref="Start"/>, or on the loop (a read-back after a failed append).</summary>
     public void Adopt(PollState state)
     {
         _polls.Add(state.Definition.Id, state);
@@ -372,7 +378,7 @@ internal sealed class Partition
     }
 
     internal static Rejection AppendFailed(Exception failure) =>
-        new(RejectionKind.Unavailable, "The batch this vote was decided in could not be made durable; nothing of it was counted. Retry: " + failure.Message);
+        new(RejectionKind.Unavailable, "The batch this vote was decided in could not be made durable. Retry with the same Idempotency-Key (should the store have kept it after all, the retry answers it as counted): " + failure.Message);
 
     /// <summary>The answer to a poll command: its rejection, the append's failure, or the poll's new results.</summary>
     internal static Outcome<PollResults> Answer(Partition partition, Rejection? rejection, Exception? failure, string pollId) =>
@@ -453,6 +459,17 @@ internal sealed class Partition
     /// <summary>Decides, appends and answers the batch; returns the append's failure, if any.</summary>
     private async Task<Exception?> RunBatchAsync()
     {
+        if (_reconcileAfter is not null && await ReconcileAsync().ConfigureAwait(false) is { } unreadable)
+        {
+            // The log cannot be read back: deciding now could reuse seqs the store may hold. Nothing is taken until it can.
+            foreach (var work in _batch)
+            {
+                work.Complete(this, unreadable);
+            }
+
+            return unreadable;
+        }
+
         var now = _time.GetUtcNow();
         _now = now.AddTicks(-(now.UtcTicks % TimeSpan.TicksPerMillisecond)); // the log keeps milliseconds
         foreach (var work in _batch)
@@ -463,6 +480,7 @@ internal sealed class Partition
         Exception? failure = null;
         if (_events.Count > 0)
         {
+            var before = _log.CommittedPosition;
             try
             {
                 var started = _time.GetTimestamp();
@@ -487,7 +505,26 @@ internal sealed class Partition
                 failure = ex;
                 _metrics.RecordAppendError();
                 _onFault(ex);
+                if (_options.ReadBackAfterFailedAppend)
+                {
+                    _reconcileAfter ??= before;
+                    foreach (var e in _events)
+                    {
+                        if (e is PollCreated)
+                        {
+                            _failedCreations.Add(e.PollId);
+                        }
+                    }
+                }
+
                 Reverse();
+
+                // Read back at once, before the answers: the served state then equals the log when they arrive (the
+                // batch may be there after all). A log that cannot be read yet is read before the next decision.
+                if (_reconcileAfter is not null)
+                {
+                    _ = await ReconcileAsync().ConfigureAwait(false);
+                }
             }
         }
 
@@ -497,6 +534,56 @@ internal sealed class Partition
         }
 
         return failure;
+    }
+
+    /// <summary>
+    /// Reads the log after the position it had before the last failed append and applies what it holds of this
+    /// partition's polls (a single writer per poll: any such event is of a batch reported failed). The log contract says
+    /// a failed append left nothing; a store that broke it (wrote, then failed to confirm) is caught here, its events
+    /// counted, and logged as a fault. Returns why the log could not be read, or null once it was.
+    /// </summary>
+    private async Task<Exception?> ReconcileAsync()
+    {
+        var landed = 0;
+        try
+        {
+            await foreach (var stored in _log.ReadAsync(_reconcileAfter!.Value, CancellationToken.None).ConfigureAwait(false))
+            {
+                var e = stored.Event;
+                if (e is PollCreated created && _failedCreations.Contains(created.PollId) && !_polls.ContainsKey(created.PollId))
+                {
+                    var state = new PollState(created.Definition, stored.Position);
+                    Adopt(state);
+                    _touched.Add(state);
+                    landed++;
+                }
+                else if (e is not PollCreated && _polls.TryGetValue(e.PollId, out var state) && e.Seq > state.Seq)
+                {
+                    state.Apply(e);
+                    _touched.Add(state);
+                    landed++;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            _touched.Clear();
+            return ex;
+        }
+
+        _reconcileAfter = null;
+        _failedCreations.Clear();
+        if (landed > 0)
+        {
+            _onFault(new InvalidDataException($"An append reported as failed was in the log after all: its {landed} event(s) are counted (the store confirmed a write it had reported as failed)."));
+            foreach (var state in _touched)
+            {
+                Publish(state);
+            }
+        }
+
+        _touched.Clear();
+        return null;
     }
 
     /// <summary>Undoes every event of the failed batch, newest first, so the state equals the durable log again.</summary>

@@ -3,6 +3,13 @@ namespace Tally.Engine;
 /// <summary>Settings of the engine (section <c>Tally:Engine</c>).</summary>
 public sealed class TallyEngineOptions
 {
+    /// <summary>
+    /// After a failed append a partition reads the log back before it decides anything else (a store that wrote and then
+    /// reported a failure must not get the same seqs twice). Only the fault simulation's test turns it off, to show that
+    /// the simulation catches the loss without it.
+    /// </summary>
+    internal bool ReadBackAfterFailedAppend { get; set; } = true;
+
     /// <summary>Single-writer partitions polls are spread over by id. Default 4.</summary>
     public int Partitions { get; set; } = 4;
 

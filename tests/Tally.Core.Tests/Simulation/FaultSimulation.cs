@@ -29,18 +29,17 @@ internal static class FaultSimulation
     /// <summary>Every this many seeds, a live watcher follows the first poll through every engine life.</summary>
     public const int LiveEvery = 10;
 
-    /// <summary>Arms failures that are durable all the same (outside the log's contract), to show what the engine does then.</summary>
-    private static readonly bool Ambiguous = Environment.GetEnvironmentVariable("TALLY_SIM_AMBIGUOUS") == "1";
     private const string Alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
 
     private sealed record SimPoll(string Id, PollKind Kind, bool AllowChange, int Options, int MaxChoices);
 
     /// <summary>Runs seed <paramref name="seed"/>; anything that throws (an engine that cannot start over what the disk kept, a hung answer) is a violation of the run.</summary>
-    public static async Task<SimReport> RunAsync(int seed)
+    /// <param name="readBack">False runs the engine without its read-back after a failed append (a bug put in on purpose, to show the simulation catches it).</param>
+    public static async Task<SimReport> RunAsync(int seed, bool readBack = true)
     {
         var history = new SimHistory();
         var disk = new SimulatedDisk();
-        var run = new Run();
+        var run = new Run { ReadBack = readBack };
         try
         {
             await RunAsync(seed, history, disk, run);
@@ -60,6 +59,8 @@ internal static class FaultSimulation
         public int Steps { get; set; }
 
         public int Lives { get; set; }
+
+        public bool ReadBack { get; init; } = true;
     }
 
     private static async Task RunAsync(int seed, SimHistory history, SimulatedDisk disk, Run run)
@@ -72,7 +73,7 @@ internal static class FaultSimulation
         var live = seed % LiveEvery == 0;
         SimWatcher? watcher = null;
         string? watched = null;
-        var engine = await StartAsync(disk, clock, new Random(HashCode.Combine(seed, lives++)), history);
+        var engine = await StartAsync(disk, clock, new Random(HashCode.Combine(seed, lives++)), history, run.ReadBack);
         async Task CheckAsync(string when)
         {
             await SimChecker.CheckAsync(engine, disk, history, when, cancel.Token);
@@ -90,7 +91,7 @@ internal static class FaultSimulation
                 await watcher.DisposeAsync();
             }
 
-            (engine, watcher) = await StartAsync(disk, clock, new Random(HashCode.Combine(seed, lives++)), history, watched, floor);
+            (engine, watcher) = await StartAsync(disk, clock, new Random(HashCode.Combine(seed, lives++)), history, watched, floor, run.ReadBack);
         }
         var polls = new List<SimPoll>();
         var voters = Enumerable.Range(0, 3 + random.Next(6)).Select(i => "v" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
@@ -269,11 +270,11 @@ internal static class FaultSimulation
         }
     }
 
-    private static async Task<TallyEngine> StartAsync(SimulatedDisk disk, ManualTimeProvider clock, Random random, SimHistory history) =>
-        (await StartAsync(disk, clock, random, history, watched: null, floor: 0)).Engine;
+    private static async Task<TallyEngine> StartAsync(SimulatedDisk disk, ManualTimeProvider clock, Random random, SimHistory history, bool readBack) =>
+        (await StartAsync(disk, clock, random, history, watched: null, floor: 0, readBack)).Engine;
 
     /// <summary>A new engine life over what the disk kept, with a live watcher of <paramref name="watched"/> when it is given (its hub attached before the start).</summary>
-    private static async Task<(TallyEngine Engine, SimWatcher? Watcher)> StartAsync(SimulatedDisk disk, ManualTimeProvider clock, Random random, SimHistory history, string? watched, long floor)
+    private static async Task<(TallyEngine Engine, SimWatcher? Watcher)> StartAsync(SimulatedDisk disk, ManualTimeProvider clock, Random random, SimHistory history, string? watched, long floor, bool readBack)
     {
         var options = new TallyEngineOptions
         {
@@ -282,6 +283,7 @@ internal static class FaultSimulation
             SnapshotEveryEvents = 1_000_000, // snapshots only when the workload asks
             SnapshotInterval = TimeSpan.FromDays(1),
             ExpiryCheckInterval = TimeSpan.FromHours(1),
+            ReadBackAfterFailedAppend = readBack,
         };
         var engine = new TallyEngine(disk.MountLog(), disk.MountSnapshots(), options, clock);
         var watcher = watched is null ? null : new SimWatcher(engine.Catalog, clock, history, floor);
@@ -300,7 +302,7 @@ internal static class FaultSimulation
         var roll = random.Next(100);
         var fault = roll switch
         {
-            < 4 when Ambiguous => AppendFault.FailKept,
+            < 4 => AppendFault.FailKept,
             < 12 => AppendFault.Fail,
             < 16 => AppendFault.CrashLost,
             < 20 => AppendFault.CrashKept,

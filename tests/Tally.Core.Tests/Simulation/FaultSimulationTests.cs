@@ -39,6 +39,23 @@ public sealed class FaultSimulationTests(ITestOutputHelper output)
         Assert.True(failed.Count == 0, $"{failed.Count} seeds failed, the first {failed.FirstOrDefault()?.Seed}: replay one with TALLY_SIM_SEED=<seed>. Failing seeds: {string.Join(", ", failed.Take(20).Select(r => r.Seed))}");
     }
 
+    /// <summary>
+    /// The bug the simulation found, put back on purpose: without the read-back after a failed append, a store that wrote
+    /// a batch and reported a failure gets its seqs reused, and the next start loses an acknowledged vote. The same seeds
+    /// that pass with it must catch that (the sweep's first 200 seeds: dozens fail).
+    /// </summary>
+    [Fact]
+    public async Task The_simulation_catches_the_engine_that_reuses_seqs_after_a_failed_append_the_store_kept()
+    {
+        var reports = new SimReport[200];
+        await Parallel.ForAsync(0, reports.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, async (seed, _) =>
+            reports[seed] = await FaultSimulation.RunAsync(seed, readBack: false));
+        var caught = reports.Where(r => !r.Clean).ToList();
+        output.WriteLine($"without the read-back: {caught.Count} of {reports.Length} seeds fail, e.g. seed {caught.FirstOrDefault()?.Seed}: {caught.FirstOrDefault()?.History.Violations.FirstOrDefault()}");
+        Assert.NotEmpty(caught);
+        Assert.Contains(caught, r => r.History.Violations.Any(v => v.Contains("acknowledged", StringComparison.Ordinal) || v.Contains("folds to", StringComparison.Ordinal)));
+    }
+
     [Theory]
     [InlineData(7)]
     [InlineData(1234)]

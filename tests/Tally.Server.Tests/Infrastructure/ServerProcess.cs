@@ -63,7 +63,13 @@ public sealed partial class ServerProcess : IAsyncDisposable
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => OnLine(e.Data);
         _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException("The server exited before listening:\n" + Output));
+        _process.Exited += (_, _) => _ = Task.Run(() =>
+        {
+            // Exited may come before the last lines are read: WaitForExit() also waits for the output's end, so the
+            // message holds the server's last words (why it refused to start).
+            _process.WaitForExit();
+            _listening.TrySetException(new InvalidOperationException("The server exited before listening:\n" + Output));
+        });
     }
 
     public Uri BaseAddress { get; private set; } = null!;
