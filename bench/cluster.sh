@@ -64,10 +64,10 @@ raw=$(realpath "$raw")
 admin_key="bench-$RANDOM$RANDOM"
 tally_pid="" data="" cluster_dir=""
 loadgen="dotnet bench/Tally.LoadGen/bin/Release/net10.0/Tally.LoadGen.dll"
-on_server_core() { if [ "$pin" -eq 1 ]; then taskset -c "$bench_server_core" "$@"; else "$@"; fi; }
-[ "$pin" -eq 0 ] || loadgen="on_loadgen_core $loadgen"
+# --pin: commands, not shell functions, since `timeout` runs them (lib.sh's on_loadgen_core, spelt out).
 server_prefix=(env)
 [ "$pin" -eq 0 ] || server_prefix=(taskset -c "$bench_server_core")
+[ "$pin" -eq 0 ] || loadgen="env DOTNET_TC_CallCountingDelayMs=0 taskset -c $bench_loadgen_core $loadgen"
 
 cluster_down() { # stops the cluster in $cluster_dir (only the processes of its pidfiles), then wipes its data, keeps its logs
   [ -n "$cluster_dir" ] || return 0
@@ -262,7 +262,7 @@ for size in $sizes; do
   log "starting a $size-node cluster in $cluster_dir (nginx :$nginx_port, nodes :$node_base…, NATS :$nats_port, Redis :$redis_port, PostgreSQL :$pg_port)"
   if ! TALLY_CLUSTER_DIR="$cluster_dir" TALLY_NODES="$size" TALLY_PORT="$nginx_port" TALLY_GRPC_PORT="$grpc_port" \
       TALLY_NODE_PORT="$node_base" NATS_PORT="$nats_port" REDIS_PORT="$redis_port" PG_PORT="$pg_port" TALLY_ADMIN_KEY="$admin_key" \
-      timeout 300 on_server_core scripts/cluster.sh up >"$cluster_dir.log" 2>&1; then
+      timeout 300 "${server_prefix[@]}" scripts/cluster.sh up >"$cluster_dir.log" 2>&1; then
     log "the $size-node cluster did not come up; its log:"; cat "$cluster_dir.log" >&2
     failed=1
     cluster_down
