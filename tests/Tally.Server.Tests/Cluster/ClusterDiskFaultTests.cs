@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using Tally.Server.Tests.Faults;
 using Tally.Server.Tests.Infrastructure;
 using Tally.Testing;
@@ -23,7 +22,7 @@ public sealed class ClusterDiskFaultTests(ClusterFixture fixture)
         await using var nats = new NatsServer { StoreFolder = Path.Combine(disk.Path, "jetstream") };
         await nats.StartAsync();
         await using var node = await TestServer.StartAsync(ClusterFixture.NodeSettings(nats.Url, fixture.Postgres.ConnectionString, fixture.Redis.Configuration, ClusterFixture.NewClusterName(), "a"));
-        var poll = await CreatePollAsync(node.Admin);
+        var poll = await ClusterFaultTests.CreatePollAsync(node.Admin);
 
         var acked = new HashSet<string>(StringComparer.Ordinal);
         var refused = 0;
@@ -69,23 +68,5 @@ public sealed class ClusterDiskFaultTests(ClusterFixture fixture)
         Assert.Equal(acked.Count, (long)results["totalVotes"]!);
         Assert.Equal(acked.Count + 1, (long)results["seq"]!); // one event per counted vote: none of the refused ones slipped in
         Assert.True(refused > 0);
-    }
-
-    private static async Task<string> CreatePollAsync(HttpClient admin)
-    {
-        string? id = null;
-        await Eventually.WaitUntilAsync(async () =>
-        {
-            using var response = await admin.PostAsJsonAsync("/v1/polls", new { question = "Which?", options = new[] { "A", "B" } });
-            if (response.StatusCode == HttpStatusCode.Created)
-            {
-                id = (string)(await response.ReadJsonAsync())["id"]!;
-                return true;
-            }
-
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            return false;
-        }, TestServer.Timeout, TimeSpan.FromMilliseconds(100));
-        return id!;
     }
 }

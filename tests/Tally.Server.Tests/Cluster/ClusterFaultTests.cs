@@ -119,7 +119,7 @@ public sealed class ClusterFaultTests(ClusterFixture fixture) : IDisposable
     /// Creates a two-option poll as a client would while the nodes are still handing partitions over at start: a 503
     /// (the partition is changing hands; nothing was taken) is retried after a moment, for at most the test timeout.
     /// </summary>
-    private static async Task<string> CreatePollAsync(HttpClient admin)
+    internal static async Task<string> CreatePollAsync(HttpClient admin)
     {
         using var deadline = new CancellationTokenSource(TestServer.Timeout);
         while (true)

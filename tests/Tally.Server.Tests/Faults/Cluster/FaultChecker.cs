@@ -118,6 +118,8 @@ internal static class FaultChecker
         static string Same(JsonObject results) => $"seq {results["seq"]}: {string.Join(',', ApiClient.Counts(results).OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}"))}";
     }
 
+    private const string Erased = "(erased)";
+
     private sealed record Ballot(long Seq, string VoteId, string Voter, int Option);
 
     /// <summary>Every cast row of the poll's export (voters raw), read from the durable log.</summary>
@@ -131,7 +133,7 @@ internal static class FaultChecker
             var row = JsonNode.Parse(line)!;
             if ((string?)row["type"] == "cast")
             {
-                rows.Add(new((long)row["seq"]!, (string)row["voteId"]!, (string)row["voter"]!, (int)row["optionIds"]![0]!));
+                rows.Add(new((long)row["seq"]!, (string)row["voteId"]!, (string?)row["voter"] ?? Erased, (int)row["optionIds"]![0]!)); // an erased ballot's rows show no voter
             }
         }
 
@@ -162,7 +164,7 @@ internal static class FaultChecker
         }
 
         var sent = votes.Select(v => v.Voter).ToHashSet();
-        foreach (var phantom in rows.Where(r => !sent.Contains(r.Voter)))
+        foreach (var phantom in rows.Where(r => r.Voter != Erased && !sent.Contains(r.Voter)))
         {
             anomalies.Add($"{poll}: the log holds a ballot of {phantom.Voter} that no client sent");
         }
