@@ -1,4 +1,5 @@
 using Tally.Events;
+using Tally.Polls;
 using Tally.Projections;
 
 namespace Tally.Engine;
@@ -27,7 +28,8 @@ public static class TallyVerifier
             var page = await engine.ListPollsAsync(null, 100, cursor, cancellationToken).ConfigureAwait(false);
             if (page.Value is not { } items)
             {
-                throw new InvalidOperationException("The polls could not be listed: " + page.Rejection!.Detail);
+                // A cluster node lists through every partition's owner: while one changes hands there is none to ask.
+                throw new VerifyUnavailableException(page.Rejection!);
             }
 
             foreach (var listed in items.Items)
@@ -238,3 +240,9 @@ public sealed record VerifyReport(long Polls, long Events, long DifferenceCount,
 
 /// <summary>One figure of one poll that the engine serves otherwise than its log says.</summary>
 public sealed record VerifyDifference(string PollId, string What, string Served, string Recomputed);
+
+/// <summary>The engine could not list its polls for a verification (a partition without an owner, an engine not running): retry later.</summary>
+public sealed class VerifyUnavailableException(Rejection rejection) : Exception("The polls could not be listed: " + rejection.Detail)
+{
+    public Rejection Rejection => rejection;
+}

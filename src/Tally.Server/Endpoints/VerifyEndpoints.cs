@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Tally.Engine;
 using Tally.Server.Access;
 using Tally.Server.Contracts;
+using Tally.Server.Http;
 
 namespace Tally.Server.Endpoints;
 
@@ -13,12 +14,22 @@ internal static class VerifyEndpoints
         app.MapPost("/v1/verify", VerifyAsync).WithTags("Operations").RequireRoot()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Recompute every poll's results from the log and compare them with the served ones (root key only)");
     }
 
-    private static async Task<Ok<VerifyResponse>> VerifyAsync(HttpContext context, ITallyEngine engine, AuditTrail audit)
+    private static async Task<Results<Ok<VerifyResponse>, ProblemHttpResult>> VerifyAsync(HttpContext context, ITallyEngine engine, AuditTrail audit)
     {
-        var report = await TallyVerifier.VerifyAsync(engine, context.RequestAborted);
+        VerifyReport report;
+        try
+        {
+            report = await TallyVerifier.VerifyAsync(engine, context.RequestAborted);
+        }
+        catch (VerifyUnavailableException ex)
+        {
+            return Problems.From(ex.Rejection); // 503 unavailable with Retry-After (a partition changing hands): retry
+        }
+
         await audit.RecordAsync(ManagementFilter.CallerOf(context), Tally.Access.WorkspaceIds.Default, "verify.run", null, $"{report.Polls} polls, {report.DifferenceCount} differences");
         return TypedResults.Ok(new VerifyResponse(
             report.Clean,

@@ -39,9 +39,6 @@ public abstract partial class LocalServer : IAsyncDisposable
     /// <summary>A fixed port instead of a free loopback one (inside a namespace of its own every port is free).</summary>
     public int FixedPort { init => Port = value; }
 
-    /// <summary>Variables added to the engine's environment (e.g. libfaketime's, to skew its clock).</summary>
-    public Dictionary<string, string> Variables { get; } = [];
-
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>What the engine printed, for failure messages.</summary>
@@ -175,11 +172,6 @@ public abstract partial class LocalServer : IAsyncDisposable
             {
                 start.ArgumentList.Add(arg);
             }
-        }
-
-        foreach (var (key, value) in Variables)
-        {
-            start.Environment[key] = value;
         }
 
         start.RedirectStandardOutput = true;
