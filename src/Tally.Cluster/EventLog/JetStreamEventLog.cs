@@ -405,6 +405,26 @@ public sealed class JetStreamEventLog : IEventLog
                 next += request.Events.Count;
             }
         }
+        catch (EarlierAppendStoredException ex)
+        {
+            // This batch is not stored, and must not be: the subject holds an append this log reported failed. Take the
+            // subject's end as it is (so positions and message ids move on), and fail the batch: the engine reads the
+            // log back, counts what was stored, and decides again.
+            Exception failure = ex;
+            try
+            {
+                await AdoptSubjectEndAsync().ConfigureAwait(false);
+            }
+            catch (Exception adopt)
+            {
+                failure = adopt;
+            }
+
+            foreach (var request in taken)
+            {
+                request.Done.TrySetException(failure);
+            }
+        }
         catch (Exception ex)
         {
             foreach (var request in taken)
@@ -412,6 +432,24 @@ public sealed class JetStreamEventLog : IEventLog
                 request.Done.TrySetException(ex);
             }
         }
+    }
+
+    /// <summary>After <see cref="EarlierAppendStoredException"/>: the subject's last message is this writer's, so its position and sequence become this log's; another writer's fences it.</summary>
+    private async Task AdoptSubjectEndAsync()
+    {
+        if (await GetMessageAsync(new StreamMsgGetRequest { LastBySubj = _options.Subject }, _closing.Token).ConfigureAwait(false) is not { } last)
+        {
+            return;
+        }
+
+        if (BatchMessage.ReadHeader(last.Data.Span).Writer != _writer)
+        {
+            _fenced = new EventLogFencedException($"Another writer appended to {_options.Subject} after sequence {_lastSubjectSequence}; this log instance may not append any more.");
+            throw _fenced;
+        }
+
+        Volatile.Write(ref _lastSubjectSequence, last.Seq);
+        Interlocked.Exchange(ref _committed, BatchMessage.LastPosition(last.Data.Span));
     }
 
     /// <summary>Publishes a batch; throws <see cref="EventLogFencedException"/> (and fences this instance) when another writer appended first.</summary>
@@ -457,13 +495,27 @@ public sealed class JetStreamEventLog : IEventLog
                     throw new NatsJSApiException(error);
                 }
 
-                return ack.Seq; // a duplicate too: this writer's message id, stored by an attempt whose ack was lost
+                if (ack.Duplicate
+                    && await GetMessageAsync(new StreamMsgGetRequest { Seq = ack.Seq }, cancellationToken).ConfigureAwait(false) is { } stored
+                    && !stored.Data.Span.SequenceEqual(payload))
+                {
+                    // Same message id, other content: an earlier append of this writer that was reported failed is stored.
+                    throw new EarlierAppendStoredException(ack.Seq);
+                }
+
+                return ack.Seq; // a duplicate too: this message, stored by an attempt whose ack was lost
             }
             catch (NatsJSApiException ex) when (ex.Error.ErrCode == WrongLastSequence)
             {
-                // The subject moved past the expected sequence: this writer's own message (its ack was lost), or another writer's.
+                // The subject moved past the expected sequence: this writer's own message (its ack was lost), an earlier
+                // append of this writer reported failed but stored after all, or another writer's.
                 var next = await GetMessageAsync(new StreamMsgGetRequest { Seq = expected + 1, NextBySubj = _options.Subject }, cancellationToken).ConfigureAwait(false);
-                return next is not null && BatchMessage.ReadHeader(next.Data.Span).Writer == _writer ? next.Seq : null;
+                if (next is null || BatchMessage.ReadHeader(next.Data.Span).Writer != _writer)
+                {
+                    return null;
+                }
+
+                return next.Data.Span.SequenceEqual(payload) ? next.Seq : throw new EarlierAppendStoredException(next.Seq);
             }
             catch (NatsJSApiException)
             {
@@ -485,4 +537,14 @@ public sealed class JetStreamEventLog : IEventLog
 
         public TaskCompletionSource<long> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+}
+
+/// <summary>
+/// A publish found the subject holding an earlier append of this writer that had been reported failed (stored after
+/// all: same position, other content). Nothing of the current batch is stored; read the log back and decide again.
+/// </summary>
+public sealed class EarlierAppendStoredException(ulong sequence)
+    : IOException($"An earlier append reported as failed is stored in the stream after all (sequence {sequence}); nothing of this batch was stored. Read the log back and decide again.")
+{
+    public ulong Sequence => sequence;
 }

@@ -51,6 +51,46 @@ public sealed class JetStreamEventLogBehaviourTests(ClusterEngines engines) : IA
         Assert.Equal(["p1:1", "p1:2:a"], all.Select(Describe));
     }
 
+    /// <summary>
+    /// An append reported failed although JetStream stored it (the fault soak's seed 2006 left a partition whose log had
+    /// a seq missing, after one): the next append used the same position and message id, so JetStream answered it as a
+    /// duplicate (or the lost-ack check took the stored message for it) and it was acknowledged without being stored.
+    /// Here the stored-but-failed append is put on the subject by the test, as this writer would have written it.
+    /// </summary>
+    [Theory]
+    [InlineData(true)] // with the message id the writer gives that position: JetStream answers the next append as a duplicate
+    [InlineData(false)] // without one: the next append meets the wrong last sequence, and this writer's message after it
+    public async Task An_append_after_one_that_was_reported_failed_but_stored_fails_instead_of_being_acked_unstored(bool sameMessageId)
+    {
+        var log = await OpenAsync("0");
+        Assert.Equal(1, await log.AppendAsync([TestEvents.Created("p1")], default).AsTask().WaitAsync(Timeout));
+
+        // The "failed" append, stored all the same: this writer's header, the next position, a vote the engine undid.
+        var js = new NATS.Client.JetStream.NatsJSContext(_nats);
+        var stream = await js.GetStreamAsync(_stream);
+        var last = await stream.GetAsync(new NATS.Client.JetStream.Models.StreamMsgGetRequest { LastBySubj = $"spec.{_stream}.0" });
+        var (writer, _, _) = BatchMessage.ReadHeader(last.Message!.Data.Span);
+        using var buffer = new MemoryStream();
+        buffer.Write(new byte[BatchMessage.HeaderSize]);
+        using (var w = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            EventCodec.Write(w, TestEvents.Vote("p1", 2, "undone", 1));
+        }
+
+        var stored = buffer.ToArray();
+        BatchMessage.WriteHeader(stored.AsSpan(0, BatchMessage.HeaderSize), writer, 2, 1);
+        var ack = await js.PublishAsync($"spec.{_stream}.0", stored, opts: new NATS.Client.JetStream.NatsJSPubOpts { MsgId = sameMessageId ? $"{writer:N}:2" : null });
+        Assert.Null(ack.Error);
+
+        // The next append (the engine decided it after undoing the vote) must not be acknowledged: it is not stored.
+        await Assert.ThrowsAsync<EarlierAppendStoredException>(() => log.AppendAsync([TestEvents.Vote("p1", 2, "retried", 2)], default).AsTask().WaitAsync(Timeout));
+
+        // The log moved to the subject's end: the engine, having read the stored vote back, appends its next decision after it.
+        Assert.Equal(2, log.CommittedPosition);
+        Assert.Equal(3, await log.AppendAsync([TestEvents.Vote("p1", 3, "retried", 2)], default).AsTask().WaitAsync(Timeout));
+        Assert.Equal(["p1:1", "p1:2:undone", "p1:3:retried"], (await ReadAllAsync(log, 0)).Select(Describe));
+    }
+
     [Fact]
     public async Task A_subject_with_a_missing_message_is_refused_on_replay_rather_than_replayed_past_the_hole()
     {

@@ -102,6 +102,23 @@ internal sealed class FaultCluster : IAsyncDisposable
         }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
     }
 
+    /// <summary>Writes every process's output (each Tally node's starts, each engine's last lines) under <paramref name="folder"/>, for a failed run.</summary>
+    public void WriteLogs(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var node in Nodes)
+        {
+            File.WriteAllLines(Path.Combine(folder, node.Name + ".log"), node.AllOutput());
+        }
+
+        foreach (var (server, host) in Nats)
+        {
+            File.WriteAllText(Path.Combine(folder, host.Name + ".log"), server.Output);
+        }
+
+        File.WriteAllText(Path.Combine(folder, "postgres.log"), Postgres.Server.Output);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var node in Nodes)
@@ -274,6 +291,15 @@ internal sealed class FaultCluster : IAsyncDisposable
             IsPaused = false;
         }
 
+        /// <summary>Every earlier start's output, then the running process's.</summary>
+        public List<string> AllOutput()
+        {
+            lock (Output)
+            {
+                return [.. Output, $"--- {name} (running) ---", .. (_process?.Output ?? "").Split('\n')];
+            }
+        }
+
         public async ValueTask DisposeAsync()
         {
             if (_process is { } process)
@@ -293,7 +319,7 @@ internal sealed class FaultCluster : IAsyncDisposable
             lock (Output)
             {
                 Output.Add($"--- {name} (pid {process.Id}) ---");
-                Output.AddRange(process.Output.Split('\n').TakeLast(300));
+                Output.AddRange(process.Output.Split('\n'));
             }
         }
     }

@@ -61,7 +61,7 @@ internal static class FaultRun
     public const int MaxVotes = 20_000;
     private static readonly TimeSpan Answer = TimeSpan.FromSeconds(90);
 
-    /// <param name="afterwards">Runs on the healed cluster after the verdict, before it is torn down (the checker's own test).</param>
+    /// <param name="afterwards">Runs on the healed cluster after a clean verdict, before it is torn down (the checker's own test).</param>
     public static async Task<FaultReport> RunAsync(int seed, TimeSpan schedule, Func<FaultCluster, FaultHistory, string[], Task>? afterwards = null)
     {
         var clock = Stopwatch.StartNew();
@@ -79,7 +79,11 @@ internal static class FaultRun
             await nemesis.RunAsync(schedule, CancellationToken.None);
             await voting.WaitAsync(Answer + TimeSpan.FromSeconds(30));
             var anomalies = await FaultChecker.CheckAsync(cluster, history, polls);
-            if (afterwards is not null)
+            if (anomalies.Count > 0)
+            {
+                anomalies.Add("every process's output: " + KeepLogs(cluster, seed));
+            }
+            if (afterwards is not null && anomalies.Count == 0)
             {
                 await afterwards(cluster, history, polls);
             }
@@ -99,8 +103,16 @@ internal static class FaultRun
         }
         catch (Exception ex) when (ex is not FaultRunException)
         {
-            throw new FaultRunException($"seed {seed}: {ex.GetType().Name}: {ex.Message}\n{string.Join('\n', cluster.Nodes.SelectMany(n => n.Output).TakeLast(400))}", ex);
+            throw new FaultRunException($"seed {seed}: {ex.GetType().Name}: {ex.Message} (every process's output: {KeepLogs(cluster, seed)})\n{string.Join('\n', cluster.Nodes.SelectMany(n => n.Output).TakeLast(400))}", ex);
         }
+    }
+
+    /// <summary>Writes the run's logs to <c>TALLY_FAULT_LOGS</c> (default: the temp folder), a folder per seed; its path.</summary>
+    private static string KeepLogs(FaultCluster cluster, int seed)
+    {
+        var folder = Path.Combine(Environment.GetEnvironmentVariable("TALLY_FAULT_LOGS") ?? Path.GetTempPath(), $"tally-fault-seed-{seed}-{DateTime.UtcNow:yyyyMMddTHHmmss}");
+        cluster.WriteLogs(folder);
+        return folder;
     }
 
     /// <summary>Four three-option polls through the first node (retried while partitions find owners), then seen by every node.</summary>
