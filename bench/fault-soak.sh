@@ -27,8 +27,10 @@ done
 
 dotnet build tests/Tally.Server.Tests -c Release -nologo -clp:ErrorsOnly -v:q >&2
 out="bench/results/fault-soak-$(date -u +%F).md"
-rows=$(mktemp)
-trap 'rm -f "$rows" "$rows.log"' EXIT
+# The rows are kept under bench/results/raw/ (not committed) as they come, so a soak stopped early keeps what it ran.
+mkdir -p bench/results/raw
+rows="bench/results/raw/fault-soak-$(date -u +%Y%m%dT%H%M%SZ).rows"
+: >"$rows"
 end=$(( $(date +%s) + minutes * 60 ))
 seed=$first runs=0 failed=0
 while [ "$(date +%s)" -lt "$end" ]; do
@@ -76,6 +78,5 @@ PY
   echo '```'
   if [ -f "$rows.failures" ]; then echo; echo "## Failures"; echo; cat "$rows.failures"; fi
 } >"$out"
-rm -f "$rows.last" "$rows.failures"
-echo "wrote $out" >&2
+echo "wrote $out (rows and logs in $rows*)" >&2
 [ "$failed" -eq 0 ]
