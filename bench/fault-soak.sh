@@ -29,7 +29,7 @@ dotnet build tests/Tally.Server.Tests -c Release -nologo -clp:ErrorsOnly -v:q >&
 out="bench/results/fault-soak-$(date -u +%F).md"
 # The rows are kept under bench/results/raw/ (not committed) as they come, so a soak stopped early keeps what it ran.
 mkdir -p bench/results/raw
-rows="bench/results/raw/fault-soak-$(date -u +%Y%m%dT%H%M%SZ).rows"
+rows="$(pwd)/bench/results/raw/fault-soak-$(date -u +%Y%m%dT%H%M%SZ).rows"
 : >"$rows"
 end=$(( $(date +%s) + minutes * 60 ))
 seed=$first runs=0 failed=0
