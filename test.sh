@@ -20,7 +20,8 @@ command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missi
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 # The cluster fault harness (tests/Tally.Server.Tests/Faults/Cluster, docs/faults.md) puts every process in a network
-# namespace of its own (ip), cuts links with nftables (nft) and skews clocks with libfaketime; it needs root (or sudo -n).
+# namespace of its own (ip), cuts links with nftables (nft) and skews clocks with libfaketime; it needs root (or sudo -n)
+# and runs when TALLY_FAULT_SEEDS is set (bench/fault-soak.sh sets it; ./test.sh skips it while an anomaly it finds is open).
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
 [ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(faketime)
