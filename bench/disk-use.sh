@@ -52,7 +52,7 @@ $loadgen ingest-batch --url "$url" --admin-key "$key" --batch 1000 --concurrency
 e_events=$(events_of "$url" "$key")
 stop_server "$pid" Tally; pid=""
 e_bytes=$(du -sb "$data" | cut -f1)
-e_files=$(cd "$data" && du -ab . | sort -k2 | awk '$2 != "." {printf "%s %s MiB; ", $2, sprintf("%.1f", $1 / 1048576)}')
+e_files=$(cd "$data" && du -ab . | sort -k2 | awk '$2 != "." {sub(/^\.\//, "", $2); printf "%s%s %.1f MiB", (n++ ? "; " : ""), $2, $1 / 1048576}')
 
 # 2. A one-node cluster.
 cluster="$work/cluster"; mkdir -p "$cluster"
@@ -63,17 +63,18 @@ url="http://127.0.0.1:$nginx_port"
 log "cluster: batches for $seconds s"
 $loadgen ingest-batch --url "$url" --admin-key "$key" --batch 1000 --concurrency 4 --duration "$seconds" --warmup 1 >"$work/cluster-load.log" 2>&1
 c_events=$(events_of "$url" "$key")
-psql_() { psql -h 127.0.0.1 -p "$pg_port" -U tally -d postgres -Atc "$1"; }
-# The ledger trails the stream: wait (at most 10 minutes) until it holds every ballot (events less the 4 creations, the priming polls').
-ballots=0
-for _ in $(seq 600); do
-  ballots=$(psql_ "SELECT count(*) FROM ballots" 2>/dev/null || echo 0)
-  polls=$(psql_ "SELECT count(*) FROM polls" 2>/dev/null || echo 0)
-  [ $((ballots + polls)) -lt "$c_events" ] || break
+psql_() { psql -h 127.0.0.1 -p "$pg_port" -U tally -d tally -Atc "$1"; }
+# The ledger trails the stream: wait (at most 5 minutes) until its ballot count holds still for 3 s.
+ballots=0 still=0
+for _ in $(seq 300); do
+  now=$(psql_ "SELECT count(*) FROM ballots" 2>/dev/null || echo 0)
+  if [ "$now" -gt 0 ] && [ "$now" -eq "$ballots" ]; then still=$((still + 1)); else still=0; fi
+  ballots=$now
+  [ "$still" -lt 3 ] || break
   sleep 1
 done
 n_bytes=$(du -sb "$cluster/nats" | cut -f1)
-pg_bytes=$(psql_ "SELECT pg_database_size('postgres')")
+pg_bytes=$(psql_ "SELECT pg_database_size('tally')")
 ballot_bytes=$(psql_ "SELECT pg_total_relation_size('ballots')")
 redis_bytes=$(du -sb "$cluster/redis" | cut -f1)
 node_bytes=$(du -sb "$cluster/node1" | cut -f1)
