@@ -65,8 +65,9 @@ public sealed class ClusterOptions
     public string LedgerCheckpointSubject => $"{Namespace}.ledger.checkpoint";
 
     /// <summary>
-    /// How long a starting node waits for JetStream to answer (its servers elect a leader after they form a cluster or
-    /// one restarts; until then the stream and lease API time out) before it gives up and exits. Default 2 min.
+    /// How long a starting node waits for JetStream (its servers elect a leader after they form a cluster or one restarts;
+    /// until then the stream and lease API time out) and for PostgreSQL (the access and webhook stores, while it
+    /// restarts) before it gives up and exits. Default 2 min.
     /// </summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

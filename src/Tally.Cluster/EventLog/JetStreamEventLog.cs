@@ -444,8 +444,7 @@ public sealed class JetStreamEventLog : IEventLog
 
         if (BatchMessage.ReadHeader(last.Data.Span).Writer != _writer)
         {
-            _fenced = new EventLogFencedException($"Another writer appended to {_options.Subject} after sequence {_lastSubjectSequence}; this log instance may not append any more.");
-            throw _fenced;
+            throw Fence(_lastSubjectSequence);
         }
 
         Volatile.Write(ref _lastSubjectSequence, last.Seq);
@@ -461,9 +460,15 @@ public sealed class JetStreamEventLog : IEventLog
             return sequence;
         }
 
-        var fenced = new EventLogFencedException($"Another writer appended to {_options.Subject} after sequence {expected}; this log instance may not append any more.");
+        throw Fence(expected);
+    }
+
+    /// <summary>Fences this instance: another writer appended to the subject after <paramref name="after"/>; the exception to throw.</summary>
+    private EventLogFencedException Fence(ulong after)
+    {
+        var fenced = new EventLogFencedException($"Another writer appended to {_options.Subject} after sequence {after}; this log instance may not append any more.");
         _fenced = fenced;
-        throw fenced;
+        return fenced;
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -16,7 +15,7 @@ public sealed class FaultNetwork : IDisposable
 {
     private readonly string _id;
     private readonly List<NetworkHost> _hosts = [];
-    private readonly ConcurrentDictionary<NetworkHost, HashSet<NetworkHost>> _blocked = new();
+    private readonly Dictionary<NetworkHost, HashSet<NetworkHost>> _blocked = []; // under _gate
     private readonly Lock _gate = new();
 
     private FaultNetwork(string id, string prefix)
@@ -34,8 +33,6 @@ public sealed class FaultNetwork : IDisposable
     private string Hub => $"tally-{_id}-hub";
 
     private string RootLink => $"tf{_id}r";
-
-    public IReadOnlyList<NetworkHost> Hosts => _hosts;
 
     /// <summary>Makes the hub and the test's link to it, on a 10.213.x.0/24 no route of this machine covers.</summary>
     public static FaultNetwork Create()
@@ -116,13 +113,6 @@ public sealed class FaultNetwork : IDisposable
                 Rejoin(host);
             }
         }
-    }
-
-    /// <summary>A command run inside <paramref name="host"/>'s namespace (as root); its output.</summary>
-    public static string RunIn(NetworkHost host, string command, params string[] args)
-    {
-        ArgumentNullException.ThrowIfNull(host);
-        return Privileged.Run("ip", ["netns", "exec", host.Namespace, command, .. args]);
     }
 
     public void Dispose()
